@@ -1,0 +1,305 @@
+/**
+ * The plumbing every socket-lab app shares (`@socket-lab/core/cli`): flags parsed with
+ * `node:util` parseArgs plus `--help`, `--version` and `--verbose`; errors printed as one line
+ * with a hint (exit 1); usage errors naming the flag (exit 2); SIGINT/SIGTERM as an AbortSignal.
+ */
+
+import type { Readable, Writable } from "node:stream";
+import { parseArgs } from "node:util";
+import { isValidHost, parsePort } from "./endpoint.js";
+import { explain } from "./errors.js";
+
+/** Exit code for success. */
+export const EXIT_OK = 0;
+/** Exit code for a failure at run time: refused, timed out, address in use, … */
+export const EXIT_FAILURE = 1;
+/** Exit code for a bad command line: unknown flag, bad value, too many arguments. */
+export const EXIT_USAGE = 2;
+
+/** A command-line mistake; printed with a pointer to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** One flag of a command. */
+export interface FlagSpec {
+  readonly type: "string" | "boolean";
+  /** One-letter alias, e.g. `p` for `-p`. */
+  readonly short?: string;
+  /** One line for `--help`. */
+  readonly description: string;
+  /** Placeholder for the value in `--help`, e.g. `N`, `TEXT`. @default "VALUE" */
+  readonly valueName?: string;
+  /** Shown in `--help` as "(default: …)"; the command applies it when the flag is absent. */
+  readonly defaultText?: string;
+}
+
+/** The flags of a command, by long name. */
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
+/** Parsed flag values: booleans are `true`/`false`, strings are `undefined` when absent. */
+export type FlagValues<F extends FlagSpecs> = {
+  -readonly [K in keyof F]: F[K]["type"] extends "boolean" ? boolean : string | undefined;
+};
+
+/** What a command's `run` receives. */
+export interface CommandContext<F extends FlagSpecs> {
+  readonly values: FlagValues<F>;
+  readonly positionals: readonly string[];
+  /** Aborted on the first SIGINT or SIGTERM; a second one exits at once with 130. */
+  readonly signal: AbortSignal;
+  readonly stdin: Readable & { isTTY?: boolean };
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+/** A command-line program. */
+export interface CommandOptions<F extends FlagSpecs> {
+  /** The program's name, printed before every error: `tcp-echo-client`. */
+  readonly name: string;
+  readonly version: string;
+  /** One line saying what the program does. */
+  readonly description: string;
+  /** Usage lines without the name, e.g. `[HOST] [options]`. */
+  readonly usage: string;
+  readonly flags: F;
+  /** Most positional arguments accepted. @default 0 */
+  readonly maxPositionals?: number;
+  /** Example command lines for `--help`. */
+  readonly examples?: readonly string[];
+  /** Hint added to run-time errors of this program (e.g. how to start the server), by error code. */
+  readonly hints?: Readonly<Record<string, string>>;
+  /** The program; its result is the exit code (undefined means 0). */
+  run(context: CommandContext<F>): Promise<number | undefined> | number | undefined;
+}
+
+/** Where `runCommand` reads and writes; the process's own streams unless a test passes others. */
+export interface CommandIo {
+  argv?: readonly string[];
+  stdin?: Readable & { isTTY?: boolean };
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+const BUILTIN_FLAGS = {
+  help: { type: "boolean", short: "h", description: "show this help and exit" },
+  version: { type: "boolean", short: "V", description: "print the version and exit" },
+  verbose: { type: "boolean", description: "print stack traces with errors" },
+} as const satisfies FlagSpecs;
+
+/**
+ * Runs a command: parses flags, handles `--help`/`--version`, wires signals, and turns any
+ * error into one line on stderr. Resolves with the exit code; it never calls `process.exit`.
+ *
+ * @example
+ * process.exitCode = await runCommand({ name: "hello", version: "1.0.0", description: "greets",
+ *   usage: "[options]", flags: {}, run: ({ stdout }) => { stdout.write("hi\n"); } });
+ */
+export async function runCommand<F extends FlagSpecs>(
+  command: CommandOptions<F>,
+  io: CommandIo = {},
+): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const argv = io.argv ?? process.argv.slice(2);
+  const verbose = argv.includes("--verbose");
+  const flags: FlagSpecs = { ...command.flags, ...BUILTIN_FLAGS };
+
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(
+        Object.entries(flags).map(([name, spec]) => [
+          name,
+          spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.values.help === true) {
+      stdout.write(formatHelp(command));
+      return EXIT_OK;
+    }
+    if (parsed.values.version === true) {
+      stdout.write(`${command.name} ${command.version}\n`);
+      return EXIT_OK;
+    }
+    const max = command.maxPositionals ?? 0;
+    if (parsed.positionals.length > max) {
+      throw new UsageError(
+        max === 0
+          ? `unexpected argument '${parsed.positionals[0]}'`
+          : `too many arguments: ${parsed.positionals.map((p) => `'${p}'`).join(" ")}`,
+      );
+    }
+  } catch (err) {
+    return reportUsage(command.name, err, stderr);
+  }
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    controller.abort(new Error(`received ${signal}`));
+  };
+  const onFatal = (err: unknown) => {
+    reportFailure(command, err, stderr, verbose);
+    process.exit(EXIT_FAILURE);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("uncaughtException", onFatal);
+  process.on("unhandledRejection", onFatal);
+  try {
+    const values = Object.fromEntries(
+      Object.entries(command.flags).map(([name, spec]) => [
+        name,
+        parsed.values[name] ?? (spec.type === "boolean" ? false : undefined),
+      ]),
+    ) as FlagValues<F>;
+    const code = await command.run({
+      values,
+      positionals: parsed.positionals,
+      signal: controller.signal,
+      stdin: io.stdin ?? process.stdin,
+      stdout,
+      stderr,
+    });
+    return code ?? EXIT_OK;
+  } catch (err) {
+    if (err instanceof UsageError) return reportUsage(command.name, err, stderr);
+    reportFailure(command, err, stderr, verbose);
+    return EXIT_FAILURE;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("uncaughtException", onFatal);
+    process.off("unhandledRejection", onFatal);
+  }
+}
+
+function reportUsage(name: string, err: unknown, stderr: Writable): number {
+  // parseArgs' own messages name the flag: "Unknown option '--prot'".
+  const message = err instanceof Error ? err.message : String(err);
+  stderr.write(`${name}: ${message}\nRun '${name} --help' for usage.\n`);
+  return EXIT_USAGE;
+}
+
+/** Formats a run-time error as the one line a user sees: `name: message. hint`. */
+export function formatFailure(
+  name: string,
+  err: unknown,
+  hints: Readonly<Record<string, string>> = {},
+): string {
+  const explained = explain(err);
+  const hint = hints[explained.code] ?? explained.hint;
+  return `${name}: ${explained.message}${hint === undefined ? "" : `. ${hint}`}`;
+}
+
+function reportFailure<F extends FlagSpecs>(
+  command: CommandOptions<F>,
+  err: unknown,
+  stderr: Writable,
+  verbose: boolean,
+): void {
+  stderr.write(`${formatFailure(command.name, err, command.hints)}\n`);
+  if (verbose && err instanceof Error && err.stack !== undefined) stderr.write(`${err.stack}\n`);
+}
+
+/** The `--help` text of a command. */
+export function formatHelp<F extends FlagSpecs>(command: CommandOptions<F>): string {
+  const flags: FlagSpecs = { ...command.flags, ...BUILTIN_FLAGS };
+  const rows = Object.entries(flags).map(([name, spec]) => {
+    const short = spec.short === undefined ? "    " : `-${spec.short}, `;
+    const value = spec.type === "string" ? ` ${spec.valueName ?? "VALUE"}` : "";
+    const text =
+      spec.defaultText === undefined
+        ? spec.description
+        : `${spec.description} (default: ${spec.defaultText})`;
+    return [`${short}--${name}${value}`, text] as const;
+  });
+  const width = Math.max(...rows.map(([left]) => left.length));
+  const lines = [
+    `${command.name} — ${command.description}`,
+    "",
+    "Usage:",
+    `  ${command.name} ${command.usage}`,
+    "",
+    "Options:",
+    ...rows.map(([left, text]) => `  ${left.padEnd(width)}  ${text}`),
+  ];
+  if (command.examples !== undefined && command.examples.length > 0) {
+    lines.push("", "Examples:", ...command.examples.map((example) => `  ${example}`));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Limits for {@link parseIntegerFlag}. */
+export interface IntegerRange {
+  /** @default 0 */
+  min?: number;
+  /** @default Number.MAX_SAFE_INTEGER */
+  max?: number;
+}
+
+/**
+ * Parses a whole-number flag value.
+ * @throws {UsageError} naming the flag, e.g. `--count: 'abc' is not a whole number`.
+ */
+export function parseIntegerFlag(flag: string, value: string, range: IntegerRange = {}): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new UsageError(`--${flag}: '${value}' is not a whole number`);
+  const number = Number(value);
+  if (number < min || number > max) {
+    throw new UsageError(`--${flag}: ${value} is out of range (${min}–${max})`);
+  }
+  return number;
+}
+
+/**
+ * Parses a decimal flag value within a range, e.g. a rate from 0 to 1.
+ * @throws {UsageError} naming the flag.
+ */
+export function parseNumberFlag(
+  flag: string,
+  value: string,
+  range: { min: number; max: number },
+): number {
+  const number = value.trim() === "" ? Number.NaN : Number(value);
+  if (!Number.isFinite(number)) throw new UsageError(`--${flag}: '${value}' is not a number`);
+  if (number < range.min || number > range.max) {
+    throw new UsageError(`--${flag}: ${value} is out of range (${range.min}–${range.max})`);
+  }
+  return number;
+}
+
+/**
+ * Parses a port flag: 0–65535.
+ * @throws {UsageError} `--port: '70000' is out of range (0–65535)`.
+ */
+export function parsePortFlag(flag: string, value: string): number {
+  try {
+    return parsePort(value.trim());
+  } catch {
+    throw new UsageError(
+      /^\d+$/.test(value.trim())
+        ? `--${flag}: ${value} is out of range (0–65535)`
+        : `--${flag}: '${value}' is not a port number (0–65535)`,
+    );
+  }
+}
+
+/**
+ * Checks a host flag or argument: a host name or an IP address (IPv6 without brackets or with).
+ * @throws {UsageError} naming the flag.
+ */
+export function parseHostFlag(flag: string, value: string): string {
+  const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  if (!isValidHost(host))
+    throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
+  return host;
+}

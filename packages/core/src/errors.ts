@@ -1,0 +1,272 @@
+/**
+ * The one error class of socket-lab, the codes it carries, and `explain()`, which turns the
+ * system errors Node reports (ECONNREFUSED, EADDRINUSE, …) into one plain sentence and a hint.
+ */
+
+/**
+ * Codes that socket-lab raises itself. Match on `err.code`, never on message text.
+ * System errors keep the code Node gave them (see {@link SystemErrorCode}).
+ */
+export const ErrorCode = {
+  /** An endpoint string or object is malformed: bad scheme, host, port or unix path. */
+  ERR_INVALID_ENDPOINT: "ERR_INVALID_ENDPOINT",
+  /** A domain/type/protocol combination that makes no sense, such as SOCK_DGRAM with TCP. */
+  ERR_INVALID_SOCKET_ATTRIBUTES: "ERR_INVALID_SOCKET_ATTRIBUTES",
+  /** A valid combination that Node cannot open, such as AF_UNIX with SOCK_DGRAM. */
+  ERR_UNSUPPORTED_SOCKET: "ERR_UNSUPPORTED_SOCKET",
+  /** A stream frame or line is longer than the configured maximum. */
+  ERR_FRAME_TOO_LARGE: "ERR_FRAME_TOO_LARGE",
+  /** A stream ended in the middle of a frame or line. */
+  ERR_FRAME_TRUNCATED: "ERR_FRAME_TRUNCATED",
+  /** A line is not valid UTF-8 and the decoder was told to reject such lines. */
+  ERR_INVALID_UTF8: "ERR_INVALID_UTF8",
+  /** A datagram payload is larger than the protocol maximum or the configured policy. */
+  ERR_DATAGRAM_TOO_LARGE: "ERR_DATAGRAM_TOO_LARGE",
+  /** A datagram does not carry the expected socket-lab header. */
+  ERR_INVALID_HEADER: "ERR_INVALID_HEADER",
+  /** An operation did not finish in time: connect, request, or an idle connection. */
+  ERR_TIMEOUT: "ERR_TIMEOUT",
+  /** The operation was cancelled through an AbortSignal. */
+  ERR_ABORTED: "ERR_ABORTED",
+  /** A send or receive was attempted on a socket that is already closed. */
+  ERR_SOCKET_CLOSED: "ERR_SOCKET_CLOSED",
+  /** A server refused a connection because it already holds `maxConnections`. */
+  ERR_TOO_MANY_CONNECTIONS: "ERR_TOO_MANY_CONNECTIONS",
+} as const;
+
+/** A code socket-lab raises itself. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The system error codes that `explain()` knows how to word. */
+export const SYSTEM_ERROR_CODES = [
+  "ECONNREFUSED",
+  "EADDRINUSE",
+  "EADDRNOTAVAIL",
+  "EACCES",
+  "EPERM",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EMSGSIZE",
+  "ENOENT",
+  "ENOTSOCK",
+  "EMFILE",
+  "ENFILE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+] as const;
+
+/** A system error code that `explain()` words; any other code passes through as it is. */
+export type SystemErrorCode = (typeof SYSTEM_ERROR_CODES)[number];
+
+/** Every code a {@link SocketError} can carry. Unknown system codes are kept as plain strings. */
+export type SocketErrorCode = ErrorCode | SystemErrorCode | (string & {});
+
+/** What a {@link SocketError} is built from. */
+export interface SocketErrorOptions {
+  /** The underlying error, usually Node's system error. */
+  cause?: unknown;
+  /** What the user can do about it, as one sentence. */
+  hint?: string;
+  /** The system call that failed (`connect`, `bind`, `send`, …), as Node reports it. */
+  syscall?: string;
+  /** The address involved: an IP address or a unix socket path. */
+  address?: string;
+  /** The port involved, when there is one. */
+  port?: number;
+}
+
+/**
+ * The error every socket-lab API throws or rejects with. `code` is either one of
+ * {@link ErrorCode} or the system code Node reported (`ECONNREFUSED`, …); `hint` says what to do.
+ *
+ * @example
+ * try { await connect("tcp://127.0.0.1:9") } catch (err) {
+ *   if (err instanceof SocketError && err.code === "ECONNREFUSED") console.error(err.hint);
+ * }
+ */
+export class SocketError extends Error {
+  override name = "SocketError";
+  readonly code: SocketErrorCode;
+  readonly hint: string | undefined;
+  readonly syscall: string | undefined;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+
+  constructor(code: SocketErrorCode, message: string, options: SocketErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.syscall = options.syscall;
+    this.address = options.address;
+    this.port = options.port;
+  }
+}
+
+/** True when `err` is a {@link SocketError}, optionally with the given code. */
+export function isSocketError(err: unknown, code?: SocketErrorCode): err is SocketError {
+  return err instanceof SocketError && (code === undefined || err.code === code);
+}
+
+/** What `explain()` may know about the failed operation that the error itself does not say. */
+export interface ExplainContext {
+  /**
+   * The endpoint involved, printed in the message when the error carries no address
+   * (ECONNRESET and EPIPE never do). E.g. `"127.0.0.1:7000"`.
+   */
+  endpoint?: string;
+  /** Replaces the default hint, e.g. an app's "Start one with: pnpm tcp:server". */
+  hint?: string;
+}
+
+interface NodeSystemError extends Error {
+  code?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+}
+
+type Wording = (where: string) => { message: string; hint: string };
+
+const SAFE_SIZES = "1,472 bytes (IPv4) or 1,232 bytes (IPv6)";
+
+const WORDING: Record<SystemErrorCode, Wording> = {
+  ECONNREFUSED: (where) => ({
+    message: `connection refused by ${where} — no server is listening there`,
+    hint: "Is the server running? Start it first, or check the host and port. Note that 'localhost' may mean ::1 while the server listens on 127.0.0.1.",
+  }),
+  EADDRINUSE: (where) => ({
+    message: `address ${where} is already in use — another socket is bound there`,
+    hint: "Stop the other program (or the earlier copy of this one), choose another port, or use port 0 to let the system pick a free one.",
+  }),
+  EADDRNOTAVAIL: (where) => ({
+    message: `address ${where} is not available on this machine`,
+    hint: "Bind to an address this machine owns, such as 127.0.0.1 or ::1.",
+  }),
+  EACCES: (where) => ({
+    message: `permission denied for ${where}`,
+    hint: "Ports below 1024 need privileges: use a port from 1024 up. For a unix socket, check the directory's permissions.",
+  }),
+  EPERM: (where) => ({
+    message: `operation not permitted on ${where}`,
+    hint: "The system refused the operation; check permissions and any firewall rules.",
+  }),
+  ECONNRESET: (where) => ({
+    message: `connection to ${where} was reset by the peer`,
+    hint: "The other side closed abruptly (it crashed, was killed or gave up); reconnect if the work must go on.",
+  }),
+  ECONNABORTED: (where) => ({
+    message: `connection to ${where} was aborted`,
+    hint: "The connection ended before it was accepted; the client may retry.",
+  }),
+  EPIPE: (where) => ({
+    message: `connection to ${where} is closed for writing (broken pipe)`,
+    hint: "The peer has closed the connection: stop sending, or reconnect.",
+  }),
+  ETIMEDOUT: (where) => ({
+    message: `connection to ${where} timed out`,
+    hint: "Check that the server is running and reachable, or allow a longer timeout.",
+  }),
+  EHOSTUNREACH: (where) => ({
+    message: `host ${where} is unreachable`,
+    hint: "Check the address; on this machine, 127.0.0.1 or ::1 always answer.",
+  }),
+  ENETUNREACH: (where) => ({
+    message: `network for ${where} is unreachable`,
+    hint: "Check the address and that this machine has a route to it; loopback is 127.0.0.1 or ::1.",
+  }),
+  EMSGSIZE: (where) => ({
+    message: `datagram to ${where} is too large to send`,
+    hint: `A UDP payload can be at most 65,507 bytes (IPv4) or 65,527 bytes (IPv6); ${SAFE_SIZES} avoids fragmentation.`,
+  }),
+  ENOENT: (where) => ({
+    message: `no socket exists at ${where}`,
+    hint: "Start the server first, or check the unix socket path.",
+  }),
+  ENOTSOCK: (where) => ({
+    message: `${where} is not a socket`,
+    hint: "The path exists but is an ordinary file; choose another path or remove the file.",
+  }),
+  EMFILE: (where) => ({
+    message: `too many open files — this process has used all its file descriptors (${where})`,
+    hint: "Close sockets that are no longer needed, lower maxConnections, or raise the limit with 'ulimit -n'.",
+  }),
+  ENFILE: (where) => ({
+    message: `too many open files on this system (${where})`,
+    hint: "The whole system is out of file descriptors; close programs or raise fs.file-max.",
+  }),
+  ENOTFOUND: (where) => ({
+    message: `host name ${where} could not be resolved`,
+    hint: "Check the spelling, or use an IP address such as 127.0.0.1 or ::1.",
+  }),
+  EAI_AGAIN: (where) => ({
+    message: `host name ${where} could not be resolved right now`,
+    hint: "The name resolver did not answer; try again, or use an IP address such as 127.0.0.1.",
+  }),
+};
+
+function isSystemErrorCode(code: unknown): code is SystemErrorCode {
+  return typeof code === "string" && (SYSTEM_ERROR_CODES as readonly string[]).includes(code);
+}
+
+function describeWhere(err: NodeSystemError, context: ExplainContext): string {
+  const address = typeof err.address === "string" ? err.address : undefined;
+  const port = typeof err.port === "number" ? err.port : undefined;
+  if (address !== undefined && port !== undefined) {
+    return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  }
+  if (address !== undefined) return address;
+  if (typeof err.hostname === "string") return err.hostname;
+  return context.endpoint ?? "the peer";
+}
+
+/**
+ * Turns any error a socket program meets into a {@link SocketError} with one plain sentence,
+ * the endpoint, and a hint. A SocketError passes through unchanged (its hint replaced when the
+ * context gives one); a Node system error keeps its `code`, `syscall`, `address` and `port`
+ * and becomes the `cause`.
+ *
+ * @example
+ * explain(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:7000"),
+ *   { code: "ECONNREFUSED", syscall: "connect", address: "127.0.0.1", port: 7000 })).message
+ * //=> "connection refused by 127.0.0.1:7000 — no server is listening there"
+ */
+export function explain(err: unknown, context: ExplainContext = {}): SocketError {
+  if (err instanceof SocketError) {
+    if (context.hint === undefined) return err;
+    return new SocketError(err.code, err.message, {
+      cause: err.cause,
+      hint: context.hint,
+      ...systemFields(err),
+    });
+  }
+  const error: NodeSystemError =
+    err instanceof Error ? (err as NodeSystemError) : new Error(String(err));
+  const code = typeof error.code === "string" ? error.code : undefined;
+  const fields = systemFields(error);
+  if (isSystemErrorCode(code)) {
+    const worded = WORDING[code](describeWhere(error, context));
+    return new SocketError(code, worded.message, {
+      cause: err,
+      hint: context.hint ?? worded.hint,
+      ...fields,
+    });
+  }
+  return new SocketError(code ?? "ERR_UNKNOWN", error.message, {
+    cause: err,
+    ...(context.hint === undefined ? {} : { hint: context.hint }),
+    ...fields,
+  });
+}
+
+function systemFields(err: NodeSystemError | SocketError): SocketErrorOptions {
+  const fields: SocketErrorOptions = {};
+  if (typeof err.syscall === "string") fields.syscall = err.syscall;
+  if (typeof err.address === "string") fields.address = err.address;
+  if (typeof err.port === "number") fields.port = err.port;
+  return fields;
+}
