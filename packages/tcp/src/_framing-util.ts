@@ -1,0 +1,38 @@
+/** Small helpers shared by the framings: options and chunks. */
+
+import { formatCount } from "./_framing-errors.js";
+
+/**
+ * `{ ...defaults, ...options }`, except that a field given as `undefined` keeps its default,
+ * as its optional type promises.
+ */
+export function withDefaults<T extends object>(
+  defaults: Required<T>,
+  options: T | undefined,
+): Required<T> {
+  const settings: Record<string, unknown> = { ...defaults };
+  for (const [key, value] of Object.entries(options ?? {})) {
+    if (value !== undefined) settings[key] = value;
+  }
+  return settings as Required<T>;
+}
+
+/** Checks a size limit option: an integer number of bytes from 0 to `max`. */
+export function checkByteLimit(option: string, value: unknown, max: number): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${option} must be a number of bytes, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(
+      `${option} must be an integer from 0 to ${formatCount(max)} bytes, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A Buffer view of the same memory as `chunk`, without copying. */
+export function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

@@ -1,0 +1,191 @@
+/**
+ * Line framing: UTF-8 text, one message per line, each ended by `\n` (`\r\n` accepted).
+ * What `nc`, `telnet` and most text protocols speak.
+ */
+
+import { constants, isUtf8 } from "node:buffer";
+import { DEFAULT_MAX_LINE_BYTES, type SocketError } from "@socket-lab/core";
+import { invalidUtf8Line, lineTooLarge } from "./_framing-errors.js";
+import { asBuffer, checkByteLimit, withDefaults } from "./_framing-util.js";
+import type { FrameDecoder, Framing } from "./framing.js";
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** How {@link lines} reads and writes lines. */
+export interface LineFramingOptions {
+  /**
+   * Longest line, in bytes of UTF-8, not counting the `\n` or `\r\n`. Longer lines fail with
+   * `ERR_FRAME_TOO_LARGE` when sent, and when received as soon as that many bytes arrive
+   * without an end of line, so a peer cannot make the decoder buffer without bound.
+   * At most `buffer.constants.MAX_STRING_LENGTH`.
+   * @default DEFAULT_MAX_LINE_BYTES (65,536 bytes, 64 KiB)
+   */
+  maxLineBytes?: number;
+  /**
+   * What a received line that is not valid UTF-8 becomes: `"replace"` turns each bad byte
+   * sequence into U+FFFD (`�`); `"reject"` throws `ERR_INVALID_UTF8`.
+   * @default "replace"
+   */
+  invalidUtf8?: "replace" | "reject";
+}
+
+const DEFAULTS: Required<LineFramingOptions> = {
+  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  invalidUtf8: "replace",
+};
+
+/**
+ * Line framing: each message is a string of UTF-8 text written as `line + "\n"`. The decoder
+ * ends a line at `\n` and strips a `\r` right before it, so `\r\n` from `telnet` or Windows
+ * works; a `\r` anywhere else is kept. At `end()` a last line without `\n` is still a message,
+ * as in `readline`.
+ *
+ * Sending a line that contains `\n`, or ends with `\r` (the receiver would strip it), throws a
+ * TypeError; anything else that `encode` accepts decodes to the same string.
+ *
+ * @throws {TypeError|RangeError} for a bad option, naming it and its value.
+ * @example
+ * const framing = lines();
+ * framing.encode("Hello from client");
+ * //=> <Buffer 48 65 6c 6c 6f 20 66 72 6f 6d 20 63 6c 69 65 6e 74 0a>
+ * const decoder = framing.createDecoder();
+ * decoder.push(Buffer.from("Hello\r\nfrom serv"));
+ * //=> ["Hello"]
+ * decoder.push(Buffer.from("er\n"));
+ * //=> ["from server"]
+ */
+export function lines(options?: LineFramingOptions): Framing<string> {
+  const settings = withDefaults(DEFAULTS, options);
+  const maxLineBytes = checkByteLimit(
+    "maxLineBytes",
+    settings.maxLineBytes,
+    constants.MAX_STRING_LENGTH,
+  );
+  const { invalidUtf8 } = settings;
+  if (invalidUtf8 !== "replace" && invalidUtf8 !== "reject") {
+    throw new TypeError(`invalidUtf8 must be "replace" or "reject", got ${String(invalidUtf8)}`);
+  }
+
+  const encodedLength = (line: string): number => {
+    if (typeof line !== "string") {
+      throw new TypeError(`a line must be a string, got ${typeof line}`);
+    }
+    if (line.includes("\n")) {
+      throw new TypeError("a line must not contain \\n: it would end the line early");
+    }
+    if (line.endsWith("\r")) {
+      throw new TypeError("a line must not end with \\r: the receiver would strip it");
+    }
+    const bytes = Buffer.byteLength(line, "utf8");
+    if (bytes > maxLineBytes) throw lineTooLarge(bytes, maxLineBytes, "send");
+    return bytes + 1;
+  };
+
+  const encodeInto = (line: string, target: Buffer, offset: number): number => {
+    const end = offset + target.write(line, offset, "utf8");
+    target[end] = LF;
+    return end + 1;
+  };
+
+  return {
+    name: "lines",
+    maxBytes: maxLineBytes,
+    createDecoder: () => new LineDecoder(maxLineBytes, invalidUtf8 === "reject"),
+    encodedLength,
+    encodeInto,
+    encode(line) {
+      const buffer = Buffer.allocUnsafe(encodedLength(line));
+      encodeInto(line, buffer, 0);
+      return buffer;
+    },
+  };
+}
+
+class LineDecoder implements FrameDecoder<string> {
+  readonly #maxLineBytes: number;
+  readonly #reject: boolean;
+  /** The start of the current line, as views of the chunks it arrived in. */
+  #parts: Buffer[] = [];
+  #held = 0;
+  #failure: SocketError | undefined;
+
+  constructor(maxLineBytes: number, reject: boolean) {
+    this.#maxLineBytes = maxLineBytes;
+    this.#reject = reject;
+  }
+
+  get bufferedBytes(): number {
+    return this.#held;
+  }
+
+  push(chunk: Uint8Array): string[] {
+    if (this.#failure !== undefined) throw this.#failure;
+    const buffer = asBuffer(chunk);
+    const messages: string[] = [];
+    let start = 0;
+    // Only the new chunk is searched: the bytes held from earlier chunks hold no `\n`.
+    for (let lf = buffer.indexOf(LF); lf !== -1; lf = buffer.indexOf(LF, start)) {
+      messages.push(this.#completeLine(buffer, start, lf));
+      start = lf + 1;
+    }
+    if (start < buffer.length) this.#hold(buffer.subarray(start));
+    return messages;
+  }
+
+  end(): string[] {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#held === 0) return [];
+    const line = Buffer.concat(this.#parts, this.#held);
+    this.#parts = [];
+    this.#held = 0;
+    // No `\n` follows, so a last `\r` is part of the line and counts against the limit.
+    if (line.length > this.#maxLineBytes) {
+      throw this.#fail(lineTooLarge(line.length, this.#maxLineBytes, "receive"));
+    }
+    return [this.#decode(line, 0, line.length)];
+  }
+
+  /** The line that ends at `buffer[lf]`: held bytes, then `buffer[start, lf)`. */
+  #completeLine(buffer: Buffer, start: number, lf: number): string {
+    const held = this.#held;
+    const lastByte = lf > start ? buffer[lf - 1] : this.#parts.at(-1)?.at(-1);
+    const length = held + lf - start - (lastByte === CR ? 1 : 0);
+    if (length > this.#maxLineBytes) {
+      throw this.#fail(lineTooLarge(length, this.#maxLineBytes, "receive"));
+    }
+    if (held === 0) return this.#decode(buffer, start, start + length);
+    this.#parts.push(buffer.subarray(start, lf));
+    const line = Buffer.concat(this.#parts, held + lf - start);
+    this.#parts = [];
+    this.#held = 0;
+    return this.#decode(line, 0, length);
+  }
+
+  /** Keeps the start of an unterminated line, or fails as soon as it is over the limit. */
+  #hold(rest: Buffer): void {
+    const held = this.#held + rest.length;
+    // One byte over is still fine while it is a `\r` that a `\n` may follow.
+    const endsWithCr = rest[rest.length - 1] === CR;
+    const atLeast = endsWithCr ? held - 1 : held;
+    if (atLeast > this.#maxLineBytes) {
+      throw this.#fail(lineTooLarge(atLeast, this.#maxLineBytes, "receive", true));
+    }
+    this.#parts.push(rest);
+    this.#held = held;
+  }
+
+  #decode(buffer: Buffer, start: number, end: number): string {
+    if (this.#reject && !isUtf8(buffer.subarray(start, end))) {
+      throw this.#fail(invalidUtf8Line(end - start));
+    }
+    return buffer.toString("utf8", start, end);
+  }
+
+  #fail(error: SocketError): SocketError {
+    this.#failure = error;
+    this.#parts = [];
+    this.#held = 0;
+    return error;
+  }
+}
