@@ -303,3 +303,5 @@ export function parseHostFlag(flag: string, value: string): string {
     throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
   return host;
 }
+
+export * from "./cli-common.js";

@@ -1,0 +1,148 @@
+/**
+ * Flags and helpers the client/server apps share, so that tcp-echo and udp-echo read the same
+ * and differ only where streams and datagrams do: `--host`, `--port`, `--trace`, `--json`,
+ * durations in seconds, one-line texts, messages from piped stdin, and output that is either
+ * text for people or one JSON object per line for machines.
+ */
+
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { type FlagSpec, parseNumberFlag, UsageError } from "./cli.js";
+import { DEFAULT_HOST } from "./endpoint.js";
+import { type TraceListener, traceTo } from "./trace.js";
+
+/** `--host HOST`: where a server binds or a client sends; loopback unless asked. */
+export const HOST_FLAG = {
+  type: "string",
+  valueName: "HOST",
+  description: "host name or IP address (a server binds it, a client talks to it)",
+  defaultText: DEFAULT_HOST,
+} as const satisfies FlagSpec;
+
+/**
+ * `--port N` (`-p N`) with the app's default port.
+ * @example
+ * portFlag(7000).defaultText //=> "7000"
+ */
+export function portFlag(defaultPort: number) {
+  return {
+    type: "string",
+    short: "p",
+    valueName: "N",
+    description: "port, 0–65535 (a server given 0 lets the system choose one)",
+    defaultText: String(defaultPort),
+  } as const satisfies FlagSpec;
+}
+
+/** `--trace`: the socket story on stderr. */
+export const TRACE_FLAG = {
+  type: "boolean",
+  description: "print each socket call (socket, bind, listen, accept, send, recv, close) to stderr",
+} as const satisfies FlagSpec;
+
+/** `--json`: data as one JSON object per line. */
+export const JSON_FLAG = {
+  type: "boolean",
+  description: "print data as JSON, one object per line",
+} as const satisfies FlagSpec;
+
+/**
+ * Parses a duration flag given in seconds (decimals allowed) and returns milliseconds.
+ * @throws {UsageError} naming the flag, e.g. `--timeout: 'soon' is not a number`.
+ * @example
+ * parseSecondsFlag("timeout", "0.25", { min: 0.001, max: 3600 }) //=> 250
+ */
+export function parseSecondsFlag(
+  flag: string,
+  value: string,
+  range: { min: number; max: number },
+): number {
+  return Math.round(parseNumberFlag(flag, value, range) * 1000);
+}
+
+/**
+ * Checks a text flag that is sent as one message: a line, so it must not contain a line break.
+ * @throws {UsageError} naming the flag.
+ */
+export function parseLineFlag(flag: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new UsageError(`--${flag}: must be one line (no line breaks)`);
+  return value;
+}
+
+/**
+ * The messages a client sends: one per line of piped stdin; or `fallback` alone when stdin is a
+ * terminal, or when it is closed or empty — a program started with no stdin at all (stdio
+ * 'ignore', `< /dev/null`, many CI runners) sends the default message instead of waiting.
+ * Lines lose their `\n` or `\r\n`. Lines are read as they are needed, so a long input is never
+ * held in memory whole.
+ *
+ * @example
+ * for await (const line of pipedLinesOr(process.stdin, "Hello from client")) send(line);
+ */
+export async function* pipedLinesOr(
+  stdin: Readable & { isTTY?: boolean },
+  fallback: string,
+): AsyncGenerator<string> {
+  if (stdin.isTTY === true) {
+    yield fallback;
+    return;
+  }
+  let any = false;
+  const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of lines) {
+      any = true;
+      yield line;
+    }
+  } finally {
+    lines.close();
+  }
+  if (!any) yield fallback;
+}
+
+/** Prints one record either as text for people or as one JSON object per line. */
+export type Printer = (text: string, data: Readonly<Record<string, unknown>>) => void;
+
+/**
+ * A {@link Printer} writing to `stdout`: `text` normally, `JSON.stringify(data)` with `--json`.
+ * @example
+ * const print = createPrinter(process.stdout, false);
+ * print("stopped: 1 connection", { event: "stopped", connections: 1 }); // prints the text
+ */
+export function createPrinter(stdout: Writable, json: boolean): Printer {
+  return (text, data) => {
+    stdout.write(`${json ? JSON.stringify(data) : text}\n`);
+  };
+}
+
+/**
+ * The trace listener for `--trace`: each socket call as one line on `stderr`, or none.
+ * @example
+ * listen(endpoint, { trace: traceFlag(values.trace, process.stderr) });
+ */
+export function traceFlag(enabled: boolean, stderr: Writable): TraceListener | undefined {
+  return enabled ? traceTo((line) => stderr.write(`${line}\n`)) : undefined;
+}
+
+/**
+ * Text received from the network, quoted and escaped for a log line, so a peer cannot move the
+ * cursor or recolour the terminal with control characters.
+ * @example
+ * printable("hi\u001b[2J") //=> "\"hi\\u001b[2J\""
+ */
+export function printable(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * A count with its noun, singular or plural.
+ * @example
+ * counted(1, "message") //=> "1 message"
+ * counted(3, "message") //=> "3 messages"
+ */
+export function counted(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
+}
