@@ -38,8 +38,9 @@ export interface FrameDecoder<M> {
    */
   end(): M[];
   /**
-   * Bytes held while waiting for the rest of a message, in bytes; 0 between messages. Never
-   * more than the framing's `maxBytes` + 1 (a line's `\r` waiting for its `\n`).
+   * Bytes held while waiting for the rest of a message; 0 between messages. Bounded whatever
+   * the peer sends: at most `maxBytes` + 1 for lines (a `\r` waiting for its `\n`), and less
+   * than `maxBytes` (or the first 3 bytes of a header) for length frames.
    */
   readonly bufferedBytes: number;
 }
