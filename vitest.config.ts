@@ -7,7 +7,9 @@ export default defineConfig({
     projects: ["packages/*", "apps/*"],
     coverage: {
       provider: "v8",
-      include: ["packages/*/src/**"],
+      // With --project, Vitest looks for untested files from each project's root, so "src/**"
+      // is what finds them there; "packages/*/src/**" finds them in a run of every project.
+      include: ["packages/*/src/**", "src/**"],
       reporter: ["text-summary", "text"],
     },
   },

@@ -4,10 +4,11 @@
  * with a hint (exit 1); usage errors naming the flag (exit 2); SIGINT/SIGTERM as an AbortSignal.
  */
 
+import { isIPv6 } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { isValidHost, parsePort } from "./endpoint.js";
-import { explain } from "./errors.js";
+import { ErrorCode, explain, SocketError } from "./errors.js";
 
 /** Exit code for success. */
 export const EXIT_OK = 0;
@@ -46,7 +47,10 @@ export type FlagValues<F extends FlagSpecs> = {
 export interface CommandContext<F extends FlagSpecs> {
   readonly values: FlagValues<F>;
   readonly positionals: readonly string[];
-  /** Aborted on the first SIGINT or SIGTERM; a second one exits at once with 130. */
+  /**
+   * Aborted on the first SIGINT or SIGTERM, with a SocketError `ERR_ABORTED` ("received SIGINT")
+   * as its reason; a second signal exits at once with 130.
+   */
   readonly signal: AbortSignal;
   readonly stdin: Readable & { isTTY?: boolean };
   readonly stdout: Writable;
@@ -143,7 +147,7 @@ export async function runCommand<F extends FlagSpecs>(
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) process.exit(130);
-    controller.abort(new Error(`received ${signal}`));
+    controller.abort(new SocketError(ErrorCode.ERR_ABORTED, `received ${signal}`));
   };
   const onFatal = (err: unknown) => {
     reportFailure(command, err, stderr, verbose);
@@ -196,7 +200,9 @@ export function formatFailure(
 ): string {
   const explained = explain(err);
   const hint = hints[explained.code] ?? explained.hint;
-  return `${name}: ${explained.message}${hint === undefined ? "" : `. ${hint}`}`;
+  // One line whatever the error says: its first line, without a final stop before the hint.
+  const message = (explained.message.split("\n")[0] ?? "").replace(/\.$/, "");
+  return `${name}: ${message}${hint === undefined ? "" : `. ${hint}`}`;
 }
 
 function reportFailure<F extends FlagSpecs>(
@@ -298,7 +304,11 @@ export function parsePortFlag(flag: string, value: string): number {
  * @throws {UsageError} naming the flag.
  */
 export function parseHostFlag(flag: string, value: string): string {
-  const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  const bracketed = value.startsWith("[") && value.endsWith("]");
+  const host = bracketed ? value.slice(1, -1) : value;
+  if (bracketed && !isIPv6(host)) {
+    throw new UsageError(`--${flag}: '${value}' has brackets but '${host}' is not an IPv6 address`);
+  }
   if (!isValidHost(host))
     throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
   return host;

@@ -57,7 +57,7 @@ function fail(input: string, part: string): never {
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` naming the bad value.
  */
 export function parsePort(text: string, input = text): number {
-  if (!/^\d+$/.test(text)) fail(input, `port '${text}' is not a number`);
+  if (!/^\d+$/.test(text)) fail(input, `port '${text}' is not a number from 0 to 65535`);
   const port = Number(text);
   if (port > 65_535) fail(input, `port ${text} is out of range (0–65535)`);
   return port;
@@ -135,11 +135,27 @@ function parseUnix(path: string, input: string): UnixEndpoint {
   return { transport: "unix", path };
 }
 
+function checkOptions(options: ParseEndpointOptions): void {
+  const { transport, host, port } = options;
+  if (transport !== undefined && transport !== "tcp" && transport !== "udp") {
+    throw new TypeError(`options.transport must be "tcp" or "udp", got ${String(transport)}`);
+  }
+  if (host !== undefined && (typeof host !== "string" || !isValidHost(host))) {
+    throw new TypeError(
+      `options.host must be a host name or an IP address without brackets, got '${String(host)}'`,
+    );
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new RangeError(`options.port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+}
+
 /**
  * Parses an endpoint string. Short forms take their transport, host and port from `options`;
  * a path starting with `/` is a unix endpoint.
  *
  * @throws {SocketError} `ERR_INVALID_ENDPOINT`, the message naming the bad part.
+ * @throws {TypeError | RangeError} for bad `options`, naming the option and its value.
  * @example
  * parseEndpoint("udp://[::1]:7001") //=> { transport: "udp", host: "::1", port: 7001 }
  * parseEndpoint(":7000")            //=> { transport: "tcp", host: "127.0.0.1", port: 7000 }
@@ -149,9 +165,11 @@ export function parseEndpoint(input: string, options: ParseEndpointOptions = {})
   if (typeof input !== "string") {
     throw new TypeError(`endpoint must be a string, got ${typeof input}`);
   }
-  const text = input.trim();
-  if (text.length === 0) fail(input, "it is empty");
-  const scheme = SCHEME.exec(text);
+  checkOptions(options);
+  if (input.length === 0) fail(input, "it is empty");
+  // Spaces are never part of an endpoint: ' :1' is a typo, not a wish for ':1'.
+  if (input.trim() !== input) fail(input, "it starts or ends with whitespace");
+  const scheme = SCHEME.exec(input);
   if (scheme) {
     const name = (scheme[1] ?? "").toLowerCase();
     const rest = scheme[2] ?? "";
@@ -159,8 +177,8 @@ export function parseEndpoint(input: string, options: ParseEndpointOptions = {})
     if (name === "tcp" || name === "udp") return parseInet(name, rest, input, options);
     fail(input, `scheme '${name}://' is not one of tcp://, udp://, unix://`);
   }
-  if (text.startsWith("/")) return parseUnix(text, input);
-  return parseInet(options.transport ?? "tcp", text, input, options);
+  if (input.startsWith("/")) return parseUnix(input, input);
+  return parseInet(options.transport ?? "tcp", input, input, options);
 }
 
 /**

@@ -32,6 +32,8 @@ export const ErrorCode = {
   ERR_SOCKET_CLOSED: "ERR_SOCKET_CLOSED",
   /** A server refused a connection because it already holds `maxConnections`. */
   ERR_TOO_MANY_CONNECTIONS: "ERR_TOO_MANY_CONNECTIONS",
+  /** `explain()` was given an error with no code at all (or a value that is not an Error). */
+  ERR_UNKNOWN: "ERR_UNKNOWN",
 } as const;
 
 /** A code socket-lab raises itself. */
@@ -115,7 +117,7 @@ export function isSocketError(err: unknown, code?: SocketErrorCode): err is Sock
 export interface ExplainContext {
   /**
    * The endpoint involved, printed in the message when the error carries no address
-   * (ECONNRESET and EPIPE never do). E.g. `"127.0.0.1:7000"`.
+   * (ECONNRESET and EPIPE on an open connection do not). E.g. `"127.0.0.1:7000"`.
    */
   endpoint?: string;
   /** Replaces the default hint, e.g. an app's "Start one with: pnpm tcp:server". */
@@ -130,81 +132,88 @@ interface NodeSystemError extends Error {
   hostname?: unknown;
 }
 
-type Wording = (where: string) => { message: string; hint: string };
+/** Words one system error; `where` is the endpoint, or undefined when nothing says which. */
+type Wording = (where: string | undefined) => { message: string; hint: string };
+
+/** `" by 127.0.0.1:7000"` (`" 127.0.0.1:7000"` without a preposition), or nothing when unknown. */
+function at(where: string | undefined, preposition?: string): string {
+  if (where === undefined) return "";
+  return preposition === undefined ? ` ${where}` : ` ${preposition} ${where}`;
+}
 
 const SAFE_SIZES = "1,472 bytes (IPv4) or 1,232 bytes (IPv6)";
 
 const WORDING: Record<SystemErrorCode, Wording> = {
   ECONNREFUSED: (where) => ({
-    message: `connection refused by ${where} — no server is listening there`,
+    message: `connection refused${at(where, "by")} — no server is listening there`,
     hint: "Is the server running? Start it first, or check the host and port. Note that 'localhost' may mean ::1 while the server listens on 127.0.0.1.",
   }),
   EADDRINUSE: (where) => ({
-    message: `address ${where} is already in use — another socket is bound there`,
+    message: `address${at(where)} is already in use — another socket is bound there`,
     hint: "Stop the other program (or the earlier copy of this one), choose another port, or use port 0 to let the system pick a free one.",
   }),
   EADDRNOTAVAIL: (where) => ({
-    message: `address ${where} is not available on this machine`,
+    message: `address${at(where)} is not available on this machine`,
     hint: "Bind to an address this machine owns, such as 127.0.0.1 or ::1.",
   }),
   EACCES: (where) => ({
-    message: `permission denied for ${where}`,
+    message: `permission denied${at(where, "for")}`,
     hint: "Ports below 1024 need privileges: use a port from 1024 up. For a unix socket, check the directory's permissions.",
   }),
   EPERM: (where) => ({
-    message: `operation not permitted on ${where}`,
+    message: `operation not permitted${at(where, "on")}`,
     hint: "The system refused the operation; check permissions and any firewall rules.",
   }),
   ECONNRESET: (where) => ({
-    message: `connection to ${where} was reset by the peer`,
+    message: `connection${at(where, "to")} was reset by the peer`,
     hint: "The other side closed abruptly (it crashed, was killed or gave up); reconnect if the work must go on.",
   }),
   ECONNABORTED: (where) => ({
-    message: `connection to ${where} was aborted`,
+    message: `connection${at(where, "to")} was aborted`,
     hint: "The connection ended before it was accepted; the client may retry.",
   }),
   EPIPE: (where) => ({
-    message: `connection to ${where} is closed for writing (broken pipe)`,
+    message: `connection${at(where, "to")} is closed for writing (broken pipe)`,
     hint: "The peer has closed the connection: stop sending, or reconnect.",
   }),
   ETIMEDOUT: (where) => ({
-    message: `connection to ${where} timed out`,
+    message: `connection${at(where, "to")} timed out`,
     hint: "Check that the server is running and reachable, or allow a longer timeout.",
   }),
   EHOSTUNREACH: (where) => ({
-    message: `host ${where} is unreachable`,
+    message: `host${at(where)} is unreachable`,
     hint: "Check the address; on this machine, 127.0.0.1 or ::1 always answer.",
   }),
   ENETUNREACH: (where) => ({
-    message: `network for ${where} is unreachable`,
+    message: `network${at(where, "for")} is unreachable`,
     hint: "Check the address and that this machine has a route to it; loopback is 127.0.0.1 or ::1.",
   }),
   EMSGSIZE: (where) => ({
-    message: `datagram to ${where} is too large to send`,
+    message: `datagram${at(where, "to")} is too large to send`,
     hint: `A UDP payload can be at most 65,507 bytes (IPv4) or 65,527 bytes (IPv6); ${SAFE_SIZES} avoids fragmentation.`,
   }),
   ENOENT: (where) => ({
-    message: `no socket exists at ${where}`,
+    message: `no socket exists${at(where, "at")}`,
     hint: "Start the server first, or check the unix socket path.",
   }),
   ENOTSOCK: (where) => ({
-    message: `${where} is not a socket`,
+    message: `${where ?? "the path"} is not a socket`,
     hint: "The path exists but is an ordinary file; choose another path or remove the file.",
   }),
   EMFILE: (where) => ({
-    message: `too many open files — this process has used all its file descriptors (${where})`,
+    message: `too many open files${at(where, "for")} — this process has used all its file descriptors`,
     hint: "Close sockets that are no longer needed, lower maxConnections, or raise the limit with 'ulimit -n'.",
   }),
   ENFILE: (where) => ({
-    message: `too many open files on this system (${where})`,
-    hint: "The whole system is out of file descriptors; close programs or raise fs.file-max.",
+    message: `too many open files${at(where, "for")} — the whole system is out of file descriptors`,
+    hint: "Close programs, or raise the system limit (fs.file-max on Linux).",
   }),
   ENOTFOUND: (where) => ({
-    message: `host name ${where} could not be resolved`,
+    message: `host name${at(where)} could not be resolved`,
     hint: "Check the spelling, or use an IP address such as 127.0.0.1 or ::1.",
   }),
   EAI_AGAIN: (where) => ({
-    message: `host name ${where} could not be resolved right now`,
+    message: `host name${at(where)} could not be resolved right now`,
     hint: "The name resolver did not answer; try again, or use an IP address such as 127.0.0.1.",
   }),
 };
@@ -213,22 +222,38 @@ function isSystemErrorCode(code: unknown): code is SystemErrorCode {
   return typeof code === "string" && (SYSTEM_ERROR_CODES as readonly string[]).includes(code);
 }
 
-function describeWhere(err: NodeSystemError, context: ExplainContext): string {
+function addressOf(err: NodeSystemError): string | undefined {
   const address = typeof err.address === "string" ? err.address : undefined;
   const port = typeof err.port === "number" ? err.port : undefined;
   if (address !== undefined && port !== undefined) {
     return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
   }
   if (address !== undefined) return address;
-  if (typeof err.hostname === "string") return err.hostname;
-  return context.endpoint ?? "the peer";
+  return typeof err.hostname === "string" ? err.hostname : undefined;
+}
+
+/**
+ * The attempts behind an error. A connect to a name with both an IPv4 and an IPv6 address
+ * (Node's autoSelectFamily, e.g. `localhost`) fails with an AggregateError that has the first
+ * attempt's `code` but no address: each attempt carries its own.
+ */
+function attemptsOf(err: NodeSystemError): [NodeSystemError, ...NodeSystemError[]] {
+  if (typeof err.address === "string" || !(err instanceof AggregateError)) return [err];
+  const [first, ...rest] = err.errors.filter((e): e is NodeSystemError => e instanceof Error);
+  return first === undefined ? [err] : [first, ...rest];
+}
+
+function describeWhere(attempts: NodeSystemError[], context: ExplainContext): string | undefined {
+  const places = new Set(attempts.map(addressOf).filter((place) => place !== undefined));
+  return places.size > 0 ? [...places].join(" and ") : context.endpoint;
 }
 
 /**
  * Turns any error a socket program meets into a {@link SocketError} with one plain sentence,
  * the endpoint, and a hint. A SocketError passes through unchanged (its hint replaced when the
  * context gives one); a Node system error keeps its `code`, `syscall`, `address` and `port`
- * and becomes the `cause`.
+ * and becomes the `cause`. Any other error keeps its code and message (`ERR_UNKNOWN` when it has
+ * no code) and gets no hint unless the context gives one.
  *
  * @example
  * explain(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:7000"),
@@ -247,16 +272,17 @@ export function explain(err: unknown, context: ExplainContext = {}): SocketError
   const error: NodeSystemError =
     err instanceof Error ? (err as NodeSystemError) : new Error(String(err));
   const code = typeof error.code === "string" ? error.code : undefined;
-  const fields = systemFields(error);
+  const attempts = attemptsOf(error);
+  const fields = systemFields(attempts[0]);
   if (isSystemErrorCode(code)) {
-    const worded = WORDING[code](describeWhere(error, context));
+    const worded = WORDING[code](describeWhere(attempts, context));
     return new SocketError(code, worded.message, {
       cause: err,
       hint: context.hint ?? worded.hint,
       ...fields,
     });
   }
-  return new SocketError(code ?? "ERR_UNKNOWN", error.message, {
+  return new SocketError(code ?? ErrorCode.ERR_UNKNOWN, error.message, {
     cause: err,
     ...(context.hint === undefined ? {} : { hint: context.hint }),
     ...fields,
