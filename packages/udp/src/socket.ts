@@ -1,0 +1,431 @@
+/**
+ * A datagram socket over node:dgram: bind, size-checked sends, received datagrams with their
+ * sender as an async iterable, connected mode, close. Datagrams keep their boundaries — one
+ * send is one message — but may be lost, duplicated or reordered.
+ */
+
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import {
+  Domain,
+  type Endpoint,
+  ErrorCode,
+  explain,
+  formatAddress,
+  type InetEndpoint,
+  SocketError,
+  SocketType,
+  socketAttributes,
+  type TraceListener,
+  UDP_MAX_PAYLOAD_IPV4,
+  UDP_MAX_PAYLOAD_IPV6,
+  UDP_SAFE_PAYLOAD_IPV4,
+  UDP_SAFE_PAYLOAD_IPV6,
+} from "@socket-lab/core";
+import { _udpEndpoint } from "./_endpoint.js";
+import { _applyDefaults, _checkInteger } from "./_options.js";
+import { _ReceiveQueue } from "./_receive-queue.js";
+
+/**
+ * Default bound of the receive queue, in datagrams: what waits for a slow reader before newer
+ * datagrams are dropped (and counted in `droppedQueueFull`). At the IPv4 maximum payload this
+ * is at most 64 MiB; typical small datagrams take far less.
+ */
+export const DEFAULT_RECEIVE_QUEUE_SIZE = 1_024;
+
+/** Options of {@link bind}. */
+export interface UdpSocketOptions {
+  /**
+   * Largest payload in bytes this socket sends or accepts. A larger send() rejects with
+   * `ERR_DATAGRAM_TOO_LARGE` before the OS sees it; a larger received datagram is dropped and
+   * counted in `droppedOversize`, never truncated. E.g. `UDP_SAFE_PAYLOAD_IPV4` (1,472) to stay
+   * under a 1,500-byte Ethernet MTU.
+   * @default the protocol maximum: 65,507 (udp4) or 65,527 (udp6)
+   */
+  maxPayload?: number;
+  /**
+   * Datagrams kept for a reader that is not keeping up, in datagrams. When full, the newest
+   * datagram is dropped and counted in `droppedQueueFull`: UDP may lose messages, and so may we.
+   * @default 1024 ({@link DEFAULT_RECEIVE_QUEUE_SIZE})
+   */
+  receiveQueueSize?: number;
+  /**
+   * Kernel receive buffer (SO_RCVBUF) requested after bind, in bytes. Raise it for bursts of
+   * large datagrams. The kernel caps it (`net.core.rmem_max` on Linux) and Linux doubles it for
+   * bookkeeping; the socket's `recvBufferSize` reports what was granted.
+   * @default the system's (`net.core.rmem_default` on Linux)
+   */
+  recvBufferSize?: number;
+  /**
+   * Kernel send buffer (SO_SNDBUF) requested after bind, in bytes; capped like
+   * `recvBufferSize`, and reported by the socket's `sendBufferSize`.
+   * @default the system's (`net.core.wmem_default` on Linux)
+   */
+  sendBufferSize?: number;
+  /**
+   * Connected mode: the one peer this socket talks to. send() then takes no `to`, only this
+   * peer's datagrams arrive, and if nothing listens there the kernel's ICMP "port unreachable"
+   * surfaces as a `SocketError` with code `ECONNREFUSED` from the iterator (or a send()).
+   * @default unconnected
+   */
+  connect?: string | Endpoint;
+  /** Receives `socket`, `bind`, `connect`, `send`, `recv` and `close` trace events. @default none */
+  trace?: TraceListener;
+}
+
+/** One received datagram: its payload, whole, and who sent it. */
+export interface Datagram {
+  /** The payload, exactly as sent: one send() is one Datagram. */
+  readonly data: Buffer;
+  /** The sender's address and port. */
+  readonly from: InetEndpoint;
+}
+
+/** Counters of one socket; they only grow. */
+export interface UdpSocketStats {
+  /** Datagrams the OS accepted for sending. */
+  datagramsSent: number;
+  /** Payload bytes in `datagramsSent`. */
+  bytesSent: number;
+  /** Datagrams read from the OS, the dropped ones below included. */
+  datagramsReceived: number;
+  /** Payload bytes in `datagramsReceived`. */
+  bytesReceived: number;
+  /** Received datagrams larger than `maxPayload`, dropped. */
+  droppedOversize: number;
+  /** Received datagrams dropped because the receive queue was full (the reader was slow). */
+  droppedQueueFull: number;
+}
+
+/**
+ * A bound UDP socket. Iterate it (`for await`) for received datagrams; iteration ends when the
+ * socket is closed (datagrams still queued are discarded). Leaving a `for await` with `break`
+ * does not close the socket. Errors never crash the process: they reject a send() or are
+ * thrown by the iterator once, after which iterating again goes on.
+ */
+export interface UdpSocket extends AsyncIterable<Datagram> {
+  /** The bound address, with the real port when bound to port 0. */
+  readonly local: InetEndpoint;
+  /** The connected peer, or `undefined` when unconnected. */
+  readonly remote: InetEndpoint | undefined;
+  /** Largest payload sent or accepted, in bytes (the `maxPayload` option or the protocol maximum). */
+  readonly maxPayload: number;
+  /** SO_RCVBUF as the kernel granted it after bind, in bytes. */
+  readonly recvBufferSize: number;
+  /** SO_SNDBUF as the kernel granted it after bind, in bytes. */
+  readonly sendBufferSize: number;
+  /** Live counters. */
+  readonly stats: Readonly<UdpSocketStats>;
+  /**
+   * Sends one datagram; resolves when the OS has taken it (not when anyone received it).
+   * `to` is required when unconnected and refused when connected.
+   * @throws (rejects) {SocketError} `ERR_DATAGRAM_TOO_LARGE` over `maxPayload`, before the OS
+   *   sees it; `ERR_SOCKET_CLOSED` after close(); `ERR_INVALID_ENDPOINT` for a bad `to`; a
+   *   system code (`ECONNREFUSED`, …) from the OS. {TypeError} for bad arguments.
+   */
+  send(data: Uint8Array | string, to?: string | Endpoint): Promise<void>;
+  /** Closes the socket and ends iteration. Calling it again returns the same promise. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULTS = { receiveQueueSize: DEFAULT_RECEIVE_QUEUE_SIZE };
+
+const REFUSED_HINT =
+  "Is the server running? Nothing is bound to that UDP port, so the peer's kernel answered with ICMP port unreachable. Start the server first, or check the host and port.";
+
+/**
+ * Binds a UDP socket: udp4 for an IPv4 host, udp6 for an IPv6 one (a host name is looked up
+ * first). Port 0 lets the system choose; `socket.local.port` tells which.
+ *
+ * @throws (rejects) {SocketError} `ERR_INVALID_ENDPOINT` for a bad endpoint; a system code such
+ *   as `EADDRINUSE` or `EADDRNOTAVAIL`, explained with a hint. {TypeError}/{RangeError} naming a
+ *   bad option.
+ * @example
+ * await using socket = await bind("udp://127.0.0.1:0");
+ * socket.local //=> { transport: "udp", host: "127.0.0.1", port: 40158 }
+ * await socket.send("hello", "udp://127.0.0.1:7001");
+ * for await (const { data, from } of socket) console.log(`${data} from ${from.host}:${from.port}`);
+ */
+export async function bind(
+  endpoint: string | Endpoint,
+  options: UdpSocketOptions = {},
+): Promise<UdpSocket> {
+  const local = _udpEndpoint(endpoint);
+  const settings = _applyDefaults(DEFAULTS, options);
+  _checkInteger("receiveQueueSize", settings.receiveQueueSize, 0, 2 ** 31 - 1);
+  if (settings.recvBufferSize !== undefined) {
+    _checkInteger("recvBufferSize", settings.recvBufferSize, 1, 2 ** 31 - 1);
+  }
+  if (settings.sendBufferSize !== undefined) {
+    _checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
+  }
+  const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
+  const family = isIP(local.host) || (await lookup(local.host)).family;
+  const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
+  const maxPayload = _checkInteger(
+    "maxPayload",
+    settings.maxPayload ?? protocolMax,
+    0,
+    protocolMax,
+  );
+  if (remote !== undefined && isIP(remote.host) !== 0 && isIP(remote.host) !== family) {
+    throw new SocketError(
+      ErrorCode.ERR_INVALID_ENDPOINT,
+      `cannot connect a udp${family} socket bound to ${formatAddress(local)} to ${formatAddress(remote)}: the address families differ`,
+      { hint: "Bind to 127.0.0.1 to talk to IPv4 peers and to [::1] for IPv6 peers." },
+    );
+  }
+  const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayload, settings);
+  await socket._open(local, remote, settings);
+  return socket;
+}
+
+class _UdpSocket implements UdpSocket {
+  readonly stats: UdpSocketStats = {
+    datagramsSent: 0,
+    bytesSent: 0,
+    datagramsReceived: 0,
+    bytesReceived: 0,
+    droppedOversize: 0,
+    droppedQueueFull: 0,
+  };
+  readonly maxPayload: number;
+  readonly #socket: Socket;
+  readonly #family: 4 | 6;
+  readonly #queue: _ReceiveQueue<Datagram>;
+  readonly #trace: TraceListener | undefined;
+  #local: InetEndpoint = { transport: "udp", host: "", port: 0 };
+  #remote: InetEndpoint | undefined;
+  #recvBufferSize = 0;
+  #sendBufferSize = 0;
+  #open = false;
+  #closing: Promise<void> | undefined;
+  /** Rejects the step of `_open()` in progress; errors go to the reader once open. */
+  #failStep: ((error: unknown) => void) | undefined;
+  /** send() to the same string again and again parses it once. */
+  #lastTo: string | undefined;
+  #lastToEndpoint: InetEndpoint | undefined;
+
+  constructor(
+    family: 4 | 6,
+    maxPayload: number,
+    settings: { receiveQueueSize: number; trace?: TraceListener | undefined },
+  ) {
+    this.#family = family;
+    this.maxPayload = maxPayload;
+    this.#trace = settings.trace;
+    this.#queue = new _ReceiveQueue(settings.receiveQueueSize);
+    // socket(): udp4 is AF_INET + SOCK_DGRAM, udp6 is AF_INET6 + SOCK_DGRAM.
+    this.#socket = createSocket(family === 6 ? "udp6" : "udp4");
+    // An 'error' without a listener would crash the process; this one is never removed.
+    this.#socket.on("error", (error) => this.#onError(error));
+    this.#socket.on("message", (data, rinfo) => this.#onMessage(data, rinfo));
+    const domain = family === 6 ? Domain.AF_INET6 : Domain.AF_INET;
+    this.#trace?.({
+      type: "socket",
+      attributes: socketAttributes({ domain, type: SocketType.SOCK_DGRAM }),
+    });
+  }
+
+  get local(): InetEndpoint {
+    return this.#local;
+  }
+
+  get remote(): InetEndpoint | undefined {
+    return this.#remote;
+  }
+
+  get recvBufferSize(): number {
+    return this.#recvBufferSize;
+  }
+
+  get sendBufferSize(): number {
+    return this.#sendBufferSize;
+  }
+
+  /** bind, buffer sizes, connect: the steps after socket(). Closes the socket on failure. */
+  async _open(
+    local: InetEndpoint,
+    remote: InetEndpoint | undefined,
+    settings: { recvBufferSize?: number | undefined; sendBufferSize?: number | undefined },
+  ): Promise<void> {
+    const socket = this.#socket;
+    let where = formatAddress(local);
+    try {
+      // bind(): the kernel delivers datagrams for this address and port to us from now on.
+      await this.#step((done) => socket.bind(local.port, local.host, done));
+      const address = socket.address();
+      this.#local = { transport: "udp", host: address.address, port: address.port };
+      this.#trace?.({ type: "bind", local: this.#local });
+      // setsockopt(SO_RCVBUF / SO_SNDBUF): only possible once the socket exists, i.e. after bind.
+      if (settings.recvBufferSize !== undefined) socket.setRecvBufferSize(settings.recvBufferSize);
+      if (settings.sendBufferSize !== undefined) socket.setSendBufferSize(settings.sendBufferSize);
+      this.#recvBufferSize = socket.getRecvBufferSize();
+      this.#sendBufferSize = socket.getSendBufferSize();
+      if (remote !== undefined) {
+        where = formatAddress(remote);
+        // connect() on a datagram socket sends nothing: it fixes the peer, filters what
+        // arrives, and lets the kernel report ICMP errors for that peer to us.
+        await this.#step((done) =>
+          socket.connect(remote.port, remote.host, (error?: Error) =>
+            error ? this.#failStep?.(error) : done(),
+          ),
+        );
+        const peer = socket.remoteAddress();
+        this.#remote = { transport: "udp", host: peer.address, port: peer.port };
+        this.#trace?.({ type: "connect", remote: this.#remote });
+      }
+      this.#open = true;
+    } catch (error) {
+      await this.close();
+      throw explain(error, { endpoint: where });
+    }
+  }
+
+  #step(start: (done: () => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#failStep = reject;
+      start(() => resolve());
+    }).finally(() => {
+      this.#failStep = undefined;
+    });
+  }
+
+  send(data: Uint8Array | string, to?: string | Endpoint): Promise<void> {
+    let size: number;
+    if (typeof data === "string") size = Buffer.byteLength(data);
+    else if (data instanceof Uint8Array) size = data.byteLength;
+    else
+      return Promise.reject(
+        new TypeError(`data must be a Uint8Array or a string, got ${typeof data}`),
+      );
+    if (size > this.maxPayload) return Promise.reject(this.#tooLarge(size));
+    if (this.#closing !== undefined) {
+      return Promise.reject(
+        new SocketError(ErrorCode.ERR_SOCKET_CLOSED, "cannot send: the socket is closed", {
+          hint: "Bind a new socket; a closed one cannot be reopened.",
+        }),
+      );
+    }
+    const remote = this.#remote;
+    if (remote !== undefined) {
+      if (to !== undefined) {
+        return Promise.reject(
+          new TypeError(`send() on a socket connected to ${formatAddress(remote)} takes no 'to'`),
+        );
+      }
+      this.#trace?.({ type: "send", bytes: size });
+      return new Promise((resolve, reject) => {
+        this.#socket.send(data, (error) => this.#sent(error, size, remote, resolve, reject));
+      });
+    }
+    if (to === undefined) {
+      return Promise.reject(new TypeError("send() on an unconnected socket needs 'to'"));
+    }
+    let target: InetEndpoint;
+    try {
+      target = this.#target(to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#trace?.({ type: "send", bytes: size, to: target });
+    return new Promise((resolve, reject) => {
+      // sendto(): one call, one datagram.
+      this.#socket.send(data, target.port, target.host, (error) =>
+        this.#sent(error, size, target, resolve, reject),
+      );
+    });
+  }
+
+  #target(to: string | Endpoint): InetEndpoint {
+    if (typeof to !== "string") return _udpEndpoint(to);
+    if (to !== this.#lastTo) {
+      this.#lastToEndpoint = _udpEndpoint(to);
+      this.#lastTo = to;
+    }
+    return this.#lastToEndpoint as InetEndpoint;
+  }
+
+  #sent(
+    error: Error | null,
+    size: number,
+    to: InetEndpoint,
+    resolve: () => void,
+    reject: (error: unknown) => void,
+  ): void {
+    if (error) {
+      reject(this.#explain(error, to));
+      return;
+    }
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += size;
+    resolve();
+  }
+
+  #tooLarge(size: number): SocketError {
+    const protocolMax = this.#family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
+    const limit =
+      this.maxPayload === protocolMax
+        ? `the IPv${this.#family} maximum of ${protocolMax.toLocaleString("en-US")} bytes`
+        : `maxPayload ${this.maxPayload.toLocaleString("en-US")} bytes`;
+    const safe = this.#family === 6 ? UDP_SAFE_PAYLOAD_IPV6 : UDP_SAFE_PAYLOAD_IPV4;
+    return new SocketError(
+      ErrorCode.ERR_DATAGRAM_TOO_LARGE,
+      `datagram of ${size.toLocaleString("en-US")} bytes is larger than ${limit}`,
+      {
+        hint: `Split the data over several datagrams (UDP never does it for you) or use TCP; payloads up to ${safe.toLocaleString("en-US")} bytes avoid IP fragmentation.`,
+      },
+    );
+  }
+
+  #explain(error: unknown, peer: InetEndpoint | undefined): SocketError {
+    const code = (error as { code?: unknown }).code;
+    return explain(error, {
+      endpoint: formatAddress(peer ?? this.#local),
+      ...(code === "ECONNREFUSED" ? { hint: REFUSED_HINT } : {}),
+    });
+  }
+
+  #onMessage(data: Buffer, rinfo: RemoteInfo): void {
+    if (!this.#open) return;
+    const stats = this.stats;
+    const bytes = data.length;
+    stats.datagramsReceived++;
+    stats.bytesReceived += bytes;
+    const from: InetEndpoint = { transport: "udp", host: rinfo.address, port: rinfo.port };
+    // recvfrom(): the sender comes with every datagram; there is no connection to ask.
+    this.#trace?.({ type: "recv", bytes, from });
+    if (bytes > this.maxPayload) stats.droppedOversize++;
+    else if (!this.#queue.push({ data, from })) stats.droppedQueueFull++;
+  }
+
+  #onError(error: Error): void {
+    if (this.#failStep !== undefined) this.#failStep(error);
+    else if (this.#open) this.#queue.fail(this.#explain(error, this.#remote));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    return this.#queue.iterate();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise((resolve) => {
+      this.#open = false;
+      this.#queue.close();
+      // close(): the port is free again; datagrams that arrive for it now are refused.
+      this.#socket.close(() => {
+        this.#trace?.(
+          this.#remote === undefined ? { type: "close" } : { type: "close", remote: this.#remote },
+        );
+        resolve();
+      });
+    });
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
