@@ -47,6 +47,49 @@ export const JSON_FLAG = {
 } as const satisfies FlagSpec;
 
 /**
+ * `{ ...defaults, ...options }`, except that an option given as `undefined` keeps its default, so
+ * a command can pass its optional flags on as they are.
+ * @example
+ * withDefaults({ port: 7000 }, { port: undefined }) //=> { port: 7000 }
+ */
+export function withDefaults<D extends object, O extends object>(
+  defaults: D,
+  options: O,
+): D & Omit<O, keyof D> {
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged as D & Omit<O, keyof D>;
+}
+
+/**
+ * Parses a flag only when it was given, so that an absent flag stays `undefined` and the
+ * program's own default applies.
+ * @example
+ * ifGiven(values.port, (value) => parsePortFlag("port", value)) //=> 7000, or undefined
+ */
+export function ifGiven<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}
+
+/**
+ * Parses a flag that takes one of a few words.
+ * @throws {UsageError} naming the flag and the choices, e.g. `--framing: 'json' is not one of lines, length`.
+ */
+export function parseChoiceFlag<const C extends string>(
+  flag: string,
+  value: string,
+  choices: readonly C[],
+): C {
+  const choice = choices.find((c) => c === value);
+  if (choice === undefined) {
+    throw new UsageError(`--${flag}: '${value}' is not one of ${choices.join(", ")}`);
+  }
+  return choice;
+}
+
+/**
  * Parses a duration flag given in seconds (decimals allowed) and returns milliseconds.
  * @throws {UsageError} naming the flag, e.g. `--timeout: 'soon' is not a number`.
  * @example
@@ -100,6 +143,38 @@ export async function* pipedLinesOr(
   if (!any) yield fallback;
 }
 
+/** What decides the messages a client sends; see {@link clientMessages}. */
+export interface ClientMessagesOptions {
+  /** `--message TEXT`. */
+  message?: string | undefined;
+  /** `--count N`. */
+  count?: number | undefined;
+  /** Where piped messages come from. */
+  stdin: Readable & { isTTY?: boolean };
+  /** The message to send when nothing else says what to send, e.g. "Hello from client". */
+  fallback: string;
+}
+
+/**
+ * The messages a client sends, by the rule every socket-lab client follows: with `--count N`,
+ * N numbered messages (`Hello from client 1`, …); with `--message TEXT`, that one message;
+ * otherwise one per line of piped stdin, or `fallback` alone (see {@link pipedLinesOr}).
+ * @example
+ * [...clientMessages({ count: 2, stdin: process.stdin, fallback: "hi" })] //=> ["hi 1", "hi 2"]
+ */
+export function clientMessages(
+  options: ClientMessagesOptions,
+): Iterable<string> | AsyncIterable<string> {
+  const { message, count, stdin, fallback } = options;
+  if (count !== undefined) return numbered(message ?? fallback, count);
+  if (message !== undefined) return [message];
+  return pipedLinesOr(stdin, fallback);
+}
+
+function* numbered(text: string, count: number): Generator<string> {
+  for (let n = 1; n <= count; n += 1) yield `${text} ${n}`;
+}
+
 /** Prints one record either as text for people or as one JSON object per line. */
 export type Printer = (text: string, data: Readonly<Record<string, unknown>>) => void;
 
@@ -140,9 +215,10 @@ export function printable(text: string): string {
 /**
  * A count with its noun, singular or plural.
  * @example
- * counted(1, "message") //=> "1 message"
- * counted(3, "message") //=> "3 messages"
+ * counted(1, "message")          //=> "1 message"
+ * counted(3, "message")          //=> "3 messages"
+ * counted(2, "try", "tries")     //=> "2 tries"
  */
-export function counted(n: number, noun: string): string {
-  return `${n} ${n === 1 ? noun : `${noun}s`}`;
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }
