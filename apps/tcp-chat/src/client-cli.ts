@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * chat-client: the command-line face of client.ts. Joins the room on a terminal (interactive,
+ * with a prompt) or with piped stdin (scriptable), and exits 1 with a clear line when the
+ * server is gone.
+ *
+ *   pnpm chat:client [--nick NAME] [--host HOST] [--port N]
+ */
+
+import {
+  type FlagSpecs,
+  HOST_FLAG,
+  parseHostFlag,
+  parsePortFlag,
+  portFlag,
+  runCommand,
+  TRACE_FLAG,
+  traceFlag,
+  UsageError,
+} from "@socket-lab/core/cli";
+import { runChatClient } from "./client.js";
+import { isValidNick, NICK_RULES } from "./protocol.js";
+import { DEFAULT_CHAT_PORT } from "./server.js";
+
+const VERSION = "0.1.0";
+const NAME = "chat-client";
+
+const flags = {
+  host: HOST_FLAG,
+  port: portFlag(DEFAULT_CHAT_PORT),
+  nick: {
+    type: "string",
+    short: "n",
+    valueName: "NAME",
+    description: `nickname to take on joining (${NICK_RULES})`,
+    defaultText: "guestN, given by the server",
+  },
+  trace: TRACE_FLAG,
+} as const satisfies FlagSpecs;
+
+process.exitCode = await runCommand({
+  name: NAME,
+  version: VERSION,
+  description: "join a tcp-chat room: type lines to talk, /nick NAME, /who, /quit",
+  usage: "[options]",
+  flags,
+  examples: [
+    "chat-client --nick alice",
+    "printf 'hello\\n' | chat-client --nick bot",
+    "chat-client --port 7100 --trace",
+  ],
+  hints: { ECONNREFUSED: "Start one with: pnpm chat:server" },
+  async run({ values, signal, stdin, stdout, stderr }) {
+    const nick = values.nick;
+    if (nick !== undefined && !isValidNick(nick)) {
+      throw new UsageError(`--nick: '${nick}' is not a valid nickname (${NICK_RULES})`);
+    }
+    const { closedBy } = await runChatClient({
+      host: values.host === undefined ? undefined : parseHostFlag("host", values.host),
+      port: values.port === undefined ? undefined : parsePortFlag("port", values.port),
+      nick,
+      input: stdin,
+      output: stdout,
+      signal,
+      trace: traceFlag(values.trace, stderr),
+    });
+    if (closedBy === "server") {
+      stderr.write(`${NAME}: the server closed the connection\n`);
+      return 1;
+    }
+    return 0;
+  },
+});

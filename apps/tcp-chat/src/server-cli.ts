@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * chat-server: the command-line face of server.ts. Reads flags, starts the room, prints
+ * `listening on tcp://127.0.0.1:7002` and then a log of the room, stops on Ctrl-C.
+ *
+ *   pnpm chat:server [--port N] [--max-clients N] [--max-line BYTES] [--idle-timeout SECONDS]
+ */
+
+import { formatAddress, formatEndpoint } from "@socket-lab/core";
+import {
+  type FlagSpecs,
+  HOST_FLAG,
+  parseHostFlag,
+  parseIntegerFlag,
+  parsePortFlag,
+  parseSecondsFlag,
+  portFlag,
+  runCommand,
+  TRACE_FLAG,
+  traceFlag,
+  UsageError,
+} from "@socket-lab/core/cli";
+import {
+  type ChatEvent,
+  DEFAULT_CHAT_PORT,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_QUEUE_LIMIT_BYTES,
+  PREFIX_BYTES,
+  startChatServer,
+} from "./server.js";
+
+const VERSION = "0.1.0";
+
+const flags = {
+  host: HOST_FLAG,
+  port: portFlag(DEFAULT_CHAT_PORT),
+  "max-clients": {
+    type: "string",
+    valueName: "N",
+    description: "most clients in the room; one more is told the room is full",
+    defaultText: String(DEFAULT_MAX_CLIENTS),
+  },
+  "max-line": {
+    type: "string",
+    valueName: "BYTES",
+    description: "longest line a client may send; a longer one gets an error line",
+    defaultText: String(DEFAULT_MAX_LINE_BYTES),
+  },
+  "idle-timeout": {
+    type: "string",
+    valueName: "SECONDS",
+    description: "disconnect a client that sends nothing for this long; 0 never",
+    defaultText: String(DEFAULT_IDLE_TIMEOUT_MS / 1000),
+  },
+  "queue-limit": {
+    type: "string",
+    valueName: "BYTES",
+    description: "most bytes waiting for one client; a client that stops reading is dropped",
+    defaultText: String(DEFAULT_QUEUE_LIMIT_BYTES),
+  },
+  trace: TRACE_FLAG,
+} as const satisfies FlagSpecs;
+
+/** A flag's parsed value, or undefined to keep the server's default. */
+function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}
+
+/** One log line per room event: what a person watching the server wants to see. */
+function formatEvent(event: ChatEvent): string {
+  switch (event.type) {
+    case "join":
+      return `${event.nick} joined from ${formatAddress(event.remote)}`;
+    case "message":
+      return `<${event.nick}> ${event.text}`;
+    case "rename":
+      return `${event.from} is now ${event.to}`;
+    case "leave":
+      return `${event.nick} left (${event.reason})`;
+    case "refuse":
+      return `refused ${formatAddress(event.remote)}: the room is full`;
+  }
+}
+
+process.exitCode = await runCommand({
+  name: "chat-server",
+  version: VERSION,
+  description: "a chat room on a TCP server: every line a client sends goes to all the others",
+  usage: "[options]",
+  flags,
+  examples: [
+    "chat-server",
+    "chat-server --port 0 --max-clients 3",
+    "chat-server --idle-timeout 60 --queue-limit 16384 --trace",
+  ],
+  hints: { EADDRINUSE: "Is a chat server already running? Choose another port with --port." },
+  async run({ values, signal, stdout, stderr }) {
+    const maxLineBytes = optional(values["max-line"], (v) =>
+      parseIntegerFlag("max-line", v, { min: 1, max: 1024 * 1024 }),
+    );
+    const queueLimitBytes = optional(values["queue-limit"], (v) =>
+      parseIntegerFlag("queue-limit", v, { min: 1, max: 1024 ** 3 }),
+    );
+    const smallestQueue = (maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + PREFIX_BYTES;
+    if ((queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES) < smallestQueue) {
+      throw new UsageError(
+        `--queue-limit: ${queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES} bytes cannot hold one line of --max-line (at least ${smallestQueue})`,
+      );
+    }
+    const chat = await startChatServer({
+      host: optional(values.host, (v) => parseHostFlag("host", v)),
+      port: optional(values.port, (v) => parsePortFlag("port", v)),
+      maxClients: optional(values["max-clients"], (v) =>
+        parseIntegerFlag("max-clients", v, { min: 1, max: 100_000 }),
+      ),
+      maxLineBytes,
+      idleTimeoutMs: optional(values["idle-timeout"], (v) =>
+        parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
+      ),
+      queueLimitBytes,
+      trace: traceFlag(values.trace, stderr),
+      onEvent: (event) => stdout.write(`${formatEvent(event)}\n`),
+    });
+    stdout.write(`listening on ${formatEndpoint(chat.endpoint)}\n`);
+
+    // Run until Ctrl-C or SIGTERM, then say goodbye to everyone and close.
+    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+    await chat.close();
+    stdout.write("closed\n");
+    return 0;
+  },
+});

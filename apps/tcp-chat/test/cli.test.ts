@@ -1,0 +1,278 @@
+import { spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  CLIENT_CLI,
+  LineClient,
+  type Program,
+  run,
+  runToEnd,
+  SERVER_CLI,
+  startServerProgram,
+  stop,
+  within,
+} from "./_helpers.js";
+
+const programs: Program[] = [];
+const sockets: LineClient[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.socket.destroy();
+  await Promise.all(programs.splice(0).map((program) => stop(program)));
+});
+
+async function server(args: readonly string[] = []) {
+  const program = await startServerProgram(args);
+  programs.push(program);
+  return program;
+}
+
+function client(port: number, args: readonly string[] = []): Program {
+  const program = run(CLIENT_CLI, ["--port", String(port), ...args]);
+  programs.push(program);
+  return program;
+}
+
+async function rawJoin(port: number, nick: string): Promise<LineClient> {
+  const socket = await LineClient.join(port, nick);
+  sockets.push(socket);
+  return socket;
+}
+
+/** A port nothing listens on: bound by the system, then released. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+describe("chat-server", () => {
+  it("prints where it listens first, logs the room, and closes cleanly on SIGTERM", async () => {
+    const chat = await server();
+    expect(chat.stdout.lines[0]).toBe(`listening on tcp://127.0.0.1:${chat.port}`);
+    const alice = await rawJoin(chat.port, "alice");
+    await chat.stdout.waitFor(/^guest1 joined from 127\.0\.0\.1:\d+$/);
+    await chat.stdout.waitFor("guest1 is now alice");
+    alice.send("/quit");
+    await chat.stdout.waitFor("alice left (quit)");
+
+    const bob = await rawJoin(chat.port, "bob");
+    expect(await stop(chat)).toBe(0);
+    await bob.waitFor("* server shutting down");
+    await bob.waitForClose();
+    expect(chat.stdout.lines.at(-1)).toBe("closed");
+    expect(chat.stderr.lines).toEqual([]);
+  });
+
+  it("applies --max-clients, --max-line, --idle-timeout and --queue-limit", async () => {
+    const chat = await server([
+      "--max-clients",
+      "2",
+      "--max-line",
+      "10",
+      "--idle-timeout",
+      "0.5",
+      "--queue-limit",
+      "2000",
+    ]);
+    const alice = await rawJoin(chat.port, "alice");
+    const bob = await rawJoin(chat.port, "bob");
+    const carol = await LineClient.connect(chat.port);
+    sockets.push(carol);
+    await carol.waitFor("! error: server is full (2 users); try again later");
+    await carol.waitForClose();
+    await chat.stdout.waitFor(/^refused 127\.0\.0\.1:\d+: the room is full$/);
+
+    alice.send("0123456789A");
+    await alice.waitFor("! error: line of 11 bytes is over the limit of 10; not sent");
+    alice.send("0123456789");
+    await bob.waitFor("<alice> 0123456789");
+
+    // alice spoke last, so bob's half second runs out first.
+    await bob.waitFor("! error: idle for 500 ms; disconnecting");
+    await bob.waitForClose();
+    await alice.waitFor("* bob left (idle)");
+  });
+
+  it("traces the socket calls on stderr with --trace", async () => {
+    const chat = await server(["--trace"]);
+    await rawJoin(chat.port, "alice");
+    await chat.stderr.waitFor(/^listen\(backlog=\d+\)$/);
+    await chat.stderr.waitFor(/^accept\(\) -> 127\.0\.0\.1:\d+$/);
+    await chat.stderr.waitFor(/^recv \d+ bytes$/);
+  });
+
+  it("prints --help and --version", async () => {
+    const help = await runToEnd(SERVER_CLI, ["--help"]);
+    expect(help.code).toBe(0);
+    for (const flag of ["--host", "--port", "--max-clients", "--max-line", "--idle-timeout"]) {
+      expect(help.stdout).toContain(flag);
+    }
+    expect(help.stdout).toContain("--queue-limit BYTES");
+    expect(help.stdout).toContain("(default: 7002)");
+    const version = await runToEnd(SERVER_CLI, ["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: "chat-server 0.1.0" });
+  });
+
+  it.each([
+    [["--port", "70000"], "chat-server: --port: 70000 is out of range (0–65535)"],
+    [["--max-clients", "0"], "chat-server: --max-clients: 0 is out of range (1–100000)"],
+    [["--max-line", "big"], "chat-server: --max-line: 'big' is not a whole number"],
+    [["--idle-timeout=-1"], "chat-server: --idle-timeout: -1 is out of range (0–86400)"],
+    [
+      ["--queue-limit", "100"],
+      "chat-server: --queue-limit: 100 bytes cannot hold one line of --max-line (at least 1088)",
+    ],
+    [
+      ["--host", "999.1.1.1"],
+      "chat-server: --host: '999.1.1.1' is not a valid host name or IP address",
+    ],
+    [["--colour"], "chat-server: Unknown option '--colour'"],
+  ])("rejects %j with a usage error (exit 2)", async (args, message) => {
+    const result = await runToEnd(SERVER_CLI, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.endsWith("\nRun 'chat-server --help' for usage.")).toBe(true);
+  });
+});
+
+describe("chat-client", () => {
+  it("with piped stdin sends each line, prints the room, and leaves with /quit at the end", async () => {
+    const chat = await server();
+    const alice = client(chat.port, ["--nick", "alice"]); // its stdin stays open
+    await alice.stdout.waitFor("* guest1 is now alice");
+
+    const bob = await runToEnd(
+      CLIENT_CLI,
+      ["--port", String(chat.port), "--nick", "bob"],
+      "hello from bob\n/who\n",
+    );
+    expect(bob.code).toBe(0);
+    expect(bob.stderr).toBe("");
+    expect(bob.stdout.split("\n")).toEqual([
+      "* welcome, you are guest2 (2 users online; commands: /nick NAME, /who, /quit)",
+      "* guest2 is now bob",
+      "* users: alice, bob",
+      "* bye",
+    ]);
+    await alice.stdout.waitFor("<bob> hello from bob");
+    await alice.stdout.waitFor("* bob left");
+    expect(alice.stdout.lines).toEqual([
+      "* welcome, you are guest1 (1 user online; commands: /nick NAME, /who, /quit)",
+      "* guest1 is now alice",
+      "* guest2 joined",
+      "* guest2 is now bob",
+      "<bob> hello from bob",
+      "* bob left",
+    ]);
+  });
+
+  it("says the server closed the connection, and exits 1, when the server goes away", async () => {
+    const chat = await server();
+    const alice = client(chat.port, ["--nick", "alice"]);
+    await alice.stdout.waitFor("* guest1 is now alice");
+    await stop(chat);
+    expect(await within(alice.exited, 10_000, "the client to exit")).toBe(1);
+    expect(alice.stdout.lines.at(-1)).toBe("* server shutting down");
+    expect(alice.stderr.lines).toEqual(["chat-client: the server closed the connection"]);
+  });
+
+  it("explains a refused connection with a hint to start the server, and exits 1", async () => {
+    const port = await closedPort();
+    const result = await runToEnd(CLIENT_CLI, ["--port", String(port)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `chat-client: connection refused by 127.0.0.1:${port} — no server is listening there. Start one with: pnpm chat:server`,
+    );
+  });
+
+  it("traces connect on stderr with --trace", async () => {
+    const chat = await server();
+    const result = await runToEnd(CLIENT_CLI, ["--port", String(chat.port), "--trace"], "");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`connect(127.0.0.1:${chat.port})`);
+    expect(result.stdout).toContain("* bye");
+  });
+
+  it.each([
+    [
+      ["--nick", "no spaces"],
+      "chat-client: --nick: 'no spaces' is not a valid nickname (1–16 letters, digits, '_' or '-', starting with a letter)",
+    ],
+    [["--port", "seven"], "chat-client: --port: 'seven' is not a port number (0–65535)"],
+    [["extra"], "chat-client: unexpected argument 'extra'"],
+  ])("rejects %j with a usage error (exit 2)", async (args, message) => {
+    const result = await runToEnd(CLIENT_CLI, args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`${message}\nRun 'chat-client --help' for usage.`);
+  });
+
+  it("prints --help and --version", async () => {
+    const help = await runToEnd(CLIENT_CLI, ["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--nick NAME");
+    const version = await runToEnd(CLIENT_CLI, ["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: "chat-client 0.1.0" });
+  });
+});
+
+const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+
+describe("chat-client on a terminal", () => {
+  // tmux gives the client a real terminal (a pty): readline runs with its prompt and raw keys.
+  it.skipIf(!hasTmux)(
+    "prints an incoming line above the prompt and keeps the half-typed input (needs tmux)",
+    async () => {
+      const chat = await server();
+      const socketName = `tcp-chat-test-${process.pid}`;
+      const tmux = (...args: string[]) => {
+        const result = spawnSync("tmux", ["-L", socketName, ...args], { encoding: "utf8" });
+        if (result.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${result.stderr}`);
+        return result.stdout;
+      };
+      /** Polls the pane (bounded) until `check` accepts its lines. */
+      const screenUntil = async (check: (lines: string[]) => boolean, what: string) => {
+        let lines: string[] = [];
+        for (let attempt = 0; attempt < 100; attempt++) {
+          lines = tmux("capture-pane", "-p", "-t", "chat").trimEnd().split("\n");
+          if (check(lines)) return lines;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`the screen never showed ${what}:\n${lines.join("\n")}`);
+      };
+
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "chat",
+        "-x",
+        "100",
+        "-y",
+        "20",
+        `${process.execPath} ${CLIENT_CLI} --port ${chat.port} --nick alice`,
+      );
+      try {
+        await screenUntil((lines) => lines.includes("* guest1 is now alice"), "the rename");
+        const bob = await rawJoin(chat.port, "bob");
+
+        tmux("send-keys", "-t", "chat", "-l", "half typed"); // no Enter
+        await screenUntil((lines) => lines.at(-1) === "> half typed", "the typed text");
+        bob.send("hello alice");
+        const screen = await screenUntil(
+          (lines) => lines.includes("<bob> hello alice"),
+          "bob's message",
+        );
+        expect(screen.slice(-2)).toEqual(["<bob> hello alice", "> half typed"]);
+
+        tmux("send-keys", "-t", "chat", " and done", "Enter");
+        await bob.waitFor("<alice> half typed and done");
+      } finally {
+        tmux("kill-server");
+      }
+    },
+  );
+});
