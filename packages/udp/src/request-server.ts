@@ -1,0 +1,270 @@
+/**
+ * The server half of request/response over datagrams: answers each request with the
+ * handler's reply under the request's id, and answers a retried request (same sender, same
+ * id) from a cache instead of running the handler again.
+ *
+ * Amplification: a UDP sender's address can be forged. A server whose replies are larger than
+ * the requests lets an attacker aim those replies at a victim (a reflection attack) and
+ * multiply its own bandwidth. So by default a reply may be no larger than its request
+ * (`maxAmplification: 1`); a larger one is refused, counted, and not sent.
+ */
+
+import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
+import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
+import { _TtlMap } from "./_ttl-map.js";
+import {
+  _tryDecodeRequestFrame,
+  encodeRequestFrame,
+  REQUEST_HEADER_BYTES,
+} from "./request-frame.js";
+import type { Datagram, UdpSocket } from "./socket.js";
+
+/** Default time a reply is kept to answer retries of its request, in ms. */
+export const DEFAULT_DEDUP_WINDOW_MS = 30_000;
+/** Default most requests remembered for de-duplication; the oldest is forgotten first. */
+export const DEFAULT_DEDUP_MAX_ENTRIES = 1_024;
+/** Default largest reply datagram as a multiple of its request datagram's size. */
+export const DEFAULT_MAX_AMPLIFICATION = 1;
+/** Default most handler calls running at once. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+
+/**
+ * Answers one request: gets its payload (header removed) and sender, returns the reply payload.
+ * It runs at most once per (sender, id) within the de-duplication window.
+ */
+export type RequestHandler = (
+  request: Datagram,
+) => Uint8Array | string | Promise<Uint8Array | string>;
+
+/** Options of {@link serveRequests}. */
+export interface ServeRequestsOptions {
+  /**
+   * How long a request is remembered, in ms, so that its retries get the cached reply and the
+   * handler is not run again. Make it longer than clients keep retrying (their tries' waits
+   * added up: 15 s for the requester's defaults).
+   * @default 30000
+   */
+  dedupWindowMs?: number;
+  /**
+   * Most requests remembered at once; beyond it the oldest is forgotten. Memory is at most this
+   * many cached replies (64 MiB for 1,024 replies of the largest size).
+   * @default 1024
+   */
+  dedupMaxEntries?: number;
+  /**
+   * Largest reply datagram as a multiple of its request datagram's size, headers included.
+   * Keeps the server from amplifying reflection attacks; `Infinity` turns the check off.
+   * @default 1
+   */
+  maxAmplification?: number;
+  /** Most handler calls running at once; a request beyond it is dropped and counted in `busy`. @default 256 */
+  maxInFlight?: number;
+  /**
+   * Told about every request that got no reply through a fault: the handler threw, the reply
+   * was refused (`ERR_DATAGRAM_TOO_LARGE`) or failed to send. Must not throw.
+   * @default none (the failures are only counted)
+   */
+  onError?: (error: unknown, request: Datagram) => void;
+}
+
+/** Counters of one request server; they only grow. */
+export interface RequestServerStats {
+  /** Valid requests received, retries included. */
+  requests: number;
+  /** Handler calls. */
+  handled: number;
+  /** Retried requests (same sender and id within the window) that did not run the handler. */
+  duplicates: number;
+  /** Reply datagrams sent, cached replies sent again included. */
+  replies: number;
+  /** Datagrams not in the header format, or replies rather than requests: ignored. */
+  invalid: number;
+  /** Replies refused for being over `maxAmplification` times their request's size. */
+  refused: number;
+  /** Handler throws and failed sends. */
+  errors: number;
+  /** Requests dropped because `maxInFlight` handler calls were running. */
+  busy: number;
+}
+
+/** A running request server. */
+export interface RequestServer {
+  /** Live counters. */
+  readonly stats: Readonly<RequestServerStats>;
+  /** Stops reading the socket (which stays open); replies still being computed are not sent. */
+  close(): void;
+}
+
+const DEFAULTS = {
+  dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
+  dedupMaxEntries: DEFAULT_DEDUP_MAX_ENTRIES,
+  maxAmplification: DEFAULT_MAX_AMPLIFICATION,
+  maxInFlight: DEFAULT_MAX_IN_FLIGHT,
+};
+
+/** A request seen within the window: its reply once there is one. */
+interface Seen {
+  reply: Buffer | undefined;
+}
+
+/**
+ * Answers requests that arrive on `socket` with `handler`'s replies. Reads every datagram the
+ * socket receives; do not iterate the socket yourself meanwhile. Datagrams that are not
+ * requests are counted and ignored. The handler runs at most once per (sender, id) within
+ * `dedupWindowMs`: a retry gets the cached reply, or nothing while the first call is running
+ * or when it failed.
+ *
+ * @throws {TypeError}/{RangeError} naming a bad option.
+ * @example
+ * const socket = await bind("udp://127.0.0.1:7001");
+ * const server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 2 });
+ * // … later
+ * server.stats //=> { requests: 4, handled: 3, duplicates: 1, replies: 4, invalid: 0, refused: 0, errors: 0, busy: 0 }
+ */
+export function serveRequests(
+  socket: UdpSocket,
+  handler: RequestHandler,
+  options: ServeRequestsOptions = {},
+): RequestServer {
+  if (typeof handler !== "function") {
+    throw new TypeError(`handler must be a function, got ${typeof handler}`);
+  }
+  const settings = _applyDefaults(DEFAULTS, options);
+  _checkNumber("dedupWindowMs", settings.dedupWindowMs, 0, Number.POSITIVE_INFINITY);
+  _checkInteger("dedupMaxEntries", settings.dedupMaxEntries, 0, 2 ** 31 - 1);
+  _checkNumber("maxAmplification", settings.maxAmplification, 0, Number.POSITIVE_INFINITY);
+  _checkInteger("maxInFlight", settings.maxInFlight, 1, 2 ** 31 - 1);
+  return new _RequestServer(socket, handler, settings);
+}
+
+class _RequestServer implements RequestServer {
+  readonly stats: RequestServerStats = {
+    requests: 0,
+    handled: 0,
+    duplicates: 0,
+    replies: 0,
+    invalid: 0,
+    refused: 0,
+    errors: 0,
+    busy: 0,
+  };
+  readonly #socket: UdpSocket;
+  readonly #handler: RequestHandler;
+  readonly #settings: typeof DEFAULTS & ServeRequestsOptions;
+  readonly #seen: _TtlMap<string, Seen>;
+  readonly #iterator: AsyncIterator<Datagram>;
+  #inFlight = 0;
+  #closed = false;
+
+  constructor(
+    socket: UdpSocket,
+    handler: RequestHandler,
+    settings: typeof DEFAULTS & ServeRequestsOptions,
+  ) {
+    this.#socket = socket;
+    this.#handler = handler;
+    this.#settings = settings;
+    this.#seen = new _TtlMap(settings.dedupWindowMs, settings.dedupMaxEntries);
+    this.#iterator = socket[Symbol.asyncIterator]();
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    while (!this.#closed) {
+      let result: IteratorResult<Datagram>;
+      try {
+        result = await this.#iterator.next();
+      } catch {
+        // A socket error is not about any one request; the server goes on.
+        this.stats.errors++;
+        continue;
+      }
+      if (result.done === true) break;
+      this.#onDatagram(result.value);
+    }
+    this.close();
+  }
+
+  #onDatagram(datagram: Datagram): void {
+    const frame = _tryDecodeRequestFrame(datagram.data);
+    if (frame === undefined || frame.kind !== "request") {
+      this.stats.invalid++;
+      return;
+    }
+    this.stats.requests++;
+    const key = `${datagram.from.host} ${datagram.from.port} ${frame.id}`;
+    const seen = this.#seen.get(key);
+    if (seen !== undefined) {
+      this.stats.duplicates++;
+      if (seen.reply !== undefined) this.#send(seen.reply, datagram);
+      return;
+    }
+    if (this.#inFlight >= this.#settings.maxInFlight) {
+      this.stats.busy++;
+      return;
+    }
+    const entry: Seen = { reply: undefined };
+    this.#seen.set(key, entry);
+    void this.#answer(entry, frame.id, { data: frame.payload, from: datagram.from }, datagram);
+  }
+
+  async #answer(entry: Seen, id: number, request: Datagram, datagram: Datagram): Promise<void> {
+    this.#inFlight++;
+    this.stats.handled++;
+    try {
+      const payload = await this.#handler(request);
+      const size = REQUEST_HEADER_BYTES + _payloadBytes(payload);
+      const allowed = this.#settings.maxAmplification * datagram.data.length;
+      if (size > allowed) {
+        this.stats.refused++;
+        this.#report(_amplificationError(size, datagram, this.#settings.maxAmplification), request);
+        return;
+      }
+      entry.reply = encodeRequestFrame({ kind: "reply", id }, payload);
+      this.#send(entry.reply, datagram);
+    } catch (error) {
+      this.stats.errors++;
+      this.#report(error, request);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  #send(reply: Buffer, request: Datagram): void {
+    if (this.#closed) return;
+    const sent =
+      this.#socket.remote === undefined
+        ? this.#socket.send(reply, request.from)
+        : this.#socket.send(reply);
+    sent.then(
+      () => {
+        this.stats.replies++;
+      },
+      (error: unknown) => {
+        this.stats.errors++;
+        this.#report(error, request);
+      },
+    );
+  }
+
+  #report(error: unknown, request: Datagram): void {
+    this.#settings.onError?.(error, request);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    void this.#iterator.return?.();
+  }
+}
+
+function _amplificationError(size: number, request: Datagram, factor: number): SocketError {
+  const requestSize = request.data.length;
+  return new SocketError(
+    ErrorCode.ERR_DATAGRAM_TOO_LARGE,
+    `reply of ${size} bytes to a ${requestSize}-byte request from ${formatAddress(request.from)} exceeds maxAmplification ${factor} (at most ${Math.floor(factor * requestSize)} bytes); not sent`,
+    {
+      hint: "Keep replies no larger than requests (a forged sender address would turn a larger reply into a reflection attack), have clients pad their requests, or raise maxAmplification.",
+    },
+  );
+}

@@ -1,0 +1,334 @@
+/**
+ * The client half of request/response over datagrams: each request carries an id in an
+ * 8-byte header (see request-frame.ts), is sent again when no reply comes in time, waiting
+ * longer each time, and is answered by the first reply with its id. Later copies of that reply
+ * are counted and ignored.
+ */
+
+import { randomInt } from "node:crypto";
+import { isIPv4 } from "node:net";
+import {
+  type Endpoint,
+  ErrorCode,
+  formatAddress,
+  type InetEndpoint,
+  SocketError,
+} from "@socket-lab/core";
+import { _udpEndpoint } from "./_endpoint.js";
+import { _applyDefaults, _checkInteger, _checkNumber } from "./_options.js";
+import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
+import type { Datagram, UdpSocket } from "./socket.js";
+
+/** Default wait for a reply to the first try, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 1_000;
+/** Default number of resends after the first try (4 tries in all). */
+export const DEFAULT_REQUEST_RETRIES = 3;
+/** Default factor each try's wait is multiplied by. */
+export const DEFAULT_REQUEST_BACKOFF = 2;
+/** Default cap on one try's wait, in ms. */
+export const DEFAULT_MAX_REQUEST_TIMEOUT_MS = 10_000;
+
+/** setTimeout's longest delay, in ms; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How many finished request ids are remembered to tell duplicate and late replies apart. */
+const REMEMBERED_IDS = 1_024;
+
+/** Options of {@link createRequester}: defaults for every request it sends. */
+export interface RequesterOptions {
+  /**
+   * Where requests go.
+   * @default the socket's connected peer; an unconnected socket needs `to` here or per request
+   */
+  to?: string | Endpoint;
+  /** Wait for a reply to the first try, in ms. @default 1000 */
+  timeoutMs?: number;
+  /** Resends after the first try; `retries: 3` means at most 4 tries. @default 3 */
+  retries?: number;
+  /**
+   * Factor each try's wait is multiplied by: try n (from 0) waits
+   * `min(timeoutMs × backoff^n, maxTimeoutMs)`. `1` waits the same every time. @default 2
+   */
+  backoff?: number;
+  /** Cap on one try's wait, in ms. @default 10000 */
+  maxTimeoutMs?: number;
+}
+
+/** Options of one {@link Requester.request}: the requester's, overridden, plus a signal. */
+export interface RequestOptions extends RequesterOptions {
+  /** Cancels the request: it rejects with `ERR_ABORTED` and sends no more tries. @default none */
+  signal?: AbortSignal;
+}
+
+/** Counters of one requester; they only grow. */
+export interface RequesterStats {
+  /** request() calls that sent a first try. */
+  requests: number;
+  /** Request datagrams sent: first tries and retries. */
+  tries: number;
+  /** Requests answered. */
+  replies: number;
+  /** Requests that failed with `ERR_TIMEOUT`. */
+  timeouts: number;
+  /** Replies to a request already answered (the server answered twice, or a retry was answered too). */
+  duplicateReplies: number;
+  /** Replies to a request that had already timed out, failed or been aborted. */
+  lateReplies: number;
+  /** Replies with an id this requester is not waiting for and does not remember, or from another address. */
+  unmatchedReplies: number;
+  /** Datagrams not in the header format, or requests rather than replies: ignored. */
+  invalid: number;
+}
+
+/** Sends requests over one socket and matches replies to them by id. */
+export interface Requester {
+  /**
+   * Sends `data` as a request and resolves with the first reply: its payload and its sender.
+   * @throws (rejects) {SocketError} `ERR_TIMEOUT` when every try went unanswered, saying how
+   *   many tries over how long; `ECONNREFUSED` on a connected socket whose peer port is closed;
+   *   `ERR_DATAGRAM_TOO_LARGE` when `data` plus the 8-byte header is over the socket's
+   *   `maxPayload`; `ERR_ABORTED`; `ERR_SOCKET_CLOSED` once the requester or socket is closed.
+   *   {TypeError}/{RangeError} for bad options.
+   */
+  request(data: Uint8Array | string, options?: RequestOptions): Promise<Datagram>;
+  /** Live counters. */
+  readonly stats: Readonly<RequesterStats>;
+  /** Stops reading the socket (which stays open) and rejects pending requests with `ERR_SOCKET_CLOSED`. */
+  close(): void;
+}
+
+const DEFAULTS = {
+  timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  retries: DEFAULT_REQUEST_RETRIES,
+  backoff: DEFAULT_REQUEST_BACKOFF,
+  maxTimeoutMs: DEFAULT_MAX_REQUEST_TIMEOUT_MS,
+};
+
+type Settings = typeof DEFAULTS & RequestOptions;
+
+interface Pending {
+  /** The destination, or `undefined` on a connected socket (the kernel filters senders there). */
+  readonly to: InetEndpoint | undefined;
+  finish(error: unknown, reply?: Datagram): void;
+}
+
+/**
+ * Sends requests over `socket` and reads every datagram the socket receives for the replies;
+ * do not iterate the socket yourself while a requester reads it.
+ *
+ * @throws {TypeError}/{RangeError} naming a bad option.
+ * @example
+ * const socket = await bind("udp://127.0.0.1:0", { connect: "udp://127.0.0.1:7001" });
+ * const requester = createRequester(socket, { timeoutMs: 500 });
+ * const reply = await requester.request("ping");
+ * reply.data.toString() //=> "pong"
+ * // with nobody there: SocketError ECONNREFUSED here; unconnected, after 4 tries:
+ * // SocketError ERR_TIMEOUT "no reply from 127.0.0.1:7001 after 4 tries over 7.5 s"
+ */
+export function createRequester(socket: UdpSocket, options: RequesterOptions = {}): Requester {
+  return new _Requester(socket, _checkSettings(_applyDefaults(DEFAULTS, options)));
+}
+
+function _checkSettings(settings: Settings): Settings {
+  _checkNumber("timeoutMs", settings.timeoutMs, 1, MAX_TIMER_MS);
+  _checkInteger("retries", settings.retries, 0, 1_000);
+  _checkNumber("backoff", settings.backoff, 1, Number.POSITIVE_INFINITY);
+  _checkNumber("maxTimeoutMs", settings.maxTimeoutMs, 1, MAX_TIMER_MS);
+  if (settings.to !== undefined) _udpEndpoint(settings.to);
+  return settings;
+}
+
+class _Requester implements Requester {
+  readonly stats: RequesterStats = {
+    requests: 0,
+    tries: 0,
+    replies: 0,
+    timeouts: 0,
+    duplicateReplies: 0,
+    lateReplies: 0,
+    unmatchedReplies: 0,
+    invalid: 0,
+  };
+  readonly #socket: UdpSocket;
+  readonly #settings: Settings;
+  readonly #pending = new Map<number, Pending>();
+  /** Ids of finished requests, oldest first: what a reply for them now means. */
+  readonly #finished = new Map<number, "answered" | "failed">();
+  readonly #iterator: AsyncIterator<Datagram>;
+  #nextId = randomInt(0, 2 ** 32);
+  #closed = false;
+
+  constructor(socket: UdpSocket, settings: Settings) {
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#iterator = socket[Symbol.asyncIterator]();
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    while (!this.#closed) {
+      let result: IteratorResult<Datagram>;
+      try {
+        result = await this.#iterator.next();
+      } catch (error) {
+        // On a connected socket this is ECONNREFUSED: the one peer every request goes to is
+        // not there, so no pending request will be answered.
+        this.#failAll(error);
+        continue;
+      }
+      if (result.done === true) break;
+      this.#onDatagram(result.value);
+    }
+    this.close();
+  }
+
+  #onDatagram(datagram: Datagram): void {
+    const frame = _tryDecodeRequestFrame(datagram.data);
+    if (frame === undefined || frame.kind !== "reply") {
+      this.stats.invalid++;
+      return;
+    }
+    const pending = this.#pending.get(frame.id);
+    if (pending !== undefined && _sentBy(datagram.from, pending.to)) {
+      pending.finish(undefined, { data: frame.payload, from: datagram.from });
+      return;
+    }
+    const finished = pending === undefined ? this.#finished.get(frame.id) : undefined;
+    if (finished === "answered") this.stats.duplicateReplies++;
+    else if (finished === "failed") this.stats.lateReplies++;
+    else this.stats.unmatchedReplies++;
+  }
+
+  request(data: Uint8Array | string, options: RequestOptions = {}): Promise<Datagram> {
+    let settings: Settings;
+    let to: InetEndpoint | undefined;
+    let frame: Buffer;
+    try {
+      settings = _checkSettings(_applyDefaults(this.#settings, options));
+      to = settings.to === undefined ? undefined : _udpEndpoint(settings.to);
+      if (to !== undefined && this.#socket.remote !== undefined) {
+        throw new TypeError(
+          `the socket is connected to ${formatAddress(this.#socket.remote)}; a request takes no 'to'`,
+        );
+      }
+      if (to === undefined && this.#socket.remote === undefined) {
+        throw new TypeError("an unconnected socket needs 'to', in createRequester() or request()");
+      }
+      if (this.#closed) throw _closedError();
+      if (settings.signal?.aborted === true) throw _abortError(settings.signal.reason, 0);
+      frame = encodeRequestFrame({ kind: "request", id: this.#takeId() }, data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#run(frame, to, settings);
+  }
+
+  #run(frame: Buffer, to: InetEndpoint | undefined, settings: Settings): Promise<Datagram> {
+    const id = frame.readUInt32BE(4);
+    const peer = to ?? (this.#socket.remote as InetEndpoint);
+    const { timeoutMs, retries, backoff, maxTimeoutMs, signal } = settings;
+    const started = performance.now();
+    let tries = 0;
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<Datagram>((resolve, reject) => {
+      const onAbort = () => finish(_abortError(signal?.reason, tries));
+      const finish = (error: unknown, reply?: Datagram) => {
+        if (this.#pending.get(id) !== pending) return;
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#remember(id, reply === undefined ? "failed" : "answered");
+        if (reply === undefined) {
+          reject(error);
+        } else {
+          this.stats.replies++;
+          resolve(reply);
+        }
+      };
+      const pending: Pending = { to, finish };
+      const attempt = () => {
+        tries++;
+        this.stats.tries++;
+        this.#socket.send(frame, to).catch(finish);
+        const wait = Math.min(timeoutMs * backoff ** (tries - 1), maxTimeoutMs);
+        timer = setTimeout(tries <= retries ? attempt : giveUp, wait);
+      };
+      const giveUp = () => {
+        this.stats.timeouts++;
+        finish(_timeoutError(peer, tries, performance.now() - started));
+      };
+      this.#pending.set(id, pending);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.stats.requests++;
+      attempt();
+    });
+  }
+
+  #takeId(): number {
+    let id = this.#nextId;
+    // At most #pending.size ids are taken, so this ends.
+    while (this.#pending.has(id)) id = (id + 1) >>> 0;
+    this.#nextId = (id + 1) >>> 0;
+    return id;
+  }
+
+  #remember(id: number, outcome: "answered" | "failed"): void {
+    this.#finished.delete(id);
+    this.#finished.set(id, outcome);
+    if (this.#finished.size > REMEMBERED_IDS) {
+      const oldest = this.#finished.keys().next();
+      if (oldest.done !== true) this.#finished.delete(oldest.value);
+    }
+  }
+
+  #failAll(error: unknown): void {
+    for (const pending of [...this.#pending.values()]) pending.finish(error);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    void this.#iterator.return?.();
+    this.#failAll(_closedError());
+  }
+}
+
+/**
+ * Whether a reply from `from` can answer a request sent to `to`. An IPv4 address must match;
+ * a host name resolves to an address we never saw and an IPv6 address can be written in
+ * several ways, so for those the port and the id have to do.
+ */
+function _sentBy(from: InetEndpoint, to: InetEndpoint | undefined): boolean {
+  if (to === undefined) return true;
+  return from.port === to.port && (!isIPv4(to.host) || from.host === to.host);
+}
+
+function _timeoutError(peer: InetEndpoint, tries: number, elapsedMs: number): SocketError {
+  const over =
+    elapsedMs < 1_000 ? `${Math.round(elapsedMs)} ms` : `${(elapsedMs / 1_000).toFixed(1)} s`;
+  return new SocketError(
+    ErrorCode.ERR_TIMEOUT,
+    `no reply from ${formatAddress(peer)} after ${tries} ${tries === 1 ? "try" : "tries"} over ${over}`,
+    {
+      hint: "Is the server running at that address? An unconnected UDP socket is never told 'refused': check the host and port, or allow more retries or a longer timeoutMs.",
+      address: peer.host,
+      port: peer.port,
+    },
+  );
+}
+
+function _closedError(): SocketError {
+  return new SocketError(ErrorCode.ERR_SOCKET_CLOSED, "the requester or its socket is closed", {
+    hint: "Create a new requester on an open socket.",
+  });
+}
+
+function _abortError(reason: unknown, tries: number): SocketError {
+  return new SocketError(
+    ErrorCode.ERR_ABORTED,
+    `request aborted after ${tries} ${tries === 1 ? "try" : "tries"}`,
+    {
+      cause: reason,
+    },
+  );
+}
