@@ -17,6 +17,7 @@ import {
   TRACE_FLAG,
   traceFlag,
   UsageError,
+  withDefaults,
 } from "@socket-lab/core/cli";
 import { describe, expect, test } from "vitest";
 
@@ -47,6 +48,23 @@ describe("shared flags", () => {
     expect(portFlag(7001)).toMatchObject({ type: "string", short: "p", defaultText: "7001" });
     expect(TRACE_FLAG.type).toBe("boolean");
     expect(JSON_FLAG.type).toBe("boolean");
+  });
+
+  test("withDefaults keeps a default where the option is absent or undefined", () => {
+    const defaults = { host: "127.0.0.1", port: 7000, trace: false };
+    expect(withDefaults(defaults, { port: undefined, trace: true, json: true })).toEqual({
+      host: "127.0.0.1",
+      port: 7000,
+      trace: true,
+      json: true,
+    });
+    // A falsy value that is given still wins, and the defaults object is left alone.
+    expect(withDefaults(defaults, { port: 0, host: "" })).toEqual({
+      host: "",
+      port: 0,
+      trace: false,
+    });
+    expect(defaults).toEqual({ host: "127.0.0.1", port: 7000, trace: false });
   });
 
   test("ifGiven parses a flag that was given and leaves an absent one undefined", () => {
@@ -192,5 +210,7 @@ describe("output", () => {
     expect(counted(0, "message")).toBe("0 messages");
     expect(counted(1, "message")).toBe("1 message");
     expect(counted(2, "connection")).toBe("2 connections");
+    expect(counted(1, "try", "tries")).toBe("1 try");
+    expect(counted(2, "try", "tries")).toBe("2 tries");
   });
 });
