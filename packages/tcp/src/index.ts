@@ -1,5 +1,11 @@
+export type { BackoffOptions, ConnectOptions } from "./client.js";
+export { connect, DEFAULT_BACKOFF } from "./client.js";
+export type { CloseOptions, Connection, ConnectionStats } from "./connection.js";
+export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HIGH_WATER_MARK } from "./connection.js";
 export type { FrameDecoder, Framing } from "./framing.js";
-export type { LineFramingOptions } from "./line-framing.js";
-export { lines } from "./line-framing.js";
 export type { LengthFramingOptions } from "./length-framing.js";
 export { lengthPrefixed } from "./length-framing.js";
+export type { LineFramingOptions } from "./line-framing.js";
+export { lines } from "./line-framing.js";
+export type { CloseResult, RejectInfo, Server, ServerOptions, ServerStats } from "./server.js";
+export { DEFAULT_UNIX_SOCKET_MODE, listen } from "./server.js";

@@ -1,0 +1,260 @@
+/**
+ * A stream client: socket → connect, with a timeout per attempt, retries with capped
+ * exponential backoff, and an AbortSignal.
+ */
+
+import { lookup } from "node:dns/promises";
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type Endpoint,
+  ErrorCode,
+  explain,
+  formatAddress,
+  SocketError,
+  type TraceListener,
+} from "@socket-lab/core";
+import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
+import { withDefaults } from "./_framing-util.js";
+import {
+  checkFraming,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  MAX_TIMER_MS,
+} from "./_options.js";
+import { type Connection, DEFAULT_HIGH_WATER_MARK, TcpConnection } from "./connection.js";
+import type { Framing } from "./framing.js";
+import { lines } from "./line-framing.js";
+
+/** How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`. */
+export interface BackoffOptions {
+  /** Wait before the first retry, in ms. @default 100 */
+  initialMs?: number;
+  /** Longest wait between attempts, in ms. @default 2000 */
+  maxMs?: number;
+  /** What each wait is multiplied by for the next one. @default 2 */
+  factor?: number;
+}
+
+/** The backoff used when `ConnectOptions.backoff` leaves a field out: 100 ms, 200 ms, … 2 s. */
+export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
+  initialMs: 100,
+  maxMs: 2_000,
+  factor: 2,
+});
+
+/** How {@link connect} connects, and how the connection behaves. */
+export interface ConnectOptions<M = string> {
+  /** How messages are written to and read from the byte stream. @default lines() */
+  framing?: Framing<M>;
+  /**
+   * Time one attempt may take before it fails with `ERR_TIMEOUT`, in ms; 0 leaves it to the
+   * system. For `localhost` the attempt covers both ::1 and 127.0.0.1.
+   * @default DEFAULT_CONNECT_TIMEOUT_MS (10000)
+   */
+  timeoutMs?: number;
+  /** Attempts made after the first one fails, in attempts. @default 0 */
+  retries?: number;
+  /** Waits between attempts. @default DEFAULT_BACKOFF ({ initialMs: 100, maxMs: 2000, factor: 2 }) */
+  backoff?: BackoffOptions;
+  /** Cancels connecting (an attempt or a wait): the promise rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Receives socket and connect for every attempt, then send, recv, shutdown, close. */
+  trace?: TraceListener;
+  /**
+   * Time the connection may go without reading or writing before it fails with `ERR_TIMEOUT`
+   * and is closed, in ms; 0 disables.
+   * @default 0
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Bytes the connection buffers before `send()` waits for 'drain', in bytes.
+   * @default DEFAULT_HIGH_WATER_MARK (65536, 64 KiB)
+   */
+  highWaterMark?: number;
+}
+
+interface ClientSettings {
+  timeoutMs?: number;
+  retries?: number;
+  idleTimeoutMs?: number;
+  highWaterMark?: number;
+}
+
+const DEFAULTS: Required<ClientSettings> = {
+  timeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  retries: 0,
+  idleTimeoutMs: 0,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK,
+};
+
+/** `localhost` is loopback by definition (RFC 6761); both families are tried, IPv6 first. */
+const LOCALHOST = ["::1", "127.0.0.1"];
+
+const noop = () => {};
+
+/**
+ * Connects to a stream server: `tcp://host:port`, `tcp://[v6]:port` or `unix:///path`.
+ * `localhost` tries ::1, then 127.0.0.1; another host name tries each address it resolves to.
+ * A failed attempt is retried `retries` times with backoff.
+ *
+ * @throws {SocketError} (as a rejection) with the endpoint in the message and a hint:
+ *   `ECONNREFUSED` when nothing listens there, `ENOENT` for a missing unix socket,
+ *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ERR_ABORTED` when `signal`
+ *   fires, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`.
+ * @throws {TypeError|RangeError} for a bad option, naming it and its value.
+ * @example
+ * const connection = await connect("tcp://127.0.0.1:7000");
+ * await connection.send("Hello from client");
+ * for await (const reply of connection) { console.log(reply); break; }
+ * //=> Hello from server
+ * await connection.close();
+ */
+export async function connect<M = string>(
+  endpoint: string | Endpoint,
+  options: ConnectOptions<M> = {},
+): Promise<Connection<M>> {
+  const target = streamEndpoint(endpoint);
+  const settings = withDefaults<ClientSettings>(DEFAULTS, options);
+  checkInteger("timeoutMs", settings.timeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("retries", settings.retries, 0);
+  checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("highWaterMark", settings.highWaterMark, 0);
+  const backoff = withDefaults<BackoffOptions>(DEFAULT_BACKOFF, options.backoff);
+  checkNumber("backoff.initialMs", backoff.initialMs, 0);
+  checkNumber("backoff.maxMs", backoff.maxMs, 0);
+  checkNumber("backoff.factor", backoff.factor, 1);
+  const { signal, trace } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${String(signal)}`);
+  }
+  checkFunction("trace", trace);
+  const framing = options.framing ?? (lines() as unknown as Framing<M>);
+  checkFraming(framing);
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const socket = await attemptConnect(target, settings.timeoutMs, signal, trace);
+      return new TcpConnection<M>({
+        socket,
+        framing,
+        ...socketEndpoints(socket, target.transport === "unix" ? target.path : undefined),
+        idleTimeoutMs: settings.idleTimeoutMs,
+        highWaterMark: settings.highWaterMark,
+        trace,
+      });
+    } catch (err) {
+      if (attempt >= settings.retries || (err as SocketError).code === ErrorCode.ERR_ABORTED) {
+        throw err;
+      }
+    }
+    const wait = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** attempt);
+    try {
+      await sleep(wait, undefined, { signal });
+    } catch {
+      throw abortedError(target, signal);
+    }
+  }
+}
+
+/** One attempt: every address of the host in turn, within one `timeoutMs`. */
+async function attemptConnect(
+  target: Endpoint,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  trace: TraceListener | undefined,
+): Promise<net.Socket> {
+  if (signal?.aborted) throw abortedError(target, signal);
+  if (target.transport === "unix") return connectOnce(target, timeoutMs, signal, trace);
+  const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+  let lastError: unknown;
+  for (const host of await addressesOf(target.host)) {
+    const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
+    const remote: Endpoint = { transport: "tcp", host, port: target.port };
+    try {
+      return await connectOnce(remote, deadline === Infinity ? 0 : remaining, signal, trace);
+    } catch (err) {
+      lastError = err;
+      const code = (err as SocketError).code;
+      if (code === ErrorCode.ERR_ABORTED || code === ErrorCode.ERR_TIMEOUT) break;
+    }
+  }
+  throw lastError;
+}
+
+/** The addresses to try for a host, in order. */
+async function addressesOf(host: string): Promise<string[]> {
+  if (net.isIP(host) !== 0) return [host];
+  if (/^localhost\.?$/i.test(host)) return LOCALHOST;
+  try {
+    return (await lookup(host, { all: true })).map((entry) => entry.address);
+  } catch (err) {
+    throw explain(err);
+  }
+}
+
+/** socket + connect to one address, or fail with a SocketError. */
+function connectOnce(
+  remote: Endpoint,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  trace: TraceListener | undefined,
+): Promise<net.Socket> {
+  const family = remote.transport === "unix" ? "unix" : net.isIPv6(remote.host) ? "IPv6" : "IPv4";
+  trace?.({ type: "socket", attributes: streamAttributes(family) });
+  trace?.({ type: "connect", remote });
+  // allowHalfOpen: the server's end only ends its messages; we may still send, then end ours.
+  const socket =
+    remote.transport === "unix"
+      ? net.connect({ path: remote.path, allowHalfOpen: true })
+      : net.connect({ host: remote.host, port: remote.port, allowHalfOpen: true, noDelay: true });
+  return new Promise((resolve, reject) => {
+    const settle = (error?: SocketError) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      socket.off("connect", onConnect);
+      socket.off("error", onError);
+      if (error === undefined) {
+        resolve(socket);
+        return;
+      }
+      socket.on("error", noop);
+      socket.destroy();
+      reject(error);
+    };
+    const onConnect = () => settle();
+    const onError = (err: Error) => settle(explain(err, { endpoint: formatAddress(remote) }));
+    const onAbort = () => settle(abortedError(remote, signal));
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
+        : undefined;
+    socket.once("connect", onConnect);
+    socket.on("error", onError);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function timeoutError(remote: Endpoint, timeoutMs: number): SocketError {
+  const where = formatAddress(remote);
+  return new SocketError(
+    ErrorCode.ERR_TIMEOUT,
+    `connect to ${where} timed out after ${timeoutMs} ms`,
+    {
+      hint: "Check that the server is running and accepting connections, or allow a longer timeoutMs.",
+      syscall: "connect",
+      ...(remote.transport === "unix"
+        ? { address: remote.path }
+        : { address: remote.host, port: remote.port }),
+    },
+  );
+}
+
+function abortedError(remote: Endpoint, signal: AbortSignal | undefined): SocketError {
+  return new SocketError(ErrorCode.ERR_ABORTED, `connect to ${formatAddress(remote)} was aborted`, {
+    cause: signal?.reason,
+    hint: "The connect was cancelled through its AbortSignal.",
+  });
+}

@@ -1,0 +1,508 @@
+/**
+ * One stream connection, the same on both sides: the socket `accept()` hands a server and the
+ * socket a client `connect()`s. Messages go out through a framing and come back through it.
+ */
+
+import type { Socket } from "node:net";
+import {
+  type Endpoint,
+  ErrorCode,
+  explain,
+  formatAddress,
+  SocketError,
+  type TraceListener,
+} from "@socket-lab/core";
+import { withDefaults } from "./_framing-util.js";
+import { checkInteger, MAX_TIMER_MS } from "./_options.js";
+import { RingQueue } from "./_queue.js";
+import type { FrameDecoder, Framing } from "./framing.js";
+
+/**
+ * Default most bytes a connection buffers before `send()` makes its caller wait for 'drain':
+ * 64 KiB, the size of one full write on loopback. Counted as `bufferedBytes`.
+ */
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+/** Default time `close()` lets a connection flush and wait for the peer before destroying it, in ms. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+/** Size of the output buffers `send()` encodes messages into, in bytes; bigger messages get their own. */
+const SLAB_BYTES = 64 * 1024;
+
+/** Counters of one connection, updated as data moves. */
+export interface ConnectionStats {
+  /** Bytes handed to the socket for sending, framing included. */
+  readonly bytesSent: number;
+  /** Bytes read from the socket, framing included. */
+  readonly bytesReceived: number;
+  /** Messages accepted by `send()`. */
+  readonly messagesSent: number;
+  /** Messages decoded from the bytes received. */
+  readonly messagesReceived: number;
+}
+
+/** How `close()` ends a connection, or `Server.close()` a server. */
+export interface CloseOptions {
+  /**
+   * Time to flush what was sent and wait for the peer to close its side before destroying
+   * what is left, in ms.
+   * @default DEFAULT_CLOSE_TIMEOUT_MS (5000)
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * A stream connection carrying messages of type `M`: `string` with `lines()`, `Buffer` with
+ * `lengthPrefixed()`. Iterate it to receive; the loop ends when the peer ends its side and
+ * throws a {@link SocketError} when the connection fails (reset, oversize frame, idle timeout).
+ * Breaking out of the loop leaves the connection open. A connection never emits an unhandled
+ * 'error': failures surface through the iterator and the promises below.
+ *
+ * @example
+ * for await (const line of connection) await connection.send(line.toUpperCase());
+ * await connection.close();
+ */
+export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
+  /** A number unique among the connections of this process, for logs. */
+  readonly id: number;
+  /** This side's endpoint. For unix sockets both ends show the server's socket path. */
+  readonly local: Endpoint;
+  /** The peer's endpoint. */
+  readonly remote: Endpoint;
+  /** Byte and message counters. */
+  readonly stats: ConnectionStats;
+  /** Bytes accepted by `send()` and not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /**
+   * Sends one message. Messages sent in the same tick go out in one write. Resolves at once
+   * while `bufferedBytes` stays within the high-water mark, otherwise once the socket has
+   * drained. A rejection from a failing connection is marked handled, so a send that is not
+   * awaited never crashes the process.
+   * @throws {SocketError} (as a rejection) `ERR_FRAME_TOO_LARGE` for a message over the framing's
+   *   limit, without sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the
+   *   connection's failure (`ECONNRESET`, `EPIPE`, `ERR_TIMEOUT`, …) once it has failed.
+   * @throws {TypeError} (as a rejection) for a message the framing cannot encode, such as a line
+   *   containing `\n`.
+   */
+  send(message: M): Promise<void>;
+  /**
+   * Half-closes: flushes what `send()` accepted, then shuts down the sending side (SHUT_WR), so
+   * the peer's loop ends. Messages from the peer can still be received. Idempotent.
+   * @throws {SocketError} (as a rejection) when the connection fails before the end is sent.
+   */
+  end(): Promise<void>;
+  /**
+   * Flushes, ends, stops receiving (messages not yet read are dropped and the loop ends) and
+   * waits for the peer to close too; destroys the connection if that takes longer than
+   * `timeoutMs`. Idempotent; never rejects.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /**
+   * Closes at once without flushing. With `error`, the loop and pending sends fail with it
+   * (as a {@link SocketError}); without, the loop ends and sends fail with `ERR_SOCKET_CLOSED`.
+   */
+  destroy(error?: Error): void;
+  /** Resolves when the socket is fully closed, however that happened. Never rejects. */
+  readonly closed: Promise<void>;
+  /** `close()`, for `await using connection = await connect(…)`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What a transport hands a new {@link TcpConnection}. */
+export interface ConnectionSetup<M> {
+  socket: Socket;
+  framing: Framing<M>;
+  local: Endpoint;
+  remote: Endpoint;
+  /** Time without reads or writes before the connection fails with `ERR_TIMEOUT`, in ms; 0: never. */
+  idleTimeoutMs: number;
+  highWaterMark: number;
+  trace: TraceListener | undefined;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const noop = () => {};
+const RESOLVED: Promise<void> = Promise.resolve();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/** A rejected promise that is marked handled: the caller may ignore it without a crash. */
+function rejectedHandled(error: unknown): Promise<never> {
+  const promise = Promise.reject(error);
+  promise.catch(noop);
+  return promise;
+}
+
+let lastId = 0;
+
+/** The {@link Connection} implementation over a node:net socket. Not exported from the package. */
+export class TcpConnection<M> implements Connection<M> {
+  readonly id = ++lastId;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly stats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
+  readonly closed: Promise<void>;
+
+  readonly #socket: Socket;
+  readonly #framing: Framing<M>;
+  readonly #decoder: FrameDecoder<M>;
+  readonly #trace: TraceListener | undefined;
+  readonly #highWaterMark: number;
+  readonly #idleTimeoutMs: number;
+
+  // Sending: messages are encoded into `#slab` from `#end` on; `#start..#end` is not yet
+  // written, and `#sealed` holds full slabs of this tick. One flush per tick writes them all.
+  #slab: Buffer = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
+  #sealed: Buffer[] = [];
+  #unflushed = 0;
+  #flushScheduled = false;
+  #drain: Deferred<void> | undefined;
+  #writable = true;
+  #ending: Promise<void> | undefined;
+
+  // Receiving: decoded messages wait in `#queue` (the socket is paused while it is not empty),
+  // or go straight to a waiting `next()` in `#readers`.
+  readonly #queue = new RingQueue<M>();
+  readonly #readers = new RingQueue<Deferred<IteratorResult<M>>>();
+  #paused = false;
+  /** No more messages will be queued: the peer ended, or the connection closes or failed. */
+  #readDone = false;
+  /** The failure the loop throws once the queue is empty. */
+  #readError: SocketError | undefined;
+  /** Drop incoming bytes: they arrived after `close()` or the server's close. */
+  #discard = false;
+  /** End our side once the loop has taken the last queued message (graceful server close). */
+  #endWhenDrained = false;
+
+  #error: SocketError | undefined;
+  #isClosed = false;
+  #closing: Promise<void> | undefined;
+  readonly #resolveClosed: () => void;
+
+  constructor(setup: ConnectionSetup<M>) {
+    this.#socket = setup.socket;
+    this.#framing = setup.framing;
+    this.#decoder = setup.framing.createDecoder();
+    this.#trace = setup.trace;
+    this.#highWaterMark = setup.highWaterMark;
+    this.#idleTimeoutMs = setup.idleTimeoutMs;
+    this.local = setup.local;
+    this.remote = setup.remote;
+    let resolveClosed = noop;
+    this.closed = new Promise<void>((resolve) => {
+      resolveClosed = resolve;
+    });
+    this.#resolveClosed = resolveClosed;
+
+    const socket = this.#socket;
+    socket.on("error", this.#onError);
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onClose);
+    if (this.#idleTimeoutMs > 0) {
+      socket.setTimeout(this.#idleTimeoutMs);
+      socket.on("timeout", this.#onTimeout);
+    }
+  }
+
+  get bufferedBytes(): number {
+    return this.#unflushed + this.#socket.writableLength;
+  }
+
+  send(message: M): Promise<void> {
+    if (!this.#writable) return rejectedHandled(this.#error ?? this.#closedError());
+    let length: number;
+    try {
+      length = this.#framing.encodedLength(message);
+    } catch (err) {
+      return err instanceof SocketError ? rejectedHandled(err) : Promise.reject(err);
+    }
+    if (this.#slab.length - this.#end < length) this.#newSlab(length);
+    this.#end = this.#framing.encodeInto(message, this.#slab, this.#end);
+    this.#unflushed += length;
+    this.stats.messagesSent++;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // nextTick, not a microtask: a loop of `await send()` runs entirely in microtasks, so
+      // the whole loop (up to the high-water mark) lands in one write.
+      process.nextTick(this.#flush);
+    }
+    if (this.bufferedBytes <= this.#highWaterMark) return RESOLVED;
+    if (this.#drain === undefined) {
+      this.#drain = deferred();
+      this.#drain.promise.catch(noop);
+    }
+    return this.#drain.promise;
+  }
+
+  end(): Promise<void> {
+    if (this.#ending === undefined) {
+      if (this.#error !== undefined) return rejectedHandled(this.#error);
+      this.#writable = false;
+      if (this.#isClosed) {
+        this.#ending = RESOLVED;
+      } else {
+        this.#flush();
+        this.#trace?.({ type: "shutdown", how: "SHUT_WR" });
+        const ending = deferred<void>();
+        this.#socket.end((err?: Error | null) => {
+          if (err) ending.reject(this.#error ?? this.#closedError());
+          else ending.resolve();
+        });
+        ending.promise.catch(noop);
+        this.#ending = ending.promise;
+      }
+    }
+    return this.#ending;
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closing === undefined) {
+      const { timeoutMs } = withDefaults({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS }, options);
+      checkInteger("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      this.#stopReading(false);
+      this.#closing = this.#closeWithin(timeoutMs);
+    }
+    return this.#closing;
+  }
+
+  destroy(error?: Error): void {
+    if (this.#isClosed) return;
+    if (error !== undefined) {
+      this.#fail(explain(error, { endpoint: formatAddress(this.remote) }), false);
+    } else {
+      this.#writable = false;
+      this.#socket.destroy();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<M> {
+    return {
+      next: () => this.#next(),
+      return: () => Promise.resolve(DONE),
+    };
+  }
+
+  /**
+   * The server is closing: messages already received are still delivered, bytes arriving from
+   * now on are dropped. With `endWhenDrained`, our side ends when the loop has taken them all.
+   */
+  shutdown(endWhenDrained: boolean): void {
+    if (this.#isClosed) return;
+    this.#endWhenDrained = endWhenDrained;
+    this.#stopReading(true);
+  }
+
+  async #closeWithin(timeoutMs: number): Promise<void> {
+    if (this.#isClosed) return;
+    const timer = setTimeout(() => this.destroy(), timeoutMs);
+    // A failure while ending is already recorded; close() itself never rejects.
+    await this.end().catch(noop);
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  #stopReading(keepQueued: boolean): void {
+    this.#discard = true;
+    if (!keepQueued) this.#queue.clear();
+    this.#readDone = true;
+    if (this.#queue.length === 0) this.#settleReaders();
+    // Keep reading (and dropping) so that the peer's end arrives and the socket can close.
+    this.#resume();
+  }
+
+  #next(): Promise<IteratorResult<M>> {
+    if (this.#queue.length > 0) {
+      const value = this.#queue.shift() as M;
+      if (this.#queue.length === 0) this.#resume();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#readDone) {
+      const error = this.#readError;
+      if (error !== undefined) {
+        this.#readError = undefined;
+        return Promise.reject(error);
+      }
+      if (this.#endWhenDrained) this.end().catch(noop);
+      return Promise.resolve(DONE);
+    }
+    const reader = deferred<IteratorResult<M>>();
+    this.#readers.push(reader);
+    return reader.promise;
+  }
+
+  /** Answers every waiting `next()` once nothing more will arrive: the failure, or done. */
+  #settleReaders(): void {
+    if (this.#readers.length === 0) return;
+    const error = this.#readError;
+    this.#readError = undefined;
+    for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
+      if (error === undefined) reader.resolve(DONE);
+      else reader.reject(error);
+    }
+    if (error === undefined && this.#endWhenDrained) this.end().catch(noop);
+  }
+
+  #deliver(messages: M[]): void {
+    const count = messages.length;
+    if (count === 0) return;
+    this.stats.messagesReceived += count;
+    let i = 0;
+    for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
+      reader.resolve({ value: messages[i++] as M, done: false });
+      if (i === count) return;
+    }
+    for (; i < count; i++) this.#queue.push(messages[i] as M);
+    if (!this.#paused) {
+      // The loop is slower than the network: stop reading until it has caught up, so the
+      // kernel's buffers fill and the sender's send() waits (backpressure, bounded memory).
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  #resume(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  #newSlab(length: number): void {
+    if (this.#end > this.#start) this.#sealed.push(this.#slab.subarray(this.#start, this.#end));
+    this.#slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, length));
+    this.#start = 0;
+    this.#end = 0;
+  }
+
+  /** Writes everything `send()` accepted since the last flush, as one write (or one writev). */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const bytes = this.#unflushed;
+    if (bytes === 0) return;
+    const chunks = this.#sealed;
+    if (this.#end > this.#start) chunks.push(this.#slab.subarray(this.#start, this.#end));
+    this.#start = this.#end;
+    this.#sealed = [];
+    this.#unflushed = 0;
+    if (this.#socket.destroyed) return;
+    const socket = this.#socket;
+    const last = chunks.length - 1;
+    if (last > 0) socket.cork();
+    for (let i = 0; i < last; i++) socket.write(chunks[i] as Buffer);
+    socket.write(chunks[last] as Buffer, this.#afterWrite);
+    if (last > 0) socket.uncork();
+    this.stats.bytesSent += bytes;
+    this.#trace?.({ type: "send", bytes });
+  };
+
+  /** Runs when a flush has reached the kernel: wakes senders waiting below the high-water mark. */
+  readonly #afterWrite = (): void => {
+    const drain = this.#drain;
+    if (drain !== undefined && this.bufferedBytes <= this.#highWaterMark) {
+      this.#drain = undefined;
+      drain.resolve();
+    }
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.stats.bytesReceived += chunk.length;
+    this.#trace?.({ type: "recv", bytes: chunk.length });
+    if (this.#discard) return;
+    let messages: M[];
+    try {
+      messages = this.#decoder.push(chunk);
+    } catch (err) {
+      // A protocol error: reset, so the peer learns at once that its data was not taken.
+      this.#fail(explain(err), true);
+      return;
+    }
+    this.#deliver(messages);
+  };
+
+  readonly #onEnd = (): void => {
+    if (!this.#discard) {
+      try {
+        this.#deliver(this.#decoder.end());
+      } catch (err) {
+        this.#fail(explain(err), false);
+        return;
+      }
+    }
+    this.#readDone = true;
+    if (this.#queue.length === 0) this.#settleReaders();
+  };
+
+  readonly #onError = (err: Error): void => {
+    this.#fail(explain(err, { endpoint: formatAddress(this.remote) }), false);
+  };
+
+  readonly #onTimeout = (): void => {
+    const where = formatAddress(this.remote);
+    this.#fail(
+      new SocketError(
+        ErrorCode.ERR_TIMEOUT,
+        `connection to ${where} was idle for ${this.#idleTimeoutMs} ms and was closed`,
+        { hint: "Send something more often than idleTimeoutMs, or raise idleTimeoutMs." },
+      ),
+      false,
+    );
+  };
+
+  readonly #onClose = (): void => {
+    this.#isClosed = true;
+    this.#writable = false;
+    this.#trace?.({ type: "close", remote: this.remote });
+    this.#readDone = true;
+    if (this.#queue.length === 0) this.#settleReaders();
+    this.#drain?.reject(this.#error ?? this.#closedError());
+    this.#drain = undefined;
+    this.#resolveClosed();
+  };
+
+  /** Records the first failure, hands it to the loop and to waiting senders, destroys the socket. */
+  #fail(error: SocketError, reset: boolean): void {
+    if (this.#error !== undefined || this.#isClosed) return;
+    this.#error = error;
+    this.#writable = false;
+    if (!this.#readDone) {
+      this.#readDone = true;
+      this.#readError = error;
+      if (this.#queue.length === 0) this.#settleReaders();
+    }
+    this.#drain?.reject(error);
+    this.#drain = undefined;
+    // resetAndDestroy() sends a TCP RST; unix sockets have none (their peer sees ECONNRESET
+    // when unread data is dropped).
+    if (reset && this.local.transport === "tcp") this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
+  }
+
+  #closedError(): SocketError {
+    return new SocketError(
+      ErrorCode.ERR_SOCKET_CLOSED,
+      `connection to ${formatAddress(this.remote)} is closed for sending`,
+      { hint: "Send before calling end() or close(), or open a new connection." },
+    );
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * A stream server: socket → bind → listen(backlog) → accept, one {@link Connection} per client,
+ * with a connection limit, an idle timeout and a graceful close.
+ */
+
+import { EventEmitter } from "node:events";
+import { chmod, lstat, unlink } from "node:fs/promises";
+import net from "node:net";
+import {
+  DEFAULT_BACKLOG,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  type Endpoint,
+  explain,
+  formatAddress,
+  type SocketError,
+  type TraceListener,
+} from "@socket-lab/core";
+import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
+import { withDefaults } from "./_framing-util.js";
+import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./_options.js";
+import { RingQueue } from "./_queue.js";
+import {
+  type CloseOptions,
+  type Connection,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_HIGH_WATER_MARK,
+  TcpConnection,
+} from "./connection.js";
+import type { Framing } from "./framing.js";
+import { lines } from "./line-framing.js";
+
+/** Default permissions of a unix socket file: read and write for its owner only. */
+export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
+
+/** How {@link listen} sets up a server and its connections. */
+export interface ServerOptions<M = string> {
+  /** How messages are written to and read from each connection's byte stream. @default lines() */
+  framing?: Framing<M>;
+  /**
+   * Length of the kernel's queue of connections waiting for `accept()`, in connections; the
+   * kernel caps it at `net.core.somaxconn`.
+   * @default DEFAULT_BACKLOG (511)
+   */
+  backlog?: number;
+  /**
+   * Most connections open at once. One more is closed as soon as it is accepted, counted in
+   * `stats.rejected` and reported as a 'reject' event; open connections are not affected.
+   * @default DEFAULT_MAX_CONNECTIONS (1024)
+   */
+  maxConnections?: number;
+  /**
+   * Time a connection may go without reading or writing anything before it fails with
+   * `ERR_TIMEOUT` and is closed, in ms; 0 disables.
+   * @default DEFAULT_IDLE_TIMEOUT_MS (120000, 2 minutes)
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Receives each connection instead of the server's async iterator. When it returns (or its
+   * promise settles) the connection is closed gracefully. An error it throws is reported as
+   * an 'error' event, never fatal.
+   * @default undefined (connections are read with `for await (const c of server)`)
+   */
+  handler?: (connection: Connection<M>) => void | Promise<void>;
+  /** Receives socket, bind, listen, accept, then per connection send, recv, shutdown, close. */
+  trace?: TraceListener;
+  /**
+   * Permissions given to a unix socket file right after it is created, as a mode such as
+   * `0o660`. Ignored for tcp:// endpoints.
+   * @default DEFAULT_UNIX_SOCKET_MODE (0o600, owner only)
+   */
+  unixSocketMode?: number;
+  /**
+   * Bytes a connection buffers before `send()` waits for 'drain', in bytes.
+   * @default DEFAULT_HIGH_WATER_MARK (65536, 64 KiB)
+   */
+  highWaterMark?: number;
+}
+
+/** Counters of a {@link Server}. */
+export interface ServerStats {
+  /** Connections accepted and handed out. */
+  readonly accepted: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  readonly rejected: number;
+  /** Accepted connections that have closed since. */
+  readonly closed: number;
+}
+
+/** What a 'reject' event tells about a connection closed at once. */
+export interface RejectInfo {
+  readonly remote: Endpoint;
+  readonly reason: "max-connections";
+}
+
+/** How a server's connections ended in `close()`. */
+export interface CloseResult {
+  /** Connections that closed by themselves before the deadline. */
+  readonly ended: number;
+  /** Connections destroyed at the deadline. */
+  readonly destroyed: number;
+}
+
+/**
+ * A listening stream server. Iterate it for connections (unless it has a `handler`); the
+ * loop ends when the server closes.
+ *
+ * @example
+ * const server = await listen("tcp://127.0.0.1:0");
+ * for await (const connection of server) serve(connection);
+ */
+export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncDisposable {
+  /** The bound endpoint, with the port the system chose when 0 was asked for. */
+  readonly endpoint: Endpoint;
+  /** Connections open now. */
+  readonly connectionCount: number;
+  /** Connection counters. */
+  readonly stats: ServerStats;
+  /** A connection was closed at once because `maxConnections` were open. */
+  on(event: "reject", listener: (info: RejectInfo) => void): this;
+  /**
+   * A non-fatal server-level error: accept failing (EMFILE, …) or an error thrown by the
+   * handler. Without a listener these become process warnings; they never crash the process.
+   */
+  on(event: "error", listener: (err: SocketError) => void): this;
+  /** A connection was accepted (before it goes to the handler or the iterator). */
+  on(event: "connection", listener: (connection: Connection<M>) => void): this;
+  /** Like `on`, for the next event only. */
+  once(event: "reject", listener: (info: RejectInfo) => void): this;
+  once(event: "error", listener: (err: SocketError) => void): this;
+  once(event: "connection", listener: (connection: Connection<M>) => void): this;
+  /** Removes a listener added with `on` or `once`. */
+  off(event: "reject", listener: (info: RejectInfo) => void): this;
+  off(event: "error", listener: (err: SocketError) => void): this;
+  off(event: "connection", listener: (connection: Connection<M>) => void): this;
+  /**
+   * Stops accepting, then closes every connection gracefully: messages already received are
+   * still delivered and the replies sent to them flushed, each connection is half-closed (its
+   * peer sees the end of messages) and waits for the peer; bytes arriving after the close are
+   * dropped. What is still open after `timeoutMs` is destroyed. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<CloseResult>;
+  /** `close()`, for `await using server = await listen(…)`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface ServerSettings {
+  backlog?: number;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  unixSocketMode?: number;
+  highWaterMark?: number;
+}
+
+const DEFAULTS: Required<ServerSettings> = {
+  backlog: DEFAULT_BACKLOG,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  unixSocketMode: DEFAULT_UNIX_SOCKET_MODE,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK,
+};
+
+const noop = () => {};
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * Opens a stream server on `tcp://host:port`, `tcp://[v6]:port` or `unix:///path`: socket,
+ * bind, listen. It binds exactly the address given (`:port` means 127.0.0.1). Port 0 lets the
+ * system choose; `server.endpoint` tells which. A unix socket file left behind by a dead
+ * server is removed first, but only when nothing answers on it; the new file gets
+ * `unixSocketMode`.
+ *
+ * @throws {SocketError} (as a rejection) `EADDRINUSE` when another socket is bound there (a
+ *   live unix server included), `EACCES`, `EADDRNOTAVAIL`, `ENOTSOCK` when a unix path is an
+ *   ordinary file, `ERR_INVALID_ENDPOINT`; each with a hint.
+ * @throws {TypeError|RangeError} for a bad option, naming it and its value.
+ * @example
+ * const server = await listen("tcp://127.0.0.1:0", {
+ *   handler: async (connection) => {
+ *     for await (const line of connection) await connection.send(`echo: ${line}`);
+ *   },
+ * });
+ * console.log(formatEndpoint(server.endpoint));
+ * //=> tcp://127.0.0.1:40215
+ */
+export async function listen<M = string>(
+  endpoint: string | Endpoint,
+  options: ServerOptions<M> = {},
+): Promise<Server<M>> {
+  const target = streamEndpoint(endpoint);
+  const settings = withDefaults<ServerSettings>(DEFAULTS, options);
+  checkInteger("backlog", settings.backlog, 0);
+  checkInteger("maxConnections", settings.maxConnections, 1);
+  checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("unixSocketMode", settings.unixSocketMode, 0, 0o777);
+  checkInteger("highWaterMark", settings.highWaterMark, 0);
+  checkFunction("handler", options.handler);
+  checkFunction("trace", options.trace);
+  const framing = options.framing ?? (lines() as unknown as Framing<M>);
+  checkFraming(framing);
+  const server = new TcpServer<M>(target, {
+    ...settings,
+    framing,
+    handler: options.handler,
+    trace: options.trace,
+  });
+  await server.bind();
+  return server;
+}
+
+interface TcpServerSettings<M> extends Required<ServerSettings> {
+  framing: Framing<M>;
+  handler: ((connection: Connection<M>) => void | Promise<void>) | undefined;
+  trace: TraceListener | undefined;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+}
+
+class TcpServer<M> extends EventEmitter implements Server<M> {
+  endpoint: Endpoint;
+  readonly stats = { accepted: 0, rejected: 0, closed: 0 };
+
+  readonly #settings: TcpServerSettings<M>;
+  readonly #unixPath: string | undefined;
+  readonly #net: net.Server;
+  /** Every open connection. */
+  readonly #open = new Set<TcpConnection<M>>();
+  /** Accepted connections the iterator has not handed out yet. */
+  readonly #unclaimed = new Set<TcpConnection<M>>();
+  /** Iterator `next()` calls waiting for a connection. */
+  readonly #claimers = new RingQueue<Waiter<IteratorResult<Connection<M>>>>();
+  #listenFailed: ((err: Error) => void) | undefined;
+  #closing: Promise<CloseResult> | undefined;
+
+  constructor(target: Endpoint, settings: TcpServerSettings<M>) {
+    super();
+    this.endpoint = target;
+    this.#settings = settings;
+    this.#unixPath = target.transport === "unix" ? target.path : undefined;
+    // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
+    this.#net = net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
+    this.#net.on("error", (err) => {
+      if (this.#listenFailed) this.#listenFailed(err);
+      else this.#report(explain(err, { endpoint: formatAddress(this.endpoint) }));
+    });
+  }
+
+  get connectionCount(): number {
+    return this.#open.size;
+  }
+
+  /** bind + listen, removing a stale unix socket file first; then chmod for unix sockets. */
+  async bind(): Promise<void> {
+    const { backlog, unixSocketMode, trace } = this.#settings;
+    const target = this.endpoint;
+    const where = { endpoint: formatAddress(target) };
+    try {
+      await this.#listenOnce(target, backlog);
+    } catch (err) {
+      if (
+        target.transport !== "unix" ||
+        (err as NodeJS.ErrnoException).code !== "EADDRINUSE" ||
+        !(await isStaleUnixSocket(target.path))
+      ) {
+        throw explain(err, where);
+      }
+      await unlink(target.path).catch(noop);
+      await this.#listenOnce(target, backlog).catch((retryErr: unknown) => {
+        throw explain(retryErr, where);
+      });
+    }
+    if (target.transport === "unix") {
+      try {
+        await chmod(target.path, unixSocketMode);
+      } catch (err) {
+        this.#net.close();
+        throw explain(err, where);
+      }
+    }
+    const address = this.#net.address();
+    let family: "IPv4" | "IPv6" | "unix" = "unix";
+    if (address !== null && typeof address === "object") {
+      family = address.family === "IPv6" ? "IPv6" : "IPv4";
+      this.endpoint = { transport: "tcp", host: address.address, port: address.port };
+    }
+    trace?.({ type: "socket", attributes: streamAttributes(family) });
+    trace?.({ type: "bind", local: this.endpoint });
+    trace?.({ type: "listen", backlog });
+  }
+
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    if (this.#closing === undefined) {
+      const { timeoutMs } = withDefaults({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS }, options);
+      checkInteger("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      this.#closing = this.#shutdown(timeoutMs);
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection<M>> {
+    if (this.#settings.handler !== undefined) {
+      throw new TypeError(
+        "this server hands its connections to options.handler; iterate a server listening without one",
+      );
+    }
+    return {
+      next: () => this.#nextConnection(),
+      return: () => Promise.resolve(DONE),
+    };
+  }
+
+  #listenOnce(target: Endpoint, backlog: number): Promise<void> {
+    const options: net.ListenOptions =
+      target.transport === "unix"
+        ? { path: target.path, backlog }
+        : { host: target.host, port: target.port, backlog };
+    return new Promise((resolve, reject) => {
+      this.#listenFailed = (err) => {
+        this.#listenFailed = undefined;
+        reject(err);
+      };
+      this.#net.listen(options, () => {
+        this.#listenFailed = undefined;
+        resolve();
+      });
+    });
+  }
+
+  readonly #onConnection = (socket: net.Socket): void => {
+    const { trace, maxConnections, handler } = this.#settings;
+    const { local, remote } = socketEndpoints(socket, this.#unixPath);
+    trace?.({ type: "accept", remote });
+    if (this.#closing !== undefined || this.#open.size >= maxConnections) {
+      socket.on("error", noop);
+      socket.destroy();
+      trace?.({ type: "close", remote });
+      if (this.#closing === undefined) {
+        this.stats.rejected++;
+        this.emit("reject", { remote, reason: "max-connections" } satisfies RejectInfo);
+      }
+      return;
+    }
+    const connection = new TcpConnection<M>({
+      socket,
+      framing: this.#settings.framing,
+      local,
+      remote,
+      idleTimeoutMs: this.#settings.idleTimeoutMs,
+      highWaterMark: this.#settings.highWaterMark,
+      trace,
+    });
+    this.stats.accepted++;
+    this.#open.add(connection);
+    void connection.closed.then(() => {
+      this.#open.delete(connection);
+      this.#unclaimed.delete(connection);
+      this.stats.closed++;
+    });
+    this.emit("connection", connection);
+    if (handler !== undefined) {
+      void this.#serve(connection, handler);
+    } else {
+      const claimer = this.#claimers.shift();
+      if (claimer) claimer.resolve({ value: connection, done: false });
+      else this.#unclaimed.add(connection);
+    }
+  };
+
+  async #serve(
+    connection: TcpConnection<M>,
+    handler: (connection: Connection<M>) => void | Promise<void>,
+  ): Promise<void> {
+    try {
+      await handler(connection);
+    } catch (err) {
+      this.#report(explain(err, { endpoint: formatAddress(connection.remote) }));
+    }
+    await connection.close();
+  }
+
+  #nextConnection(): Promise<IteratorResult<Connection<M>>> {
+    for (const connection of this.#unclaimed) {
+      this.#unclaimed.delete(connection);
+      return Promise.resolve({ value: connection, done: false });
+    }
+    if (this.#closing !== undefined) return Promise.resolve(DONE);
+    return new Promise((resolve) => this.#claimers.push({ resolve }));
+  }
+
+  async #shutdown(timeoutMs: number): Promise<CloseResult> {
+    // close(listening socket): no more accepts. The callback waits for every connection.
+    const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    for (let claimer = this.#claimers.shift(); claimer; claimer = this.#claimers.shift()) {
+      claimer.resolve(DONE);
+    }
+    const connections = [...this.#open];
+    for (const connection of connections) {
+      // Nobody took it from the iterator: nothing it received was accepted by the application.
+      if (this.#unclaimed.has(connection)) void connection.close();
+      else connection.shutdown(this.#settings.handler === undefined);
+    }
+    let destroyed = 0;
+    const deadline = setTimeout(() => {
+      for (const connection of this.#open) {
+        destroyed++;
+        connection.destroy();
+      }
+    }, timeoutMs);
+    await Promise.all(connections.map((connection) => connection.closed));
+    clearTimeout(deadline);
+    await stopped;
+    this.#settings.trace?.({ type: "close" });
+    return { ended: connections.length - destroyed, destroyed };
+  }
+
+  /** Hands a non-fatal error to 'error' listeners, or to process warnings when there are none. */
+  #report(error: SocketError): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else process.emitWarning(error);
+  }
+}
+
+/**
+ * True when the unix socket file at `path` is left over from a server that is gone: it is a
+ * socket and connecting to it is refused. A live server answers, and is left alone.
+ * @throws {SocketError} `ENOTSOCK` when the path is not a socket (it is never removed).
+ */
+async function isStaleUnixSocket(path: string): Promise<boolean> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (stats === undefined) return true; // gone meanwhile: listening again may work
+  if (!stats.isSocket()) {
+    throw explain(
+      Object.assign(new Error(`bind ENOTSOCK ${path}`), {
+        code: "ENOTSOCK",
+        syscall: "bind",
+        address: path,
+      }),
+    );
+  }
+  return new Promise((resolve) => {
+    const probe = net.connect({ path });
+    probe.on("connect", () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.on("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
+}
