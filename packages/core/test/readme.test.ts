@@ -6,11 +6,13 @@ const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
 /** The cells of the README's table row for `code`, after the code cell. */
 function row(code: string): string[] | undefined {
-  const line = readme.split("\n").find((l) => l.startsWith(`| \`${code}\` |`));
+  const line = readme.split("\n").find((l) => new RegExp(`^\\| \`${code}\` +\\|`).test(l));
+  // Cells are padded to align the columns; a cell never holds " | ".
   return line
-    ?.split(" | ")
+    ?.replace(/^\| | \|$/g, "")
+    .split(" | ")
     .slice(1)
-    .map((cell) => cell.replace(/ \|$/, ""));
+    .map((cell) => cell.trim());
 }
 
 describe("README error tables", () => {
