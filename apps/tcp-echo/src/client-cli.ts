@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * `tcp-echo-client`: flags in, replies out. The socket story is in client.ts.
+ *
+ * Run it in two terminals:
+ *   pnpm tcp:server                          # terminal 1
+ *   pnpm tcp:client                          # terminal 2: Hello from client
+ *   printf 'one\ntwo\n' | pnpm tcp:client    # one message per line: one, two
+ */
+
+import { DEFAULT_CONNECT_TIMEOUT_MS, formatEndpoint } from "@socket-lab/core";
+import {
+  clientMessages,
+  counted,
+  createPrinter,
+  HOST_FLAG,
+  ifGiven,
+  JSON_FLAG,
+  parseChoiceFlag,
+  parseHostFlag,
+  parseIntegerFlag,
+  parseLineFlag,
+  parsePortFlag,
+  parseSecondsFlag,
+  portFlag,
+  runCommand,
+  TRACE_FLAG,
+  traceFlag,
+  UsageError,
+} from "@socket-lab/core/cli";
+import pkg from "../package.json" with { type: "json" };
+import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
+import { DEFAULT_MESSAGE, runClient } from "./client.js";
+import { DEFAULT_PORT } from "./server.js";
+
+process.exitCode = await runCommand({
+  name: "tcp-echo-client",
+  version: pkg.version,
+  description: "send messages to a TCP echo server and print its replies, in order",
+  usage: "[HOST] [options]   (messages: --message, --count, or one per line of piped stdin)",
+  maxPositionals: 1,
+  flags: {
+    host: HOST_FLAG,
+    port: portFlag(DEFAULT_PORT),
+    message: {
+      type: "string",
+      short: "m",
+      valueName: "TEXT",
+      description: "send TEXT (without it: one message per line of piped stdin)",
+      defaultText: DEFAULT_MESSAGE,
+    },
+    count: {
+      type: "string",
+      short: "n",
+      valueName: "N",
+      description: "send N numbered messages ('Hello from client 1', …) and print a summary",
+    },
+    framing: FRAMING_FLAG,
+    timeout: {
+      type: "string",
+      valueName: "SECONDS",
+      description: "give up when the connection, or then the server, is silent this long",
+      defaultText: String(DEFAULT_CONNECT_TIMEOUT_MS / 1000),
+    },
+    trace: TRACE_FLAG,
+    json: JSON_FLAG,
+  },
+  examples: [
+    "tcp-echo-client",
+    "tcp-echo-client localhost --port 7000 --message 'Hi there'",
+    "printf 'one\\ntwo\\n' | tcp-echo-client",
+    "tcp-echo-client --count 1000 --json",
+  ],
+  hints: { ECONNREFUSED: "Start one with: pnpm tcp:server" },
+  async run({ values, positionals, signal, stdin, stdout, stderr }) {
+    const [hostArgument] = positionals;
+    if (hostArgument !== undefined && values.host !== undefined) {
+      throw new UsageError("give the host once: as HOST or as --host");
+    }
+    const message = ifGiven(values.message, (v) => parseLineFlag("message", v));
+    const count = ifGiven(values.count, (v) =>
+      parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
+    );
+    const print = createPrinter(stdout, values.json);
+    try {
+      const summary = await runClient({
+        host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
+        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
+        timeoutMs: ifGiven(values.timeout, (v) =>
+          parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
+        ),
+        messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+        trace: traceFlag(values.trace, stderr),
+        signal,
+        // With --count only the summary is printed; otherwise each reply, as it comes.
+        onReply: ({ seq, message, reply }) => {
+          if (count === undefined) print(reply, { event: "reply", seq, message, reply });
+        },
+      });
+      if (count !== undefined) {
+        const server = formatEndpoint(summary.server);
+        const { messages, elapsedMs } = summary;
+        print(
+          `sent ${counted(messages, "message")} to ${server}, got every reply in ${elapsedMs.toFixed(1)} ms`,
+          { event: "summary", server, messages, replies: messages, elapsedMs },
+        );
+      }
+    } finally {
+      // Stop reading a pipe that may stay open (the server hung up before it ended).
+      stdin.destroy();
+    }
+  },
+});
