@@ -75,7 +75,7 @@ export function frameTruncated(received: number, expected: number, part: string)
     ErrorCode.ERR_FRAME_TRUNCATED,
     `stream ended after ${formatCount(received)} of the ${formatCount(expected)} bytes of a frame ${part}`,
     {
-      hint: `The peer closed the connection in the middle of a frame: it stopped early, or ${SAME_FRAMING}.`,
+      hint: `The peer closed the connection in the middle of a frame: ${SAME_FRAMING} and that it does not stop early.`,
     },
   );
 }

@@ -20,9 +20,9 @@ export interface FrameDecoder<M> {
   /**
    * Appends a chunk and returns every message it completes, in order (often none).
    *
-   * The decoder keeps views of `chunk`, not copies, until the messages they belong to are
-   * complete, and length frames may be views of it: do not modify a chunk after pushing it
-   * (the chunks of a socket's 'data' events are never reused, so they are safe).
+   * The decoder may keep views of `chunk` (it copies only small pieces) until the messages
+   * they belong to are complete, and length frames may be views of it: do not modify a chunk
+   * after pushing it (the chunks of a socket's 'data' events are never reused, so they are safe).
    * @throws {SocketError} `ERR_FRAME_TOO_LARGE` as soon as a header or a line shows a frame
    *   over the limit, before buffering it; `ERR_INVALID_UTF8` for a bad line when told to reject.
    *   Messages the same chunk completed before the bad one are not returned. After a throw the

@@ -5,6 +5,7 @@
 
 import { constants } from "node:buffer";
 import { DEFAULT_MAX_FRAME_BYTES, type SocketError } from "@socket-lab/core";
+import { ChunkList } from "./_chunk-list.js";
 import { frameTooLarge, frameTruncated } from "./_framing-errors.js";
 import { asBuffer, checkByteLimit, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
@@ -40,7 +41,7 @@ const DEFAULTS: Required<LengthFramingOptions> = {
  *
  * A decoded frame whose payload arrived inside one pushed chunk is a view of that chunk, not a
  * copy (so many frames in one chunk cost no copying); a payload split across chunks is copied
- * once into a new Buffer. The decoder's
+ * into a new Buffer. The decoder's
  * `bufferedBytes` counts the payload bytes it holds, plus the header bytes while fewer than
  * 4 have arrived: it stays below `maxFrameBytes` whatever the peer sends.
  *
@@ -98,9 +99,8 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   #headerHeld = 0;
   /** The payload length of the frame being received, or -1 while reading its header. */
   #frameBytes = -1;
-  /** Its payload so far, as views of the chunks it arrived in. */
-  #parts: Buffer[] = [];
-  #payloadHeld = 0;
+  /** Its payload so far, while it is incomplete. */
+  readonly #payload = new ChunkList();
   #failure: SocketError | undefined;
 
   constructor(maxFrameBytes: number) {
@@ -108,7 +108,7 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   }
 
   get bufferedBytes(): number {
-    return this.#headerHeld + this.#payloadHeld;
+    return this.#headerHeld + this.#payload.length;
   }
 
   push(chunk: Uint8Array): Buffer[] {
@@ -143,14 +143,14 @@ class LengthDecoder implements FrameDecoder<Buffer> {
         }
         this.#frameBytes = frameBytes;
       } else {
-        const take = Math.min(this.#frameBytes - this.#payloadHeld, buffer.length - pos);
-        this.#parts.push(buffer.subarray(pos, pos + take));
-        this.#payloadHeld += take;
-        pos += take;
-        if (this.#payloadHeld === this.#frameBytes) {
-          frames.push(Buffer.concat(this.#parts, this.#payloadHeld));
-          this.#reset();
+        const missing = this.#frameBytes - this.#payload.length;
+        if (buffer.length - pos < missing) {
+          this.#payload.append(buffer.subarray(pos));
+          break;
         }
+        frames.push(this.#payload.take(buffer.subarray(pos, pos + missing)));
+        pos += missing;
+        this.#frameBytes = -1;
       }
     }
     return frames;
@@ -159,7 +159,7 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   end(): Buffer[] {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#frameBytes >= 0) {
-      throw this.#fail(frameTruncated(this.#payloadHeld, this.#frameBytes, "payload"));
+      throw this.#fail(frameTruncated(this.#payload.length, this.#frameBytes, "payload"));
     }
     if (this.#headerHeld > 0) {
       throw this.#fail(frameTruncated(this.#headerHeld, HEADER_BYTES, "header"));
@@ -170,8 +170,7 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   #reset(): void {
     this.#headerHeld = 0;
     this.#frameBytes = -1;
-    this.#parts = [];
-    this.#payloadHeld = 0;
+    this.#payload.clear();
   }
 
   #fail(error: SocketError): SocketError {

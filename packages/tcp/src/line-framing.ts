@@ -5,12 +5,14 @@
 
 import { constants, isUtf8 } from "node:buffer";
 import { DEFAULT_MAX_LINE_BYTES, type SocketError } from "@socket-lab/core";
+import { ChunkList } from "./_chunk-list.js";
 import { invalidUtf8Line, lineTooLarge } from "./_framing-errors.js";
 import { asBuffer, checkByteLimit, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
+const NOTHING = Buffer.alloc(0);
 
 /** How {@link lines} reads and writes lines. */
 export interface LineFramingOptions {
@@ -105,9 +107,8 @@ export function lines(options?: LineFramingOptions): Framing<string> {
 class LineDecoder implements FrameDecoder<string> {
   readonly #maxLineBytes: number;
   readonly #reject: boolean;
-  /** The start of the current line, as views of the chunks it arrived in. */
-  #parts: Buffer[] = [];
-  #held = 0;
+  /** The start of the current line, while its `\n` has not arrived. */
+  readonly #held = new ChunkList();
   #failure: SocketError | undefined;
 
   constructor(maxLineBytes: number, reject: boolean) {
@@ -116,7 +117,7 @@ class LineDecoder implements FrameDecoder<string> {
   }
 
   get bufferedBytes(): number {
-    return this.#held;
+    return this.#held.length;
   }
 
   push(chunk: Uint8Array): string[] {
@@ -135,10 +136,8 @@ class LineDecoder implements FrameDecoder<string> {
 
   end(): string[] {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#held === 0) return [];
-    const line = Buffer.concat(this.#parts, this.#held);
-    this.#parts = [];
-    this.#held = 0;
+    if (this.#held.length === 0) return [];
+    const line = this.#held.take(NOTHING);
     // No `\n` follows, so a last `\r` is part of the line and counts against the limit.
     if (line.length > this.#maxLineBytes) {
       throw this.#fail(lineTooLarge(line.length, this.#maxLineBytes, "receive"));
@@ -148,31 +147,26 @@ class LineDecoder implements FrameDecoder<string> {
 
   /** The line that ends at `buffer[lf]`: held bytes, then `buffer[start, lf)`. */
   #completeLine(buffer: Buffer, start: number, lf: number): string {
-    const held = this.#held;
-    const lastByte = lf > start ? buffer[lf - 1] : this.#parts.at(-1)?.at(-1);
+    const held = this.#held.length;
+    const lastByte = lf > start ? buffer[lf - 1] : this.#held.lastByte;
     const length = held + lf - start - (lastByte === CR ? 1 : 0);
     if (length > this.#maxLineBytes) {
       throw this.#fail(lineTooLarge(length, this.#maxLineBytes, "receive"));
     }
     if (held === 0) return this.#decode(buffer, start, start + length);
-    this.#parts.push(buffer.subarray(start, lf));
-    const line = Buffer.concat(this.#parts, held + lf - start);
-    this.#parts = [];
-    this.#held = 0;
-    return this.#decode(line, 0, length);
+    return this.#decode(this.#held.take(buffer.subarray(start, lf)), 0, length);
   }
 
   /** Keeps the start of an unterminated line, or fails as soon as it is over the limit. */
   #hold(rest: Buffer): void {
-    const held = this.#held + rest.length;
+    const held = this.#held.length + rest.length;
     // One byte over is still fine while it is a `\r` that a `\n` may follow.
     const endsWithCr = rest[rest.length - 1] === CR;
     const atLeast = endsWithCr ? held - 1 : held;
     if (atLeast > this.#maxLineBytes) {
       throw this.#fail(lineTooLarge(atLeast, this.#maxLineBytes, "receive", true));
     }
-    this.#parts.push(rest);
-    this.#held = held;
+    this.#held.append(rest);
   }
 
   #decode(buffer: Buffer, start: number, end: number): string {
@@ -184,8 +178,7 @@ class LineDecoder implements FrameDecoder<string> {
 
   #fail(error: SocketError): SocketError {
     this.#failure = error;
-    this.#parts = [];
-    this.#held = 0;
+    this.#held.clear();
     return error;
   }
 }

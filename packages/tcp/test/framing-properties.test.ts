@@ -4,7 +4,8 @@
  * - any valid messages, encoded and split anywhere, decode to the same messages;
  * - any bytes, split anywhere, give exactly what a plain whole-stream reference parser gives:
  *   the same messages, or the same framing error, never another kind of throw;
- * - a decoder never holds more than the limit (+ 1 for a line's `\r` waiting for its `\n`).
+ * - a decoder never holds more than its limit (+ 1 for a line's `\r` waiting for its `\n`;
+ *   or the first 3 bytes of a length header).
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
@@ -18,7 +19,7 @@ type Split = "whole" | "bytes" | number[];
 const splitArb: fc.Arbitrary<Split> = fc.oneof(
   fc.constant("whole" as const),
   fc.constant("bytes" as const),
-  fc.array(fc.nat(), { maxLength: 12 }),
+  fc.array(fc.nat(), { maxLength: 12, size: "max" }),
 );
 
 function cut(stream: Uint8Array, split: Split): Uint8Array[] {
@@ -129,6 +130,19 @@ function referenceFrames(bytes: Uint8Array, max: number): Outcome<string> {
   return { messages };
 }
 
+/** `length` pseudo-random bytes from `seed`: long payloads without generating each byte. */
+function noise(length: number, seed: number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  let state = seed | 1;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
 const asHex = (outcome: Outcome<Buffer>): Outcome<string> =>
   "error" in outcome ? outcome : { messages: outcome.messages.map((m) => m.toString("hex")) };
 
@@ -138,11 +152,12 @@ const lineChar = fc.oneof(
   fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
 );
 
-/** Lines `encode` accepts: no `\n`, no `\r` at the end; at most 16 characters (64 bytes). */
-const validLine = fc
-  .string({ unit: lineChar, maxLength: 16 })
-  .map((line) => line.replaceAll("\n", ""))
-  .map((line) => (line.endsWith("\r") ? `${line}.` : line));
+/** Lines `encode` accepts: no `\n`, no `\r` at the end; at most 4 bytes per character. */
+const validLine = (maxLength: number) =>
+  fc
+    .string({ unit: lineChar, maxLength, size: "max" })
+    .map((line) => line.replaceAll("\n", ""))
+    .map((line) => (line.endsWith("\r") ? `${line}.` : line));
 
 /** Bytes that matter to line framing (ends of line, UTF-8 lead and continuation bytes), then any. */
 const lineByte = fc.oneof(
@@ -160,7 +175,7 @@ const frameStream = fc
     fc.oneof(
       {
         arbitrary: fc
-          .uint8Array({ maxLength: 24 })
+          .uint8Array({ maxLength: 24, size: "max" })
           .map((payload) => lengthPrefixed().encode(Buffer.from(payload))),
         weight: 6,
       },
@@ -175,7 +190,7 @@ describe("framing properties", () => {
   it("lines: valid lines, packed and split anywhere, decode to the same lines", () => {
     fc.assert(
       fc.property(
-        fc.array(validLine, { maxLength: 8 }),
+        fc.array(validLine(16), { maxLength: 8 }),
         fc.constantFrom("replace", "reject") as fc.Arbitrary<"replace" | "reject">,
         splitArb,
         (messages, invalidUtf8, split) => {
@@ -184,30 +199,63 @@ describe("framing properties", () => {
           expect(decodeChunks(framing, chunks)).toEqual({ messages });
         },
       ),
-      { numRuns: 25_000 },
+      { numRuns: 20_000 },
     );
   });
 
   it("length: valid frames, packed and split anywhere, decode to the same frames", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+        fc.array(fc.uint8Array({ maxLength: 40, size: "max" }), { maxLength: 8 }),
         splitArb,
         (payloads, split) => {
           const framing = lengthPrefixed({ maxFrameBytes: 40 });
           const frames = payloads.map((payload) => Buffer.from(payload));
           const chunks = cut(pack(framing, frames), split);
-          expect(decodeChunks(framing, chunks)).toEqual({ messages: frames });
+          expect(asHex(decodeChunks(framing, chunks))).toEqual({
+            messages: frames.map((frame) => frame.toString("hex")),
+          });
         },
       ),
-      { numRuns: 25_000 },
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("both: long messages, split anywhere, decode to the same messages", () => {
+    const text = lines();
+    const binary = lengthPrefixed();
+    fc.assert(
+      fc.property(
+        // Long lines, cheaply: a short valid line repeated.
+        fc.array(
+          fc.tuple(validLine(16), fc.nat({ max: 400 })).map(([line, times]) => line.repeat(times)),
+          { maxLength: 3 },
+        ),
+        fc.array(
+          fc.tuple(fc.nat({ max: 6000 }), fc.nat()).map(([length, seed]) => noise(length, seed)),
+          { maxLength: 3 },
+        ),
+        // Cut points in close pairs, so small pieces sit between big ones.
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 600 })), {
+          maxLength: 20,
+          size: "max",
+        }),
+        (messages, payloads, pairs) => {
+          const cuts = pairs.flatMap(([at, gap]) => [at, at + gap]);
+          expect(decodeChunks(text, cut(pack(text, messages), cuts))).toEqual({ messages });
+          expect(asHex(decodeChunks(binary, cut(pack(binary, payloads), cuts)))).toEqual({
+            messages: payloads.map((payload) => payload.toString("hex")),
+          });
+        },
+      ),
+      { numRuns: 5_000 },
     );
   });
 
   it("lines: any bytes, split anywhere, give what the whole-stream reference gives", () => {
     fc.assert(
       fc.property(
-        fc.array(lineByte, { maxLength: 64 }),
+        fc.array(lineByte, { maxLength: 48, size: "max" }),
         fc.integer({ min: 0, max: 24 }),
         fc.boolean(),
         splitArb,
@@ -219,7 +267,7 @@ describe("framing properties", () => {
           );
         },
       ),
-      { numRuns: 40_000 },
+      { numRuns: 35_000 },
     );
   });
 
@@ -236,16 +284,19 @@ describe("framing properties", () => {
           );
         },
       ),
-      { numRuns: 40_000 },
+      { numRuns: 35_000 },
     );
   });
 
   it("both: uniformly random chunks give messages or a framing SocketError, nothing else", () => {
     const framings = [lines(), lines({ invalidUtf8: "reject" }), lengthPrefixed()];
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 8 }), (chunks) => {
-        for (const framing of framings) decodeChunks<unknown>(framing, chunks);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 32, size: "max" }), { maxLength: 8 }),
+        (chunks) => {
+          for (const framing of framings) decodeChunks<unknown>(framing, chunks);
+        },
+      ),
       { numRuns: 10_000 },
     );
   });

@@ -162,6 +162,24 @@ describe("lengthPrefixed(): decoding", () => {
     expect(decodeAll([...stream].map((byte) => Uint8Array.of(byte)))).toEqual(expected);
   });
 
+  it("decodes frames that arrive in pieces of mixed sizes, big and small", () => {
+    const framing = lengthPrefixed();
+    const payloads = [100_000, 0, 3, 20_000].map((n) =>
+      Buffer.from(Array.from({ length: n }, (_, i) => i % 251)),
+    );
+    const wire = Buffer.concat(payloads.map((payload) => framing.encode(payload)));
+    const decoder = framing.createDecoder();
+    const frames: Buffer[] = [];
+    const sizes = [1, 700, 3, 5000, 511, 512, 4096, 2, 4095];
+    for (let pos = 0, i = 0; pos < wire.length; i++) {
+      const piece = wire.subarray(pos, pos + (sizes[i % sizes.length] ?? 1));
+      pos += piece.length;
+      frames.push(...decoder.push(piece));
+      if (frames.length === 0 && pos > 4) expect(decoder.bufferedBytes).toBe(pos - 4);
+    }
+    expect(frames).toEqual(payloads);
+  });
+
   it("returns many frames from one chunk in order", () => {
     const framing = lengthPrefixed();
     const payloads = Array.from({ length: 10_000 }, (_, i) => Buffer.from(`frame ${i}`));

@@ -72,6 +72,21 @@ describe("lines(): decoding", () => {
     }
   });
 
+  it("decodes a long line that arrives in pieces of mixed sizes, big and small", () => {
+    const line = Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+    const bytes = Buffer.from(`${line.join("")}\r\nnext\n`);
+    const decoder = lines({ maxLineBytes: 100_000 }).createDecoder();
+    const messages: string[] = [];
+    const sizes = [1, 700, 3, 5000, 511, 512, 4096, 2, 4095];
+    for (let pos = 0, i = 0; pos < bytes.length; i++) {
+      const piece = bytes.subarray(pos, pos + (sizes[i % sizes.length] ?? 1));
+      pos += piece.length;
+      messages.push(...decoder.push(piece));
+      if (messages.length === 0) expect(decoder.bufferedBytes).toBe(pos);
+    }
+    expect(messages).toEqual([line.join(""), "next"]);
+  });
+
   it("returns many lines from one chunk in order", () => {
     const expected = Array.from({ length: 10_000 }, (_, i) => `line ${i}`);
     expect(decodeAll([`${expected.join("\n")}\n`])).toEqual(expected);
