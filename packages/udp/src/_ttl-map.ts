@@ -1,7 +1,7 @@
 /**
- * Private: a map whose entries expire after a fixed time and whose size is capped, oldest
- * entry out first. Every entry lives the same `ttlMs`, so insertion order is expiry order and
- * clearing expired entries only ever looks at the front.
+ * Private: a map whose entries expire after a fixed time (or never, with `Infinity`) and whose
+ * size is capped, oldest entry out first. Every entry lives the same `ttlMs`, so insertion
+ * order is expiry order and clearing expired entries only ever looks at the front.
  */
 export class _TtlMap<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();

@@ -16,6 +16,7 @@ import {
 } from "@socket-lab/core";
 import { _udpEndpoint } from "./_endpoint.js";
 import { _applyDefaults, _checkInteger, _checkNumber } from "./_options.js";
+import { _TtlMap } from "./_ttl-map.js";
 import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
 
@@ -152,8 +153,11 @@ class _Requester implements Requester {
   readonly #socket: UdpSocket;
   readonly #settings: Settings;
   readonly #pending = new Map<number, Pending>();
-  /** Ids of finished requests, oldest first: what a reply for them now means. */
-  readonly #finished = new Map<number, "answered" | "failed">();
+  /** Ids of recently finished requests: what a reply for them now means. */
+  readonly #finished = new _TtlMap<number, "answered" | "failed">(
+    Number.POSITIVE_INFINITY,
+    REMEMBERED_IDS,
+  );
   readonly #iterator: AsyncIterator<Datagram>;
   #nextId = randomInt(0, 2 ** 32);
   #closed = false;
@@ -237,7 +241,7 @@ class _Requester implements Requester {
         this.#pending.delete(id);
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        this.#remember(id, reply === undefined ? "failed" : "answered");
+        this.#finished.set(id, reply === undefined ? "failed" : "answered");
         if (reply === undefined) {
           reject(error);
         } else {
@@ -270,15 +274,6 @@ class _Requester implements Requester {
     while (this.#pending.has(id)) id = (id + 1) >>> 0;
     this.#nextId = (id + 1) >>> 0;
     return id;
-  }
-
-  #remember(id: number, outcome: "answered" | "failed"): void {
-    this.#finished.delete(id);
-    this.#finished.set(id, outcome);
-    if (this.#finished.size > REMEMBERED_IDS) {
-      const oldest = this.#finished.keys().next();
-      if (oldest.done !== true) this.#finished.delete(oldest.value);
-    }
   }
 
   #failAll(error: unknown): void {

@@ -162,7 +162,7 @@ export async function bind(
     _checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
   }
   const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
-  const family = isIP(local.host) || (await lookup(local.host)).family;
+  const family = isIP(local.host) || (await _lookupFamily(local));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
   const maxPayload = _checkInteger(
     "maxPayload",
@@ -180,6 +180,15 @@ export async function bind(
   const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayload, settings);
   await socket._open(local, remote, settings);
   return socket;
+}
+
+/** The address family a host name resolves to (`localhost` may be either). */
+async function _lookupFamily(endpoint: InetEndpoint): Promise<number> {
+  try {
+    return (await lookup(endpoint.host)).family;
+  } catch (error) {
+    throw explain(error, { endpoint: formatAddress(endpoint) });
+  }
 }
 
 class _UdpSocket implements UdpSocket {
@@ -268,11 +277,7 @@ class _UdpSocket implements UdpSocket {
         where = formatAddress(remote);
         // connect() on a datagram socket sends nothing: it fixes the peer, filters what
         // arrives, and lets the kernel report ICMP errors for that peer to us.
-        await this.#step((done) =>
-          socket.connect(remote.port, remote.host, (error?: Error) =>
-            error ? this.#failStep?.(error) : done(),
-          ),
-        );
+        await this.#step((done) => socket.connect(remote.port, remote.host, done));
         const peer = socket.remoteAddress();
         this.#remote = { transport: "udp", host: peer.address, port: peer.port };
         this.#trace?.({ type: "connect", remote: this.#remote });
@@ -284,10 +289,11 @@ class _UdpSocket implements UdpSocket {
     }
   }
 
-  #step(start: (done: () => void) => void): Promise<void> {
+  /** Runs one setup call; it fails through its callback or through an 'error' event. */
+  #step(start: (done: (error?: Error | null) => void) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#failStep = reject;
-      start(() => resolve());
+      start((error) => (error ? reject(error) : resolve()));
     }).finally(() => {
       this.#failStep = undefined;
     });

@@ -246,6 +246,12 @@ describe("UDP socket arguments", () => {
     await expect(socket.send("x", "tcp://127.0.0.1:9")).rejects.toThrow(/udp:\/\//);
   });
 
+  it("binds a host name to the family it resolves to", async () => {
+    const socket = await open("udp://localhost:0");
+    expect(["127.0.0.1", "::1"]).toContain(socket.local.host);
+    expect(socket.maxPayload).toBe(socket.local.host === "::1" ? 65_527 : 65_507);
+  });
+
   it("refuses to connect across address families", async () => {
     const error = await rejectionOf(bind("udp://127.0.0.1:0", { connect: "udp://[::1]:9" }));
     expect(isSocketError(error, "ERR_INVALID_ENDPOINT")).toBe(true);
