@@ -24,7 +24,7 @@ import {
   UDP_SAFE_PAYLOAD_IPV6,
 } from "@socket-lab/core";
 import { _udpEndpoint } from "./_endpoint.js";
-import { _applyDefaults, _checkInteger } from "./_options.js";
+import { _applyDefaults, _checkInteger, _payloadBytes } from "./_options.js";
 import { _ReceiveQueue } from "./_receive-queue.js";
 
 /**
@@ -301,12 +301,11 @@ class _UdpSocket implements UdpSocket {
 
   send(data: Uint8Array | string, to?: string | Endpoint): Promise<void> {
     let size: number;
-    if (typeof data === "string") size = Buffer.byteLength(data);
-    else if (data instanceof Uint8Array) size = data.byteLength;
-    else
-      return Promise.reject(
-        new TypeError(`data must be a Uint8Array or a string, got ${typeof data}`),
-      );
+    try {
+      size = _payloadBytes(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (size > this.maxPayload) return Promise.reject(this.#tooLarge(size));
     if (this.#closing !== undefined) {
       return Promise.reject(
