@@ -10,6 +10,7 @@
 import {
   type FlagSpecs,
   HOST_FLAG,
+  ifGiven,
   parseHostFlag,
   parsePortFlag,
   portFlag,
@@ -56,8 +57,8 @@ process.exitCode = await runCommand({
       throw new UsageError(`--nick: '${nick}' is not a valid nickname (${NICK_RULES})`);
     }
     const { closedBy } = await runChatClient({
-      host: values.host === undefined ? undefined : parseHostFlag("host", values.host),
-      port: values.port === undefined ? undefined : parsePortFlag("port", values.port),
+      host: ifGiven(values.host, (value) => parseHostFlag("host", value)),
+      port: ifGiven(values.port, (value) => parsePortFlag("port", value)),
       nick,
       input: stdin,
       output: stdout,

@@ -78,15 +78,15 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
   const output = settings.output ?? process.stdout;
   const terminal = input.isTTY === true && output.isTTY === true;
 
-  let rl: readline.Interface | undefined;
-  let inputOpen = false;
-  /** Prints a line above the prompt, then redraws the prompt with the text being typed. */
+  /** The readline interface while it shows a prompt: on a terminal, until the input closes. */
+  let prompt: readline.Interface | undefined;
+  /** Prints above the prompt: clear the line, print, redraw the prompt and the half-typed text. */
   const printAbovePrompt = (print: () => void) => {
-    if (!terminal || !inputOpen || rl === undefined) return print();
+    if (prompt === undefined) return print();
     readline.clearLine(output, 0);
     readline.cursorTo(output, 0);
     print();
-    rl.prompt(true); // true: put the cursor back where it was in the half-typed line
+    prompt.prompt(true); // true: the cursor goes back where it was in the half-typed line
   };
   const trace = settings.trace;
 
@@ -99,16 +99,22 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
       trace: trace && ((event) => printAbovePrompt(() => trace(event))),
     },
   );
+  // Not awaited: send() only waits when the socket's buffer is full, and a failure shows up
+  // in the receive loop below.
+  if (settings.nick !== undefined) void connection.send(`/nick ${settings.nick}`);
 
   const lines = readline.createInterface({
     input,
     ...(terminal ? { output, prompt: PROMPT } : {}),
     terminal,
   });
-  rl = lines;
-  inputOpen = true;
+  if (terminal) prompt = lines;
   lines.on("close", () => {
-    inputOpen = false;
+    if (prompt === undefined) return;
+    prompt = undefined;
+    // Wipe the prompt, so that what is printed from now on starts on a clean line.
+    readline.clearLine(output, 0);
+    readline.cursorTo(output, 0);
   });
   // Ctrl-C at the prompt leaves the room like Ctrl-D; a signal (SIGINT, SIGTERM) does the same.
   lines.on("SIGINT", () => lines.close());
@@ -121,10 +127,6 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
       for await (const text of connection) printAbovePrompt(() => output.write(`${text}\n`));
     } finally {
       serverGone = true;
-      if (terminal && inputOpen) {
-        readline.clearLine(output, 0);
-        readline.cursorTo(output, 0);
-      }
       lines.close();
     }
   })();
@@ -133,7 +135,6 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
   // send: each line typed or piped, in order; a full send buffer pauses the input.
   let quitting = false;
   const sending = async () => {
-    if (settings.nick !== undefined) await connection.send(`/nick ${settings.nick}`);
     if (terminal) lines.prompt();
     for await (const text of lines) {
       await connection.send(text);

@@ -7,10 +7,10 @@
  * finds it however the bytes were split on the way.
  *
  * Client → server
- *   any other text   a message for everyone else in the room (empty lines are ignored)
- *   /nick NAME       take a new nickname
+ *   /nick NAME       take a new nickname (see NICK_RULES; names clash ignoring case)
  *   /who             list the nicknames in the room
  *   /quit            leave: the server answers "* bye" and closes the connection
+ *   any other text   a message for everyone else in the room (empty lines are ignored)
  *
  * Server → client: the first character says what a line is.
  *   * welcome, you are guest1 (2 users online; commands: /nick NAME, /who, /quit)
@@ -24,7 +24,11 @@
  *   * server shutting down
  *   ! error: nickname 'bob' is taken; you are still alice
  *                                    errors go to the one client concerned, which stays
+ *   ! error: server is full (100 users); try again later
+ *                                    the one line a client over the limit gets before the close
  */
+
+import { counted } from "@socket-lab/core/cli";
 
 /** Longest nickname, in characters. */
 export const MAX_NICK_LENGTH = 16;
@@ -56,7 +60,7 @@ const COMMANDS = "/nick NAME, /who, /quit";
 /** The lines the server sends, built in one place so the protocol above stays true. */
 export const line = {
   welcome: (nick: string, users: number) =>
-    `* welcome, you are ${nick} (${users} ${users === 1 ? "user" : "users"} online; commands: ${COMMANDS})`,
+    `* welcome, you are ${nick} (${counted(users, "user")} online; commands: ${COMMANDS})`,
   joined: (nick: string) => `* ${nick} joined`,
   message: (nick: string, text: string) => `<${nick}> ${text}`,
   renamed: (from: string, to: string) => `* ${from} is now ${to}`,
@@ -76,6 +80,8 @@ export const line = {
   bye: () => "* bye",
   shuttingDown: () => "* server shutting down",
   error: (text: string) => `! error: ${text}`,
+  full: (maxClients: number) =>
+    `! error: server is full (${counted(maxClients, "user")}); try again later`,
 } as const;
 
 /** A line from a client, understood. */

@@ -10,6 +10,7 @@ import { formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
   type FlagSpecs,
   HOST_FLAG,
+  ifGiven,
   parseHostFlag,
   parseIntegerFlag,
   parsePortFlag,
@@ -63,11 +64,6 @@ const flags = {
   trace: TRACE_FLAG,
 } as const satisfies FlagSpecs;
 
-/** A flag's parsed value, or undefined to keep the server's default. */
-function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
-}
-
 /** One log line per room event: what a person watching the server wants to see. */
 function formatEvent(event: ChatEvent): string {
   switch (event.type) {
@@ -97,26 +93,28 @@ process.exitCode = await runCommand({
   ],
   hints: { EADDRINUSE: "Is a chat server already running? Choose another port with --port." },
   async run({ values, signal, stdout, stderr }) {
-    const maxLineBytes = optional(values["max-line"], (v) =>
+    const maxLineBytes = ifGiven(values["max-line"], (v) =>
       parseIntegerFlag("max-line", v, { min: 1, max: 1024 * 1024 }),
     );
-    const queueLimitBytes = optional(values["queue-limit"], (v) =>
+    const queueLimitBytes = ifGiven(values["queue-limit"], (v) =>
       parseIntegerFlag("queue-limit", v, { min: 1, max: 1024 ** 3 }),
     );
-    const smallestQueue = (maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + PREFIX_BYTES;
-    if ((queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES) < smallestQueue) {
+    // The server would throw a RangeError; a user deserves the flags' names.
+    const smallest = (maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + PREFIX_BYTES;
+    const queueLimit = queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES;
+    if (queueLimit < smallest) {
       throw new UsageError(
-        `--queue-limit: ${queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES} bytes cannot hold one line of --max-line (at least ${smallestQueue})`,
+        `--queue-limit: ${queueLimit} bytes cannot hold one line of --max-line (at least ${smallest})`,
       );
     }
     const chat = await startChatServer({
-      host: optional(values.host, (v) => parseHostFlag("host", v)),
-      port: optional(values.port, (v) => parsePortFlag("port", v)),
-      maxClients: optional(values["max-clients"], (v) =>
+      host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
+      port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+      maxClients: ifGiven(values["max-clients"], (v) =>
         parseIntegerFlag("max-clients", v, { min: 1, max: 100_000 }),
       ),
       maxLineBytes,
-      idleTimeoutMs: optional(values["idle-timeout"], (v) =>
+      idleTimeoutMs: ifGiven(values["idle-timeout"], (v) =>
         parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
       ),
       queueLimitBytes,

@@ -190,7 +190,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       stats.refused += 1;
       onEvent?.({ type: "refuse", remote: connection.remote });
       // send the reason, then close: the client reads the line before it sees the end of stream.
-      void connection.send(line.error(`server is full (${maxClients} users); try again later`));
+      void connection.send(line.full(maxClients));
       await connection.close({ timeoutMs: CLOSE_TIMEOUT_MS });
       return;
     }
