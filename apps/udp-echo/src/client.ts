@@ -1,0 +1,222 @@
+/**
+ * udp-echo client — the tutorial's datagram client.
+ *
+ * What it shows: a datagram client calls socket (and bind, which sendto() would otherwise do
+ * for it) and then simply sends: there is no connect, no handshake, and so no "connection
+ * refused" — a missing server looks exactly like a lost datagram. So the client waits for each
+ * reply with a time limit and sends again, a few times, before it gives up and says so. Each
+ * message is one datagram of raw text, which is why `nc -u` and `socat` can take part.
+ *
+ * Run it in two terminals:
+ *   pnpm udp:server                          # terminal 1
+ *   pnpm udp:client                          # terminal 2: Hello from client
+ *   printf 'one\ntwo\n' | pnpm udp:client    # one datagram per line: one, two
+ */
+
+import { lookup } from "node:dns/promises";
+import {
+  DEFAULT_HOST,
+  type Endpoint,
+  ErrorCode,
+  formatAddress,
+  type InetEndpoint,
+  SocketError,
+  type TraceListener,
+} from "@socket-lab/core";
+import { counted, withDefaults } from "@socket-lab/core/cli";
+import { bind, type UdpSocket } from "@socket-lab/udp";
+import { withoutLineBreak } from "./_line-break.js";
+import { ReplyInbox } from "./_reply-inbox.js";
+import { DEFAULT_PORT } from "./server.js";
+
+/** The tutorial's message. */
+export const DEFAULT_MESSAGE = "Hello from client";
+/** Default time to wait for each reply before sending again, in ms. */
+export const DEFAULT_TIMEOUT_MS = 1_000;
+/** Default number of times a message is sent again when no reply comes. */
+export const DEFAULT_RETRIES = 3;
+
+/** Options of {@link runClient}. */
+export interface EchoClientOptions {
+  /** Server host; a name such as `localhost` is sent to every address it has (::1 and 127.0.0.1) until one answers. @default "127.0.0.1" */
+  host?: string;
+  /** Server port. @default 7001 */
+  port?: number;
+  /** The messages to send, one datagram each, in order. @default ["Hello from client"] */
+  messages?: Iterable<string> | AsyncIterable<string>;
+  /** How long to wait for each reply before sending again, in ms. @default DEFAULT_TIMEOUT_MS (1000) */
+  timeoutMs?: number;
+  /** Times a message is sent again when no reply comes: at most `retries + 1` tries. @default DEFAULT_RETRIES (3) */
+  retries?: number;
+  /** Receives every socket call (socket, bind, sendto, recvfrom, close). @default undefined */
+  trace?: TraceListener;
+  /** Receives each reply as it arrives, in the order of the messages. @default undefined */
+  onReply?: (reply: EchoReply) => void;
+  /** Aborts the exchange and closes the socket. @default undefined */
+  signal?: AbortSignal;
+}
+
+/** One message and the server's answer to it. */
+export interface EchoReply {
+  /** 1 for the first message. */
+  readonly seq: number;
+  readonly message: string;
+  /** The reply datagram as text, without a final line break. */
+  readonly reply: string;
+  /** How many times the message was sent: 1 unless a reply was late or lost. */
+  readonly tries: number;
+}
+
+/** What {@link runClient} did. */
+export interface EchoClientSummary {
+  /** The address that answered. */
+  readonly server: Endpoint;
+  /** Messages sent; every one was answered, or `runClient` would have thrown. */
+  readonly messages: number;
+  /** Datagrams sent again because a reply did not come in time. */
+  readonly retries: number;
+  /** Datagrams ignored: late or duplicate replies, or datagrams from anyone else. */
+  readonly ignored: number;
+  /** From the first send to the last reply, in ms. */
+  readonly elapsedMs: number;
+}
+
+const DEFAULTS = {
+  host: DEFAULT_HOST,
+  port: DEFAULT_PORT,
+  messages: [DEFAULT_MESSAGE] as Iterable<string> | AsyncIterable<string>,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  retries: DEFAULT_RETRIES,
+};
+
+/**
+ * Sends each message as one datagram, waits for its reply (sending again after each
+ * `timeoutMs`, at most `retries` times), then sends the next.
+ *
+ * Replies are matched to messages by order alone — the wire carries raw text, no request id —
+ * so a reply that comes after its message was sent again could be taken for the next
+ * message's. Replies already waiting when a message is sent are dropped as late for that
+ * reason. (`@socket-lab/udp`'s `createRequester` adds ids to solve this properly.)
+ *
+ * @throws {SocketError} `ERR_TIMEOUT` when a message gets no reply after every try (no server
+ *   runs there, or every datagram was lost); `ENOTFOUND` for an unknown host name;
+ *   `ERR_DATAGRAM_TOO_LARGE` for a message over 65,507 bytes (IPv4).
+ * @example
+ * await runClient({ port: 7001, onReply: ({ reply }) => console.log(reply) });
+ * // prints: Hello from client
+ * //=> { server: { transport: "udp", host: "127.0.0.1", port: 7001 }, messages: 1, retries: 0, ignored: 0, elapsedMs: 0.6 }
+ */
+export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
+  const { host, port, messages, timeoutMs, retries, trace, onReply, signal } = withDefaults(
+    DEFAULTS,
+    options,
+  );
+  // A name may stand for several addresses: send to each of them until one answers.
+  let targets: InetEndpoint[] = (await addressesOf(host)).map((address) => ({
+    transport: "udp",
+    host: address,
+    port,
+  }));
+
+  // socket + bind: one udp4 and/or one udp6 socket, on an ephemeral port. For loopback we bind
+  // loopback; otherwise the wildcard address, as sendto() on an unbound socket would.
+  const sockets = new Map<4 | 6, UdpSocket>();
+  try {
+    for (const target of targets) {
+      const family = target.host.includes(":") ? 6 : 4;
+      if (sockets.has(family)) continue;
+      const loopback = target.host === "::1" || target.host.startsWith("127.");
+      const local =
+        family === 6 ? (loopback ? "[::1]" : "[::]") : loopback ? "127.0.0.1" : "0.0.0.0";
+      sockets.set(family, await bind(`udp://${local}:0`, { trace }));
+    }
+  } catch (error) {
+    await Promise.all([...sockets.values()].map((socket) => socket.close()));
+    throw error;
+  }
+  const inbox = new ReplyInbox([...sockets.values()]);
+  const abort = () => inbox.close();
+  signal?.addEventListener("abort", abort, { once: true });
+
+  const started = performance.now();
+  let seq = 0;
+  let resent = 0;
+  let ignored = 0;
+  try {
+    for await (const message of messages) {
+      seq += 1;
+      ignored += inbox.clear();
+      const firstSend = performance.now();
+      let answer: { reply: string; from: InetEndpoint } | undefined;
+      let tries = 0;
+      while (answer === undefined && tries <= retries && signal?.aborted !== true) {
+        tries += 1;
+        if (tries > 1) resent += 1;
+        // sendto: one datagram to each address still in question.
+        for (const target of targets) {
+          await sockets.get(target.host.includes(":") ? 6 : 4)?.send(message, target);
+        }
+        // recvfrom, with a time limit: only a datagram from a target counts as the reply.
+        const deadline = performance.now() + timeoutMs;
+        while (answer === undefined) {
+          const datagram = await inbox.take(deadline - performance.now());
+          if (datagram === undefined) break;
+          const from = targets.find(
+            (t) => t.host === datagram.from.host && t.port === datagram.from.port,
+          );
+          if (from === undefined) ignored += 1;
+          else answer = { reply: withoutLineBreak(datagram.data), from };
+        }
+      }
+      if (signal?.aborted === true) throw signal.reason;
+      if (answer === undefined) {
+        throw noReply(host, port, targets, tries, performance.now() - firstSend, seq);
+      }
+      // The address that answered is the server: send only there from now on.
+      targets = [answer.from];
+      onReply?.({ seq, message, reply: answer.reply, tries });
+    }
+  } finally {
+    signal?.removeEventListener("abort", abort);
+    inbox.close();
+    // close: the ephemeral ports are free again.
+    await Promise.all([...sockets.values()].map((socket) => socket.close()));
+  }
+  return {
+    server: targets[0] ?? { transport: "udp", host, port },
+    messages: seq,
+    retries: resent,
+    ignored,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+/**
+ * The addresses to try for `host`. `localhost` is always both loopbacks, ::1 and 127.0.0.1,
+ * whatever /etc/hosts says (many list only one), since a server may have bound either.
+ */
+async function addressesOf(host: string): Promise<string[]> {
+  if (host.toLowerCase() === "localhost") return ["::1", "127.0.0.1"];
+  return (await lookup(host, { all: true })).map(({ address }) => address);
+}
+
+function noReply(
+  host: string,
+  port: number,
+  targets: readonly InetEndpoint[],
+  tries: number,
+  elapsedMs: number,
+  seq: number,
+): SocketError {
+  const asked = formatAddress({ transport: "udp", host, port });
+  const tried = targets.map((t) => formatAddress(t)).join(" and ");
+  const where = targets.length === 1 && tried === asked ? asked : `${asked} (${tried})`;
+  const which = seq === 1 ? "" : ` to message ${seq}`;
+  return new SocketError(
+    ErrorCode.ERR_TIMEOUT,
+    `no reply${which} from ${where} after ${counted(tries, "try", "tries")} over ${(elapsedMs / 1000).toFixed(1)} s`,
+    {
+      hint: "Is a UDP echo server running there? Without a connection, a stopped server looks just like lost datagrams.",
+    },
+  );
+}
