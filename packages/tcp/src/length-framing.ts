@@ -167,15 +167,11 @@ class LengthDecoder implements FrameDecoder<Buffer> {
     return [];
   }
 
-  #reset(): void {
+  #fail(error: SocketError): SocketError {
+    this.#failure = error;
     this.#headerHeld = 0;
     this.#frameBytes = -1;
     this.#payload.clear();
-  }
-
-  #fail(error: SocketError): SocketError {
-    this.#failure = error;
-    this.#reset();
     return error;
   }
 }
