@@ -19,11 +19,11 @@ import {
   traceFlag,
   UsageError,
 } from "@socket-lab/core/cli";
+import pkg from "../package.json" with { type: "json" };
 import { runChatClient } from "./client.js";
 import { isValidNick, NICK_RULES } from "./protocol.js";
 import { DEFAULT_CHAT_PORT } from "./server.js";
 
-const VERSION = "0.1.0";
 const NAME = "chat-client";
 
 const flags = {
@@ -41,7 +41,7 @@ const flags = {
 
 process.exitCode = await runCommand({
   name: NAME,
-  version: VERSION,
+  version: pkg.version,
   description: "join a tcp-chat room: type lines to talk, /nick NAME, /who, /quit",
   usage: "[options]",
   flags,

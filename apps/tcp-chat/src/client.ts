@@ -21,6 +21,7 @@ import type { Readable, Writable } from "node:stream";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HOST, type TraceListener } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { connect } from "@socket-lab/tcp";
+import { isValidNick, NICK_RULES } from "./protocol.js";
 import { DEFAULT_CHAT_PORT } from "./server.js";
 
 /** How long the client waits, after sending /quit, for the server to close, in ms. */
@@ -66,6 +67,7 @@ const PROMPT = "> ";
 /**
  * Joins a chat server and relays lines between it and `input`/`output` until one side leaves.
  *
+ * @throws {RangeError} for a bad `nick` or `quitTimeoutMs`, naming it and its value.
  * @throws {SocketError} when the server cannot be reached (`ECONNREFUSED`, `ERR_TIMEOUT`, …) or
  *   the connection is reset.
  * @example
@@ -74,6 +76,14 @@ const PROMPT = "> ";
  */
 export async function runChatClient(options: ChatClientOptions = {}): Promise<ChatClientResult> {
   const settings = withDefaults(DEFAULTS, options);
+  if (settings.nick !== undefined && !isValidNick(settings.nick)) {
+    throw new RangeError(`nick must be ${NICK_RULES}, got '${settings.nick}'`);
+  }
+  if (!Number.isInteger(settings.quitTimeoutMs) || settings.quitTimeoutMs < 0) {
+    throw new RangeError(
+      `quitTimeoutMs must be a whole number of ms from 0, got ${settings.quitTimeoutMs}`,
+    );
+  }
   const input = settings.input ?? process.stdin;
   const output = settings.output ?? process.stdout;
   const terminal = input.isTTY === true && output.isTTY === true;

@@ -21,6 +21,7 @@ import {
   traceFlag,
   UsageError,
 } from "@socket-lab/core/cli";
+import pkg from "../package.json" with { type: "json" };
 import {
   type ChatEvent,
   DEFAULT_CHAT_PORT,
@@ -31,8 +32,6 @@ import {
   PREFIX_BYTES,
   startChatServer,
 } from "./server.js";
-
-const VERSION = "0.1.0";
 
 const flags = {
   host: HOST_FLAG,
@@ -82,7 +81,7 @@ function formatEvent(event: ChatEvent): string {
 
 process.exitCode = await runCommand({
   name: "chat-server",
-  version: VERSION,
+  version: pkg.version,
   description: "a chat room on a TCP server: every line a client sends goes to all the others",
   usage: "[options]",
   flags,

@@ -38,15 +38,16 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 export const DEFAULT_QUEUE_LIMIT_BYTES = 64 * 1024;
 
 /**
- * Connections accepted beyond `maxClients` so they can be told why they are refused; past this
- * headroom the transport closes them at once, without a word.
- */
-const REFUSAL_HEADROOM = 16;
-/**
  * Bytes a line from the server may carry beyond a client's line (the `<nickname> ` prefix): the
  * queue limit must be at least `maxLineBytes` plus this.
  */
 export const PREFIX_BYTES = 64;
+
+/**
+ * Connections accepted beyond `maxClients` so they can be told why they are refused; past this
+ * headroom the transport closes them at once, without a word.
+ */
+const REFUSAL_HEADROOM = 16;
 /** Time a leaving client has to take its last lines and close its side before it is cut off, in ms. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
@@ -149,7 +150,7 @@ interface Member {
  */
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const settings = withDefaults(DEFAULTS, options);
-  _checkOptions(settings);
+  checkOptions(settings);
   const { maxClients, maxLineBytes, idleTimeoutMs, queueLimitBytes, onEvent } = settings;
 
   const members = new Set<Member>();
@@ -186,7 +187,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 
   // accept() gave us a connected socket for one client: this runs once per client.
   async function serve(connection: Connection<string>): Promise<void> {
-    if (members.size >= maxClients || shuttingDown) {
+    if (members.size >= maxClients) {
       stats.refused += 1;
       onEvent?.({ type: "refuse", remote: connection.remote });
       // send the reason, then close: the client reads the line before it sees the end of stream.
@@ -371,7 +372,7 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-function _checkOptions(settings: Required<Omit<ChatServerOptions, "trace" | "onEvent">>): void {
+function checkOptions(settings: Required<Omit<ChatServerOptions, "trace" | "onEvent">>): void {
   if (typeof settings.host !== "string" || !isValidHost(settings.host)) {
     throw new TypeError(`host must be an IP address or host name, got ${String(settings.host)}`);
   }
