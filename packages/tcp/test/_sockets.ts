@@ -174,14 +174,14 @@ const lengthCase: FramingCase<Buffer> = {
 
 export const FRAMINGS = [lineCase, lengthCase] as FramingCase<unknown>[];
 
-/** A server that is closed (fast) when the test ends. */
+/** A server that is closed when the test ends, destroying what has not ended after 20 ms. */
 export async function startServer<M>(
   endpoint: string,
   options: ServerOptions<M>,
 ): Promise<Server<M>> {
   const server = await listen<M>(endpoint, options);
   onTestFinished(async () => {
-    await server.close({ timeoutMs: 100 });
+    await server.close({ timeoutMs: 20 });
   });
   return server;
 }

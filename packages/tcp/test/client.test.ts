@@ -1,0 +1,71 @@
+/**
+ * What only the client does: the connect timeout, localhost over both families, unix paths
+ * that do not exist, option checks. Refusal, retries and aborts run in the contract suite.
+ */
+
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { connect } from "../src/index.js";
+import {
+  addressOf,
+  drain,
+  recorder,
+  stalledEndpoint,
+  startClient,
+  startServer,
+  tempDir,
+  within,
+} from "./_sockets.js";
+
+describe.each(["127.0.0.1", "::1"])("connect to %s", (host) => {
+  it("fails with ERR_TIMEOUT when the server never answers, once per attempt", async () => {
+    const endpoint = await stalledEndpoint(host);
+    const { trace, count } = recorder();
+    const error = await within(
+      connect(endpoint, { timeoutMs: 50, retries: 1, backoff: { initialMs: 1 }, trace }),
+      "the connect timeout",
+    ).catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: "SocketError", code: "ERR_TIMEOUT" });
+    expect((error as Error).message).toContain(endpoint.replace("tcp://", ""));
+    expect(count("connect")).toBe(2);
+  });
+});
+
+describe("connect", () => {
+  it("tries ::1 and then 127.0.0.1 for localhost", async () => {
+    const server = await startServer("tcp://127.0.0.1:0", {});
+    const port = server.endpoint.transport === "tcp" ? server.endpoint.port : 0;
+    const { trace, events } = recorder();
+    const client = await startClient(`tcp://localhost:${port}`, { trace });
+    expect(events.filter((event) => event.type === "connect")).toEqual([
+      { type: "connect", remote: { transport: "tcp", host: "::1", port } },
+      { type: "connect", remote: { transport: "tcp", host: "127.0.0.1", port } },
+    ]);
+    expect(client.remote).toEqual(server.endpoint);
+  });
+
+  it("reports a unix path where no socket exists as ENOENT, naming the path", async () => {
+    const path = join(tempDir(), "nobody.sock");
+    const error = await connect(`unix://${path}`).catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: "SocketError", code: "ENOENT" });
+    expect((error as Error).message).toContain(path);
+  });
+
+  it("closes an idle client connection with ERR_TIMEOUT when asked to", async () => {
+    const server = await startServer(":0", {});
+    const client = await startClient(addressOf(server), { idleTimeoutMs: 30 });
+    const { error } = await within(drain(client), "the idle timeout");
+    expect(error).toMatchObject({ code: "ERR_TIMEOUT" });
+  });
+
+  it("refuses udp:// endpoints and bad options, naming them", async () => {
+    await expect(connect("udp://127.0.0.1:7")).rejects.toMatchObject({
+      code: "ERR_INVALID_ENDPOINT",
+    });
+    await expect(connect(":7", { timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be/);
+    await expect(connect(":7", { retries: 0.5 })).rejects.toThrow(TypeError);
+    await expect(connect(":7", { backoff: { factor: 0.5 } })).rejects.toThrow(/backoff.factor/);
+    // @ts-expect-error: not a signal
+    await expect(connect(":7", { signal: {} })).rejects.toThrow(/signal must be an AbortSignal/);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * One connection's own behaviour: send() and its backpressure, the loop, end/close/destroy,
+ * errors that must never go unhandled. Over 127.0.0.1; the contract suite covers the rest.
+ */
+
+import { once } from "node:events";
+import net from "node:net";
+import { describe, expect, it } from "vitest";
+import { type Connection, connect, type Framing, lengthPrefixed, lines } from "../src/index.js";
+import { addressOf, drain, startClient, startServer, until, within } from "./_sockets.js";
+
+/** A client and the server's side of the same connection; nothing reads unless told to. */
+async function pair<M = string>(
+  options: { framing?: () => Framing<M>; highWaterMark?: number } = {},
+) {
+  const framing = options.framing ?? (() => lines() as unknown as Framing<M>);
+  const server = await startServer<M>(":0", { framing: framing() });
+  const client = await startClient<M>(addressOf(server), {
+    framing: framing(),
+    highWaterMark: options.highWaterMark,
+  });
+  const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+  return { server, client, peer: accepted.value as Connection<M> };
+}
+
+describe("send()", () => {
+  it("resolves with one shared promise while under the high-water mark", async () => {
+    const { client, peer } = await pair();
+    const first = client.send("a");
+    expect(client.send("b")).toBe(first);
+    await first;
+    await client.end();
+    expect((await within(drain(peer), "the lines")).messages).toEqual(["a", "b"]);
+  });
+
+  it("waits for 'drain' over the high-water mark, and resolves once the peer reads", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 1024,
+    });
+    const frame = Buffer.alloc(1024 * 1024, 1);
+    const sent = client.send(frame);
+    expect(client.bufferedBytes).toBe(frame.length + 4);
+    const state = await Promise.race([sent.then(() => "resolved"), Promise.resolve("pending")]);
+    expect(state).toBe("pending");
+    const received = await within(peer[Symbol.asyncIterator]().next(), "the frame");
+    expect((received.value as Buffer).equals(frame)).toBe(true);
+    await within(sent, "send() to resolve");
+    expect(client.bufferedBytes).toBe(0);
+  });
+
+  it("rejects a line the framing cannot encode with a TypeError, sending nothing", async () => {
+    const { client } = await pair();
+    await expect(client.send("two\nlines")).rejects.toThrow(TypeError);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(client.stats).toMatchObject({ bytesSent: 0, messagesSent: 0 });
+  });
+
+  it("never leaves an unhandled rejection when nobody awaits it", async () => {
+    // A peer that resets the connection when the first bytes arrive.
+    const server = net.createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.resetAndDestroy());
+    });
+    server.listen(0, "127.0.0.1");
+    await within(once(server, "listening"), "listening");
+    const { port } = server.address() as net.AddressInfo;
+    const client = await startClient(`tcp://127.0.0.1:${port}`, {});
+    const pending = client.send("in flight"); // resolves: it reached the kernel
+    expect((await within(drain(client), "the reset")).error).toMatchObject({ code: "ECONNRESET" });
+    for (let i = 0; i < 10; i++) void client.send(`late ${i}`);
+    await expect(client.send("awaited")).rejects.toMatchObject({ code: "ECONNRESET" });
+    await pending;
+    server.close();
+    // Vitest fails the run on an unhandled rejection; reaching the end of a tick is the test.
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+});
+
+describe("the message loop", () => {
+  it("can be left with break and entered again, missing nothing", async () => {
+    const { client, peer } = await pair();
+    for (const line of ["1", "2", "3"]) await client.send(line);
+    await client.end();
+    for await (const line of peer) {
+      expect(line).toBe("1");
+      break;
+    }
+    expect((await within(drain(peer), "the rest")).messages).toEqual(["2", "3"]);
+  });
+
+  it("delivers a last line without its \\n at the end of the stream", async () => {
+    const server = await startServer(":0", {});
+    const endpoint = server.endpoint as { host: string; port: number };
+    const raw = net.connect({ host: endpoint.host, port: endpoint.port });
+    raw.end("no newline");
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    expect((await within(drain(accepted.value as Connection<string>), "end")).messages).toEqual([
+      "no newline",
+    ]);
+  });
+
+  it("throws ERR_FRAME_TRUNCATED when the peer ends inside a frame", async () => {
+    const server = await startServer(":0", { framing: lengthPrefixed() });
+    const endpoint = server.endpoint as { host: string; port: number };
+    const raw = net.connect({ host: endpoint.host, port: endpoint.port });
+    raw.on("error", () => {});
+    raw.end(Buffer.from([0, 0, 0, 10, 1, 2, 3]));
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    const { error } = await within(drain(accepted.value as Connection<Buffer>), "end");
+    expect(error).toMatchObject({ code: "ERR_FRAME_TRUNCATED" });
+  });
+});
+
+describe("end(), close(), destroy()", () => {
+  it("destroy() ends the loop, fails later sends with ERR_SOCKET_CLOSED and resolves closed", async () => {
+    const { client, peer } = await pair();
+    const reading = drain(client);
+    client.destroy();
+    expect(await within(reading, "the loop to end")).toEqual({ messages: [], error: undefined });
+    await within(client.closed, "closed");
+    await expect(client.send("x")).rejects.toMatchObject({ code: "ERR_SOCKET_CLOSED" });
+    expect((await within(drain(peer), "the peer's end")).error).toBeUndefined();
+  });
+
+  it("destroy(error) makes the loop throw it as a SocketError", async () => {
+    const { client } = await pair();
+    const reading = drain(client);
+    client.destroy(Object.assign(new Error("broken"), { code: "EPIPE" }));
+    const { error } = await within(reading, "the loop to fail");
+    expect(error).toMatchObject({ name: "SocketError", code: "EPIPE" });
+    await within(client.closed, "closed");
+  });
+
+  it("close() flushes, ends, drops unread messages and waits for the peer; idempotent", async () => {
+    const { client, peer } = await pair();
+    await peer.send("unread");
+    await until(() => client.stats.messagesReceived === 1, "the unread line to arrive");
+    void client.send("last words");
+    const closing = client.close();
+    expect(client.close()).toBe(closing);
+    expect((await within(drain(client), "the loop")).messages).toEqual([]);
+    // The peer gets what was sent before the close, then the end; then it closes too.
+    expect((await within(drain(peer), "the peer's loop")).messages).toEqual(["last words"]);
+    await peer.close();
+    await within(closing, "close");
+  });
+
+  it("close({ timeoutMs }) destroys a connection whose peer never ends", async () => {
+    const peers: net.Socket[] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on("error", () => {});
+      socket.resume();
+      peers.push(socket);
+    });
+    server.listen(0, "127.0.0.1");
+    await within(once(server, "listening"), "listening");
+    const { port } = server.address() as net.AddressInfo;
+    const client = await connect(`tcp://127.0.0.1:${port}`);
+    await within(client.close({ timeoutMs: 20 }), "close");
+    for (const socket of peers) socket.destroy();
+    server.close();
+  });
+
+  it("end() still lets the peer's messages in, and is what `await using` closes after", async () => {
+    const { client, peer } = await pair();
+    {
+      await using connection = client;
+      await connection.end();
+      await peer.send("after your end");
+      const reply = await within(connection[Symbol.asyncIterator]().next(), "the reply");
+      expect(reply.value).toBe("after your end");
+      void peer.close();
+    }
+    await within(client.closed, "closed");
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * What only the server does: unix socket files (stale, live, not a socket, permissions), the
+ * iterator of connections, the deadline of a graceful close, handler errors, option checks.
+ */
+
+import { once } from "node:events";
+import { existsSync, linkSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type Connection, DEFAULT_UNIX_SOCKET_MODE, lengthPrefixed, listen } from "../src/index.js";
+import {
+  addressOf,
+  drain,
+  nextEvent,
+  recorder,
+  startClient,
+  startServer,
+  tempDir,
+  within,
+} from "./_sockets.js";
+
+describe("listen on a unix path", () => {
+  it("creates the socket file owner-only, or with unixSocketMode, and removes it on close", async () => {
+    const dir = tempDir();
+    const server = await listen(`unix://${join(dir, "a.sock")}`);
+    expect(statSync(join(dir, "a.sock")).mode & 0o777).toBe(DEFAULT_UNIX_SOCKET_MODE);
+    const shared = await listen(`unix://${join(dir, "b.sock")}`, { unixSocketMode: 0o660 });
+    expect(statSync(join(dir, "b.sock")).mode & 0o777).toBe(0o660);
+    await server.close();
+    await shared.close();
+    expect(existsSync(join(dir, "a.sock"))).toBe(false);
+    expect(existsSync(join(dir, "b.sock"))).toBe(false);
+  });
+
+  it("removes a stale socket file that nothing answers on, and listens", async () => {
+    const dir = tempDir();
+    const stale = join(dir, "stale.sock");
+    const gone = net.createServer().listen(join(dir, "gone.sock"));
+    await within(once(gone, "listening"), "listening");
+    linkSync(join(dir, "gone.sock"), stale); // a socket file whose server is gone
+    gone.close();
+    await within(once(gone, "close"), "close");
+    expect(statSync(stale).isSocket()).toBe(true);
+
+    const server = await startServer(`unix://${stale}`, {});
+    const client = await startClient(addressOf(server), {});
+    await client.send("hello");
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    const first = await within(
+      (accepted.value as Connection<string>)[Symbol.asyncIterator]().next(),
+      "hello",
+    );
+    expect(first.value).toBe("hello");
+  });
+
+  it("leaves a live socket alone: EADDRINUSE, and the live server keeps working", async () => {
+    const path = join(tempDir(), "live.sock");
+    const live = await startServer(`unix://${path}`, {
+      handler: async (connection) => {
+        for await (const line of connection) await connection.send(line);
+      },
+    });
+    await expect(listen(`unix://${path}`)).rejects.toMatchObject({ code: "EADDRINUSE" });
+    expect(statSync(path).isSocket()).toBe(true);
+    const client = await startClient(addressOf(live), {});
+    await client.send("still here");
+    expect((await within(client[Symbol.asyncIterator]().next(), "echo")).value).toBe("still here");
+  });
+
+  it("never removes a path that is not a socket: ENOTSOCK", async () => {
+    const path = join(tempDir(), "file.sock");
+    writeFileSync(path, "precious");
+    const error = await listen(`unix://${path}`).catch((err: unknown) => err);
+    expect(error).toMatchObject({ name: "SocketError", code: "ENOTSOCK" });
+    expect(statSync(path).isFile()).toBe(true);
+  });
+});
+
+describe("listen on tcp", () => {
+  it("binds the host it is told, 127.0.0.1 for ':0', and reports the chosen port", async () => {
+    const { trace, events } = recorder();
+    const server = await startServer(":0", { trace, backlog: 5 });
+    expect(server.endpoint).toMatchObject({ transport: "tcp", host: "127.0.0.1" });
+    expect(server.endpoint.transport === "tcp" && server.endpoint.port).toBeGreaterThan(0);
+    expect(events).toEqual([
+      { type: "socket", attributes: { domain: 2, type: 1, protocol: 6 } },
+      { type: "bind", local: server.endpoint },
+      { type: "listen", backlog: 5 },
+    ]);
+  });
+
+  it("refuses udp:// endpoints and bad options, naming them", async () => {
+    await expect(listen("udp://127.0.0.1:0")).rejects.toMatchObject({
+      code: "ERR_INVALID_ENDPOINT",
+    });
+    await expect(listen(":0", { backlog: -1 })).rejects.toThrow(RangeError);
+    await expect(listen(":0", { maxConnections: 0 })).rejects.toThrow(/maxConnections/);
+    await expect(listen(":0", { idleTimeoutMs: Number.NaN })).rejects.toThrow(TypeError);
+    await expect(listen(":0", { unixSocketMode: 0o1000 })).rejects.toThrow(/unixSocketMode/);
+    await expect(listen(":0", { highWaterMark: 1.5 })).rejects.toThrow(/highWaterMark/);
+    // @ts-expect-error: not a function
+    await expect(listen(":0", { handler: 5 })).rejects.toThrow(/handler must be a function/);
+    // @ts-expect-error: not a framing
+    await expect(listen(":0", { framing: {} })).rejects.toThrow(/framing must be a Framing/);
+  });
+});
+
+describe("connections", () => {
+  it("come out of `for await (const c of server)`, which ends when the server closes", async () => {
+    const server = await listen(":0", { framing: lengthPrefixed() });
+    const clients = [
+      await startClient(addressOf(server), { framing: lengthPrefixed() }),
+      await startClient(addressOf(server), { framing: lengthPrefixed() }),
+    ];
+    const seen: number[] = [];
+    let closing: Promise<unknown> | undefined;
+    const serving = (async () => {
+      for await (const connection of server) {
+        seen.push(connection.id);
+        void drain(connection); // its loop ends at the close, and then the server ends its side
+        if (seen.length === 2) closing = server.close();
+      }
+    })();
+    await within(serving, "the loop to end");
+    expect(seen).toHaveLength(2);
+    for (const client of clients) {
+      expect((await within(drain(client), "the end")).messages).toEqual([]);
+      await client.close();
+    }
+    expect(await within(closing ?? Promise.resolve(), "close")).toEqual({ ended: 2, destroyed: 0 });
+    expect(server.stats).toEqual({ accepted: 2, rejected: 0, closed: 2 });
+    expect(server.connectionCount).toBe(0);
+  });
+
+  it("go to the handler instead, where a thrown error is reported, never fatal", async () => {
+    const server = await startServer(":0", {
+      handler: async (connection) => {
+        for await (const line of connection) throw new Error(`cannot handle ${line}`);
+      },
+    });
+    expect(() => server[Symbol.asyncIterator]()).toThrow(TypeError);
+    const reported = nextEvent(server, "error");
+    const client = await startClient(addressOf(server), {});
+    await client.send("this");
+    expect(await reported).toMatchObject({ name: "SocketError", message: "cannot handle this" });
+    // The handler returned, so the server closed its side.
+    expect((await within(drain(client), "the end")).error).toBeUndefined();
+  });
+
+  it("report handler errors as process warnings when nobody listens for 'error'", async () => {
+    const server = await startServer(":0", {
+      handler: () => {
+        throw new Error("unheard");
+      },
+    });
+    const warned = within(once(process, "warning"), "the warning");
+    await startClient(addressOf(server), {});
+    const [warning] = (await warned) as [Error];
+    expect(warning).toMatchObject({ name: "SocketError", message: "unheard" });
+  });
+});
+
+describe("close()", () => {
+  it("destroys at the deadline what does not end, and resolves with the counts", async () => {
+    const server = await listen(":0");
+    const endpoint = server.endpoint as { host: string; port: number };
+    // A raw peer that keeps its side open and never ends it.
+    const stubborn = net.connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
+    stubborn.on("error", () => {});
+    const stubbornSawEnd = once(stubborn, "end");
+    const polite = await startClient(addressOf(server), {});
+    const accepted = server[Symbol.asyncIterator]();
+    for (let i = 0; i < 2; i++) {
+      const { value } = await within(accepted.next(), "accept");
+      void drain(value as Connection<string>);
+    }
+    const politeEnd = drain(polite).then(() => polite.close());
+
+    const closing = server.close({ timeoutMs: 50 });
+    expect(server.close()).toBe(closing);
+    expect(await within(closing, "close")).toEqual({ ended: 1, destroyed: 1 });
+    await within(politeEnd, "the polite client");
+    await within(stubbornSawEnd, "the stubborn peer to see the end");
+    stubborn.destroy();
+  });
+
+  it("is what `await using` calls", async () => {
+    let endpoint = "";
+    {
+      await using server = await listen(":0");
+      endpoint = addressOf(server);
+    }
+    const error = await startClient(endpoint, {}).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: "ECONNREFUSED" });
+  });
+});
