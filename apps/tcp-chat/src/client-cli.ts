@@ -21,8 +21,7 @@ import {
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
 import { runChatClient } from "./client.js";
-import { isValidNick, NICK_RULES } from "./protocol.js";
-import { DEFAULT_CHAT_PORT } from "./server.js";
+import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
 const NAME = "chat-client";
 

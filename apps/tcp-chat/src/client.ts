@@ -21,8 +21,7 @@ import type { Readable, Writable } from "node:stream";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HOST, type TraceListener } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { connect } from "@socket-lab/tcp";
-import { isValidNick, NICK_RULES } from "./protocol.js";
-import { DEFAULT_CHAT_PORT } from "./server.js";
+import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES, parseClientLine } from "./protocol.js";
 
 /** How long the client waits, after sending /quit, for the server to close, in ms. */
 export const DEFAULT_QUIT_TIMEOUT_MS = 2_000;
@@ -148,7 +147,7 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
     if (terminal) lines.prompt();
     for await (const text of lines) {
       await connection.send(text);
-      if (text.trim() === "/quit") {
+      if (parseClientLine(text).type === "quit") {
         quitting = true;
         return;
       }

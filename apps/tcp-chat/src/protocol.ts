@@ -10,7 +10,8 @@
  *   /nick NAME       take a new nickname (see NICK_RULES; names clash ignoring case)
  *   /who             list the nicknames in the room
  *   /quit            leave: the server answers "* bye" and closes the connection
- *   any other text   a message for everyone else in the room (empty lines are ignored)
+ *   any other text   a message for everyone else in the room (empty lines are ignored); only a
+ *                    line that starts with "/" is a command, so " /quit" is a message
  *
  * Server → client: the first character says what a line is.
  *   * welcome, you are guest1 (2 users online; commands: /nick NAME, /who, /quit)
@@ -29,6 +30,9 @@
  */
 
 import { counted } from "@socket-lab/core/cli";
+
+/** The port a chat server listens on, and a client connects to, unless told otherwise. */
+export const DEFAULT_CHAT_PORT = 7002;
 
 /** Longest nickname, in characters. */
 export const MAX_NICK_LENGTH = 16;

@@ -22,9 +22,9 @@ import {
   UsageError,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
+import { DEFAULT_CHAT_PORT } from "./protocol.js";
 import {
   type ChatEvent,
-  DEFAULT_CHAT_PORT,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,

@@ -24,10 +24,8 @@ import {
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { type Connection, lines, listen } from "@socket-lab/tcp";
-import { type LeaveReason, line, parseClientLine } from "./protocol.js";
+import { DEFAULT_CHAT_PORT, type LeaveReason, line, parseClientLine } from "./protocol.js";
 
-/** The port the chat listens on unless told otherwise. */
-export const DEFAULT_CHAT_PORT = 7002;
 /** Most clients in the room at once. */
 export const DEFAULT_MAX_CLIENTS = 100;
 /** Longest message a client may send, in bytes of UTF-8. */
