@@ -18,7 +18,13 @@
 
 import * as readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HOST, type TraceListener } from "@socket-lab/core";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  ErrorCode,
+  isSocketError,
+  type TraceListener,
+} from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { connect } from "@socket-lab/tcp";
 import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES, parseClientLine } from "./protocol.js";
@@ -146,7 +152,13 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
   const sending = async () => {
     if (terminal) lines.prompt();
     for await (const text of lines) {
-      await connection.send(text);
+      try {
+        await connection.send(text);
+      } catch (err) {
+        // A line over the framing's limit is not sent at all; say so and go on.
+        if (!isSocketError(err, ErrorCode.ERR_FRAME_TOO_LARGE)) throw err;
+        printAbovePrompt(() => output.write(`! not sent: ${err.message}\n`));
+      }
       if (parseClientLine(text).type === "quit") {
         quitting = true;
         return;

@@ -170,6 +170,19 @@ describe("chat-client", () => {
     ]);
   });
 
+  it("does not send a line too long for the framing, says so, and goes on", async () => {
+    const chat = await server();
+    const alice = await rawJoin(chat.port, "alice");
+    const input = `${"x".repeat(70_000)}\nstill here\n`;
+    const bob = await runToEnd(CLIENT_CLI, ["--port", String(chat.port), "--nick", "bob"], input);
+    expect(bob.code).toBe(0);
+    expect(bob.stdout).toContain(
+      "! not sent: line of 70,000 bytes exceeds the limit of 65,536 bytes",
+    );
+    await alice.waitFor("<bob> still here");
+    expect(alice.lines.filter((line) => line.startsWith("<bob>"))).toEqual(["<bob> still here"]);
+  });
+
   it("says the server closed the connection, and exits 1, when the server goes away", async () => {
     const chat = await server();
     const alice = client(chat.port, ["--nick", "alice"]);
