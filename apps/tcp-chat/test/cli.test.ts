@@ -1,5 +1,8 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   CLIENT_CLI,
@@ -240,9 +243,12 @@ describe("chat-client on a terminal", () => {
     "prints an incoming line above the prompt and keeps the half-typed input (needs tmux)",
     async () => {
       const chat = await server();
-      const socketName = `tcp-chat-test-${process.pid}`;
+      // A tmux server of our own, on a socket in a fresh temporary directory.
+      const dir = mkdtempSync(join(tmpdir(), "tcp-chat-tmux-"));
       const tmux = (...args: string[]) => {
-        const result = spawnSync("tmux", ["-L", socketName, ...args], { encoding: "utf8" });
+        const result = spawnSync("tmux", ["-S", join(dir, "tmux.sock"), ...args], {
+          encoding: "utf8",
+        });
         if (result.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${result.stderr}`);
         return result.stdout;
       };
@@ -285,6 +291,7 @@ describe("chat-client on a terminal", () => {
         await bob.waitFor("<alice> half typed and done");
       } finally {
         tmux("kill-server");
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );
