@@ -26,8 +26,15 @@ export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 /** Default time `close()` lets a connection flush and wait for the peer before destroying it, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
-/** Size of the output buffers `send()` encodes messages into, in bytes; bigger messages get their own. */
-const SLAB_BYTES = 64 * 1024;
+/**
+ * Sizes of the output buffer ("slab") `send()` encodes messages into, in bytes. A connection
+ * starts small and doubles its slab each time one tick's messages overflow it, so a chatty
+ * connection writes 128 KiB at once and a quiet one holds 4 KiB. A bigger message gets a
+ * buffer of its own.
+ */
+const MIN_SLAB_BYTES = 4 * 1024;
+const MAX_SLAB_BYTES = 128 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** Counters of one connection, updated as data moves. */
 export interface ConnectionStats {
@@ -166,10 +173,14 @@ export class TcpConnection<M> implements Connection<M> {
 
   // Sending: messages are encoded into `#slab` from `#end` on; `#start..#end` is not yet
   // written, and `#sealed` holds full slabs of this tick. One flush per tick writes them all.
-  #slab: Buffer = Buffer.alloc(0);
+  // Once every write has reached the kernel, the slab is reused from its start.
+  #slab: Buffer = EMPTY;
+  #slabBytes = MIN_SLAB_BYTES;
   #start = 0;
   #end = 0;
   #sealed: Buffer[] = [];
+  /** Flushes written but not yet taken by the kernel: they still read from the slab. */
+  #writesInFlight = 0;
   #unflushed = 0;
   #flushScheduled = false;
   #drain: Deferred<void> | undefined;
@@ -389,8 +400,11 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   #newSlab(length: number): void {
-    if (this.#end > this.#start) this.#sealed.push(this.#slab.subarray(this.#start, this.#end));
-    this.#slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, length));
+    if (this.#end > this.#start) {
+      this.#sealed.push(this.#slab.subarray(this.#start, this.#end));
+      this.#slabBytes = Math.min(2 * this.#slabBytes, MAX_SLAB_BYTES);
+    }
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(this.#slabBytes, length));
     this.#start = 0;
     this.#end = 0;
   }
@@ -410,14 +424,23 @@ export class TcpConnection<M> implements Connection<M> {
     const last = chunks.length - 1;
     if (last > 0) socket.cork();
     for (let i = 0; i < last; i++) socket.write(chunks[i] as Buffer);
+    this.#writesInFlight++;
     socket.write(chunks[last] as Buffer, this.#afterWrite);
     if (last > 0) socket.uncork();
     this.stats.bytesSent += bytes;
     this.#trace?.({ type: "send", bytes });
   };
 
-  /** Runs when a flush has reached the kernel: wakes senders waiting below the high-water mark. */
+  /**
+   * Runs when a flush has reached the kernel (or failed): the slab may be reused, and senders
+   * waiting for the high-water mark may go on.
+   */
   readonly #afterWrite = (): void => {
+    if (--this.#writesInFlight === 0 && this.#unflushed === 0) {
+      this.#start = 0;
+      this.#end = 0;
+      if (this.#slab.length > MAX_SLAB_BYTES) this.#slab = EMPTY;
+    }
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedBytes <= this.#highWaterMark) {
       this.#drain = undefined;

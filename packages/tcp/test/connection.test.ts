@@ -49,6 +49,33 @@ describe("send()", () => {
     expect(client.bufferedBytes).toBe(0);
   });
 
+  it("reuses its output buffer only once the kernel has taken every byte written from it", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 64 * 1024 * 1024,
+    });
+    const TICKS = 400;
+    const PER_TICK = 50;
+    const frame = (index: number) => {
+      const message = Buffer.alloc(1_000, index % 251);
+      message.writeUInt32BE(index, 0);
+      return message;
+    };
+    // Many flushes of one slab queue up behind each other while the peer does not read; the
+    // peer starts reading halfway, so writes complete while later ones still wait.
+    let reading: Promise<{ messages: Buffer[]; error: unknown }> | undefined;
+    for (let tick = 0; tick < TICKS; tick++) {
+      for (let i = 0; i < PER_TICK; i++) void client.send(frame(tick * PER_TICK + i));
+      if (tick === TICKS / 2) reading = drain(peer);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await client.end();
+    const { messages, error } = await within(reading ?? drain(peer), "20 MB");
+    expect(error).toBeUndefined();
+    expect(messages).toHaveLength(TICKS * PER_TICK);
+    expect(messages.findIndex((message, index) => !message.equals(frame(index)))).toBe(-1);
+  });
+
   it("rejects a line the framing cannot encode with a TypeError, sending nothing", async () => {
     const { client } = await pair();
     await expect(client.send("two\nlines")).rejects.toThrow(TypeError);
