@@ -1,0 +1,362 @@
+/**
+ * The re-chunking TCP relay: forwards each connection to a target with its byte stream re-split
+ * in both directions, proof that framing, not `write()` calls, makes messages.
+ */
+
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import {
+  DEFAULT_BACKLOG,
+  Domain,
+  type Endpoint,
+  endpointDomain,
+  endpointOf,
+  explain,
+  SocketType,
+  socketAttributes,
+  type TraceListener,
+} from "@socket-lab/core";
+import { streamEndpoint } from "./_endpoint.js";
+import { checkMs, checkSeed } from "./_validate.js";
+import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
+import { DEFAULT_SEED, deriveSeed, mulberry32 } from "./prng.js";
+
+/** What `startChunkingRelay()` takes. */
+export interface ChunkingRelayOptions {
+  /** Where each accepted connection is forwarded: `tcp://127.0.0.1:7000`, `[::1]:7000`, `unix:///tmp/x.sock`. */
+  target: string | Endpoint;
+  /** Where the relay listens: a TCP endpoint (port 0 lets the system choose) or a unix path. @default "tcp://127.0.0.1:0" */
+  listen?: string | Endpoint;
+  /** How both directions are re-split. @default { mode: "bytes", size: 1 } */
+  chunking?: Chunking;
+  /** Delay of every piece after the read it came from, in whole milliseconds; order is kept. @default 0 */
+  delayMs?: number;
+  /**
+   * Seed for `random` chunking, an integer from 0 to 2^32 − 1. The n-th accepted connection
+   * (from 0) draws its client→server sizes from seed stream 2n and its server→client sizes
+   * from stream 2n + 1. @default 1
+   */
+  seed?: number;
+  /** Receives the relay's own socket calls: listen, accept, connect, shutdown, close. @default none */
+  trace?: TraceListener;
+}
+
+/** What the relay did to one direction, summed over every connection. */
+export interface RelayDirectionStats {
+  /** Reads from the source: how the bytes arrived. */
+  readonly reads: number;
+  /** Writes to the destination: how the bytes left. In `bytes` mode with size 1, equals `bytes`. */
+  readonly chunks: number;
+  /** Bytes written to the destination. */
+  readonly bytes: number;
+  /** Times the source was paused because the destination (or the delay queue) was full. */
+  readonly pauses: number;
+  /**
+   * The most bytes one connection's direction held at once in the relay's memory: delayed,
+   * coalescing, or in the destination socket's write buffer. Stays bounded (about 150 KiB plus
+   * one coalesced piece) however fast the source sends and however slowly the destination reads.
+   */
+  readonly peakBuffered: number;
+}
+
+/** A snapshot of a relay's counters. */
+export interface ChunkingRelayStats {
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Connections open right now. */
+  readonly open: number;
+  readonly toServer: RelayDirectionStats;
+  readonly toClient: RelayDirectionStats;
+}
+
+/** A running re-chunking relay. */
+export interface ChunkingRelay extends AsyncDisposable {
+  /** Where clients connect: the bound address with the real port, or the unix path. */
+  readonly endpoint: Endpoint;
+  /** Where connections are forwarded. */
+  readonly target: Endpoint;
+  /** The counters right now. */
+  stats(): ChunkingRelayStats;
+  /**
+   * Stops accepting, destroys every open connection (bytes still held for a delay or for
+   * coalescing are discarded; peers see the connection closed) and clears every timer.
+   * Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/** Bytes a direction may hold for its delay before the source is paused: 64 KiB. */
+const DELAY_HIGH_WATER_MARK = 64 * 1024;
+
+const DEFAULTS = {
+  listen: "tcp://127.0.0.1:0",
+  chunking: { mode: "bytes", size: 1 },
+  delayMs: 0,
+  seed: DEFAULT_SEED,
+} as const satisfies Partial<ChunkingRelayOptions>;
+
+type Counters = { -readonly [K in keyof RelayDirectionStats]: number };
+
+const zero = (): Counters => ({ reads: 0, chunks: 0, bytes: 0, pauses: 0, peakBuffered: 0 });
+
+/** An accepted connection and the one the relay opened to the target for it. */
+interface Pair {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  /** Clear each direction's timers. */
+  readonly stops: Array<() => void>;
+}
+
+/** Ends a socket abruptly: a TCP RST where there is one, a plain close on a unix socket. */
+function reset(socket: Socket): void {
+  if (socket.destroyed) return;
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy(); // ERR_INVALID_HANDLE_TYPE: a unix socket has no reset
+  }
+}
+
+function connectOptions(endpoint: Endpoint) {
+  return endpoint.transport === "unix"
+    ? { path: endpoint.path, allowHalfOpen: true }
+    : { host: endpoint.host, port: endpoint.port, allowHalfOpen: true };
+}
+
+/** One direction of one connection: reads from `src`, re-splits, writes to `dst`. */
+function forward(
+  src: Socket,
+  dst: Socket,
+  chunker: Chunker,
+  coalesceMs: number | undefined,
+  delayMs: number,
+  counters: Counters,
+  onEnd: () => void,
+): () => void {
+  const timers = new Set<NodeJS.Timeout>();
+  let coalesceTimer: NodeJS.Timeout | undefined;
+  let queued = 0; // bytes waiting for their delay
+  let blocked = false; // dst.write() returned false: wait for 'drain'
+
+  const later = (fn: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, delayMs);
+    timers.add(timer);
+  };
+
+  const measure = () => {
+    const held = queued + chunker.buffered + dst.writableLength;
+    if (held > counters.peakBuffered) counters.peakBuffered = held;
+  };
+
+  // Backpressure: stop reading while the destination, or the delay queue, is full.
+  const update = () => {
+    const full = blocked || queued > DELAY_HIGH_WATER_MARK;
+    if (full && !src.isPaused()) {
+      src.pause();
+      counters.pauses++;
+    } else if (!full && src.isPaused()) {
+      src.resume();
+    }
+  };
+
+  const write = (pieces: Buffer[]) => {
+    if (dst.destroyed) return;
+    for (const piece of pieces) {
+      if (!dst.write(piece)) blocked = true;
+      counters.chunks++;
+      counters.bytes += piece.length;
+    }
+    measure();
+    update();
+  };
+
+  const emit = (pieces: Buffer[]) => {
+    if (pieces.length === 0) return;
+    if (delayMs === 0) {
+      write(pieces);
+      return;
+    }
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
+    queued += size;
+    measure();
+    update();
+    later(() => {
+      queued -= size;
+      write(pieces);
+    });
+  };
+
+  const flushCoalesced = () => {
+    clearTimeout(coalesceTimer);
+    coalesceTimer = undefined;
+    emit(chunker.flush());
+  };
+
+  src.on("data", (data: Buffer) => {
+    counters.reads++;
+    emit(chunker.push(data));
+    if (chunker.buffered === 0) {
+      clearTimeout(coalesceTimer);
+      coalesceTimer = undefined;
+    } else if (coalesceMs !== undefined && coalesceTimer === undefined) {
+      coalesceTimer = setTimeout(flushCoalesced, coalesceMs);
+    }
+    measure();
+  });
+  dst.on("drain", () => {
+    blocked = false;
+    update();
+  });
+  // Half-close: the source sent FIN, so after the last piece the destination gets FIN too.
+  src.on("end", () => {
+    flushCoalesced();
+    const end = () => {
+      if (dst.destroyed) return;
+      dst.end();
+      onEnd();
+    };
+    if (delayMs === 0) end();
+    else later(end); // timers of one duration fire in order, so after the last piece
+  });
+  src.resume();
+
+  return () => {
+    clearTimeout(coalesceTimer);
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+  };
+}
+
+function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => reject(explain(err));
+    server.once("error", fail);
+    const options =
+      endpoint.transport === "unix"
+        ? { path: endpoint.path }
+        : { host: endpoint.host, port: endpoint.port, exclusive: true, backlog: DEFAULT_BACKLOG };
+    server.listen(options, () => {
+      server.off("error", fail);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts a re-chunking relay: listens on `listen` and forwards every accepted connection to
+ * `target`, re-splitting the bytes in both directions as `chunking` says, with Nagle's
+ * algorithm off so each piece leaves as its own write.
+ *
+ * It keeps TCP's promises: bytes arrive complete and in order; reading pauses while the other
+ * side's write buffer is full; a FIN (`end()`) from either side is passed on as a FIN after the
+ * last byte, and a reset (or any error) on either side resets the other. A target that cannot
+ * be reached resets the accepted connection.
+ *
+ * @throws {RangeError} naming the option and value: a bad chunking size, `min > max`, a
+ *   negative delay, a bad seed; {TypeError} for a missing `target`.
+ * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or UDP endpoint, or a system code
+ *   (EADDRINUSE, …) from listen.
+ * @example
+ * await using relay = await startChunkingRelay({ target: "tcp://127.0.0.1:7000" });
+ * // a client connected to relay.endpoint sends "hello": the server reads h, e, l, l, o
+ * relay.stats().toServer //=> { reads: 1, chunks: 5, bytes: 5, pauses: 0, peakBuffered: 5 }
+ */
+export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
+  const { target, listen, chunking, delayMs, seed, trace } = { ...DEFAULTS, ...options };
+  if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  const split = checkChunking(chunking);
+  checkMs("delayMs", delayMs);
+  checkSeed("seed", seed);
+  const targetEndpoint = streamEndpoint("target", target);
+  const listenEndpoint = streamEndpoint("listen", listen);
+  const coalesceMs = split.mode === "coalesce" ? split.maxDelayMs : undefined;
+
+  const counters = { toServer: zero(), toClient: zero() };
+  const connections = new Set<Pair>();
+  let accepted = 0;
+  let closing: Promise<void> | undefined;
+
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+  trace?.({
+    type: "socket",
+    attributes: socketAttributes({
+      domain: endpointDomain(listenEndpoint) ?? Domain.AF_INET,
+      type: SocketType.SOCK_STREAM,
+    }),
+  });
+  await listenOn(server, listenEndpoint);
+  const address = server.address();
+  const endpoint =
+    address === null ? listenEndpoint : (endpointOf("tcp", address) satisfies Endpoint);
+  trace?.({ type: "bind", local: endpoint });
+  trace?.({ type: "listen", backlog: DEFAULT_BACKLOG });
+
+  server.on("connection", (client: Socket) => {
+    const index = accepted++;
+    const remote =
+      endpoint.transport === "unix"
+        ? endpoint
+        : endpointOf("tcp", { address: client.remoteAddress, port: client.remotePort });
+    trace?.({ type: "accept", remote });
+    const upstream = createConnection(connectOptions(targetEndpoint));
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const pair: Pair = { client, upstream, stops: [] };
+    connections.add(pair);
+
+    let closed = 0;
+    const onClose = () => {
+      if (++closed < 2) return;
+      connections.delete(pair);
+      for (const stop of pair.stops) stop();
+      trace?.({ type: "close", remote });
+    };
+    client.on("close", onClose);
+    upstream.on("close", onClose);
+    // Either side failing (a reset, a refused connect) resets the other.
+    client.on("error", () => reset(upstream));
+    upstream.on("error", () => reset(client));
+
+    upstream.on("connect", () => {
+      trace?.({ type: "connect", remote: targetEndpoint });
+      const shutdown = () => trace?.({ type: "shutdown", how: "SHUT_WR" });
+      const lane = (stream: number) =>
+        createChunker(split, mulberry32(deriveSeed(seed, 2 * index + stream)));
+      pair.stops.push(
+        forward(client, upstream, lane(0), coalesceMs, delayMs, counters.toServer, shutdown),
+        forward(upstream, client, lane(1), coalesceMs, delayMs, counters.toClient, shutdown),
+      );
+    });
+  });
+
+  async function shutdown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const { client, upstream, stops } of connections) {
+      for (const stop of stops) stop();
+      client.destroy();
+      upstream.destroy();
+    }
+    await closed;
+    trace?.({ type: "close" });
+  }
+
+  const close = (): Promise<void> => {
+    closing ??= shutdown();
+    return closing;
+  };
+  return {
+    endpoint,
+    target: targetEndpoint,
+    stats: () => ({
+      accepted,
+      open: connections.size,
+      toServer: { ...counters.toServer },
+      toClient: { ...counters.toClient },
+    }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

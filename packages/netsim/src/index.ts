@@ -1,0 +1,26 @@
+export type { Chunking } from "./chunker.js";
+export type {
+  ChunkingRelay,
+  ChunkingRelayOptions,
+  ChunkingRelayStats,
+  RelayDirectionStats,
+} from "./chunking-relay.js";
+export { startChunkingRelay } from "./chunking-relay.js";
+export type {
+  Direction,
+  Impairment,
+  ImpairmentDecision,
+  ImpairmentOptions,
+} from "./impairment.js";
+export { createImpairment } from "./impairment.js";
+export type {
+  LinkDecisionEvent,
+  LinkDirectionStats,
+  LinkDirections,
+  LossyLink,
+  LossyLinkOptions,
+  LossyLinkStats,
+} from "./lossy-link.js";
+export { DEFAULT_REORDER_HOLD_MS, startLossyLink } from "./lossy-link.js";
+export type { Random } from "./prng.js";
+export { DEFAULT_SEED, mulberry32 } from "./prng.js";
