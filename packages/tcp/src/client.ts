@@ -28,7 +28,12 @@ import { type Connection, DEFAULT_HIGH_WATER_MARK, TcpConnection } from "./conne
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
 
-/** How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`. */
+/**
+ * How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`.
+ * @example
+ * await connect("tcp://127.0.0.1:7000", { retries: 5, backoff: { initialMs: 50, maxMs: 400 } });
+ * // waits 50, 100, 200, 400, 400 ms between the six attempts
+ */
 export interface BackoffOptions {
   /** Wait before the first retry, in ms. @default 100 */
   initialMs?: number;
@@ -38,14 +43,27 @@ export interface BackoffOptions {
   factor?: number;
 }
 
-/** The backoff used when `ConnectOptions.backoff` leaves a field out: 100 ms, 200 ms, … 2 s. */
+/**
+ * The backoff used when `ConnectOptions.backoff` leaves a field out: 100 ms, 200 ms, … 2 s.
+ * @example
+ * DEFAULT_BACKOFF //=> { initialMs: 100, maxMs: 2000, factor: 2 }
+ */
 export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
   initialMs: 100,
   maxMs: 2_000,
   factor: 2,
 });
 
-/** How {@link connect} connects, and how the connection behaves. */
+/**
+ * How {@link connect} connects, and how the connection behaves.
+ * @example
+ * const options: ConnectOptions<Buffer> = {
+ *   framing: lengthPrefixed(),
+ *   timeoutMs: 2_000,
+ *   retries: 3,
+ *   signal: AbortSignal.timeout(10_000),
+ * };
+ */
 export interface ConnectOptions<M = string> {
   /** How messages are written to and read from the byte stream. @default lines() */
   framing?: Framing<M>;

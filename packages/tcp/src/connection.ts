@@ -20,10 +20,17 @@ import type { FrameDecoder, Framing } from "./framing.js";
 /**
  * Default most bytes a connection buffers before `send()` makes its caller wait for 'drain':
  * 64 KiB, the size of one full write on loopback. Counted as `bufferedBytes`.
+ * @example
+ * await listen(":7000", { highWaterMark: 4 * DEFAULT_HIGH_WATER_MARK });
  */
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 
-/** Default time `close()` lets a connection flush and wait for the peer before destroying it, in ms. */
+/**
+ * Default time `close()` lets a connection (or a server's connections) flush and wait for the
+ * peer before destroying it, in ms.
+ * @example
+ * DEFAULT_CLOSE_TIMEOUT_MS //=> 5000
+ */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
@@ -36,7 +43,11 @@ const MIN_SLAB_BYTES = 4 * 1024;
 const MAX_SLAB_BYTES = 128 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** Counters of one connection, updated as data moves. */
+/**
+ * Counters of one connection, updated as data moves.
+ * @example
+ * connection.stats //=> { bytesSent: 18, bytesReceived: 48, messagesSent: 1, messagesReceived: 1 }
+ */
 export interface ConnectionStats {
   /** Bytes handed to the socket for sending, framing included. */
   readonly bytesSent: number;
@@ -48,7 +59,11 @@ export interface ConnectionStats {
   readonly messagesReceived: number;
 }
 
-/** How `close()` ends a connection, or `Server.close()` a server. */
+/**
+ * How `close()` ends a connection, or `Server.close()` a server.
+ * @example
+ * await connection.close({ timeoutMs: 1_000 });
+ */
 export interface CloseOptions {
   /**
    * Time to flush what was sent and wait for the peer to close its side before destroying

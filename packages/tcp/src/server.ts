@@ -30,10 +30,25 @@ import {
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
 
-/** Default permissions of a unix socket file: read and write for its owner only. */
+/**
+ * Default permissions of a unix socket file: read and write for its owner only.
+ * @example
+ * await listen("unix:///tmp/app.sock", { unixSocketMode: DEFAULT_UNIX_SOCKET_MODE | 0o060 }); // and its group
+ */
 export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
 
-/** How {@link listen} sets up a server and its connections. */
+/**
+ * How {@link listen} sets up a server and its connections.
+ * @example
+ * const options: ServerOptions<string> = {
+ *   framing: lines({ maxLineBytes: 1_024 }),
+ *   maxConnections: 100,
+ *   idleTimeoutMs: 60_000,
+ *   handler: async (connection) => {
+ *     for await (const line of connection) await connection.send(line);
+ *   },
+ * };
+ */
 export interface ServerOptions<M = string> {
   /** How messages are written to and read from each connection's byte stream. @default lines() */
   framing?: Framing<M>;
@@ -77,7 +92,11 @@ export interface ServerOptions<M = string> {
   highWaterMark?: number;
 }
 
-/** Counters of a {@link Server}. */
+/**
+ * Counters of a {@link Server}.
+ * @example
+ * server.stats //=> { accepted: 12, rejected: 1, closed: 10 }
+ */
 export interface ServerStats {
   /** Connections accepted and handed out. */
   readonly accepted: number;
@@ -87,13 +106,22 @@ export interface ServerStats {
   readonly closed: number;
 }
 
-/** What a 'reject' event tells about a connection closed at once. */
+/**
+ * What a 'reject' event tells about a connection closed at once.
+ * @example
+ * server.on("reject", ({ remote, reason }) => console.log(`${formatAddress(remote)}: ${reason}`));
+ * //=> 127.0.0.1:51844: max-connections
+ */
 export interface RejectInfo {
   readonly remote: Endpoint;
   readonly reason: "max-connections";
 }
 
-/** How a server's connections ended in `close()`. */
+/**
+ * How a server's connections ended in `close()`.
+ * @example
+ * await server.close({ timeoutMs: 1_000 }) //=> { ended: 3, destroyed: 0 }
+ */
 export interface CloseResult {
   /** Connections that closed by themselves before the deadline. */
   readonly ended: number;
