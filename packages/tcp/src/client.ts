@@ -24,6 +24,7 @@ import {
   checkNumber,
   MAX_TIMER_MS,
 } from "./_options.js";
+import { noop } from "./_promises.js";
 import { type Connection, DEFAULT_HIGH_WATER_MARK, TcpConnection } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
@@ -110,8 +111,6 @@ const DEFAULTS: Required<ClientSettings> = {
 
 /** `localhost` is loopback by definition (RFC 6761); both families are tried, IPv6 first. */
 const LOCALHOST = ["::1", "127.0.0.1"];
-
-const noop = () => {};
 
 /**
  * Connects to a stream server: `tcp://host:port`, `tcp://[v6]:port` or `unix:///path`.

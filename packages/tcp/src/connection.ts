@@ -14,6 +14,7 @@ import {
 } from "@socket-lab/core";
 import { withDefaults } from "./_framing-util.js";
 import { checkInteger, MAX_TIMER_MS } from "./_options.js";
+import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
 import { RingQueue } from "./_queue.js";
 import type { FrameDecoder, Framing } from "./framing.js";
 
@@ -140,33 +141,6 @@ export interface ConnectionSetup<M> {
   idleTimeoutMs: number;
   highWaterMark: number;
   trace: TraceListener | undefined;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const noop = () => {};
-const RESOLVED: Promise<void> = Promise.resolve();
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
-
-/** A rejected promise that is marked handled: the caller may ignore it without a crash. */
-function rejectedHandled(error: unknown): Promise<never> {
-  const promise = Promise.reject(error);
-  promise.catch(noop);
-  return promise;
 }
 
 let lastId = 0;

@@ -19,6 +19,7 @@ import {
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
 import { withDefaults } from "./_framing-util.js";
 import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./_options.js";
+import { type Deferred, DONE, deferred, noop } from "./_promises.js";
 import { RingQueue } from "./_queue.js";
 import {
   type CloseOptions,
@@ -188,9 +189,6 @@ const DEFAULTS: Required<ServerSettings> = {
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
 };
 
-const noop = () => {};
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
-
 /**
  * Opens a stream server on `tcp://host:port`, `tcp://[v6]:port` or `unix:///path`: socket,
  * bind, listen. It binds exactly the address given (`:port` means 127.0.0.1). Port 0 lets the
@@ -242,10 +240,6 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
   trace: TraceListener | undefined;
 }
 
-interface Waiter<T> {
-  resolve: (value: T) => void;
-}
-
 class TcpServer<M> extends EventEmitter implements Server<M> {
   endpoint: Endpoint;
   readonly stats = { accepted: 0, rejected: 0, closed: 0 };
@@ -258,7 +252,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   /** Accepted connections the iterator has not handed out yet. */
   readonly #unclaimed = new Set<TcpConnection<M>>();
   /** Iterator `next()` calls waiting for a connection. */
-  readonly #claimers = new RingQueue<Waiter<IteratorResult<Connection<M>>>>();
+  readonly #claimers = new RingQueue<Deferred<IteratorResult<Connection<M>>>>();
   #listenFailed: ((err: Error) => void) | undefined;
   #closing: Promise<CloseResult> | undefined;
 
@@ -418,7 +412,9 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       return Promise.resolve({ value: connection, done: false });
     }
     if (this.#closing !== undefined) return Promise.resolve(DONE);
-    return new Promise((resolve) => this.#claimers.push({ resolve }));
+    const claimer = deferred<IteratorResult<Connection<M>>>();
+    this.#claimers.push(claimer);
+    return claimer.promise;
   }
 
   async #shutdown(timeoutMs: number): Promise<CloseResult> {
