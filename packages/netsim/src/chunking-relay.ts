@@ -333,13 +333,15 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   });
 
   async function shutdown(): Promise<void> {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const done = [new Promise<void>((resolve) => server.close(() => resolve()))];
     for (const { client, upstream, stops } of connections) {
       for (const stop of stops) stop();
-      client.destroy();
-      upstream.destroy();
+      for (const socket of [client, upstream]) {
+        if (!socket.closed) done.push(new Promise((resolve) => socket.once("close", resolve)));
+        socket.destroy();
+      }
     }
-    await closed;
+    await Promise.all(done);
     trace?.({ type: "close" });
   }
 
