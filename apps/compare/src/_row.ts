@@ -1,0 +1,178 @@
+/**
+ * Private: what every row shares. The sender numbers its messages with udp's sequenced header
+ * (sequence number + send time); the receiver feeds each message it gets to a {@link _Receiver},
+ * which counts it with udp's SequenceTracker and notes its latency; the row reports a
+ * {@link RowResult}.
+ */
+
+import type { TraceEventType, TraceListener } from "@socket-lab/core";
+import type { LinkDirectionStats } from "@socket-lab/netsim";
+import {
+  decodeSequenced,
+  encodeSequenced,
+  nowMicros,
+  SEQUENCED_HEADER_BYTES,
+  SequenceTracker,
+} from "@socket-lab/udp";
+import type { TraceFactory } from "./compact-trace.js";
+import type { RowId } from "./settings.js";
+
+/** What a row is given besides the settings. */
+export interface RowRun {
+  /** Gives each socket of the row a trace listener, by name. */
+  readonly trace?: TraceFactory | undefined;
+  /** Told how many messages the row has sent so far. */
+  readonly onProgress?: ((row: RowId, sent: number, count: number) => void) | undefined;
+  /** Stops the row: it closes its sockets and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Latency percentiles of the messages delivered, in ms. */
+export interface Latency {
+  /** Median: half the messages took at most this long. */
+  readonly p50: number;
+  /** 99th percentile: all but the slowest 1 % took at most this long. */
+  readonly p99: number;
+}
+
+/** What one row measured: the columns of the table. */
+export interface RowResult {
+  /** Messages the sender sent (each once; retries are not counted here). */
+  readonly sent: number;
+  /** Distinct messages the receiver got. */
+  readonly delivered: number;
+  /** `sent − delivered`. */
+  readonly lost: number;
+  /** Receipts of a message already received. */
+  readonly duplicated: number;
+  /** First receipts of a message numbered lower than one received before it. */
+  readonly outOfOrder: number;
+  /** Request datagrams sent again; `null` for rows that never resend (TCP resends in the kernel). */
+  readonly retries: number | null;
+  /** From the first send to the last delivery, in ms. */
+  readonly elapsedMs: number;
+  /** `delivered` per second of `elapsedMs`. */
+  readonly messagesPerSecond: number;
+  /** One-way latency of the messages delivered, or `null` when none was. */
+  readonly latencyMs: Latency | null;
+  /** The row stopped sending at its time limit, before `count` messages. */
+  readonly timeLimited: boolean;
+}
+
+/** What a lossy link did to the datagrams of one direction. */
+export interface LinkCounts {
+  /** Datagrams that entered the link. */
+  readonly received: number;
+  /** Datagrams it sent on, duplicate copies included. */
+  readonly forwarded: number;
+  /** Datagrams it dropped on purpose. */
+  readonly dropped: number;
+  /** Datagrams it sent twice. */
+  readonly duplicated: number;
+  /** Datagrams it held back so that a later one could overtake them. */
+  readonly reordered: number;
+}
+
+/** The counts of {@link LinkCounts} out of the link's fuller stats. */
+export function _linkCounts(stats: LinkDirectionStats): LinkCounts {
+  const { received, forwarded, dropped, duplicated, reordered } = stats;
+  return { received, forwarded, dropped, duplicated, reordered };
+}
+
+/** The trace listener of one of the row's sockets, if tracing. */
+export function _traceOf(run: RowRun, socket: string): TraceListener | undefined {
+  return run.trace?.(socket);
+}
+
+/** A socket's trace listener that also counts one kind of call, for rows that report it. */
+export interface _CallCounter {
+  readonly trace: TraceListener;
+  /** Calls of the kind counted so far. */
+  readonly calls: number;
+}
+
+/** Counts `call` events (`send` or `recv`, say) of the socket named `socket`, traced or not. */
+export function _countCalls(run: RowRun, socket: string, call: TraceEventType): _CallCounter {
+  const trace = _traceOf(run, socket);
+  const counter = {
+    calls: 0,
+    trace: (event: Parameters<TraceListener>[0]) => {
+      if (event.type === call) counter.calls++;
+      trace?.(event);
+    },
+  };
+  return counter;
+}
+
+/**
+ * Message `seq` of a run: the 16-byte sequenced header stamped with the time now, then filler
+ * up to `size` bytes.
+ */
+export function _message(seq: number, size: number): Buffer {
+  return encodeSequenced({ seq }, Buffer.alloc(size - SEQUENCED_HEADER_BYTES, 0x2e));
+}
+
+/** The receiving end's bookkeeping: counts from the tracker, one latency per message delivered. */
+export class _Receiver {
+  readonly #tracker = new SequenceTracker();
+  readonly #latenciesUs: number[] = [];
+  /** When the last message was delivered (a first copy, not a duplicate), in µs. */
+  lastDeliveryUs = 0;
+  /** Messages handed to `record`, duplicates included. */
+  received = 0;
+
+  /**
+   * Counts one message.
+   * @throws {SocketError} `ERR_INVALID_HEADER` when it does not start with a sequenced header.
+   */
+  record(message: Uint8Array): void {
+    const now = nowMicros();
+    const { seq, sentAtUs } = decodeSequenced(message);
+    this.received++;
+    if (this.#tracker.record(seq) !== "duplicate") {
+      // One-way latency: sender and receiver share this process's monotonic clock.
+      this.#latenciesUs.push(now - sentAtUs);
+      this.lastDeliveryUs = now;
+    }
+  }
+
+  /**
+   * The row's columns, given what the sender did.
+   * @param startedUs When the first message was sent, on the {@link nowMicros} clock.
+   */
+  result(sent: number, startedUs: number, retries: number | null, timeLimited: boolean): RowResult {
+    const { delivered, lost, duplicated, outOfOrder } = this.#tracker.counts(sent);
+    const elapsedMs = delivered === 0 ? 0 : (this.lastDeliveryUs - startedUs) / 1000;
+    return {
+      sent,
+      delivered,
+      lost,
+      duplicated,
+      outOfOrder,
+      retries,
+      elapsedMs: Math.round(elapsedMs * 10) / 10,
+      messagesPerSecond: elapsedMs > 0 ? Math.round((delivered * 1000) / elapsedMs) : 0,
+      latencyMs: this.#latency(),
+      timeLimited,
+    };
+  }
+
+  /** p50 and p99 of the latencies, or `null` when nothing was delivered. */
+  #latency(): Latency | null {
+    if (this.#latenciesUs.length === 0) return null;
+    const sorted = Float64Array.from(this.#latenciesUs).sort();
+    // Microseconds to milliseconds, keeping the microseconds.
+    return { p50: _percentile(sorted, 50) / 1000, p99: _percentile(sorted, 99) / 1000 };
+  }
+}
+
+/**
+ * The nearest-rank percentile of ascending `sorted` values: the smallest value with at least
+ * `p` % of the values at or below it.
+ * @example
+ * _percentile(Float64Array.of(1, 2, 3, 4), 50) //=> 2
+ */
+export function _percentile(sorted: ArrayLike<number>, p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}

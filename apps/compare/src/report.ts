@@ -1,0 +1,211 @@
+/**
+ * What `pnpm demo` prints: the table, the cross-check and a plain-language summary for
+ * people, or one JSON document (schema version 1, described in the README) for machines.
+ */
+
+import type { RowResult } from "./_row.js";
+import type { Comparison } from "./compare.js";
+import { describeChunking, ROW_LABELS, type RowId, type Settings } from "./settings.js";
+
+/** Version of the `--json` document; raised whenever a field changes meaning or goes away. */
+export const SCHEMA_VERSION = 1;
+
+const ROWS: readonly RowId[] = ["tcp", "udp", "udpRetries"];
+
+/** The columns of the table: heading (a "\n" splits it over two lines), and the cell of a row. */
+const COLUMNS: ReadonlyArray<readonly [string, (row: RowResult) => string]> = [
+  ["sent", (row) => int(row.sent)],
+  ["delivered", (row) => int(row.delivered)],
+  ["lost", (row) => int(row.lost)],
+  ["duplicated", (row) => int(row.duplicated)],
+  ["out of\norder", (row) => int(row.outOfOrder)],
+  ["retries", (row) => (row.retries === null ? "–" : int(row.retries))],
+  ["elapsed", (row) => duration(row.elapsedMs)],
+  ["msg/s", (row) => int(row.messagesPerSecond)],
+  ["p50\nlatency", (row) => (row.latencyMs === null ? "–" : `${row.latencyMs.p50.toFixed(2)} ms`)],
+  ["p99\nlatency", (row) => (row.latencyMs === null ? "–" : `${row.latencyMs.p99.toFixed(2)} ms`)],
+];
+
+/**
+ * The report for people: what ran, the table, the cross-check, and what it means.
+ * @example
+ * process.stdout.write(formatReport(await runComparison()));
+ */
+export function formatReport(result: Comparison): string {
+  return [
+    ...formatHeader(result.settings),
+    "",
+    ...formatTable(result),
+    "",
+    formatCrossCheck(result),
+    "",
+    ...formatSummary(result),
+  ]
+    .join("\n")
+    .concat("\n");
+}
+
+function formatHeader(settings: Settings): string[] {
+  const { count, size, loss, duplicate, reorder, delayMs, jitterMs, seed, chunking } = settings;
+  const delay =
+    delayMs + jitterMs === 0
+      ? "no delay"
+      : `${delayMs} ms delay${jitterMs > 0 ? ` + 0–${jitterMs} ms jitter` : ""}`;
+  return [
+    `${counted(count, "message")} of ${counted(size, "byte")} over each transport, seed ${seed}`,
+    `netsim: the UDP link drops ${percent(loss)}, duplicates ${percent(duplicate)} and reorders ${percent(reorder)} of datagrams, ${delay};`,
+    `        the TCP relay re-cuts the byte stream into ${describeChunking(chunking, size)}`,
+  ];
+}
+
+/** The table alone: two heading lines, then one line per row, numbers right-aligned. */
+export function formatTable(result: Comparison): string[] {
+  const labelWidth = Math.max(...ROWS.map((id) => ROW_LABELS[id].length));
+  // A one-line heading sits on the lower line, next to the second half of the two-line ones.
+  const headings = COLUMNS.map(([heading]) => {
+    const [top = "", bottom = ""] = heading.includes("\n") ? heading.split("\n") : ["", heading];
+    return [top, bottom] as const;
+  });
+  const cells = ROWS.map((id) => COLUMNS.map(([, cell]) => cell(result[id])));
+  const widths = headings.map(([top, bottom], i) =>
+    Math.max(top.length, bottom.length, ...cells.map((row) => (row[i] as string).length)),
+  );
+  const line = (label: string, row: readonly string[]) =>
+    [label.padEnd(labelWidth), ...row.map((cell, i) => cell.padStart(widths[i] as number))]
+      .join("  ")
+      .trimEnd();
+  return [
+    line(
+      "",
+      headings.map(([top]) => top),
+    ),
+    line(
+      "",
+      headings.map(([, bottom]) => bottom),
+    ),
+    ...ROWS.map((id, i) => line(ROW_LABELS[id], cells[i] as string[])),
+  ];
+}
+
+/**
+ * The cross-check line: the UDP receiver's counts against what netsim says it did.
+ * @example
+ * formatCrossCheck(result)
+ * //=> "cross-check: receiver saw 51 lost, 11 duplicated; netsim injected 51 drops, 11 duplicates ✓"
+ */
+export function formatCrossCheck(result: Comparison): string {
+  const { lost, dropped, duplicated, duplicatesInjected, ok } = result.crossCheck;
+  return `cross-check: receiver saw ${int(lost)} lost, ${int(duplicated)} duplicated; netsim injected ${counted(dropped, "drop")}, ${counted(duplicatesInjected, "duplicate")} ${ok ? "✓" : "✗"}`;
+}
+
+function formatSummary(result: Comparison): string[] {
+  const { tcp, udp, udpRetries: retry, settings } = result;
+  const lines: string[] = [];
+  const all = (row: RowResult) =>
+    row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0
+      ? `all ${int(row.delivered)} messages arrived, each once and in order`
+      : `${int(row.delivered)} of ${int(row.sent)} messages arrived, ${int(row.duplicated)} twice, ${int(row.outOfOrder)} out of order`;
+  lines.push(
+    `TCP: ${all(tcp)}. The client wrote the ${int(tcp.relay.bytes)} bytes in ${counted(tcp.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.relay.chunks, "piece")}, the server read them in ${counted(tcp.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
+  );
+  lines.push(
+    `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / Math.max(1, udp.sent))}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`,
+  );
+  const slower =
+    tcp.messagesPerSecond > 0 ? tcp.messagesPerSecond / Math.max(1, retry.messagesPerSecond) : 0;
+  lines.push(
+    `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after a ${retry.timeoutMs} ms wait for a reply that did not come, so the slowest 1% took ${retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`}, and one request at a time ran ${slower >= 2 ? `${Math.round(slower)} times slower than TCP` : "no faster than TCP"}.`,
+  );
+  for (const id of ROWS) {
+    if (result[id].timeLimited) {
+      lines.push(
+        `${ROW_LABELS[id]} stopped at its time limit after ${counted(result[id].sent, "message")} of ${int(settings.count)}.`,
+      );
+    }
+  }
+  if (!result.crossCheck.ok) {
+    lines.push(
+      "The cross-check failed: datagrams went missing outside netsim (a full socket buffer on a very busy machine?). Run again, or with a smaller --count.",
+    );
+  }
+  return lines.flatMap((text) => ["", ...wrap(text, 100)]).slice(1);
+}
+
+/**
+ * The `--json` document (schema version {@link SCHEMA_VERSION}): the settings, one object per
+ * row with the table's columns, what netsim did, and the cross-check.
+ */
+export function toJson(result: Comparison): Record<string, unknown> {
+  const { settings, tcp, udp, udpRetries, crossCheck } = result;
+  const row = (id: RowId, r: RowResult) => ({
+    label: ROW_LABELS[id],
+    sent: r.sent,
+    delivered: r.delivered,
+    lost: r.lost,
+    duplicated: r.duplicated,
+    outOfOrder: r.outOfOrder,
+    retries: r.retries,
+    elapsedMs: r.elapsedMs,
+    messagesPerSecond: r.messagesPerSecond,
+    latencyMs: r.latencyMs,
+    timeLimited: r.timeLimited,
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    settings,
+    rows: {
+      tcp: row("tcp", tcp),
+      udp: row("udp", udp),
+      udpRetries: {
+        ...row("udpRetries", udpRetries),
+        unanswered: udpRetries.unanswered,
+        timeoutMs: udpRetries.timeoutMs,
+        repeatsAnswered: udpRetries.repeatsAnswered,
+      },
+    },
+    netsim: {
+      tcpRelay: {
+        chunking: describeChunking(settings.chunking, settings.size),
+        clientWrites: tcp.clientWrites,
+        ...tcp.relay,
+        serverReads: tcp.serverReads,
+      },
+      udpLink: udp.link,
+      retryLink: udpRetries.link,
+    },
+    crossCheck,
+  };
+}
+
+function int(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/** A count with its noun: "1 retry", "1,000 messages". */
+function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${int(n)} ${n === 1 ? noun : plural}`;
+}
+
+function percent(rate: number): string {
+  return `${Number((rate * 100).toFixed(1))}%`;
+}
+
+function duration(ms: number): string {
+  return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
+}
+
+/** Breaks `text` into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}

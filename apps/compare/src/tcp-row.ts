@@ -1,0 +1,133 @@
+/**
+ * The TCP row: numbered messages over a stream socket whose bytes netsim's relay re-splits.
+ *
+ *   client ──connect──▶ re-chunking relay ──connect──▶ server
+ *
+ * A stream has no message boundaries: the relay reads the bytes and writes them on in pieces
+ * of its own choosing (random sizes, single bytes, or many messages glued together). Length
+ * framing — a 4-byte length before each message — is what lets the server find the messages
+ * again. TCP itself keeps the bytes complete and in order, so the server's tracker counts
+ * nothing lost, duplicated or out of order, however the bytes were cut.
+ */
+
+import { ErrorCode, SocketError } from "@socket-lab/core";
+import { startChunkingRelay } from "@socket-lab/netsim";
+import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
+import { nowMicros } from "@socket-lab/udp";
+import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./_pace.js";
+import { _countCalls, _message, _Receiver, _traceOf, type RowResult, type RowRun } from "./_row.js";
+import { CHUNKINGS, type Settings } from "./settings.js";
+
+/** How long the server may go without a message before the row gives up on the rest, in ms. */
+const STALL_MS = 5_000;
+
+/** The TCP row's columns, and how the byte stream was cut on its way. */
+export interface TcpRowResult extends RowResult {
+  /** The client's write calls: sends of the same tick go out as one write. */
+  readonly clientWrites: number;
+  /** The server's read calls: each took whatever bytes had arrived. */
+  readonly serverReads: number;
+  readonly relay: {
+    /** Bytes the relay carried from client to server: messages and their 4-byte length prefixes. */
+    readonly bytes: number;
+    /** Reads the relay made from the client's stream. */
+    readonly reads: number;
+    /** Writes the relay made to the server's stream: the pieces the server's reads saw. */
+    readonly chunks: number;
+  };
+}
+
+/**
+ * Sends `settings.count` length-framed messages from a client through netsim's re-chunking
+ * relay to a server, which counts them.
+ * @throws {SocketError} when a socket fails, or `run.signal`'s reason.
+ */
+export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<TcpRowResult> {
+  const { count, size, chunking, delayMs, seed } = settings;
+  const receiver = new _Receiver();
+  const framing = lengthPrefixed();
+
+  const reads = _countCalls(run, "tcp server", "recv");
+  const writes = _countCalls(run, "tcp client", "send");
+
+  // socket + bind + listen: port 0, so the system picks a free port.
+  const server = await listen("tcp://127.0.0.1:0", { framing, trace: reads.trace });
+  // The relay listens too, and connects to the server for each client it accepts.
+  const relay = await startChunkingRelay({
+    target: server.endpoint,
+    chunking: CHUNKINGS[chunking](size),
+    delayMs,
+    seed,
+    trace: _traceOf(run, "tcp relay"),
+  });
+  let client: Connection<Buffer> | undefined;
+  try {
+    // accept: the server's side of the one connection, read as messages until the client ends.
+    const received = (async () => {
+      for await (const connection of server) {
+        for await (const message of connection) receiver.record(message);
+        await connection.close();
+        return;
+      }
+    })();
+    // Its failure surfaces in receivedAll(); until then it must not count as unhandled.
+    received.catch(() => {});
+
+    // socket + connect: to the relay, which the client cannot tell from the server.
+    client = await connect(relay.endpoint, { framing, trace: writes.trace });
+    const started = nowMicros();
+    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    let sent = 0;
+    while (sent < count && performance.now() < stopAt) {
+      _checkAborted(run.signal);
+      // send: one message is one frame; TCP may deliver it in any number of pieces.
+      await client.send(_message(sent, size));
+      sent++;
+      run.onProgress?.("tcp", sent, count);
+      if (sent % _BURST === 0) await _nextTurn();
+    }
+    // shutdown(SHUT_WR): no more messages; the server's loop ends after the last one.
+    await client.end();
+    await receivedAll(received, receiver, sent, run.signal);
+    const stats = relay.stats().toServer;
+    return {
+      ...receiver.result(sent, started, null, sent < count),
+      clientWrites: writes.calls,
+      serverReads: reads.calls,
+      relay: { bytes: stats.bytes, reads: stats.reads, chunks: stats.chunks },
+    };
+  } finally {
+    await client?.close();
+    await server.close();
+    await relay.close();
+  }
+}
+
+/** Waits for the server's loop to end; fails when messages stop coming for {@link STALL_MS}. */
+async function receivedAll(
+  received: Promise<void>,
+  receiver: _Receiver,
+  sent: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let ended = false;
+  const end = () => {
+    ended = true;
+  };
+  received.then(end, end);
+  if (
+    !(await _settle(
+      () => ended,
+      () => receiver.received,
+      STALL_MS,
+      signal,
+    ))
+  ) {
+    throw new SocketError(
+      ErrorCode.ERR_TIMEOUT,
+      `the TCP server got ${receiver.received} of ${sent} messages, then nothing for ${STALL_MS / 1000} s`,
+      { hint: "Is the machine very busy? Try a smaller --count." },
+    );
+  }
+  await received;
+}

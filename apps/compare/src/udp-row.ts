@@ -1,0 +1,130 @@
+/**
+ * The UDP row: numbered datagrams through netsim's lossy link, with nothing to repair them.
+ *
+ *   sender ──sendto──▶ lossy link ──sendto──▶ receiver
+ *
+ * A datagram keeps its boundaries — one send is one message, no framing needed — but nothing
+ * else is promised: the link drops some, sends some twice and holds some back so a later one
+ * overtakes them, and the receiver's tracker counts each kind. The link counts what it did on
+ * its side, so the two can be checked against each other.
+ */
+
+import { startLossyLink } from "@socket-lab/netsim";
+import { bind, nowMicros } from "@socket-lab/udp";
+import {
+  _checkAborted,
+  _QUIET_MS,
+  _SEND_LIMIT_MS,
+  _settle,
+  _turnUntil,
+  _WAIT_LIMIT_MS,
+} from "./_pace.js";
+import {
+  _linkCounts,
+  _message,
+  _Receiver,
+  _traceOf,
+  type LinkCounts,
+  type RowResult,
+  type RowRun,
+} from "./_row.js";
+import { REORDER_HOLD_MS, type Settings } from "./settings.js";
+
+/**
+ * Most datagrams in a kernel buffer at once, in either hop: the sender waits when the link or
+ * the receiver is this far behind, so the kernel never drops a datagram on its own (at 1,464
+ * bytes, 32 datagrams take about 80 KB of a receive buffer that holds over 200 KB).
+ */
+const WINDOW = 32;
+
+/** The UDP row's columns, and the link's own counts of what it did. */
+export interface UdpRowResult extends RowResult {
+  readonly link: LinkCounts;
+}
+
+/**
+ * Sends `settings.count` sequenced datagrams through netsim's lossy link to a receiver, which
+ * counts them, and waits until every datagram the link sent on has arrived (or, should some
+ * vanish elsewhere, until the receiver has been quiet for 250 ms).
+ * @throws {SocketError} when a socket fails, or `run.signal`'s reason.
+ */
+export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<UdpRowResult> {
+  const { count, size, delayMs, jitterMs } = settings;
+  const receiver = new _Receiver();
+
+  // socket + bind: the receiver's address is all a datagram needs; there is no listen/accept.
+  const socket = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp receiver") });
+  const link = await startLossyLink({
+    target: socket.local,
+    loss: settings.loss,
+    duplicate: settings.duplicate,
+    reorder: settings.reorder,
+    delayMs,
+    jitterMs,
+    seed: settings.seed,
+    directions: "to-server",
+    reorderHoldMs: REORDER_HOLD_MS,
+    trace: _traceOf(run, "udp link"),
+  });
+  const toReceiver = () => link.stats().toServer;
+  const sender = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp sender") });
+  // recvfrom, in a loop: each datagram is one whole message, counted as it comes.
+  const reading = (async () => {
+    for await (const datagram of socket) receiver.record(datagram.data);
+  })();
+  // Its failure surfaces when it is awaited below; until then it must not count as unhandled.
+  reading.catch(() => {});
+  try {
+    const started = nowMicros();
+    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    let paced = true;
+    let sent = 0;
+    while (sent < count && performance.now() < stopAt) {
+      _checkAborted(run.signal);
+      // sendto: to the link, which the sender cannot tell from the receiver.
+      await sender.send(_message(sent, size), link.endpoint);
+      sent++;
+      run.onProgress?.("udp", sent, count);
+      const behind = () => {
+        const hop = toReceiver();
+        return Math.max(sent - hop.received, hop.forwarded - receiver.received);
+      };
+      if (paced && behind() >= WINDOW) {
+        // A wait that never ends means datagrams vanished outside netsim: stop pacing on
+        // them; the cross-check will show the difference.
+        paced = await _turnUntil(() => behind() <= WINDOW / 2, _WAIT_LIMIT_MS);
+      }
+    }
+    // The link has read every datagram…
+    await _settle(
+      () => toReceiver().received === sent,
+      () => toReceiver().received,
+      _QUIET_MS,
+      run.signal,
+    );
+    // …its delays have run out…
+    if (delayMs + jitterMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, delayMs + jitterMs + 1));
+    // …and closing it releases what it still holds back for reordering: nothing overtakes
+    // those any more, so they arrive late but in order.
+    await link.close();
+    const forwarded = toReceiver().forwarded;
+    await _settle(
+      () => receiver.received >= forwarded,
+      () => receiver.received,
+      _QUIET_MS,
+      run.signal,
+    );
+    const hop = toReceiver();
+    return {
+      ...receiver.result(sent, started, null, sent < count),
+      link: _linkCounts(hop),
+    };
+  } finally {
+    await sender.close();
+    await link.close();
+    // close: iteration ends, and with it the reading loop.
+    await socket.close();
+    await reading;
+  }
+}

@@ -1,0 +1,61 @@
+/** A finished comparison with round numbers, for the formatting tests: no sockets needed. */
+
+import type { Comparison } from "../src/compare.js";
+
+const row = {
+  sent: 1_000,
+  delivered: 1_000,
+  lost: 0,
+  duplicated: 0,
+  outOfOrder: 0,
+  retries: null,
+  elapsedMs: 40,
+  messagesPerSecond: 25_000,
+  latencyMs: { p50: 1.5, p99: 7.25 },
+  timeLimited: false,
+};
+
+export const FIXTURE: Comparison = {
+  settings: {
+    count: 1_000,
+    size: 256,
+    loss: 0.05,
+    duplicate: 0.02,
+    reorder: 0.05,
+    delayMs: 0,
+    jitterMs: 0,
+    seed: 42,
+    chunking: "random",
+  },
+  tcp: {
+    ...row,
+    clientWrites: 30,
+    serverReads: 25,
+    relay: { bytes: 260_000, reads: 30, chunks: 1_051 },
+  },
+  udp: {
+    ...row,
+    delivered: 949,
+    lost: 51,
+    duplicated: 11,
+    outOfOrder: 41,
+    elapsedMs: 60,
+    messagesPerSecond: 15_817,
+    link: { received: 1_000, forwarded: 960, dropped: 51, duplicated: 11, reordered: 41 },
+  },
+  udpRetries: {
+    ...row,
+    retries: 212,
+    elapsedMs: 2_923.3,
+    messagesPerSecond: 342,
+    latencyMs: { p50: 0.073, p99: 29.843 },
+    unanswered: 0,
+    timeoutMs: 10,
+    repeatsAnswered: 162,
+    link: {
+      toServer: { received: 1_212, forwarded: 1_162, dropped: 65, duplicated: 15, reordered: 56 },
+      toClient: { received: 1_162, forwarded: 1_125, dropped: 54, duplicated: 17, reordered: 46 },
+    },
+  },
+  crossCheck: { lost: 51, dropped: 51, duplicated: 11, duplicatesInjected: 11, ok: true },
+};

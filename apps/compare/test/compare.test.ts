@@ -1,0 +1,96 @@
+import { describe, expect, test } from "vitest";
+import type { RowResult } from "../src/_row.js";
+import { type CompareOptions, runComparison } from "../src/compare.js";
+import { predict, QUICK } from "./_helpers.js";
+
+/** The counts of a run: everything but times, which no two runs share. */
+function counts(result: Awaited<ReturnType<typeof runComparison>>) {
+  const pick = ({ sent, delivered, lost, duplicated, outOfOrder }: RowResult) => ({
+    sent,
+    delivered,
+    lost,
+    duplicated,
+    outOfOrder,
+  });
+  return {
+    tcp: pick(result.tcp),
+    udp: { ...pick(result.udp), link: result.udp.link },
+    udpRetries: pick(result.udpRetries),
+    crossCheck: result.crossCheck,
+  };
+}
+
+describe("runComparison", () => {
+  test("runs the three rows, the cross-check holds, and the same seed gives the same counts", async () => {
+    const options = { ...QUICK, count: 200, seed: 1234 };
+    const first = await runComparison(options);
+    const second = await runComparison(options);
+
+    expect(counts(second)).toEqual(counts(first));
+    const expected = predict(options);
+    expect(first.crossCheck).toEqual({
+      lost: expected.dropped,
+      dropped: expected.dropped,
+      duplicated: expected.duplicated,
+      duplicatesInjected: expected.duplicated,
+      ok: true,
+    });
+    expect(first.tcp).toMatchObject({ delivered: 200, lost: 0, duplicated: 0, outOfOrder: 0 });
+    expect(first.udpRetries).toMatchObject({ delivered: 200, lost: 0, duplicated: 0 });
+    expect(first.settings).toEqual(options);
+  });
+
+  test("reports each row's progress up to its count", async () => {
+    const seen = new Map<string, number[]>();
+    await runComparison({
+      ...QUICK,
+      count: 40,
+      onProgress: (row, sent, count) => {
+        expect(count).toBe(40);
+        seen.set(row, [...(seen.get(row) ?? []), sent]);
+      },
+    });
+    expect([...seen.keys()]).toEqual(["tcp", "udp", "udpRetries"]);
+    for (const steps of seen.values()) {
+      expect(steps).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    }
+  });
+
+  test("stops with the signal's reason when aborted", async () => {
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const run = runComparison({
+      ...QUICK,
+      count: 100_000,
+      signal: controller.signal,
+      onProgress: (_, sent) => {
+        if (sent === 100) controller.abort(reason);
+      },
+    });
+    await expect(run).rejects.toBe(reason);
+  });
+
+  test.each<[CompareOptions, RegExp]>([
+    [{ count: 0 }, /^count must be .* got 0$/],
+    [{ count: 2.5 }, /^count must be an integer/],
+    [{ size: 15 }, /^size must be .* from 16 to 1464, got 15$/],
+    [{ size: 1_465 }, /^size must be .* got 1465$/],
+    [{ loss: 1.5 }, /^loss must be a number from 0 to 1, got 1.5$/],
+    [{ duplicate: -0.1 }, /^duplicate must be/],
+    [{ reorder: Number.NaN }, /^reorder must be/],
+    [{ delayMs: 1.5 }, /^delayMs must be an integer/],
+    [{ jitterMs: -1 }, /^jitterMs must be/],
+    [{ seed: 2 ** 32 }, /^seed must be/],
+    [
+      { chunking: "lines" as "bytes" },
+      /^chunking must be one of random, bytes, coalesce, got lines$/,
+    ],
+  ])("rejects %o with a RangeError naming the option", async (options, message) => {
+    await expect(runComparison(options)).rejects.toThrow(RangeError);
+    await expect(runComparison(options)).rejects.toThrow(message);
+  });
+
+  test("rejects a value of the wrong type with a TypeError", async () => {
+    await expect(runComparison({ count: "5" as unknown as number })).rejects.toThrow(TypeError);
+  });
+});
