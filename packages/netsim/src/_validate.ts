@@ -8,7 +8,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 function checkNumber(name: string, value: unknown): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value} ${String(value)}`);
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    throw new TypeError(`${name} must be a number, got ${shown}`);
   }
   return value;
 }

@@ -28,7 +28,10 @@ export interface ChunkingRelayOptions {
   listen?: string | Endpoint;
   /** How both directions are re-split. @default { mode: "bytes", size: 1 } */
   chunking?: Chunking;
-  /** Delay of every piece after the read it came from, in whole milliseconds; order is kept. @default 0 */
+  /**
+   * Pause before each piece, in whole milliseconds: pieces leave one per `delayMs`, in order, so
+   * the reader sees them as separate reads. 0 writes each read's pieces at once. @default 0
+   */
   delayMs?: number;
   /**
    * Seed for `random` chunking, an integer from 0 to 2^32 − 1. The n-th accepted connection
@@ -48,12 +51,13 @@ export interface RelayDirectionStats {
   readonly chunks: number;
   /** Bytes written to the destination. */
   readonly bytes: number;
-  /** Times the source was paused because the destination (or the delay queue) was full. */
+  /** Times the source was paused because the destination (or the pacing queue) was full. */
   readonly pauses: number;
   /**
-   * The most bytes one connection's direction held at once in the relay's memory: delayed,
-   * coalescing, or in the destination socket's write buffer. Stays bounded (about 150 KiB plus
-   * one coalesced piece) however fast the source sends and however slowly the destination reads.
+   * The most bytes one connection's direction held at once in the relay's memory: waiting in
+   * the pacing queue, coalescing, or in the destination socket's write buffer. Stays bounded
+   * (the 16 KiB write buffer, 64 KiB of pacing queue and one read of up to 64 KiB, plus one
+   * piece when coalescing) however fast the source sends and however slowly the destination reads.
    */
   readonly peakBuffered: number;
 }
@@ -77,15 +81,15 @@ export interface ChunkingRelay extends AsyncDisposable {
   /** The counters right now. */
   stats(): ChunkingRelayStats;
   /**
-   * Stops accepting, destroys every open connection (bytes still held for a delay or for
-   * coalescing are discarded; peers see the connection closed) and clears every timer.
+   * Stops accepting, destroys every open connection (bytes still waiting for their turn or
+   * for coalescing are discarded; peers see the connection closed) and clears every timer.
    * Safe to call twice.
    */
   close(): Promise<void>;
 }
 
-/** Bytes a direction may hold for its delay before the source is paused: 64 KiB. */
-const DELAY_HIGH_WATER_MARK = 64 * 1024;
+/** Bytes a direction may hold in its pacing queue before the source is paused: 64 KiB. */
+const PACING_HIGH_WATER_MARK = 64 * 1024;
 
 const DEFAULTS = {
   listen: "tcp://127.0.0.1:0",
@@ -122,7 +126,10 @@ function connectOptions(endpoint: Endpoint) {
     : { host: endpoint.host, port: endpoint.port, allowHalfOpen: true };
 }
 
-/** One direction of one connection: reads from `src`, re-splits, writes to `dst`. */
+/**
+ * One direction of one connection: reads from `src`, re-splits, writes to `dst`. With a delay,
+ * pieces wait in a queue and leave one per `delayMs`, so the reader sees them apart.
+ */
 function forward(
   src: Socket,
   dst: Socket,
@@ -132,27 +139,21 @@ function forward(
   counters: Counters,
   onEnd: () => void,
 ): () => void {
-  const timers = new Set<NodeJS.Timeout>();
+  const queue: Buffer[] = []; // pieces waiting for their turn when paced
+  let queued = 0; // bytes in `queue`
+  let paceTimer: NodeJS.Timeout | undefined;
   let coalesceTimer: NodeJS.Timeout | undefined;
-  let queued = 0; // bytes waiting for their delay
   let blocked = false; // dst.write() returned false: wait for 'drain'
-
-  const later = (fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, delayMs);
-    timers.add(timer);
-  };
+  let ended = false; // src sent FIN: pass it on after the last piece
 
   const measure = () => {
     const held = queued + chunker.buffered + dst.writableLength;
     if (held > counters.peakBuffered) counters.peakBuffered = held;
   };
 
-  // Backpressure: stop reading while the destination, or the delay queue, is full.
+  // Backpressure: stop reading while the destination, or the pacing queue, is full.
   const update = () => {
-    const full = blocked || queued > DELAY_HIGH_WATER_MARK;
+    const full = blocked || queued > PACING_HIGH_WATER_MARK;
     if (full && !src.isPaused()) {
       src.pause();
       counters.pauses++;
@@ -161,32 +162,46 @@ function forward(
     }
   };
 
-  const write = (pieces: Buffer[]) => {
+  const write = (piece: Buffer) => {
     if (dst.destroyed) return;
-    for (const piece of pieces) {
-      if (!dst.write(piece)) blocked = true;
-      counters.chunks++;
-      counters.bytes += piece.length;
+    if (!dst.write(piece)) blocked = true;
+    counters.chunks++;
+    counters.bytes += piece.length;
+  };
+
+  const finish = () => {
+    if (dst.destroyed) return;
+    dst.end();
+    onEnd();
+  };
+
+  const pace = () => {
+    if (paceTimer !== undefined || blocked) return; // 'drain' calls pace() again
+    if (queue.length === 0) {
+      if (ended) finish();
+      return;
     }
-    measure();
-    update();
+    paceTimer = setTimeout(() => {
+      paceTimer = undefined;
+      const piece = queue.shift() as Buffer;
+      queued -= piece.length;
+      write(piece);
+      measure();
+      update();
+      pace();
+    }, delayMs);
   };
 
   const emit = (pieces: Buffer[]) => {
-    if (pieces.length === 0) return;
     if (delayMs === 0) {
-      write(pieces);
-      return;
+      for (const piece of pieces) write(piece);
+    } else {
+      for (const piece of pieces) queued += piece.length;
+      queue.push(...pieces);
+      pace();
     }
-    let size = 0;
-    for (const piece of pieces) size += piece.length;
-    queued += size;
     measure();
     update();
-    later(() => {
-      queued -= size;
-      write(pieces);
-    });
   };
 
   const flushCoalesced = () => {
@@ -204,29 +219,24 @@ function forward(
     } else if (coalesceMs !== undefined && coalesceTimer === undefined) {
       coalesceTimer = setTimeout(flushCoalesced, coalesceMs);
     }
-    measure();
   });
   dst.on("drain", () => {
     blocked = false;
     update();
+    if (delayMs > 0) pace();
   });
   // Half-close: the source sent FIN, so after the last piece the destination gets FIN too.
   src.on("end", () => {
     flushCoalesced();
-    const end = () => {
-      if (dst.destroyed) return;
-      dst.end();
-      onEnd();
-    };
-    if (delayMs === 0) end();
-    else later(end); // timers of one duration fire in order, so after the last piece
+    ended = true;
+    if (delayMs === 0) finish();
+    else pace();
   });
   src.resume();
 
   return () => {
     clearTimeout(coalesceTimer);
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
+    clearTimeout(paceTimer);
   };
 }
 
@@ -260,9 +270,11 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or UDP endpoint, or a system code
  *   (EADDRINUSE, …) from listen.
  * @example
- * await using relay = await startChunkingRelay({ target: "tcp://127.0.0.1:7000" });
- * // a client connected to relay.endpoint sends "hello": the server reads h, e, l, l, o
- * relay.stats().toServer //=> { reads: 1, chunks: 5, bytes: 5, pauses: 0, peakBuffered: 5 }
+ * const relay = await startChunkingRelay({
+ *   target: "tcp://127.0.0.1:7000", chunking: { mode: "bytes", size: 1 }, delayMs: 1,
+ * });
+ * // a client of relay.endpoint writes "Hello from client" once; the server reads "H", "e", …
+ * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 17 }
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
   const { target, listen, chunking, delayMs, seed, trace } = { ...DEFAULTS, ...options };
@@ -289,8 +301,7 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   });
   await listenOn(server, listenEndpoint);
   const address = server.address();
-  const endpoint =
-    address === null ? listenEndpoint : (endpointOf("tcp", address) satisfies Endpoint);
+  const endpoint = address === null ? listenEndpoint : endpointOf("tcp", address);
   trace?.({ type: "bind", local: endpoint });
   trace?.({ type: "listen", backlog: DEFAULT_BACKLOG });
 

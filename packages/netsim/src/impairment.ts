@@ -102,8 +102,8 @@ export function resolveImpairmentOptions(options: ImpairmentOptions): Required<I
  *   0 to 1, got 1.5`; {TypeError} for a value that is not a number.
  * @example
  * const plan = createImpairment({ loss: 0.5, seed: 7 });
- * plan.decide() //=> { drop: false, duplicate: false, reorder: false, delayMs: 0 }
  * plan.decide() //=> { drop: true, duplicate: false, reorder: false, delayMs: 0 }
+ * plan.decide() //=> { drop: false, duplicate: false, reorder: false, delayMs: 0 }
  */
 export function createImpairment(options: ImpairmentOptions = {}): Impairment {
   const { loss, duplicate, reorder, delayMs, jitterMs, seed, direction } =

@@ -104,7 +104,8 @@ export interface LossyLink extends AsyncDisposable {
   stats(): LossyLinkStats;
   /**
    * Stops taking datagrams, sends every delayed and held one at once (in the order they were
-   * due), waits until the system has taken them, and closes every socket. Safe to call twice.
+   * due), waits until the system has taken them, and closes every socket. Datagrams still
+   * queued in the kernel, not yet read by the link, are not read. Safe to call twice.
    */
   close(): Promise<void>;
 }
@@ -192,9 +193,13 @@ function bindSocket(socket: Socket, address: string, port: number): Promise<void
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or non-UDP endpoint,
  *   `ERR_UNSUPPORTED_SOCKET` for a unix one, or a system code (EADDRINUSE, …) from bind.
  * @example
- * await using link = await startLossyLink({ target: server.endpoint, loss: 0.1, seed: 7 });
- * // clients send to link.endpoint instead of the server
- * link.stats().toServer //=> { received: 1000, forwarded: 893, dropped: 107, … }
+ * const link = await startLossyLink({
+ *   target: "udp://127.0.0.1:7001", loss: 0.1, duplicate: 0.02, reorder: 0.05, seed: 42,
+ * });
+ * // 1,000 datagrams sent to link.endpoint instead of the server, then:
+ * await link.close();
+ * link.stats().toServer
+ * //=> { received: 1000, forwarded: 907, dropped: 104, duplicated: 11, reordered: 40, … }
  */
 export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLink> {
   const { target, listen, directions, reorderHoldMs, onDecision, trace, ...rates } = {

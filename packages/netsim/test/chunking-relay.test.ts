@@ -70,12 +70,24 @@ describe("startChunkingRelay", () => {
     await until(() => r.stats().open === 0, "both sides to close");
   });
 
-  it("keeps bytes in order under a delay", async () => {
+  it("paces pieces with a delay, so one write reaches the reader as several reads", async () => {
     const target = await server(echo);
-    const chunking = { mode: "random", min: 100, max: 3000 } as const;
-    const r = await relay(target.endpoint, { chunking, delayMs: 2 });
+    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 4 }, delayMs: 1 });
     const socket = await client(r.endpoint);
-    const data = pattern(256 * KiB);
+    const back = readAll(socket);
+    socket.end("Hello from client"); // one write of 17 bytes
+    const { data, reads } = await back;
+    expect(data.toString()).toBe("Hello from client");
+    expect(reads).toBeGreaterThan(1);
+    expect(r.stats().toServer).toMatchObject({ reads: 1, chunks: 5, bytes: 17 });
+  });
+
+  it("keeps a larger stream intact and in order when paced", async () => {
+    const target = await server(echo);
+    const chunking = { mode: "random", min: 1000, max: 3000 } as const;
+    const r = await relay(target.endpoint, { chunking, delayMs: 1 });
+    const socket = await client(r.endpoint);
+    const data = pattern(64 * KiB);
     const back = readAll(socket);
     socket.end(data);
     expect((await back).data.equals(data)).toBe(true);
@@ -165,6 +177,17 @@ describe("startChunkingRelay", () => {
     expect((await all).data.equals(data)).toBe(true);
     expect(r.stats().toServer.pauses).toBeGreaterThan(1);
     expect(r.stats().toServer.peakBuffered).toBeLessThan(MiB);
+  });
+
+  it("pauses the client while its pacing queue is full", async () => {
+    const target = await server(echo);
+    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 1 }, delayMs: 1 });
+    const socket = await client(r.endpoint);
+    socket.write(pattern(4 * MiB)); // a byte per millisecond would take over an hour
+    await until(() => r.stats().toServer.pauses > 0, "the relay to pause the client");
+    const { toServer } = r.stats();
+    expect(toServer.peakBuffered).toBeLessThan(MiB);
+    expect(toServer.bytes).toBeLessThan(MiB);
   });
 
   it("closes open connections and drops held bytes when closed", async () => {
