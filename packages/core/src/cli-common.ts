@@ -15,7 +15,7 @@ import { type TraceListener, traceTo } from "./trace.js";
 export const HOST_FLAG = {
   type: "string",
   valueName: "HOST",
-  description: "host name or IP address (a server binds it, a client talks to it)",
+  description: "the address a server binds, or a client talks to: a host name or an IP",
   defaultText: DEFAULT_HOST,
 } as const satisfies FlagSpec;
 
@@ -29,7 +29,7 @@ export function portFlag(defaultPort: number) {
     type: "string",
     short: "p",
     valueName: "N",
-    description: "port, 0–65535 (a server given 0 lets the system choose one)",
+    description: "port, 0–65535; 0 lets the system choose a free one for a server",
     defaultText: String(defaultPort),
   } as const satisfies FlagSpec;
 }
@@ -37,7 +37,7 @@ export function portFlag(defaultPort: number) {
 /** `--trace`: the socket story on stderr. */
 export const TRACE_FLAG = {
   type: "boolean",
-  description: "print each socket call (socket, bind, listen, accept, send, recv, close) to stderr",
+  description: "print each socket call (socket, bind, connect, send, recv, close, …) to stderr",
 } as const satisfies FlagSpec;
 
 /** `--json`: data as one JSON object per line. */
