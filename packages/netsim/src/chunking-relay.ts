@@ -29,10 +29,15 @@ export interface ChunkingRelayOptions {
   /** How both directions are re-split. @default { mode: "bytes", size: 1 } */
   chunking?: Chunking;
   /**
-   * Pause before each piece, in whole milliseconds: pieces leave one per `delayMs`, in order, so
-   * the reader sees them as separate reads. 0 writes each read's pieces at once. @default 0
+   * Latency added to every piece, in whole milliseconds: each piece is written `delayMs` after
+   * the read it came from, in order. Throughput is kept (up to the 64 KiB queue). @default 0
    */
   delayMs?: number;
+  /**
+   * Least time between two pieces of one direction, in whole milliseconds, so the reader sees
+   * each piece as a read of its own. Throughput falls to one piece per `paceMs`. @default 0
+   */
+  paceMs?: number;
   /**
    * Seed for `random` chunking, an integer from 0 to 2^32 − 1. The n-th accepted connection
    * (from 0) draws its client→server sizes from seed stream 2n and its server→client sizes
@@ -51,12 +56,12 @@ export interface RelayDirectionStats {
   readonly chunks: number;
   /** Bytes written to the destination. */
   readonly bytes: number;
-  /** Times the source was paused because the destination (or the pacing queue) was full. */
+  /** Times the source was paused because the destination (or the relay's queue) was full. */
   readonly pauses: number;
   /**
-   * The most bytes one connection's direction held at once in the relay's memory: waiting in
-   * the pacing queue, coalescing, or in the destination socket's write buffer. Stays bounded
-   * (the 16 KiB write buffer, 64 KiB of pacing queue and one read of up to 64 KiB, plus one
+   * The most bytes one connection's direction held at once in the relay's memory: queued for
+   * `delayMs` or `paceMs`, coalescing, or in the destination socket's write buffer. Stays
+   * bounded (the 16 KiB write buffer, a 64 KiB queue and one read of up to 64 KiB, plus one
    * piece when coalescing) however fast the source sends and however slowly the destination reads.
    */
   readonly peakBuffered: number;
@@ -88,13 +93,14 @@ export interface ChunkingRelay extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Bytes a direction may hold in its pacing queue before the source is paused: 64 KiB. */
-const PACING_HIGH_WATER_MARK = 64 * 1024;
+/** Bytes a direction may hold in its queue (for `delayMs` or `paceMs`) before the source is paused: 64 KiB. */
+const QUEUE_HIGH_WATER_MARK = 64 * 1024;
 
 const DEFAULTS = {
   listen: "tcp://127.0.0.1:0",
   chunking: { mode: "bytes", size: 1 },
   delayMs: 0,
+  paceMs: 0,
   seed: DEFAULT_SEED,
 } as const satisfies Partial<ChunkingRelayOptions>;
 
@@ -126,34 +132,49 @@ function connectOptions(endpoint: Endpoint) {
     : { host: endpoint.host, port: endpoint.port, allowHalfOpen: true };
 }
 
+/** How one direction of one connection is forwarded. */
+interface Lane {
+  readonly chunker: Chunker;
+  /** Longest wait for a coalescing piece to fill, in ms; only in `coalesce` mode. */
+  readonly coalesceMs: number | undefined;
+  readonly delayMs: number;
+  readonly paceMs: number;
+  readonly counters: Counters;
+  /** Called when the FIN has been passed on. */
+  readonly onEnd: () => void;
+}
+
+interface Queued {
+  readonly piece: Buffer;
+  /** When the piece was read, on the `performance.now()` clock. */
+  readonly readAt: number;
+}
+
 /**
- * One direction of one connection: reads from `src`, re-splits, writes to `dst`. With a delay,
- * pieces wait in a queue and leave one per `delayMs`, so the reader sees them apart.
+ * One direction of one connection: reads from `src`, re-splits, writes to `dst`. With a delay
+ * or a pace, pieces wait in a queue; the head leaves at `readAt + delayMs`, and no sooner than
+ * `paceMs` after the piece before it.
  */
-function forward(
-  src: Socket,
-  dst: Socket,
-  chunker: Chunker,
-  coalesceMs: number | undefined,
-  delayMs: number,
-  counters: Counters,
-  onEnd: () => void,
-): () => void {
-  const queue: Buffer[] = []; // pieces waiting for their turn when paced
+function forward(src: Socket, dst: Socket, lane: Lane): () => void {
+  const { chunker, coalesceMs, delayMs, paceMs, counters } = lane;
+  const direct = delayMs === 0 && paceMs === 0;
+  const queue: Queued[] = [];
   let queued = 0; // bytes in `queue`
-  let paceTimer: NodeJS.Timeout | undefined;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
+  let queueTimer: NodeJS.Timeout | undefined;
   let coalesceTimer: NodeJS.Timeout | undefined;
   let blocked = false; // dst.write() returned false: wait for 'drain'
   let ended = false; // src sent FIN: pass it on after the last piece
+  let finished = false; // the FIN was passed on
 
   const measure = () => {
     const held = queued + chunker.buffered + dst.writableLength;
     if (held > counters.peakBuffered) counters.peakBuffered = held;
   };
 
-  // Backpressure: stop reading while the destination, or the pacing queue, is full.
+  // Backpressure: stop reading while the destination, or the queue, is full.
   const update = () => {
-    const full = blocked || queued > PACING_HIGH_WATER_MARK;
+    const full = blocked || queued > QUEUE_HIGH_WATER_MARK;
     if (full && !src.isPaused()) {
       src.pause();
       counters.pauses++;
@@ -170,38 +191,56 @@ function forward(
   };
 
   const finish = () => {
-    if (dst.destroyed) return;
+    if (finished || dst.destroyed) return;
+    finished = true;
     dst.end();
-    onEnd();
+    lane.onEnd();
   };
 
-  const pace = () => {
-    if (paceTimer !== undefined || blocked) return; // 'drain' calls pace() again
-    if (queue.length === 0) {
-      if (ended) finish();
-      return;
+  // Writes every queued piece that is due, then sleeps until the next one is.
+  const writeDue = () => {
+    while (!blocked && queueTimer === undefined) {
+      const head = queue[0];
+      if (head === undefined) {
+        if (ended) finish();
+        return;
+      }
+      const now = performance.now();
+      const due = Math.max(head.readAt + delayMs, lastWriteAt + paceMs);
+      if (due > now) {
+        queueTimer = setTimeout(
+          () => {
+            queueTimer = undefined;
+            drain();
+          },
+          Math.ceil(due - now),
+        );
+        return;
+      }
+      queue.shift();
+      queued -= head.piece.length;
+      lastWriteAt = now;
+      write(head.piece);
     }
-    paceTimer = setTimeout(() => {
-      paceTimer = undefined;
-      const piece = queue.shift() as Buffer;
-      queued -= piece.length;
-      write(piece);
-      measure();
-      update();
-      pace();
-    }, delayMs);
+  };
+
+  const drain = () => {
+    if (!direct) writeDue();
+    measure();
+    update();
   };
 
   const emit = (pieces: Buffer[]) => {
-    if (delayMs === 0) {
-      for (const piece of pieces) write(piece);
-    } else {
-      for (const piece of pieces) queued += piece.length;
-      queue.push(...pieces);
-      pace();
+    const readAt = performance.now();
+    for (const piece of pieces) {
+      if (direct) {
+        write(piece);
+      } else {
+        queue.push({ piece, readAt });
+        queued += piece.length;
+      }
     }
-    measure();
-    update();
+    drain();
   };
 
   const flushCoalesced = () => {
@@ -222,21 +261,20 @@ function forward(
   });
   dst.on("drain", () => {
     blocked = false;
-    update();
-    if (delayMs > 0) pace();
+    drain();
   });
   // Half-close: the source sent FIN, so after the last piece the destination gets FIN too.
   src.on("end", () => {
     flushCoalesced();
     ended = true;
-    if (delayMs === 0) finish();
-    else pace();
+    if (direct) finish();
+    else drain(); // finishes once the queue is empty
   });
   src.resume();
 
   return () => {
     clearTimeout(coalesceTimer);
-    clearTimeout(paceTimer);
+    clearTimeout(queueTimer);
   };
 }
 
@@ -266,21 +304,22 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * be reached resets the accepted connection.
  *
  * @throws {RangeError} naming the option and value: a bad chunking size, `min > max`, a
- *   negative delay, a bad seed; {TypeError} for a missing `target`.
+ *   negative or fractional delay or pace, a bad seed; {TypeError} for a missing `target`.
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or UDP endpoint, or a system code
  *   (EADDRINUSE, …) from listen.
  * @example
  * const relay = await startChunkingRelay({
- *   target: "tcp://127.0.0.1:7000", chunking: { mode: "bytes", size: 1 }, delayMs: 1,
+ *   target: "tcp://127.0.0.1:7000", chunking: { mode: "bytes", size: 1 }, paceMs: 1,
  * });
  * // a client of relay.endpoint writes "Hello from client" once; the server reads "H", "e", …
- * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 17 }
+ * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
-  const { target, listen, chunking, delayMs, seed, trace } = { ...DEFAULTS, ...options };
+  const { target, listen, chunking, delayMs, paceMs, seed, trace } = { ...DEFAULTS, ...options };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
   const split = checkChunking(chunking);
   checkMs("delayMs", delayMs);
+  checkMs("paceMs", paceMs);
   checkSeed("seed", seed);
   const targetEndpoint = streamEndpoint("target", target);
   const listenEndpoint = streamEndpoint("listen", listen);
@@ -333,12 +372,17 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
 
     upstream.on("connect", () => {
       trace?.({ type: "connect", remote: targetEndpoint });
-      const shutdown = () => trace?.({ type: "shutdown", how: "SHUT_WR" });
-      const lane = (stream: number) =>
-        createChunker(split, mulberry32(deriveSeed(seed, 2 * index + stream)));
+      const lane = (stream: number, counters: Counters): Lane => ({
+        chunker: createChunker(split, mulberry32(deriveSeed(seed, 2 * index + stream))),
+        coalesceMs,
+        delayMs,
+        paceMs,
+        counters,
+        onEnd: () => trace?.({ type: "shutdown", how: "SHUT_WR" }),
+      });
       pair.stops.push(
-        forward(client, upstream, lane(0), coalesceMs, delayMs, counters.toServer, shutdown),
-        forward(upstream, client, lane(1), coalesceMs, delayMs, counters.toClient, shutdown),
+        forward(client, upstream, lane(0, counters.toServer)),
+        forward(upstream, client, lane(1, counters.toClient)),
       );
     });
   });

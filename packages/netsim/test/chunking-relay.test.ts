@@ -70,9 +70,9 @@ describe("startChunkingRelay", () => {
     await until(() => r.stats().open === 0, "both sides to close");
   });
 
-  it("paces pieces with a delay, so one write reaches the reader as several reads", async () => {
+  it("paces pieces, so one write reaches the reader as several reads", async () => {
     const target = await server(echo);
-    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 4 }, delayMs: 1 });
+    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 4 }, paceMs: 1 });
     const socket = await client(r.endpoint);
     const back = readAll(socket);
     socket.end("Hello from client"); // one write of 17 bytes
@@ -85,12 +85,25 @@ describe("startChunkingRelay", () => {
   it("keeps a larger stream intact and in order when paced", async () => {
     const target = await server(echo);
     const chunking = { mode: "random", min: 1000, max: 3000 } as const;
-    const r = await relay(target.endpoint, { chunking, delayMs: 1 });
+    const r = await relay(target.endpoint, { chunking, paceMs: 1 });
     const socket = await client(r.endpoint);
     const data = pattern(64 * KiB);
     const back = readAll(socket);
     socket.end(data);
     expect((await back).data.equals(data)).toBe(true);
+  });
+
+  it("delays every piece without slowing the stream to one piece per delay", async () => {
+    const target = await server(echo);
+    const chunking = { mode: "random", min: 1, max: 64 } as const;
+    const r = await relay(target.endpoint, { chunking, delayMs: 20 });
+    const socket = await client(r.endpoint);
+    const data = pattern(1 * MiB);
+    const back = readAll(socket);
+    socket.end(data);
+    expect((await back).data.equals(data)).toBe(true);
+    // ~32,000 pieces each way: paced one per 20 ms this would take over ten minutes.
+    expect(r.stats().toServer.chunks).toBeGreaterThan(10_000);
   });
 
   it("passes a half-close on: the server reads to the end, then still answers", async () => {
@@ -181,7 +194,7 @@ describe("startChunkingRelay", () => {
 
   it("pauses the client while its pacing queue is full", async () => {
     const target = await server(echo);
-    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 1 }, delayMs: 1 });
+    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 1 }, paceMs: 1 });
     const socket = await client(r.endpoint);
     socket.write(pattern(4 * MiB)); // a byte per millisecond would take over an hour
     await until(() => r.stats().toServer.pauses > 0, "the relay to pause the client");
@@ -235,6 +248,9 @@ describe("startChunkingRelay", () => {
     );
     await expect(startChunkingRelay({ target, delayMs: -1 })).rejects.toThrow(
       /^delayMs .* got -1$/,
+    );
+    await expect(startChunkingRelay({ target, paceMs: 0.5 })).rejects.toThrow(
+      /^paceMs .* got 0\.5$/,
     );
     await expect(startChunkingRelay({ target, seed: 0.5 })).rejects.toThrow(/^seed .* got 0\.5$/);
     await expect(startChunkingRelay({} as { target: string })).rejects.toThrow(TypeError);
