@@ -106,7 +106,7 @@ function formatSummary(result: Comparison): string[] {
       ? `all ${int(row.delivered)} messages arrived, each once and in order`
       : `${int(row.delivered)} of ${int(row.sent)} messages arrived, ${int(row.duplicated)} twice, ${int(row.outOfOrder)} out of order`;
   lines.push(
-    `TCP: ${all(tcp)}. The client wrote the ${int(tcp.relay.bytes)} bytes in ${counted(tcp.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.relay.chunks, "piece")}, the server read them in ${counted(tcp.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
+    `TCP: ${all(tcp)}. The client wrote the ${int(tcp.stream.bytes)} bytes in ${counted(tcp.stream.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.stream.relayPieces, "piece")}, the server read them in ${counted(tcp.stream.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
   );
   lines.push(
     `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / Math.max(1, udp.sent))}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`,
@@ -114,7 +114,7 @@ function formatSummary(result: Comparison): string[] {
   const slower =
     tcp.messagesPerSecond > 0 ? tcp.messagesPerSecond / Math.max(1, retry.messagesPerSecond) : 0;
   lines.push(
-    `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after a ${retry.timeoutMs} ms wait for a reply that did not come, so the slowest 1% took ${retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`}, and one request at a time ran ${slower >= 2 ? `${Math.round(slower)} times slower than TCP` : "no faster than TCP"}.`,
+    `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`}, and one request at a time ran ${slower >= 2 ? `${Math.round(slower)} times slower than TCP` : "no faster than TCP"}.`,
   );
   for (const id of ROWS) {
     if (result[id].timeLimited) {
@@ -164,12 +164,7 @@ export function toJson(result: Comparison): Record<string, unknown> {
       },
     },
     netsim: {
-      tcpRelay: {
-        chunking: describeChunking(settings.chunking, settings.size),
-        clientWrites: tcp.clientWrites,
-        ...tcp.relay,
-        serverReads: tcp.serverReads,
-      },
+      tcpStream: { chunking: describeChunking(settings.chunking, settings.size), ...tcp.stream },
       udpLink: udp.link,
       retryLink: udpRetries.link,
     },

@@ -21,20 +21,23 @@ import { CHUNKINGS, type Settings } from "./settings.js";
 /** How long the server may go without a message before the row gives up on the rest, in ms. */
 const STALL_MS = 5_000;
 
-/** The TCP row's columns, and how the byte stream was cut on its way. */
-export interface TcpRowResult extends RowResult {
+/** How the byte stream was cut on its way: four different cuts, none of them the messages. */
+export interface StreamCuts {
+  /** Bytes from client to server: the messages and their 4-byte length prefixes. */
+  readonly bytes: number;
   /** The client's write calls: sends of the same tick go out as one write. */
   readonly clientWrites: number;
+  /** The relay's reads from the client's connection. */
+  readonly relayReads: number;
+  /** The pieces the relay wrote to the server's connection, each its own write. */
+  readonly relayPieces: number;
   /** The server's read calls: each took whatever bytes had arrived. */
   readonly serverReads: number;
-  readonly relay: {
-    /** Bytes the relay carried from client to server: messages and their 4-byte length prefixes. */
-    readonly bytes: number;
-    /** Reads the relay made from the client's stream. */
-    readonly reads: number;
-    /** Writes the relay made to the server's stream: the pieces the server's reads saw. */
-    readonly chunks: number;
-  };
+}
+
+/** The TCP row's columns, and how the stream was cut. */
+export interface TcpRowResult extends RowResult {
+  readonly stream: StreamCuts;
 }
 
 /**
@@ -92,9 +95,13 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
     const stats = relay.stats().toServer;
     return {
       ...receiver.result(sent, started, null, sent < count),
-      clientWrites: writes.calls,
-      serverReads: reads.calls,
-      relay: { bytes: stats.bytes, reads: stats.reads, chunks: stats.chunks },
+      stream: {
+        bytes: stats.bytes,
+        clientWrites: writes.calls,
+        relayReads: stats.reads,
+        relayPieces: stats.chunks,
+        serverReads: reads.calls,
+      },
     };
   } finally {
     await client?.close();

@@ -29,9 +29,13 @@ export const FIXTURE: Comparison = {
   },
   tcp: {
     ...row,
-    clientWrites: 30,
-    serverReads: 25,
-    relay: { bytes: 260_000, reads: 30, chunks: 1_051 },
+    stream: {
+      bytes: 260_000,
+      clientWrites: 30,
+      relayReads: 30,
+      relayPieces: 1_051,
+      serverReads: 25,
+    },
   },
   udp: {
     ...row,

@@ -81,7 +81,7 @@ describe("toJson", () => {
       udpRetries: { label: "UDP + retries", retries: 212, unanswered: 0, timeoutMs: 10 },
     });
     expect(json.netsim).toMatchObject({
-      tcpRelay: { chunking: "random pieces of 1–512 bytes", chunks: 1_051, clientWrites: 30 },
+      tcpStream: { chunking: "random pieces of 1–512 bytes", relayPieces: 1_051, clientWrites: 30 },
       udpLink: FIXTURE.udp.link,
     });
     // Plain data: it survives JSON unchanged.

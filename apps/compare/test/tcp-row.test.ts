@@ -24,18 +24,20 @@ describe("runTcpRow", () => {
         timeLimited: false,
       });
       const bytes = streamBytes(settings.count, settings.size);
-      expect(row.relay.bytes).toBe(bytes);
+      expect(row.stream.bytes).toBe(bytes);
       // The relay really re-cut the stream, each mode its own way.
-      if (chunking === "bytes") expect(row.relay.chunks).toBe(bytes);
+      if (chunking === "bytes") expect(row.stream.relayPieces).toBe(bytes);
       if (chunking === "random") {
         // Pieces of at most 2 × size bytes: at least this many.
-        expect(row.relay.chunks).toBeGreaterThanOrEqual(Math.ceil(bytes / (2 * settings.size)));
-        expect(row.relay.chunks).toBeGreaterThan(row.relay.reads);
+        expect(row.stream.relayPieces).toBeGreaterThanOrEqual(
+          Math.ceil(bytes / (2 * settings.size)),
+        );
+        expect(row.stream.relayPieces).toBeGreaterThan(row.stream.relayReads);
       }
       // Pieces of 8 messages and more: far fewer pieces than messages.
-      if (chunking === "coalesce") expect(row.relay.chunks).toBeLessThan(settings.count);
-      expect(row.clientWrites).toBeGreaterThan(0);
-      expect(row.serverReads).toBeGreaterThan(0);
+      if (chunking === "coalesce") expect(row.stream.relayPieces).toBeLessThan(settings.count);
+      expect(row.stream.clientWrites).toBeGreaterThan(0);
+      expect(row.stream.serverReads).toBeGreaterThan(0);
     },
   );
 
