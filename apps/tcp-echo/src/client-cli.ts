@@ -71,7 +71,11 @@ process.exitCode = await runCommand({
     "printf 'one\\ntwo\\n' | tcp-echo-client",
     "tcp-echo-client --count 1000 --json",
   ],
-  hints: { ECONNREFUSED: "Start one with: pnpm tcp:server" },
+  hints: {
+    ECONNREFUSED: "Start one with: pnpm tcp:server",
+    ERR_TIMEOUT:
+      "The server did not answer in time: check that it is an echo server, or allow longer with --timeout SECONDS",
+  },
   async run({ values, positionals, signal, stdin, stdout, stderr }) {
     const [hostArgument] = positionals;
     if (hostArgument !== undefined && values.host !== undefined) {
@@ -100,7 +104,8 @@ process.exitCode = await runCommand({
       });
       if (count !== undefined) {
         const server = formatEndpoint(summary.server);
-        const { messages, elapsedMs } = summary;
+        const { messages } = summary;
+        const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
         print(
           `sent ${counted(messages, "message")} to ${server}, got every reply in ${elapsedMs.toFixed(1)} ms`,
           { event: "summary", server, messages, replies: messages, elapsedMs },

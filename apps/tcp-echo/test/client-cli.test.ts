@@ -124,7 +124,9 @@ describe("tcp-echo-client", () => {
     const { port } = silent.address() as { port: number };
     const client = await run("client-cli", ["--port", String(port), "--timeout", "0.2"]);
     expect(client.code).toBe(1);
-    expect(client.stderr).toMatch(/^tcp-echo-client: .*idle for 200 ms/);
+    expect(client.stderr).toMatch(
+      /^tcp-echo-client: .*idle for 200 ms.*allow longer with --timeout SECONDS\n$/,
+    );
   });
 
   test("--trace prints the client's side in order: socket, connect, send, shutdown, recv, close", async () => {

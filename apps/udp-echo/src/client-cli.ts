@@ -108,7 +108,8 @@ process.exitCode = await runCommand({
       });
       if (count !== undefined) {
         const server = formatEndpoint(summary.server);
-        const { messages, retries, elapsedMs } = summary;
+        const { messages, retries } = summary;
+        const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
         print(
           `sent ${counted(messages, "message")} to ${server}, got every reply in ${elapsedMs.toFixed(1)} ms (${counted(retries, "retry", "retries")})`,
           { event: "summary", server, messages, replies: messages, retries, elapsedMs },
