@@ -119,20 +119,22 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   }));
 
   // socket + bind: one udp4 and/or one udp6 socket, on an ephemeral port. For loopback we bind
-  // loopback; otherwise the wildcard address, as sendto() on an unbound socket would.
+  // loopback; otherwise the wildcard address, as sendto() on an unbound socket would. A family
+  // this machine lacks (no IPv6) is left out, as long as another one remains.
   const sockets = new Map<4 | 6, UdpSocket>();
-  try {
-    for (const target of targets) {
-      const family = target.host.includes(":") ? 6 : 4;
-      if (sockets.has(family)) continue;
-      const loopback = target.host === "::1" || target.host.startsWith("127.");
-      const local =
-        family === 6 ? (loopback ? "[::1]" : "[::]") : loopback ? "127.0.0.1" : "0.0.0.0";
+  for (const family of new Set(targets.map((target) => familyOf(target.host)))) {
+    const sameFamily = targets.filter((target) => familyOf(target.host) === family);
+    const loopback = sameFamily.every((t) => t.host === "::1" || t.host.startsWith("127."));
+    const local = family === 6 ? (loopback ? "[::1]" : "[::]") : loopback ? "127.0.0.1" : "0.0.0.0";
+    try {
       sockets.set(family, await bind(`udp://${local}:0`, { trace }));
+    } catch (error) {
+      targets = targets.filter((target) => familyOf(target.host) !== family);
+      if (targets.length === 0) {
+        await Promise.all([...sockets.values()].map((socket) => socket.close()));
+        throw error;
+      }
     }
-  } catch (error) {
-    await Promise.all([...sockets.values()].map((socket) => socket.close()));
-    throw error;
   }
   const inbox = new ReplyInbox([...sockets.values()]);
   const abort = () => inbox.close();
@@ -154,7 +156,7 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
         if (tries > 1) resent += 1;
         // sendto: one datagram to each address still in question.
         for (const target of targets) {
-          await sockets.get(target.host.includes(":") ? 6 : 4)?.send(message, target);
+          await sockets.get(familyOf(target.host))?.send(message, target);
         }
         // recvfrom, with a time limit: only a datagram from a target counts as the reply.
         const deadline = performance.now() + timeoutMs;
@@ -198,6 +200,10 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
 async function addressesOf(host: string): Promise<string[]> {
   if (host.toLowerCase() === "localhost") return ["::1", "127.0.0.1"];
   return (await lookup(host, { all: true })).map(({ address }) => address);
+}
+
+function familyOf(address: string): 4 | 6 {
+  return address.includes(":") ? 6 : 4;
 }
 
 function noReply(
