@@ -5,7 +5,7 @@
  * {@link RowResult}.
  */
 
-import type { TraceEventType, TraceListener } from "@socket-lab/core";
+import type { TraceEvent, TraceEventType, TraceListener } from "@socket-lab/core";
 import type { LinkDirectionStats } from "@socket-lab/netsim";
 import {
   decodeSequenced,
@@ -96,7 +96,7 @@ export function _countCalls(run: RowRun, socket: string, call: TraceEventType): 
   const trace = _traceOf(run, socket);
   const counter = {
     calls: 0,
-    trace: (event: Parameters<TraceListener>[0]) => {
+    trace: (event: TraceEvent) => {
       if (event.type === call) counter.calls++;
       trace?.(event);
     },

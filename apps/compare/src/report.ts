@@ -108,13 +108,19 @@ function formatSummary(result: Comparison): string[] {
   lines.push(
     `TCP: ${all(tcp)}. The client wrote the ${int(tcp.stream.bytes)} bytes in ${counted(tcp.stream.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.stream.relayPieces, "piece")}, the server read them in ${counted(tcp.stream.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
   );
+  const troubled = udp.lost + udp.duplicated + udp.outOfOrder > 0;
   lines.push(
-    `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / Math.max(1, udp.sent))}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`,
+    troubled
+      ? `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / udp.sent)}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`
+      : "UDP: every datagram arrived, whole, once and in order — because the link was told to leave them alone, not because UDP promises it.",
   );
   const slower =
     tcp.messagesPerSecond > 0 ? tcp.messagesPerSecond / Math.max(1, retry.messagesPerSecond) : 0;
+  const p99 = retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`;
   lines.push(
-    `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`}, and one request at a time ran ${slower >= 2 ? `${Math.round(slower)} times slower than TCP` : "no faster than TCP"}.`,
+    retry.retries === 0
+      ? `UDP + retries: ${all(retry)}, with no retry needed${pace(slower, "but")}.`
+      : `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${p99}${pace(slower, "and")}.`,
   );
   for (const id of ROWS) {
     if (result[id].timeLimited) {
@@ -179,6 +185,13 @@ function int(n: number): string {
 /** A count with its noun: "1 retry", "1,000 messages". */
 function counted(n: number, noun: string, plural = `${noun}s`): string {
   return `${int(n)} ${n === 1 ? noun : plural}`;
+}
+
+/** The request row's rate against TCP's (`slower` is TCP's over its), when worth saying. */
+function pace(slower: number, joint: string): string {
+  return slower >= 2
+    ? `, ${joint} one request at a time ran ${Math.round(slower)} times slower than TCP`
+    : "";
 }
 
 function percent(rate: number): string {

@@ -122,14 +122,13 @@ async function receivedAll(
     ended = true;
   };
   received.then(end, end);
-  if (
-    !(await _settle(
-      () => ended,
-      () => receiver.received,
-      STALL_MS,
-      signal,
-    ))
-  ) {
+  const finished = await _settle(
+    () => ended,
+    () => receiver.received,
+    STALL_MS,
+    signal,
+  );
+  if (!finished) {
     throw new SocketError(
       ErrorCode.ERR_TIMEOUT,
       `the TCP server got ${receiver.received} of ${sent} messages, then nothing for ${STALL_MS / 1000} s`,

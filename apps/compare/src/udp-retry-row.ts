@@ -105,11 +105,11 @@ export async function runUdpRetryRow(
       sent++;
       run.onProgress?.("udpRetries", sent, count);
     }
-    const { tries, requests } = requester.stats;
+    const retries = requester.stats.tries - requester.stats.requests;
     const stats = link.stats();
     return {
-      ...receiver.result(sent, started, tries - requests, sent < count),
-      retries: tries - requests,
+      ...receiver.result(sent, started, retries, sent < count),
+      retries,
       unanswered,
       timeoutMs,
       repeatsAnswered: server.stats.duplicates,

@@ -9,6 +9,7 @@
  * its side, so the two can be checked against each other.
  */
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { startLossyLink } from "@socket-lab/netsim";
 import { bind, nowMicros } from "@socket-lab/udp";
 import {
@@ -79,19 +80,20 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     const stopAt = performance.now() + _SEND_LIMIT_MS;
     let paced = true;
     let sent = 0;
+    // How far the link (reading from the sender) or the receiver (reading from the link) lags.
+    const behind = () => {
+      const hop = toReceiver();
+      return Math.max(sent - hop.received, hop.forwarded - receiver.received);
+    };
     while (sent < count && performance.now() < stopAt) {
       _checkAborted(run.signal);
       // sendto: to the link, which the sender cannot tell from the receiver.
       await sender.send(_message(sent, size), link.endpoint);
       sent++;
       run.onProgress?.("udp", sent, count);
-      const behind = () => {
-        const hop = toReceiver();
-        return Math.max(sent - hop.received, hop.forwarded - receiver.received);
-      };
       if (paced && behind() >= WINDOW) {
-        // A wait that never ends means datagrams vanished outside netsim: stop pacing on
-        // them; the cross-check will show the difference.
+        // A lag that never shrinks means datagrams vanished outside netsim: stop waiting on
+        // it (the cross-check will show the difference) rather than wait after every send.
         paced = await _turnUntil(() => behind() <= WINDOW / 2, _WAIT_LIMIT_MS);
       }
     }
@@ -103,8 +105,7 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
       run.signal,
     );
     // …its delays have run out…
-    if (delayMs + jitterMs > 0)
-      await new Promise((resolve) => setTimeout(resolve, delayMs + jitterMs + 1));
+    if (delayMs + jitterMs > 0) await sleep(delayMs + jitterMs + 1);
     // …and closing it releases what it still holds back for reordering: nothing overtakes
     // those any more, so they arrive late but in order.
     await link.close();
