@@ -1,0 +1,298 @@
+/**
+ * The UDP workloads' two sides, over @socket-lab/udp ("ours") and over a minimal node:dgram
+ * program ("raw"). Senders are connected sockets on both sides (no address per datagram); both
+ * keep the same number of sends in flight, so that only the code in between differs.
+ */
+
+import dgram from "node:dgram";
+import { once } from "node:events";
+import { bind } from "@socket-lab/udp";
+import { LOOPBACK, type Role } from "./role.js";
+import type { PingRep, PingResult } from "./tcp-roles.js";
+import { pingResult } from "./tcp-roles.js";
+
+/** Which implementation a UDP role uses. */
+export type UdpImpl = "ours" | "raw";
+
+/** Sends a sender keeps in flight (issued, completion not yet seen). */
+const WINDOW = 256;
+
+/** How long the sink waits without a datagram before it calls a repetition over, in ms. */
+const QUIET_MS = 50;
+
+/** Longest the sink waits for a repetition's datagrams to stop coming, in ms. */
+const MAX_COLLECT_MS = 5_000;
+
+/** What `udp-sink` and `udp-echo` answer to `bind`. */
+export interface Bound {
+  readonly port: number;
+  /** SO_RCVBUF as the kernel granted it, in bytes (Linux reports twice what was asked). */
+  readonly recvBufferSize: number;
+}
+
+/** What the sink counted in one repetition. */
+export interface Collected {
+  readonly received: number;
+  /** From the first datagram to the last, in ms. */
+  readonly windowMs: number;
+}
+
+/** A sending repetition: for `durationMs`, at most `maxDatagrams`, paced at `rate` per second (0: as fast as possible). */
+export interface BlastRep {
+  readonly durationMs: number;
+  readonly maxDatagrams: number;
+  readonly rate: number;
+}
+
+/** What the sender did in one repetition. */
+export interface BlastResult {
+  /** Datagrams the OS accepted. */
+  readonly sent: number;
+  /** Sends that failed (e.g. ENOBUFS). */
+  readonly failed: number;
+  /** From the first send to the last completion, in ms. */
+  readonly elapsedMs: number;
+}
+
+async function rawBind(recvBufferSize: number | undefined): Promise<dgram.Socket> {
+  const socket = dgram.createSocket("udp4");
+  socket.bind(0, LOOPBACK);
+  await once(socket, "listening");
+  if (recvBufferSize !== undefined) socket.setRecvBufferSize(recvBufferSize);
+  return socket;
+}
+
+/** `udp-sink`: counts datagrams; `collect` waits until they stop coming. */
+export async function udpSink(options: { impl: UdpImpl; recvBufferSize?: number }): Promise<Role> {
+  let received = 0;
+  let first = 0;
+  let last = 0;
+  const onDatagram = () => {
+    last = performance.now();
+    if (received++ === 0) first = last;
+  };
+  let bound: Bound;
+  if (options.impl === "ours") {
+    const socket = await bind(
+      `udp://${LOOPBACK}:0`,
+      options.recvBufferSize === undefined ? {} : { recvBufferSize: options.recvBufferSize },
+    );
+    void (async () => {
+      for await (const _datagram of socket) onDatagram();
+    })();
+    bound = { port: socket.local.port, recvBufferSize: socket.recvBufferSize };
+  } else {
+    const socket = await rawBind(options.recvBufferSize);
+    socket.on("message", onDatagram);
+    bound = { port: socket.address().port, recvBufferSize: socket.getRecvBufferSize() };
+  }
+  return {
+    bind: (): Bound => bound,
+    reset: () => {
+      received = 0;
+    },
+    collect: async (): Promise<Collected> => {
+      const giveUp = performance.now() + MAX_COLLECT_MS;
+      let seen = -1;
+      while (seen !== received && performance.now() < giveUp) {
+        seen = received;
+        await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+      }
+      return { received, windowMs: received === 0 ? 0 : last - first };
+    },
+  };
+}
+
+/**
+ * Runs sending repetitions: `issue()` starts one send and its completion must call `done`.
+ * Keeps at most {@link WINDOW} sends in flight; stops issuing at `durationMs` or `maxDatagrams`.
+ */
+class Blaster {
+  readonly #issue: () => void;
+  #rep: BlastRep = { durationMs: 0, maxDatagrams: 0, rate: 0 };
+  #start = 0;
+  #issued = 0;
+  #inFlight = 0;
+  #sent = 0;
+  #failed = 0;
+  #lastDone = 0;
+  #stopped = true;
+  #finish: (result: BlastResult) => void = () => {};
+
+  constructor(issue: () => void) {
+    this.#issue = issue;
+  }
+
+  /** Called once per completed send. */
+  readonly done = (ok: boolean): void => {
+    this.#inFlight--;
+    if (ok) this.#sent++;
+    else this.#failed++;
+    this.#lastDone = performance.now();
+    if (this.#inFlight <= WINDOW / 2 || this.#stopped) this.#fill();
+  };
+
+  run(rep: BlastRep): Promise<BlastResult> {
+    this.#rep = rep;
+    this.#start = performance.now();
+    this.#lastDone = this.#start;
+    this.#issued = 0;
+    this.#sent = 0;
+    this.#failed = 0;
+    this.#stopped = false;
+    return new Promise((resolve) => {
+      this.#finish = resolve;
+      // Pacing, and the end of the duration, need a clock that runs without completions.
+      const tick = () => {
+        this.#fill();
+        if (!this.#stopped || this.#inFlight > 0) setImmediate(tick);
+      };
+      tick();
+    });
+  }
+
+  #fill(): void {
+    const rep = this.#rep;
+    const now = performance.now();
+    if (now - this.#start >= rep.durationMs) this.#stopped = true;
+    let limit = rep.maxDatagrams;
+    if (rep.rate > 0) limit = Math.min(limit, Math.floor(((now - this.#start) * rep.rate) / 1000));
+    while (!this.#stopped && this.#inFlight < WINDOW && this.#issued < limit) {
+      this.#issued++;
+      this.#inFlight++;
+      this.#issue();
+    }
+    if (this.#issued >= rep.maxDatagrams) this.#stopped = true;
+    if (this.#stopped && this.#inFlight === 0) {
+      this.#finish({
+        sent: this.#sent,
+        failed: this.#failed,
+        elapsedMs: this.#lastDone - this.#start,
+      });
+      this.#finish = () => {};
+    }
+  }
+}
+
+/** `udp-source`: sends datagrams of `size` bytes to the sink on `port`. */
+export async function udpSource(options: {
+  impl: UdpImpl;
+  port: number;
+  size: number;
+}): Promise<Role> {
+  const payload = Buffer.alloc(options.size, 0x61);
+  let blaster: Blaster;
+  if (options.impl === "ours") {
+    const socket = await bind(`udp://${LOOPBACK}:0`, {
+      connect: `udp://${LOOPBACK}:${options.port}`,
+    });
+    const ok = () => blaster.done(true);
+    const failed = () => blaster.done(false);
+    blaster = new Blaster(() => {
+      socket.send(payload).then(ok, failed);
+    });
+  } else {
+    const socket = await rawBind(undefined);
+    socket.connect(options.port, LOOPBACK);
+    await once(socket, "connect");
+    const sent = (error: Error | null) => blaster.done(error === null);
+    blaster = new Blaster(() => socket.send(payload, sent));
+  }
+  return { rep: (rep: BlastRep) => blaster.run(rep) };
+}
+
+/** `udp-echo`: sends every datagram back to its sender. */
+export async function udpEcho(options: { impl: UdpImpl }): Promise<Role> {
+  let bound: Bound;
+  if (options.impl === "ours") {
+    const socket = await bind(`udp://${LOOPBACK}:0`);
+    void (async () => {
+      for await (const { data, from } of socket) await socket.send(data, from);
+    })();
+    bound = { port: socket.local.port, recvBufferSize: socket.recvBufferSize };
+  } else {
+    const socket = await rawBind(undefined);
+    socket.on("message", (data, from) => socket.send(data, from.port, from.address));
+    bound = { port: socket.address().port, recvBufferSize: socket.getRecvBufferSize() };
+  }
+  return { bind: (): Bound => bound };
+}
+
+/** `udp-ping`: one datagram out, wait for it to come back, repeat; times each round trip. */
+export async function udpPing(options: {
+  impl: UdpImpl;
+  port: number;
+  size: number;
+}): Promise<Role> {
+  const payload = Buffer.alloc(options.size, 0x61);
+  if (options.impl === "ours") {
+    const socket = await bind(`udp://${LOOPBACK}:0`, {
+      connect: `udp://${LOOPBACK}:${options.port}`,
+    });
+    const replies = socket[Symbol.asyncIterator]();
+    return {
+      rep: async ({ count, deadlineMs }: PingRep): Promise<PingResult> => {
+        const rtts = new Float64Array(count);
+        const deadline = performance.now() + deadlineMs;
+        // Loopback does not lose datagrams, but if one were lost the wait would never end:
+        // the watchdog closes the socket, which ends the wait, when no reply comes for 1 s.
+        let progress = 0;
+        let watched = -1;
+        const watchdog = setInterval(() => {
+          if (watched === progress) void socket.close();
+          watched = progress;
+        }, 1_000);
+        try {
+          while (progress < count) {
+            const start = performance.now();
+            if (start > deadline) break;
+            await socket.send(payload);
+            const reply = await replies.next();
+            if (reply.done === true) throw new Error("a reply was lost (none came for 1 s)");
+            rtts[progress++] = performance.now() - start;
+          }
+        } finally {
+          clearInterval(watchdog);
+        }
+        return pingResult(rtts.subarray(0, progress));
+      },
+    };
+  }
+
+  const socket = await rawBind(undefined);
+  socket.connect(options.port, LOOPBACK);
+  await once(socket, "connect");
+  return {
+    rep: ({ count, deadlineMs }: PingRep): Promise<PingResult> =>
+      new Promise((resolve, reject) => {
+        const rtts = new Float64Array(count);
+        const deadline = performance.now() + deadlineMs;
+        let pings = 0;
+        let start = 0;
+        let watched = -1;
+        const finish = (error?: Error) => {
+          clearInterval(watchdog);
+          socket.off("message", onMessage);
+          if (error === undefined) resolve(pingResult(rtts.subarray(0, pings)));
+          else reject(error);
+        };
+        const watchdog = setInterval(() => {
+          if (watched === pings) finish(new Error("a reply was lost (none came for 1 s)"));
+          watched = pings;
+        }, 1_000);
+        const onMessage = () => {
+          const now = performance.now();
+          rtts[pings++] = now - start;
+          if (pings === count || now > deadline) {
+            finish();
+            return;
+          }
+          start = performance.now();
+          socket.send(payload);
+        };
+        socket.on("message", onMessage);
+        start = performance.now();
+        socket.send(payload);
+      }),
+  };
+}

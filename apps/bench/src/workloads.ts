@@ -1,0 +1,582 @@
+/**
+ * The workloads: each measures ours and the raw baseline in the same run and turns the
+ * medians into figures and the ratios the issue sets targets for.
+ */
+
+import type { Memory, Opened } from "./connection-roles.js";
+import type { DecodeResult, DecoderName } from "./decoder-roles.js";
+import {
+  type Check,
+  type Context,
+  calibrate,
+  type Figure,
+  figure,
+  interleave,
+  limit,
+  ratio,
+  type WorkloadReport,
+} from "./measure.js";
+import type { Worker } from "./spawn-worker.js";
+import type { Listening, PingResult, SendResult, SourceImpl, TcpImpl } from "./tcp-roles.js";
+import type { BlastResult, Bound, Collected, UdpImpl } from "./udp-roles.js";
+
+/** Every workload, in the order a full run goes. */
+export const WORKLOAD_NAMES = [
+  "tcp-bulk",
+  "tcp-small-100",
+  "tcp-small-1k",
+  "tcp-pingpong",
+  "udp-oneway",
+  "udp-paced",
+  "udp-pingpong",
+  "decode-lines",
+  "decode-length",
+  "connections",
+] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** Longest one repetition may run before it fails, in ms. */
+const REP_DEADLINE_MS = 30_000;
+/** Longest a call to a worker may take: a repetition plus slack, in ms. */
+const CALL_TIMEOUT_MS = REP_DEADLINE_MS + 15_000;
+
+/** Datagram size of the UDP throughput workloads, and message size of the latency ones. */
+const DATAGRAM_BYTES = 1024;
+const PING_BYTES = 64;
+
+/** The paced UDP workload: datagrams per second, and the receive buffer it asks for. */
+export const PACED_RATE = 100_000;
+export const PACED_RECV_BUFFER = 4 * 1024 * 1024;
+
+/** Connections opened at once, and the server's listen backlog and connection limit. */
+const CONNECT_BATCH = 500;
+const BACKLOG = 4_096;
+
+const LABELS: Record<string, string> = {
+  ours: "ours",
+  raw: "raw node:net",
+};
+
+function label(variant: string, transport: "tcp" | "udp" = "tcp"): string {
+  if (variant === "raw" && transport === "udp") return "raw node:dgram";
+  return LABELS[variant] ?? variant;
+}
+
+function median(figures: readonly Figure[], variant: string, metric: string): number {
+  const found = figures.find((f) => f.variant === variant && f.metric === metric);
+  if (found === undefined) throw new Error(`no ${metric} for ${variant}`);
+  return found.median;
+}
+
+function samplesOf(
+  results: Map<string, Map<string, number[]>>,
+  variant: string,
+  metric: string,
+): number[] {
+  return results.get(variant)?.get(metric) ?? [];
+}
+
+/** One way of moving TCP messages: who sends (and how), who receives. */
+interface TcpVariant {
+  readonly key: string;
+  readonly label: string;
+  readonly source: SourceImpl;
+  readonly sink: TcpImpl;
+}
+
+/**
+ * TCP throughput: per repetition the source sends `frames` messages of `size` bytes and the
+ * sink confirms when it has counted them all. Returns messages per second by variant.
+ */
+async function tcpThroughput(
+  context: Context,
+  size: number,
+  variants: readonly TcpVariant[],
+): Promise<Map<string, number[]>> {
+  const { settings } = context;
+  const runs = new Map<string, { run: (frames: number) => Promise<number>; frames: number }>();
+  for (const variant of variants) {
+    const sink = await context.spawn({
+      side: "server",
+      role: "tcp-sink",
+      options: { impl: variant.sink },
+    });
+    const { port } = await sink.call<Listening>("listen");
+    const source = await context.spawn({
+      side: "client",
+      role: "tcp-source",
+      options: { impl: variant.source, port, size },
+    });
+    const run = async (frames: number) => {
+      await sink.call("expect", { frames });
+      const args = { frames, deadlineMs: REP_DEADLINE_MS };
+      return (await source.call<SendResult>("rep", args, CALL_TIMEOUT_MS)).elapsedMs;
+    };
+    // About 1 MiB first, then calibrated to the warm-up and repetition durations.
+    const initial = Math.max(16, Math.round((1024 * 1024) / size));
+    const frames = await calibrate(
+      run,
+      initial,
+      settings.warmSeconds,
+      settings.repSeconds,
+      50_000_000,
+    );
+    runs.set(variant.key, { run, frames });
+  }
+  const keys = variants.map((variant) => variant.key);
+  const results = await interleave(keys, settings.reps, async (key) => {
+    const { run, frames } = runs.get(key) as {
+      run: (n: number) => Promise<number>;
+      frames: number;
+    };
+    return { rate: (frames * 1000) / (await run(frames)) };
+  });
+  return new Map(keys.map((key) => [key, samplesOf(results, key, "rate")]));
+}
+
+const BULK_BYTES = 64 * 1024;
+
+async function tcpBulk(context: Context): Promise<WorkloadReport> {
+  const variants: TcpVariant[] = [
+    { key: "ours", label: "ours send() → ours for-await receiver", source: "ours", sink: "ours" },
+    { key: "raw", label: "raw node:net write() → raw receiver", source: "raw-each", sink: "raw" },
+    { key: "ours-send", label: "ours send() → raw receiver", source: "ours", sink: "raw" },
+    { key: "ours-receive", label: "raw write() → ours receiver", source: "raw-each", sink: "ours" },
+  ];
+  const rates = await tcpThroughput(context, BULK_BYTES, variants);
+  const figures = variants.map((v) =>
+    figure(
+      v.key,
+      v.label,
+      "throughput",
+      "MB/s",
+      (rates.get(v.key) ?? []).map((rate) => (rate * BULK_BYTES) / 1e6),
+    ),
+  );
+  const ratioOf = (key: string) =>
+    median(figures, key, "throughput") / median(figures, "raw", "throughput");
+  return {
+    name: "tcp-bulk",
+    title: "TCP bulk: 64 KiB frames, one send()/write() each",
+    figures,
+    checks: [
+      ratio("ours/raw MB/s", ratioOf("ours"), { op: "≥", value: 0.95 }),
+      ratio("ours send side only / raw", ratioOf("ours-send")),
+      ratio("ours receive side only / raw", ratioOf("ours-receive")),
+    ],
+    notes: [
+      "MB/s counts payload bytes (10^6 per MB); each frame also carries its 4-byte prefix.",
+      "The last two rows mix ours and raw, to show which side costs what.",
+    ],
+  };
+}
+
+function smallMessages(size: number, name: "tcp-small-100" | "tcp-small-1k") {
+  return async (context: Context): Promise<WorkloadReport> => {
+    const variants: TcpVariant[] = [
+      { key: "ours", label: "ours send() per message", source: "ours", sink: "raw" },
+      { key: "raw-each", label: "raw write() per message", source: "raw-each", sink: "raw" },
+      {
+        key: "raw-packed",
+        label: "raw hand-packed 64 KiB writes",
+        source: "raw-packed",
+        sink: "raw",
+      },
+      {
+        key: "ours-e2e",
+        label: "ours send() → ours for-await receiver",
+        source: "ours",
+        sink: "ours",
+      },
+    ];
+    const rates = await tcpThroughput(context, size, variants);
+    const figures = variants.map((v) =>
+      figure(v.key, v.label, "messages", "msg/s", rates.get(v.key) ?? []),
+    );
+    const ours = median(figures, "ours", "messages");
+    const targeted = size === 100;
+    return {
+      name,
+      title: `TCP ${size === 100 ? "100 B" : "1 KiB"} messages, one send() or write() per message`,
+      figures,
+      checks: [
+        ratio(
+          "ours/raw write() per message",
+          ours / median(figures, "raw-each", "messages"),
+          targeted ? { op: "≥", value: 4 } : undefined,
+        ),
+        ratio(
+          "ours/raw hand-packed",
+          ours / median(figures, "raw-packed", "messages"),
+          targeted ? { op: "≥", value: 0.6 } : undefined,
+        ),
+        ratio(
+          "ours end to end/raw hand-packed",
+          median(figures, "ours-e2e", "messages") / median(figures, "raw-packed", "messages"),
+        ),
+      ],
+      notes: [
+        "The first three rows compare send paths: each sends to the same raw receiver, which counts frames where they lie without copying them.",
+        "The last row is ours on both sides: the receiver hands each message to a for-await loop.",
+      ],
+    };
+  };
+}
+
+/** Latency: round trips of `size` bytes between a ping client and an echo server. */
+async function pingPong(
+  context: Context,
+  transport: "tcp" | "udp",
+): Promise<{ figures: Figure[]; checks: Check[] }> {
+  const { settings } = context;
+  const variants = ["ours", "raw"] as const;
+  const clients = new Map<string, Worker>();
+  for (const impl of variants) {
+    const server = await context.spawn({
+      side: "server",
+      role: `${transport}-echo`,
+      options: { impl },
+    });
+    const { port } =
+      transport === "tcp"
+        ? await server.call<Listening>("listen")
+        : await server.call<Bound>("bind");
+    const client = await context.spawn({
+      side: "client",
+      role: `${transport}-ping`,
+      options: { impl, port, size: PING_BYTES },
+    });
+    await client.call("rep", { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS });
+    clients.set(impl, client);
+  }
+  const results = await interleave(variants, settings.reps, async (impl) => {
+    const client = clients.get(impl) as Worker;
+    const args = { count: settings.pings, deadlineMs: REP_DEADLINE_MS };
+    const { p50, p99 } = await client.call<PingResult>("rep", args, CALL_TIMEOUT_MS);
+    return { p50, p99 };
+  });
+  const figures = variants.flatMap((impl) =>
+    (["p50", "p99"] as const).map((metric) =>
+      figure(impl, label(impl, transport), metric, "µs", samplesOf(results, impl, metric)),
+    ),
+  );
+  const checks = [
+    ratio(
+      "p50 ours/raw (latency: lower is better)",
+      median(figures, "ours", "p50") / median(figures, "raw", "p50"),
+      transport === "tcp" ? { op: "≤", value: 1.1 } : undefined,
+    ),
+    ratio(
+      "p99 ours/raw (latency: lower is better)",
+      median(figures, "ours", "p99") / median(figures, "raw", "p99"),
+    ),
+  ];
+  return { figures, checks };
+}
+
+async function tcpPingPong(context: Context): Promise<WorkloadReport> {
+  const { figures, checks } = await pingPong(context, "tcp");
+  return {
+    name: "tcp-pingpong",
+    title: `TCP ping-pong: ${PING_BYTES} B, one message in flight`,
+    figures,
+    checks,
+    notes: [`${context.settings.pings.toLocaleString("en-US")} round trips per repetition.`],
+  };
+}
+
+async function udpPingPong(context: Context): Promise<WorkloadReport> {
+  const { figures, checks } = await pingPong(context, "udp");
+  return {
+    name: "udp-pingpong",
+    title: `UDP ping-pong: ${PING_BYTES} B, one datagram in flight`,
+    figures,
+    checks,
+    notes: [`${context.settings.pings.toLocaleString("en-US")} round trips per repetition.`],
+  };
+}
+
+/** UDP one-way: a source sends 1 KiB datagrams, a sink counts them. */
+async function udpOneWay(
+  context: Context,
+  paced: boolean,
+): Promise<{ figures: Figure[]; granted: Map<UdpImpl, number> }> {
+  const { settings } = context;
+  const variants = ["ours", "raw"] as const;
+  const pairs = new Map<UdpImpl, { sink: Worker; source: Worker }>();
+  const granted = new Map<UdpImpl, number>();
+  const durationMs = paced ? settings.pacedMs : settings.repSeconds * 1000;
+  const rep = (warm: boolean) => ({
+    durationMs: warm ? settings.warmSeconds * 1000 : durationMs,
+    maxDatagrams: paced ? Math.round((PACED_RATE * durationMs) / 1000) : 100_000_000,
+    rate: paced ? PACED_RATE : 0,
+  });
+  const once = async (impl: UdpImpl, warm: boolean) => {
+    const { sink, source } = pairs.get(impl) as { sink: Worker; source: Worker };
+    await sink.call("reset");
+    const sent = await source.call<BlastResult>("rep", rep(warm), CALL_TIMEOUT_MS);
+    const got = await sink.call<Collected>("collect", undefined, CALL_TIMEOUT_MS);
+    const windowMs = got.windowMs > 0 ? got.windowMs : sent.elapsedMs;
+    return {
+      sent: (sent.sent * 1000) / sent.elapsedMs,
+      received: (got.received * 1000) / windowMs,
+      loss: sent.sent === 0 ? 0 : (Math.max(0, sent.sent - got.received) * 100) / sent.sent,
+    };
+  };
+  for (const impl of variants) {
+    const options = paced ? { impl, recvBufferSize: PACED_RECV_BUFFER } : { impl };
+    const sink = await context.spawn({ side: "server", role: "udp-sink", options });
+    const { port, recvBufferSize } = await sink.call<Bound>("bind");
+    granted.set(impl, recvBufferSize);
+    const source = await context.spawn({
+      side: "client",
+      role: "udp-source",
+      options: { impl, port, size: DATAGRAM_BYTES },
+    });
+    pairs.set(impl, { sink, source });
+    await once(impl, true);
+  }
+  const results = await interleave(variants, settings.reps, (impl) => once(impl, false));
+  const figures = variants.flatMap((impl) => [
+    figure(impl, label(impl, "udp"), "sent", "dgram/s", samplesOf(results, impl, "sent")),
+    figure(impl, label(impl, "udp"), "received", "dgram/s", samplesOf(results, impl, "received")),
+    figure(impl, label(impl, "udp"), "loss", "%", samplesOf(results, impl, "loss")),
+  ]);
+  return { figures, granted };
+}
+
+async function udpOneWayFull(context: Context): Promise<WorkloadReport> {
+  const { figures, granted } = await udpOneWay(context, false);
+  const target = { op: "≥", value: 0.9 } as const;
+  return {
+    name: "udp-oneway",
+    title: "UDP one-way: 1 KiB datagrams, as fast as the sender goes",
+    figures,
+    checks: [
+      ratio(
+        "ours/raw sent/s",
+        median(figures, "ours", "sent") / median(figures, "raw", "sent"),
+        target,
+      ),
+      ratio(
+        "ours/raw received/s",
+        median(figures, "ours", "received") / median(figures, "raw", "received"),
+        target,
+      ),
+    ],
+    notes: [
+      `Connected sockets, ${256} sends in flight, default receive buffer (${formatBytes(granted.get("ours") ?? 0)} granted).`,
+      "received/s is measured over the sink's window, from its first datagram to its last.",
+    ],
+  };
+}
+
+async function udpPaced(context: Context): Promise<WorkloadReport> {
+  const { figures, granted } = await udpOneWay(context, true);
+  const ours = figures.find((f) => f.variant === "ours" && f.metric === "loss");
+  const rmemMax = context.machine.rmemMax;
+  return {
+    name: "udp-paced",
+    title: `UDP one-way: 1 KiB datagrams paced at ${PACED_RATE.toLocaleString("en-US")}/s, recvBufferSize 4 MiB`,
+    figures,
+    checks: [limit("ours worst loss", ours?.max ?? Number.NaN, "%", { op: "≤", value: 0 })],
+    notes: [
+      `recvBufferSize ${formatBytes(PACED_RECV_BUFFER)} asked; SO_RCVBUF granted ${formatBytes(granted.get("ours") ?? 0)} (Linux reports twice the size it was given, for its bookkeeping); net.core.rmem_max is ${rmemMax === undefined ? "unknown" : formatBytes(rmemMax)} and was not changed.`,
+    ],
+  };
+}
+
+const DECODE_BYTES = 100;
+
+async function decode(
+  context: Context,
+  variants: readonly DecoderName[],
+): Promise<Map<DecoderName, Figure>> {
+  const { settings } = context;
+  const worker = await context.spawn({
+    side: "client",
+    role: "decoders",
+    options: { size: DECODE_BYTES },
+  });
+  const passes = new Map<DecoderName, number>();
+  const run = (decoder: DecoderName, count: number) =>
+    worker.call<DecodeResult>(
+      "rep",
+      { decoder, passes: count, deadlineMs: REP_DEADLINE_MS },
+      CALL_TIMEOUT_MS,
+    );
+  for (const decoder of variants) {
+    const count = async (n: number) => (await run(decoder, n)).elapsedMs;
+    passes.set(
+      decoder,
+      await calibrate(count, 1, settings.warmSeconds, settings.repSeconds, 10_000),
+    );
+  }
+  const results = await interleave(variants, settings.reps, async (decoder) => {
+    // CPU time, not wall time: the decoders run in one process, and wall time would also
+    // count the moments the machine gave that CPU to other processes.
+    const { messages, cpuMs } = await run(decoder, passes.get(decoder) ?? 1);
+    return { rate: (messages * 1000) / cpuMs };
+  });
+  return new Map(
+    variants.map((decoder) => [
+      decoder,
+      figure(decoder, decoder, "messages", "msg/CPU-s", samplesOf(results, decoder, "rate")),
+    ]),
+  );
+}
+
+async function decodeLines(context: Context): Promise<WorkloadReport> {
+  const figures = await decode(context, ["ours-lines", "split2"]);
+  const ours = figures.get("ours-lines") as Figure;
+  const split2 = figures.get("split2") as Figure;
+  return {
+    name: "decode-lines",
+    title: `Line decoder alone: ${DECODE_BYTES} B lines in 64 KiB chunks, in process`,
+    figures: [...figures.values()],
+    checks: [ratio("ours/split2", ours.median / split2.median, { op: "≥", value: 2 })],
+    notes: ["Both turn bytes into strings, one per line."],
+  };
+}
+
+async function decodeLength(context: Context): Promise<WorkloadReport> {
+  const npm = ["it-length-prefixed", "length-prefixed-stream"] as const;
+  const figures = await decode(context, ["ours-length", ...npm]);
+  const ours = figures.get("ours-length") as Figure;
+  const fastest = npm
+    .map((name) => figures.get(name) as Figure)
+    .reduce((a, b) => (b.median > a.median ? b : a));
+  return {
+    name: "decode-length",
+    title: `Length-prefix decoder alone: ${DECODE_BYTES} B frames in 64 KiB chunks, in process`,
+    figures: [...figures.values()],
+    checks: [
+      ratio(`ours/fastest npm (${fastest.variant})`, ours.median / fastest.median, {
+        op: "≥",
+        value: 2,
+      }),
+    ],
+    notes: [
+      `Fastest npm length-prefix decoder measured: ${fastest.variant}.`,
+      "Each decoder reads its own prefix (ours: 4-byte big-endian; the npm ones: varint) and hands out each frame as its API does (ours: Buffer views; it-length-prefixed: Uint8ArrayList; length-prefixed-stream: Buffer 'data' events).",
+    ],
+  };
+}
+
+async function connections(context: Context): Promise<WorkloadReport> {
+  const { settings } = context;
+  const count = settings.connections;
+  const openFiles = count + 1_000;
+  const variants = ["ours", "raw"] as const;
+  const timeout = CALL_TIMEOUT_MS * 2;
+  const results = await interleave(variants, settings.reps, async (impl) => {
+    const server = await context.spawn({
+      side: "server",
+      role: "connection-server",
+      options: { impl, maxConnections: count + 1_000, backlog: BACKLOG },
+      openFiles,
+      exposeGc: true,
+    });
+    const listening = await server.call<Listening & { openFiles?: number }>("listen");
+    const clients = await context.spawn({
+      side: "client",
+      role: "connection-clients",
+      options: { impl, port: listening.port },
+      openFiles,
+    });
+    try {
+      const clientFiles = await clients.call<number | null>("openFiles");
+      for (const [side, files] of [
+        ["server", listening.openFiles],
+        ["client", clientFiles],
+      ] as const) {
+        if (typeof files === "number" && files < count + 64) {
+          throw new Error(
+            `the ${side} may open only ${files} files (ulimit -n), too few for ${count} connections: raise the hard limit or pass --connections`,
+          );
+        }
+      }
+      const batch = { batch: CONNECT_BATCH };
+      await clients.call<Opened>("open", { count: settings.warmConnections, ...batch }, timeout);
+      await clients.call("closeAll");
+      const idle = await server.call<Memory>("memory", { connections: 0 }, timeout);
+      const opened = await clients.call<Opened>("open", { count, ...batch }, timeout);
+      const loaded = await server.call<Memory>("memory", { connections: opened.opened }, timeout);
+      await clients.call("closeAll");
+      const per = Math.max(1, opened.opened);
+      return {
+        seconds: opened.elapsedMs / 1000,
+        failures: opened.failed + (count - opened.opened - opened.failed),
+        rssPerConnection: (loaded.rss - idle.rss) / per,
+        heapPerConnection: (loaded.heapUsed - idle.heapUsed) / per,
+      };
+    } finally {
+      await clients.stop();
+      await server.stop();
+    }
+  });
+  const figures = variants.flatMap((impl) => [
+    figure(impl, label(impl), "time", "s", samplesOf(results, impl, "seconds")),
+    figure(impl, label(impl), "failures", "", samplesOf(results, impl, "failures")),
+    figure(impl, label(impl), "server RSS/conn", "B", samplesOf(results, impl, "rssPerConnection")),
+    figure(
+      impl,
+      label(impl),
+      "server heap/conn",
+      "B",
+      samplesOf(results, impl, "heapPerConnection"),
+    ),
+  ]);
+  const failures = figures.find((f) => f.variant === "ours" && f.metric === "failures");
+  return {
+    name: "connections",
+    title: `${count.toLocaleString("en-US")} concurrent echo clients (connect, one line, echo, hold)`,
+    figures,
+    checks: [
+      limit(
+        "ours failures, all repetitions",
+        failures?.samples.reduce((a, b) => a + b, 0) ?? 0,
+        "",
+        {
+          op: "≤",
+          value: 0,
+        },
+      ),
+      limit("ours server RSS per connection", median(figures, "ours", "server RSS/conn"), "B", {
+        op: "≤",
+        value: 8_000,
+      }),
+      ratio(
+        "RSS per connection ours/raw",
+        median(figures, "ours", "server RSS/conn") / median(figures, "raw", "server RSS/conn"),
+      ),
+    ],
+    notes: [
+      `Connections opened ${CONNECT_BATCH} at a time; server backlog ${BACKLOG} (the kernel caps it at net.core.somaxconn), connection limit ${count + 1_000}.`,
+      `Memory is measured after a full GC, before the connections (after a warm-up of ${settings.warmConnections} opened and closed) and with all of them open; per connection = the difference / connections.`,
+    ],
+  };
+}
+
+/** `1048576` → `1 MiB`, `212992` → `208 KiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes.toLocaleString("en-US")} B`;
+}
+
+/** The runner of each workload. */
+export const WORKLOAD_RUNNERS: Readonly<
+  Record<WorkloadName, (context: Context) => Promise<WorkloadReport>>
+> = {
+  "tcp-bulk": tcpBulk,
+  "tcp-small-100": smallMessages(100, "tcp-small-100"),
+  "tcp-small-1k": smallMessages(1024, "tcp-small-1k"),
+  "tcp-pingpong": tcpPingPong,
+  "udp-oneway": udpOneWayFull,
+  "udp-paced": udpPaced,
+  "udp-pingpong": udpPingPong,
+  "decode-lines": decodeLines,
+  "decode-length": decodeLength,
+  connections,
+};
