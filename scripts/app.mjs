@@ -4,7 +4,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const [dir, entry, ...args] = process.argv.slice(2);
+const [dir, entry, ...rest] = process.argv.slice(2);
+// `pnpm tcp:client -- --json` passes the `--` through; the program should not see it.
+const args = rest[0] === "--" ? rest.slice(1) : rest;
 if (dir === undefined || entry === undefined) {
   console.error("usage: node scripts/app.mjs DIR ENTRY [ARGS...]");
   process.exit(2);
