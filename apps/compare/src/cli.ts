@@ -10,6 +10,7 @@
  */
 
 import type { Writable } from "node:stream";
+import { UDP_SAFE_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
   type FlagSpecs,
   ifGiven,
@@ -21,9 +22,10 @@ import {
   TRACE_FLAG,
   UsageError,
 } from "@socket-lab/core/cli";
+import { REQUEST_HEADER_BYTES } from "@socket-lab/udp";
 import pkg from "../package.json" with { type: "json" };
 import { compactTrace } from "./compact-trace.js";
-import { runComparison } from "./compare.js";
+import { type Comparison, runComparison } from "./compare.js";
 import { createProgress } from "./progress.js";
 import { formatReport, toJson } from "./report.js";
 import {
@@ -112,7 +114,7 @@ function parseSize(value: string): number {
   }
   if (size > MAX_SIZE) {
     throw new UsageError(
-      `--size: ${size} is over ${MAX_SIZE.toLocaleString("en-US")} bytes: with the 8-byte request header a datagram would exceed the 1,472-byte safe UDP payload (IPv4)`,
+      `--size: ${size} is over ${MAX_SIZE.toLocaleString("en-US")} bytes: with the ${REQUEST_HEADER_BYTES}-byte request header a datagram would exceed the ${UDP_SAFE_PAYLOAD_IPV4.toLocaleString("en-US")}-byte safe UDP payload (IPv4)`,
     );
   }
   return size;
@@ -149,7 +151,7 @@ process.exitCode = await runCommand({
     const progress = values.trace
       ? undefined
       : createProgress(stderr as Writable & { isTTY?: boolean });
-    let result: Awaited<ReturnType<typeof runComparison>>;
+    let result: Comparison;
     try {
       result = await runComparison({
         ...options,
