@@ -159,6 +159,7 @@ export async function connect<M = string>(
         framing,
         ...socketEndpoints(socket, target.transport === "unix" ? target.path : undefined),
         idleTimeoutMs: settings.idleTimeoutMs,
+        frameTimeoutMs: 0,
         highWaterMark: settings.highWaterMark,
         trace,
       });

@@ -139,6 +139,11 @@ export interface ConnectionSetup<M> {
   remote: Endpoint;
   /** Time without reads or writes before the connection fails with `ERR_TIMEOUT`, in ms; 0: never. */
   idleTimeoutMs: number;
+  /**
+   * Time a message may take to arrive whole once its first byte has come, while the socket is
+   * read, before the connection fails with `ERR_TIMEOUT`, in ms; 0: never.
+   */
+  frameTimeoutMs: number;
   highWaterMark: number;
   trace: TraceListener | undefined;
 }
@@ -159,6 +164,9 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #trace: TraceListener | undefined;
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
+  readonly #frameTimeoutMs: number;
+  /** Runs while part of a message is held and the socket is read; see `#watchFrame()`. */
+  #frameTimer: NodeJS.Timeout | undefined;
 
   // Sending: messages are encoded into `#slab` from `#end` on; `#start..#end` is not yet
   // written, and `#sealed` holds full slabs of this tick. One flush per tick writes them all.
@@ -202,6 +210,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#trace = setup.trace;
     this.#highWaterMark = setup.highWaterMark;
     this.#idleTimeoutMs = setup.idleTimeoutMs;
+    this.#frameTimeoutMs = setup.frameTimeoutMs;
     this.local = setup.local;
     this.remote = setup.remote;
     let resolveClosed = noop;
@@ -324,6 +333,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   #stopReading(keepQueued: boolean): void {
     this.#discard = true;
+    this.#stopFrameTimer();
     if (!keepQueued) this.#queue.clear();
     this.#readDone = true;
     if (this.#queue.length === 0) this.#settleReaders();
@@ -385,6 +395,29 @@ export class TcpConnection<M> implements Connection<M> {
     if (this.#paused) {
       this.#paused = false;
       this.#socket.resume();
+      if (this.#frameTimeoutMs > 0 && !this.#discard) this.#watchFrame(false);
+    }
+  }
+
+  /**
+   * Keeps the frame deadline after a read: it runs while part of a message is held, starts
+   * over when a message completes (`progress`), and stops while the socket is paused, since
+   * the peer cannot finish a message we do not read.
+   */
+  #watchFrame(progress: boolean): void {
+    if (this.#decoder.bufferedBytes === 0 || this.#paused) {
+      this.#stopFrameTimer();
+    } else if (this.#frameTimer === undefined) {
+      this.#frameTimer = setTimeout(this.#onFrameTimeout, this.#frameTimeoutMs);
+    } else if (progress) {
+      this.#frameTimer.refresh();
+    }
+  }
+
+  #stopFrameTimer(): void {
+    if (this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer);
+      this.#frameTimer = undefined;
     }
   }
 
@@ -450,9 +483,11 @@ export class TcpConnection<M> implements Connection<M> {
       return;
     }
     this.#deliver(messages);
+    if (this.#frameTimeoutMs > 0) this.#watchFrame(messages.length > 0);
   };
 
   readonly #onEnd = (): void => {
+    this.#stopFrameTimer(); // the peer sends no more: no message of it can still be late
     if (!this.#discard) {
       try {
         this.#deliver(this.#decoder.end());
@@ -481,7 +516,24 @@ export class TcpConnection<M> implements Connection<M> {
     );
   };
 
+  readonly #onFrameTimeout = (): void => {
+    this.#frameTimer = undefined;
+    const what = this.#framing.name === "lines" ? "line" : "frame";
+    const bytes = this.#decoder.bufferedBytes.toLocaleString("en-US");
+    this.#fail(
+      new SocketError(
+        ErrorCode.ERR_TIMEOUT,
+        `connection to ${formatAddress(this.remote)} sent ${bytes} bytes of a ${what} and did not finish it within ${this.#frameTimeoutMs} ms; closed`,
+        {
+          hint: "A peer must send each message whole within frameTimeoutMs (this stops slow-loris clients); raise frameTimeoutMs if large messages come over slow links.",
+        },
+      ),
+      false,
+    );
+  };
+
   readonly #onClose = (): void => {
+    this.#stopFrameTimer();
     this.#isClosed = true;
     this.#writable = false;
     this.#trace?.({ type: "close", remote: this.remote });

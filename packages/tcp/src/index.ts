@@ -8,4 +8,4 @@ export { lengthPrefixed } from "./length-framing.js";
 export type { LineFramingOptions } from "./line-framing.js";
 export { lines } from "./line-framing.js";
 export type { CloseResult, RejectInfo, Server, ServerOptions, ServerStats } from "./server.js";
-export { DEFAULT_UNIX_SOCKET_MODE, listen } from "./server.js";
+export { DEFAULT_FRAME_TIMEOUT_MS, DEFAULT_UNIX_SOCKET_MODE, listen } from "./server.js";

@@ -4,8 +4,10 @@
  */
 
 import { EventEmitter } from "node:events";
+import { closeSync, openSync } from "node:fs";
 import { chmod, lstat, unlink } from "node:fs/promises";
 import net from "node:net";
+import { devNull } from "node:os";
 import {
   DEFAULT_BACKLOG,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -13,7 +15,7 @@ import {
   type Endpoint,
   explain,
   formatAddress,
-  type SocketError,
+  SocketError,
   type TraceListener,
 } from "@socket-lab/core";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
@@ -37,6 +39,14 @@ import { lines } from "./line-framing.js";
  * await listen("unix:///tmp/app.sock", { unixSocketMode: DEFAULT_UNIX_SOCKET_MODE | 0o060 }); // and its group
  */
 export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
+
+/**
+ * Default time a connection may take to deliver one message whole once its first byte has
+ * arrived, in ms: 30 seconds.
+ * @example
+ * await listen(":7000", { frameTimeoutMs: 4 * DEFAULT_FRAME_TIMEOUT_MS }); // 8 MiB frames over a slow link
+ */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
 /**
  * How {@link listen} sets up a server and its connections.
@@ -71,6 +81,15 @@ export interface ServerOptions<M = string> {
    * @default DEFAULT_IDLE_TIMEOUT_MS (120000, 2 minutes)
    */
   idleTimeoutMs?: number;
+  /**
+   * Time a connection may take to deliver one message (a line, a frame) whole once its first
+   * byte has arrived, in ms; past it the connection fails with `ERR_TIMEOUT` and is closed.
+   * 0 disables. The idle timeout alone cannot stop a slow-loris peer, which keeps a connection
+   * busy forever by sending a byte now and then and never finishing a message. Time the server
+   * does not read (its loop is behind, so the socket is paused) does not count.
+   * @default DEFAULT_FRAME_TIMEOUT_MS (30000, 30 seconds)
+   */
+  frameTimeoutMs?: number;
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
@@ -177,6 +196,7 @@ interface ServerSettings {
   backlog?: number;
   maxConnections?: number;
   idleTimeoutMs?: number;
+  frameTimeoutMs?: number;
   unixSocketMode?: number;
   highWaterMark?: number;
 }
@@ -185,6 +205,7 @@ const DEFAULTS: Required<ServerSettings> = {
   backlog: DEFAULT_BACKLOG,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
   unixSocketMode: DEFAULT_UNIX_SOCKET_MODE,
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
 };
@@ -218,6 +239,7 @@ export async function listen<M = string>(
   checkInteger("backlog", settings.backlog, 0);
   checkInteger("maxConnections", settings.maxConnections, 1);
   checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("frameTimeoutMs", settings.frameTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("unixSocketMode", settings.unixSocketMode, 0, 0o777);
   checkInteger("highWaterMark", settings.highWaterMark, 0);
   checkFunction("handler", options.handler);
@@ -255,6 +277,9 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   readonly #claimers = new RingQueue<Deferred<IteratorResult<Connection<M>>>>();
   #listenFailed: ((err: Error) => void) | undefined;
   #closing: Promise<CloseResult> | undefined;
+  /** Out of file descriptors, and already reported: see `#probeDescriptors`. */
+  #outOfDescriptors = false;
+  #probeScheduled = false;
 
   constructor(target: Endpoint, settings: TcpServerSettings<M>) {
     super();
@@ -263,8 +288,9 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     this.#unixPath = target.transport === "unix" ? target.path : undefined;
     // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
     this.#net = net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
-    this.#net.on("error", (err) => {
+    this.#net.on("error", (err: NodeJS.ErrnoException) => {
       if (this.#listenFailed) this.#listenFailed(err);
+      else if (err.code === "EMFILE" || err.code === "ENFILE") this.#descriptorsRanOut(err);
       else this.#report(explain(err, { endpoint: formatAddress(this.endpoint) }));
     });
   }
@@ -358,6 +384,10 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     const { trace, maxConnections, handler } = this.#settings;
     const { local, remote } = socketEndpoints(socket, this.#unixPath);
     trace?.({ type: "accept", remote });
+    if (!this.#probeScheduled) {
+      this.#probeScheduled = true;
+      setImmediate(this.#probeDescriptors);
+    }
     if (this.#closing !== undefined || this.#open.size >= maxConnections) {
       socket.on("error", noop);
       socket.destroy();
@@ -374,6 +404,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       local,
       remote,
       idleTimeoutMs: this.#settings.idleTimeoutMs,
+      frameTimeoutMs: this.#settings.frameTimeoutMs,
       highWaterMark: this.#settings.highWaterMark,
       trace,
     });
@@ -443,10 +474,48 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     return { ended: connections.length - destroyed, destroyed };
   }
 
-  /** Hands a non-fatal error to 'error' listeners, or to process warnings when there are none. */
+  /**
+   * Runs after each batch of accepts. When a process runs out of file descriptors, libuv closes
+   * a spare descriptor it keeps, accepts each waiting connection and closes it at once, then
+   * takes the spare back: the clients see their connection closed, and Node says nothing. So
+   * the server checks for itself that a descriptor is still free, and reports the first failure
+   * of a burst; the burst ends when a batch of accepts leaves a descriptor free again.
+   */
+  readonly #probeDescriptors = (): void => {
+    this.#probeScheduled = false;
+    try {
+      closeSync(openSync(devNull, "r"));
+      this.#outOfDescriptors = false;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EMFILE" || code === "ENFILE") this.#descriptorsRanOut(err);
+    }
+  };
+
+  /** Reports running out of file descriptors, once per burst. */
+  #descriptorsRanOut(err: unknown): void {
+    if (this.#outOfDescriptors) return;
+    this.#outOfDescriptors = true;
+    const { code, message, hint } = explain(err, { endpoint: formatAddress(this.endpoint) });
+    this.#report(
+      new SocketError(
+        code,
+        `${message}; new connections are closed as soon as they arrive until descriptors are free again`,
+        { cause: err, hint, syscall: "accept" },
+      ),
+    );
+  }
+
+  /**
+   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings
+   * (printed on stderr as one line, hint included).
+   */
   #report(error: SocketError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
-    else process.emitWarning(error);
+    else {
+      const text = error.hint === undefined ? error.message : `${error.message}. ${error.hint}`;
+      process.emitWarning(text, { type: error.name, code: error.code });
+    }
   }
 }
 
