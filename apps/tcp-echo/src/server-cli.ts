@@ -18,6 +18,7 @@ import {
 import {
   counted,
   createPrinter,
+  formatFailure,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -37,8 +38,10 @@ import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
 import { DEFAULT_PORT, type EchoServerEvent, startServer } from "./server.js";
 
+const NAME = "tcp-echo-server";
+
 process.exitCode = await runCommand({
-  name: "tcp-echo-server",
+  name: NAME,
   version: pkg.version,
   description: "a TCP server that answers every line of every client (echo, or a fixed reply)",
   usage: "[options]",
@@ -99,7 +102,10 @@ process.exitCode = await runCommand({
         parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
       ),
       trace: traceFlag(values.trace, stderr),
-      onEvent: (event) => print(...describe(event)),
+      onEvent: (event) => {
+        if (event.type === "server-error") stderr.write(`${formatFailure(NAME, event.error)}\n`);
+        else print(...describe(event));
+      },
     });
     const endpoint = formatEndpoint(server.endpoint);
     print(`listening on ${endpoint}`, { event: "listening", endpoint });
@@ -116,7 +122,9 @@ process.exitCode = await runCommand({
 });
 
 /** One event as a line of text and as a JSON record. */
-function describe(event: EchoServerEvent): [string, Record<string, unknown>] {
+function describe(
+  event: Exclude<EchoServerEvent, { type: "server-error" }>,
+): [string, Record<string, unknown>] {
   switch (event.type) {
     case "connect": {
       const remote = formatAddress(event.remote);

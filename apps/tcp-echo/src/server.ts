@@ -65,7 +65,8 @@ export type EchoServerEvent =
     }
   | { readonly type: "disconnect"; readonly remote: Endpoint; readonly messages: number }
   | { readonly type: "reject"; readonly remote: Endpoint; readonly maxConnections: number }
-  | { readonly type: "error"; readonly remote: Endpoint; readonly error: SocketError };
+  | { readonly type: "error"; readonly remote: Endpoint; readonly error: SocketError }
+  | { readonly type: "server-error"; readonly error: SocketError };
 
 /** Counts over the server's life, returned by `close()`. */
 export interface EchoServerSummary {
@@ -159,6 +160,9 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
     },
   );
   server.on("reject", ({ remote }) => emit({ type: "reject", remote, maxConnections }));
+  // Server-level trouble (out of file descriptors while accepting) is reported, never fatal:
+  // the clients already connected keep being served.
+  server.on("error", (error) => emit({ type: "server-error", error }));
 
   return {
     endpoint: server.endpoint,

@@ -236,7 +236,7 @@ describe("tcp-echo-server out of file descriptors (ulimit -n 64)", () => {
     // The report: one stderr line, with the hint.
     await server.when(() => server.reports().length === 1, "EMFILE report");
     expect(server.reports()[0]).toMatch(
-      /\[EMFILE\] SocketError: too many open files for 127\.0\.0\.1:\d+ — this process has used all its file descriptors; new connections are closed as soon as they arrive until descriptors are free again\. .*raise the limit with 'ulimit -n'\.$/,
+      /^tcp-echo-server: too many open files for 127\.0\.0\.1:\d+ — this process has used all its file descriptors; new connections are closed as soon as they arrive until descriptors are free again\. .*raise the limit with 'ulimit -n'\.$/,
     );
     // More of the same burst: each closed at once, none reported again, nothing crashes.
     for (let i = 0; i < 10; i++) expect(await attempt(server)).toBeUndefined();
