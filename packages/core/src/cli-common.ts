@@ -90,7 +90,8 @@ export function parseChoiceFlag<const C extends string>(
 }
 
 /**
- * Parses a duration flag given in seconds (decimals allowed) and returns milliseconds.
+ * Parses a duration flag given in seconds (decimals allowed) and returns whole milliseconds.
+ * A duration above 0 is at least 1 ms, so it never rounds to 0, which options read as "off".
  * @throws {UsageError} naming the flag, e.g. `--timeout: 'soon' is not a number`.
  * @example
  * parseSecondsFlag("timeout", "0.25", { min: 0.001, max: 3600 }) //=> 250
@@ -100,7 +101,8 @@ export function parseSecondsFlag(
   value: string,
   range: { min: number; max: number },
 ): number {
-  return Math.round(parseNumberFlag(flag, value, range) * 1000);
+  const seconds = parseNumberFlag(flag, value, range);
+  return seconds > 0 ? Math.max(1, Math.round(seconds * 1000)) : 0;
 }
 
 /**

@@ -88,6 +88,9 @@ describe("flag value parsers", () => {
     expect(parseSecondsFlag("timeout", "0.25", { min: 0.001, max: 3600 })).toBe(250);
     expect(parseSecondsFlag("timeout", "2", { min: 0.001, max: 3600 })).toBe(2000);
     expect(parseSecondsFlag("timeout", "0.0015", { min: 0.001, max: 3600 })).toBe(2);
+    // Above 0 never rounds to 0, which options read as "off".
+    expect(parseSecondsFlag("idle-timeout", "0.0004", { min: 0, max: 60 })).toBe(1);
+    expect(parseSecondsFlag("idle-timeout", "0", { min: 0, max: 60 })).toBe(0);
     expect(() => parseSecondsFlag("timeout", "soon", { min: 0.001, max: 3600 })).toThrow(
       "--timeout: 'soon' is not a number",
     );
