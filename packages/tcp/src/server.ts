@@ -48,6 +48,9 @@ export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
  */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
+/** How long a turned-away connection may take to end its side before it is destroyed, in ms. */
+const REJECT_LINGER_MS = 1_000;
+
 /**
  * How {@link listen} sets up a server and its connections.
  * @example
@@ -389,8 +392,13 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       setImmediate(this.#probeDescriptors);
     }
     if (this.#closing !== undefined || this.#open.size >= maxConnections) {
+      // Turned away with a FIN, not a reset: closing a socket whose receive queue holds data
+      // makes the kernel send RST, so whatever the client already sent is read and dropped
+      // until it ends too. One that never ends is destroyed after REJECT_LINGER_MS.
       socket.on("error", noop);
-      socket.destroy();
+      socket.resume();
+      socket.end();
+      socket.setTimeout(REJECT_LINGER_MS, () => socket.destroy());
       trace?.({ type: "close", remote });
       if (this.#closing === undefined) {
         this.stats.rejected++;
