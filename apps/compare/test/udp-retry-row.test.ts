@@ -28,9 +28,21 @@ describe("runUdpRetryRow", () => {
     expect(row.repeatsAnswered).toBeGreaterThanOrEqual(row.link.toServer.duplicated);
   });
 
-  test("needs no retry on a perfect link", async () => {
+  test("delivers every message once on a perfect link, where the link drops nothing", async () => {
     const row = await runUdpRetryRow({ ...QUICK, count: 100, loss: 0, duplicate: 0, reorder: 0 });
-    expect(row).toMatchObject({ sent: 100, delivered: 100, retries: 0, repeatsAnswered: 0 });
+    // Retries are not asserted: on a loaded machine a reply can be slower than the 10 ms
+    // timeout, and that retry is answered from the server's cache, not delivered again.
+    expect(row).toMatchObject({
+      sent: 100,
+      delivered: 100,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      unanswered: 0,
+    });
+    expect(row.link.toServer.dropped).toBe(0);
+    expect(row.link.toClient.dropped).toBe(0);
+    expect(row.repeatsAnswered).toBeLessThanOrEqual(row.retries);
   });
 
   test("gives up on a request after every try and counts it, when nothing gets through", async () => {
