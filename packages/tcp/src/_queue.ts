@@ -1,9 +1,12 @@
+/** Slots a new queue has: most hold one or two items (a connection's waiting reader). */
+const INITIAL_CAPACITY = 4;
+
 /**
  * A first-in first-out queue on a growable ring buffer: push and shift are O(1), unlike
  * `Array.prototype.shift`, which moves every element.
  */
 export class RingQueue<T> {
-  #items: (T | undefined)[] = new Array(16);
+  #items: (T | undefined)[] = new Array(INITIAL_CAPACITY);
   #head = 0;
   #length = 0;
 
@@ -31,7 +34,7 @@ export class RingQueue<T> {
 
   /** Removes every item. */
   clear(): void {
-    this.#items = new Array(16);
+    this.#items = new Array(INITIAL_CAPACITY);
     this.#head = 0;
     this.#length = 0;
   }

@@ -37,11 +37,19 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /**
  * Sizes of the output buffer ("slab") `send()` encodes messages into, in bytes. A connection
  * starts small and doubles its slab each time one tick's messages overflow it, so a chatty
- * connection writes 128 KiB at once and a quiet one holds 4 KiB. A bigger message gets a
- * buffer of its own.
+ * connection writes 128 KiB at once. A quiet one holds none between its messages: once the
+ * kernel has taken them, its small first slab goes back to `SPARE_SLABS` for any connection
+ * to use next. A bigger message gets a buffer of its own.
  */
-const MIN_SLAB_BYTES = 4 * 1024;
+const MIN_SLAB_BYTES = 2 * 1024;
 const MAX_SLAB_BYTES = 128 * 1024;
+
+/**
+ * Small slabs no connection is using, shared by all: a request/response connection takes one
+ * for each reply and gives it back, without allocating. At most `MAX_SPARE_SLABS` are kept.
+ */
+const SPARE_SLABS: Buffer[] = [];
+const MAX_SPARE_SLABS = 64;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -426,7 +434,8 @@ export class TcpConnection<M> implements Connection<M> {
       this.#sealed.push(this.#slab.subarray(this.#start, this.#end));
       this.#slabBytes = Math.min(2 * this.#slabBytes, MAX_SLAB_BYTES);
     }
-    this.#slab = Buffer.allocUnsafeSlow(Math.max(this.#slabBytes, length));
+    const size = Math.max(this.#slabBytes, length);
+    this.#slab = (size === MIN_SLAB_BYTES && SPARE_SLABS.pop()) || Buffer.allocUnsafe(size);
     this.#start = 0;
     this.#end = 0;
   }
@@ -461,7 +470,13 @@ export class TcpConnection<M> implements Connection<M> {
     if (--this.#writesInFlight === 0 && this.#unflushed === 0) {
       this.#start = 0;
       this.#end = 0;
-      if (this.#slab.length > MAX_SLAB_BYTES) this.#slab = EMPTY;
+      // Idle: keep a grown slab for the next burst, but not a first one (10,000 quiet
+      // connections would hold 20 MiB) nor one that a single big message made oversized.
+      const size = this.#slab.length;
+      if (size === MIN_SLAB_BYTES && SPARE_SLABS.length < MAX_SPARE_SLABS) {
+        SPARE_SLABS.push(this.#slab);
+      }
+      if (size <= MIN_SLAB_BYTES || size > MAX_SLAB_BYTES) this.#slab = EMPTY;
     }
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedBytes <= this.#highWaterMark) {

@@ -92,6 +92,21 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
   };
 }
 
+/**
+ * A Buffer view of decoded bytes, made for less than half of what `buffer.subarray()` costs
+ * in Node 20 (its argument checks and the `.buffer`/`.byteOffset` reads per call add up to
+ * most of the decoder's time with small frames). It has Buffer's prototype and constructor:
+ * `Buffer.isBuffer()` and `instanceof Buffer` hold, every Buffer method works, and it prints
+ * as `<Buffer …>`.
+ */
+class FrameView extends Uint8Array<ArrayBufferLike> {}
+Object.setPrototypeOf(FrameView.prototype, Buffer.prototype);
+Object.defineProperty(FrameView.prototype, "constructor", {
+  value: Buffer,
+  writable: true,
+  configurable: true,
+});
+
 class LengthDecoder implements FrameDecoder<Buffer> {
   readonly #maxFrameBytes: number;
   /** A header that arrives split across chunks is gathered here. */
@@ -114,6 +129,8 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   push(chunk: Uint8Array): Buffer[] {
     if (this.#failure !== undefined) throw this.#failure;
     const buffer = asBuffer(chunk);
+    const memory = buffer.buffer;
+    const base = buffer.byteOffset;
     const frames: Buffer[] = [];
     let pos = 0;
     while (pos < buffer.length) {
@@ -137,7 +154,7 @@ class LengthDecoder implements FrameDecoder<Buffer> {
         }
         // A whole frame inside this chunk: hand out a view of it, no copy.
         if (buffer.length - pos >= frameBytes) {
-          frames.push(buffer.subarray(pos, pos + frameBytes));
+          frames.push(new FrameView(memory, base + pos, frameBytes) as unknown as Buffer);
           pos += frameBytes;
           continue;
         }

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, SocketError } from "@socket-lab/core";
 import { describe, expect, it } from "vitest";
 import { type LengthFramingOptions, lengthPrefixed } from "../src/index.js";
@@ -205,6 +206,19 @@ describe("lengthPrefixed(): decoding", () => {
     chunk.fill(0);
     rest.fill(0);
     expect(split?.toString()).toBe("jk");
+  });
+
+  it("hands out frames that are Buffers in every way a caller can tell", () => {
+    const [frame] = lengthPrefixed().createDecoder().push(hex("00000002 6869"));
+    expect(Buffer.isBuffer(frame)).toBe(true);
+    expect(frame).toBeInstanceOf(Buffer);
+    expect(frame?.constructor).toBe(Buffer);
+    expect(frame).toStrictEqual(Buffer.from("hi"));
+    expect(frame?.toString()).toBe("hi");
+    expect(frame?.readUInt16BE(0)).toBe(0x6869);
+    expect(frame?.equals(Buffer.from("hi"))).toBe(true);
+    expect(inspect(frame)).toBe("<Buffer 68 69>");
+    expect(JSON.stringify(frame)).toBe('{"type":"Buffer","data":[104,105]}');
   });
 
   it("counts exactly the bytes held: header bytes until all 4 arrive, then payload bytes", () => {

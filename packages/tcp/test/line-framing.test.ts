@@ -131,6 +131,71 @@ describe("lines(): invalid UTF-8", () => {
   });
 });
 
+describe("lines(): many lines in one chunk (decoded as one run)", () => {
+  /** The same bytes pushed one at a time: every line then goes through the byte-wise path. */
+  const byteByByte = (bytes: Buffer, options?: LineFramingOptions) =>
+    decodeAll(
+      [...bytes].map((byte) => Uint8Array.of(byte)),
+      options,
+    );
+
+  it("gives the same lines as byte-by-byte decoding: \r\n, empty lines, a held start", () => {
+    const bytes = Buffer.from("one\r\n\r\ntwo\n\n\r\rthree\nfour\r\nfi");
+    expect(decodeAll([bytes, Buffer.from("ve\n")])).toEqual([
+      "one",
+      "",
+      "two",
+      "",
+      "\r\rthree",
+      "four",
+      "five",
+    ]);
+    expect(decodeAll([bytes, Buffer.from("ve\n")])).toEqual(
+      byteByByte(Buffer.from(`${bytes}ve\n`)),
+    );
+  });
+
+  it("gives the same lines as byte-by-byte decoding with lone bad bytes", () => {
+    // Each bad byte stands alone, so the run decodes to as many characters as it has bytes.
+    const bytes = Buffer.concat([
+      Buffer.from("a\n"),
+      Uint8Array.of(0xff, 0x62, 0x0a, 0x80, 0x0a, 0xc3, 0x0a, 0x63, 0xc3, 0x0d, 0x0a),
+    ]);
+    expect(decodeAll([bytes])).toEqual(["a", "\uFFFDb", "\uFFFD", "\uFFFD", "c\uFFFD"]);
+    expect(decodeAll([bytes])).toEqual(byteByByte(bytes));
+  });
+
+  it("gives the same lines as byte-by-byte decoding with multi-byte text and cut sequences", () => {
+    const bytes = Buffer.concat([
+      Buffer.from("né\r\n€\n"),
+      Uint8Array.of(0xe2, 0x82, 0x0a, 0xf0, 0x9d, 0x84, 0x9e, 0x0a),
+    ]);
+    expect(decodeAll([bytes])).toEqual(["né", "€", "\uFFFD", "𝄞"]);
+    expect(decodeAll([bytes])).toEqual(byteByByte(bytes));
+  });
+
+  it('rejects a bad byte inside a run with "reject", and accepts valid text there', () => {
+    expect(decodeAll(["a\nb\r\n"], { invalidUtf8: "reject" })).toEqual(["a", "b"]);
+    expect(decodeAll(["a\nné\n€\n"], { invalidUtf8: "reject" })).toEqual(["a", "né", "€"]);
+    const bad = Buffer.concat([Buffer.from("a\nb"), Uint8Array.of(0xff), Buffer.from("\nc\n")]);
+    const decoder = lines({ invalidUtf8: "reject" }).createDecoder();
+    expectSocketError(() => decoder.push(bad), ErrorCode.ERR_INVALID_UTF8);
+  });
+
+  it("applies the limit to every line of the run, in bytes", () => {
+    const options = { maxLineBytes: 4 };
+    expect(decodeAll(["ab\nabcd\nabcd\r\n"], options)).toEqual(["ab", "abcd", "abcd"]);
+    const decoder = lines(options).createDecoder();
+    const error = expectSocketError(
+      () => decoder.push(Buffer.from("ab\nabcde\nc\n")),
+      ErrorCode.ERR_FRAME_TOO_LARGE,
+    );
+    expect(error.message).toBe("line of 5 bytes exceeds the limit of 4 bytes");
+    expect(decodeAll(["ab\néé\n"], options)).toEqual(["ab", "éé"]);
+    expectSocketError(() => decodeAll(["ab\néé€\n"], options), ErrorCode.ERR_FRAME_TOO_LARGE);
+  });
+});
+
 describe("lines(): the line limit", () => {
   const max = 10;
   const framing = lines({ maxLineBytes: max });
