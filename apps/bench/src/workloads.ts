@@ -223,19 +223,27 @@ function smallMessages(size: number, name: "tcp-small-100" | "tcp-small-1k") {
   };
 }
 
-/** Latency: round trips of `size` bytes between a ping client and an echo server. */
+/** One way of timing round trips: which implementation pings, which echoes. */
+interface PingVariant {
+  readonly key: string;
+  readonly label: string;
+  readonly client: "ours" | "raw";
+  readonly server: "ours" | "raw";
+}
+
+/** Latency: round trips of {@link PING_BYTES} between a ping client and an echo server. */
 async function pingPong(
   context: Context,
   transport: "tcp" | "udp",
+  variants: readonly PingVariant[],
 ): Promise<{ figures: Figure[]; checks: Check[] }> {
   const { settings } = context;
-  const variants = ["ours", "raw"] as const;
   const clients = new Map<string, Worker>();
-  for (const impl of variants) {
+  for (const variant of variants) {
     const server = await context.spawn({
       side: "server",
       role: `${transport}-echo`,
-      options: { impl },
+      options: { impl: variant.server },
     });
     const { port } =
       transport === "tcp"
@@ -244,20 +252,21 @@ async function pingPong(
     const client = await context.spawn({
       side: "client",
       role: `${transport}-ping`,
-      options: { impl, port, size: PING_BYTES },
+      options: { impl: variant.client, port, size: PING_BYTES },
     });
     await client.call("rep", { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS });
-    clients.set(impl, client);
+    clients.set(variant.key, client);
   }
-  const results = await interleave(variants, settings.reps, async (impl) => {
-    const client = clients.get(impl) as Worker;
+  const keys = variants.map((variant) => variant.key);
+  const results = await interleave(keys, settings.reps, async (key) => {
+    const client = clients.get(key) as Worker;
     const args = { count: settings.pings, deadlineMs: REP_DEADLINE_MS };
     const { p50, p99 } = await client.call<PingResult>("rep", args, CALL_TIMEOUT_MS);
     return { p50, p99 };
   });
-  const figures = variants.flatMap((impl) =>
+  const figures = variants.flatMap((variant) =>
     (["p50", "p99"] as const).map((metric) =>
-      figure(impl, label(impl, transport), metric, "µs", samplesOf(results, impl, metric)),
+      figure(variant.key, variant.label, metric, "µs", samplesOf(results, variant.key, metric)),
     ),
   );
   const checks = [
@@ -275,18 +284,34 @@ async function pingPong(
 }
 
 async function tcpPingPong(context: Context): Promise<WorkloadReport> {
-  const { figures, checks } = await pingPong(context, "tcp");
+  const { figures, checks } = await pingPong(context, "tcp", [
+    { key: "ours", label: "ours ping → ours echo", client: "ours", server: "ours" },
+    { key: "raw", label: "raw node:net ping → raw echo", client: "raw", server: "raw" },
+    { key: "ours-client", label: "ours ping → raw echo", client: "ours", server: "raw" },
+    { key: "ours-server", label: "raw ping → ours echo", client: "raw", server: "ours" },
+  ]);
+  const p50 = (key: string) => median(figures, key, "p50") / median(figures, "raw", "p50");
   return {
     name: "tcp-pingpong",
     title: `TCP ping-pong: ${PING_BYTES} B, one message in flight`,
     figures,
-    checks,
-    notes: [`${context.settings.pings.toLocaleString("en-US")} round trips per repetition.`],
+    checks: [
+      ...checks,
+      ratio("p50 ours client side only / raw", p50("ours-client")),
+      ratio("p50 ours server side only / raw", p50("ours-server")),
+    ],
+    notes: [
+      `${context.settings.pings.toLocaleString("en-US")} round trips per repetition.`,
+      "The last two rows mix ours and raw, to show which side adds what.",
+    ],
   };
 }
 
 async function udpPingPong(context: Context): Promise<WorkloadReport> {
-  const { figures, checks } = await pingPong(context, "udp");
+  const { figures, checks } = await pingPong(context, "udp", [
+    { key: "ours", label: "ours", client: "ours", server: "ours" },
+    { key: "raw", label: "raw node:dgram", client: "raw", server: "raw" },
+  ]);
   return {
     name: "udp-pingpong",
     title: `UDP ping-pong: ${PING_BYTES} B, one datagram in flight`,
