@@ -1,0 +1,32 @@
+// Checks that a built package loads in plain Node both ways: `import` and `require()` (Node
+// 20.19+ can require ES modules). Run from a package folder after its build:
+// `node ../../scripts/check-load.mjs`. Every subpath of "exports" must give the same names.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const manifestPath = join(process.cwd(), "package.json");
+const { name, exports } = JSON.parse(readFileSync(manifestPath, "utf8"));
+const require = createRequire(manifestPath);
+let failed = false;
+
+for (const subpath of Object.keys(exports ?? {})) {
+  if (subpath.endsWith(".json")) continue;
+  const specifier = subpath === "." ? name : `${name}${subpath.slice(1)}`;
+  try {
+    const required = Object.keys(require(specifier)).sort();
+    // Resolved from the package itself (our "exports" give import and require the same file).
+    const imported = Object.keys(
+      await import(pathToFileURL(require.resolve(specifier)).href),
+    ).sort();
+    if (required.length === 0 || required.join() !== imported.join()) {
+      throw new Error(`require() gave [${required}], import gave [${imported}]`);
+    }
+    console.log(`${specifier}: ${required.length} exports load with import and require()`);
+  } catch (error) {
+    failed = true;
+    console.error(`${specifier}: ${error instanceof Error ? error.message : error}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
