@@ -4,24 +4,24 @@
  * call (`init`) and answers calls over the IPC channel until the channel closes.
  */
 
-import { connectionClients, connectionServer } from "./connection-roles.js";
-import { decoders } from "./decoder-roles.js";
 import type { Call, InitArgs, Reply, Role } from "./role.js";
-import { tcpEcho, tcpPing, tcpSink, tcpSource } from "./tcp-roles.js";
-import { udpEcho, udpPing, udpSink, udpSource } from "./udp-roles.js";
 
-const ROLES: Record<string, (options: never) => Role | Promise<Role>> = {
-  "tcp-sink": tcpSink,
-  "tcp-source": tcpSource,
-  "tcp-echo": tcpEcho,
-  "tcp-ping": tcpPing,
-  "udp-sink": udpSink,
-  "udp-source": udpSource,
-  "udp-echo": udpEcho,
-  "udp-ping": udpPing,
-  decoders,
-  "connection-server": connectionServer,
-  "connection-clients": connectionClients,
+type RoleFactory = (options: never) => Role | Promise<Role>;
+
+// Loaded on demand: a worker only needs its own role's modules, and starts faster without
+// the rest (the decoders pull in three npm packages).
+const ROLES: Record<string, () => Promise<RoleFactory>> = {
+  "tcp-sink": async () => (await import("./tcp-roles.js")).tcpSink,
+  "tcp-source": async () => (await import("./tcp-roles.js")).tcpSource,
+  "tcp-echo": async () => (await import("./tcp-roles.js")).tcpEcho,
+  "tcp-ping": async () => (await import("./tcp-roles.js")).tcpPing,
+  "udp-sink": async () => (await import("./udp-roles.js")).udpSink,
+  "udp-source": async () => (await import("./udp-roles.js")).udpSource,
+  "udp-echo": async () => (await import("./udp-roles.js")).udpEcho,
+  "udp-ping": async () => (await import("./udp-roles.js")).udpPing,
+  decoders: async () => (await import("./decoder-roles.js")).decoders,
+  "connection-server": async () => (await import("./connection-roles.js")).connectionServer,
+  "connection-clients": async () => (await import("./connection-roles.js")).connectionClients,
 };
 
 if (process.send === undefined) {
@@ -34,8 +34,9 @@ let role: Role | undefined;
 async function answer(call: Call): Promise<unknown> {
   if (call.method === "init") {
     const { role: name, options } = call.args as InitArgs;
-    const create = ROLES[name];
-    if (create === undefined) throw new Error(`unknown role '${name}'`);
+    const load = ROLES[name];
+    if (load === undefined) throw new Error(`unknown role '${name}'`);
+    const create = await load();
     role = await create(options as never);
     return null;
   }

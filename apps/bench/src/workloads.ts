@@ -95,18 +95,23 @@ async function tcpThroughput(
 ): Promise<Map<string, number[]>> {
   const { settings } = context;
   const runs = new Map<string, { run: (frames: number) => Promise<number>; frames: number }>();
-  for (const variant of variants) {
-    const sink = await context.spawn({
-      side: "server",
-      role: "tcp-sink",
-      options: { impl: variant.sink },
-    });
-    const { port } = await sink.call<Listening>("listen");
-    const source = await context.spawn({
-      side: "client",
-      role: "tcp-source",
-      options: { impl: variant.source, port, size },
-    });
+  const pairs = await Promise.all(
+    variants.map(async (variant) => {
+      const sink = await context.spawn({
+        side: "server",
+        role: "tcp-sink",
+        options: { impl: variant.sink },
+      });
+      const { port } = await sink.call<Listening>("listen");
+      const source = await context.spawn({
+        side: "client",
+        role: "tcp-source",
+        options: { impl: variant.source, port, size },
+      });
+      return { variant, sink, source };
+    }),
+  );
+  for (const { variant, sink, source } of pairs) {
     const run = async (frames: number) => {
       await sink.call("expect", { frames });
       const args = { frames, deadlineMs: REP_DEADLINE_MS };
@@ -239,23 +244,28 @@ async function pingPong(
 ): Promise<{ figures: Figure[]; checks: Check[] }> {
   const { settings } = context;
   const clients = new Map<string, Worker>();
+  await Promise.all(
+    variants.map(async (variant) => {
+      const server = await context.spawn({
+        side: "server",
+        role: `${transport}-echo`,
+        options: { impl: variant.server },
+      });
+      const { port } =
+        transport === "tcp"
+          ? await server.call<Listening>("listen")
+          : await server.call<Bound>("bind");
+      const client = await context.spawn({
+        side: "client",
+        role: `${transport}-ping`,
+        options: { impl: variant.client, port, size: PING_BYTES },
+      });
+      clients.set(variant.key, client);
+    }),
+  );
   for (const variant of variants) {
-    const server = await context.spawn({
-      side: "server",
-      role: `${transport}-echo`,
-      options: { impl: variant.server },
-    });
-    const { port } =
-      transport === "tcp"
-        ? await server.call<Listening>("listen")
-        : await server.call<Bound>("bind");
-    const client = await context.spawn({
-      side: "client",
-      role: `${transport}-ping`,
-      options: { impl: variant.client, port, size: PING_BYTES },
-    });
-    await client.call("rep", { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS });
-    clients.set(variant.key, client);
+    const warmUp = { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS };
+    await clients.get(variant.key)?.call("rep", warmUp, CALL_TIMEOUT_MS);
   }
   const keys = variants.map((variant) => variant.key);
   const results = await interleave(keys, settings.reps, async (key) => {
@@ -348,19 +358,21 @@ async function udpOneWay(
       loss: sent.sent === 0 ? 0 : (Math.max(0, sent.sent - got.received) * 100) / sent.sent,
     };
   };
-  for (const impl of variants) {
-    const options = paced ? { impl, recvBufferSize: PACED_RECV_BUFFER } : { impl };
-    const sink = await context.spawn({ side: "server", role: "udp-sink", options });
-    const { port, recvBufferSize } = await sink.call<Bound>("bind");
-    granted.set(impl, recvBufferSize);
-    const source = await context.spawn({
-      side: "client",
-      role: "udp-source",
-      options: { impl, port, size: DATAGRAM_BYTES },
-    });
-    pairs.set(impl, { sink, source });
-    await once(impl, true);
-  }
+  await Promise.all(
+    variants.map(async (impl) => {
+      const options = paced ? { impl, recvBufferSize: PACED_RECV_BUFFER } : { impl };
+      const sink = await context.spawn({ side: "server", role: "udp-sink", options });
+      const { port, recvBufferSize } = await sink.call<Bound>("bind");
+      granted.set(impl, recvBufferSize);
+      const source = await context.spawn({
+        side: "client",
+        role: "udp-source",
+        options: { impl, port, size: DATAGRAM_BYTES },
+      });
+      pairs.set(impl, { sink, source });
+    }),
+  );
+  for (const impl of variants) await once(impl, true);
   const results = await interleave(variants, settings.reps, (impl) => once(impl, false));
   const figures = variants.flatMap((impl) => [
     figure(impl, label(impl, "udp"), "sent", "dgram/s", samplesOf(results, impl, "sent")),
