@@ -12,7 +12,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { withDefaults } from "./_framing-util.js";
+import { asBuffer, withDefaults } from "./_framing-util.js";
 import { checkInteger, MAX_TIMER_MS } from "./_options.js";
 import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
 import { RingQueue } from "./_queue.js";
@@ -107,8 +107,10 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   /**
    * Sends one message. Messages sent in the same tick go out in one write. Resolves at once
    * while `bufferedBytes` stays within the high-water mark, otherwise once the socket has
-   * drained. A rejection from a failing connection is marked handled, so a send that is not
-   * awaited never crashes the process.
+   * drained. A message is copied, except one whose encoded size is over the high-water mark
+   * with a framing that sends it as it is (`lengthPrefixed()`): that one is written from your
+   * buffer, so change it only once this promise has resolved. A rejection from a failing
+   * connection is marked handled, so a send that is not awaited never crashes the process.
    * @throws {SocketError} (as a rejection) `ERR_FRAME_TOO_LARGE` for a message over the framing's
    *   limit, without sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the
    *   connection's failure (`ECONNRESET`, `EPIPE`, `ERR_TIMEOUT`, …) once it has failed.
@@ -250,8 +252,12 @@ export class TcpConnection<M> implements Connection<M> {
     } catch (err) {
       return err instanceof SocketError ? rejectedHandled(err) : Promise.reject(err);
     }
-    if (this.#slab.length - this.#end < length) this.#newSlab(length);
-    this.#end = this.#framing.encodeInto(message, this.#slab, this.#end);
+    if (length > this.#highWaterMark && this.#framing.encodeHeader !== undefined) {
+      this.#appendUncopied(message, length);
+    } else {
+      if (this.#slab.length - this.#end < length) this.#newSlab(length);
+      this.#end = this.#framing.encodeInto(message, this.#slab, this.#end);
+    }
     this.#unflushed += length;
     this.stats.messagesSent++;
     if (!this.#flushScheduled) {
@@ -438,6 +444,21 @@ export class TcpConnection<M> implements Connection<M> {
     this.#slab = (size === MIN_SLAB_BYTES && SPARE_SLABS.pop()) || Buffer.allocUnsafe(size);
     this.#start = 0;
     this.#end = 0;
+  }
+
+  /**
+   * Queues a message bigger than the high-water mark without copying it: its header goes into
+   * the slab, its bytes are written from the caller's buffer, in the same flush. send() then
+   * returns the drain promise, which resolves only once the kernel has taken them.
+   */
+  #appendUncopied(message: M, length: number): void {
+    const encodeHeader = this.#framing.encodeHeader as NonNullable<Framing<M>["encodeHeader"]>;
+    const bytes = message as unknown as Uint8Array;
+    const headerBytes = length - bytes.byteLength;
+    if (this.#slab.length - this.#end < headerBytes) this.#newSlab(headerBytes);
+    this.#end = encodeHeader(message, this.#slab, this.#end);
+    this.#sealed.push(this.#slab.subarray(this.#start, this.#end), asBuffer(bytes));
+    this.#start = this.#end;
   }
 
   /** Writes everything `send()` accepted since the last flush, as one write (or one writev). */

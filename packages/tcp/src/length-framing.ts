@@ -72,10 +72,15 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
     return HEADER_BYTES + frame.length;
   };
 
-  const encodeInto = (frame: Buffer, target: Buffer, offset: number): number => {
+  const encodeHeader = (frame: Buffer, target: Buffer, offset: number): number => {
     target.writeUInt32BE(frame.length, offset);
-    target.set(frame, offset + HEADER_BYTES);
-    return offset + HEADER_BYTES + frame.length;
+    return offset + HEADER_BYTES;
+  };
+
+  const encodeInto = (frame: Buffer, target: Buffer, offset: number): number => {
+    const at = encodeHeader(frame, target, offset);
+    target.set(frame, at);
+    return at + frame.length;
   };
 
   return {
@@ -84,6 +89,7 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
     createDecoder: () => new LengthDecoder(maxFrameBytes),
     encodedLength,
     encodeInto,
+    encodeHeader,
     encode(frame) {
       const buffer = Buffer.allocUnsafe(encodedLength(frame));
       encodeInto(frame, buffer, 0);

@@ -76,6 +76,42 @@ describe("send()", () => {
     expect(messages.findIndex((message, index) => !message.equals(frame(index)))).toBe(-1);
   });
 
+  it("sends a frame over the high-water mark from the caller's buffer, in order with the rest", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 1024,
+    });
+    const small = (n: number) => Buffer.alloc(100, n);
+    const big = Buffer.alloc(64 * 1024, 7);
+    big.writeUInt32BE(0xdeadbeef, 0);
+    // One tick: small frames copied into the output buffer, the big one written as it is.
+    void client.send(small(1));
+    const sent = client.send(big);
+    void client.send(small(2));
+    const reading = drain(peer);
+    await within(sent, "send() of the big frame");
+    // Resolved: the kernel has its bytes, so the caller may reuse the buffer.
+    big.fill(0);
+    await client.end();
+    const { messages, error } = await within(reading, "the frames");
+    expect(error).toBeUndefined();
+    expect(messages.map((m) => m.length)).toEqual([100, 64 * 1024, 100]);
+    expect(messages[0]?.equals(small(1))).toBe(true);
+    expect(messages[1]?.readUInt32BE(0)).toBe(0xdeadbeef);
+    expect(messages[1]?.subarray(4).every((byte) => byte === 7)).toBe(true);
+    expect(messages[2]?.equals(small(2))).toBe(true);
+  });
+
+  it("copies a frame under the high-water mark: changing it right after send() changes nothing", async () => {
+    const { client, peer } = await pair<Buffer>({ framing: () => lengthPrefixed() });
+    const frame = Buffer.alloc(1024, 1);
+    void client.send(frame);
+    frame.fill(2);
+    await client.end();
+    const { messages } = await within(drain(peer), "the frame");
+    expect(messages).toEqual([Buffer.alloc(1024, 1)]);
+  });
+
   it("rejects a line the framing cannot encode with a TypeError, sending nothing", async () => {
     const { client } = await pair();
     await expect(client.send("two\nlines")).rejects.toThrow(TypeError);
