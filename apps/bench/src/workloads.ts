@@ -40,6 +40,9 @@ const REP_DEADLINE_MS = 30_000;
 /** Longest a call to a worker may take: a repetition plus slack, in ms. */
 const CALL_TIMEOUT_MS = REP_DEADLINE_MS + 15_000;
 
+/** Most messages one TCP repetition sends, whatever the calibration says. */
+const MAX_FRAMES = 50_000_000;
+
 /** Datagram size of the UDP throughput workloads, and message size of the latency ones. */
 const DATAGRAM_BYTES = 1024;
 const PING_BYTES = 64;
@@ -76,6 +79,45 @@ function samplesOf(
   return results.get(variant)?.get(metric) ?? [];
 }
 
+/** A client worker and the server worker it talks to. */
+interface Pair {
+  readonly server: Worker;
+  readonly client: Worker;
+}
+
+/**
+ * Repetitions on fresh pairs: every repetition starts new client and server processes for
+ * each variant, then measures the variants one after the other (each repetition starting
+ * with a different one). On this kind of machine one pair of processes keeps its own speed
+ * (its connection's buffers, where its memory landed, what its CPUs were doing), so the
+ * median is taken over pairs, not over one lucky or unlucky pair.
+ */
+async function freshPairs<V extends { readonly key: string }>(
+  context: Context,
+  variants: readonly V[],
+  start: (variant: V) => Promise<Pair>,
+  measure: (variant: V, pair: Pair) => Promise<Readonly<Record<string, number>>>,
+): Promise<Map<string, Map<string, number[]>>> {
+  const results = new Map(variants.map((v) => [v.key, new Map<string, number[]>()]));
+  for (let rep = 0; rep < context.settings.reps; rep++) {
+    const pairs = await Promise.all(variants.map(start));
+    try {
+      for (let i = 0; i < variants.length; i++) {
+        const index = (i + rep) % variants.length;
+        const variant = variants[index] as V;
+        const figures = await measure(variant, pairs[index] as Pair);
+        const byMetric = results.get(variant.key) as Map<string, number[]>;
+        for (const [metric, value] of Object.entries(figures)) {
+          byMetric.set(metric, [...(byMetric.get(metric) ?? []), value]);
+        }
+      }
+    } finally {
+      await Promise.all(pairs.flatMap((pair) => [pair.client.stop(), pair.server.stop()]));
+    }
+  }
+  return results;
+}
+
 /** One way of moving TCP messages: who sends (and how), who receives. */
 interface TcpVariant {
   readonly key: string;
@@ -86,7 +128,8 @@ interface TcpVariant {
 
 /**
  * TCP throughput: per repetition the source sends `frames` messages of `size` bytes and the
- * sink confirms when it has counted them all. Returns messages per second by variant.
+ * sink confirms when it has counted them all. The count is calibrated on a variant's first
+ * pair; later pairs warm up with a proportional run first. Returns messages per second.
  */
 async function tcpThroughput(
   context: Context,
@@ -94,49 +137,49 @@ async function tcpThroughput(
   variants: readonly TcpVariant[],
 ): Promise<Map<string, number[]>> {
   const { settings } = context;
-  const runs = new Map<string, { run: (frames: number) => Promise<number>; frames: number }>();
-  const pairs = await Promise.all(
-    variants.map(async (variant) => {
-      const sink = await context.spawn({
+  const counts = new Map<string, number>();
+  const results = await freshPairs(
+    context,
+    variants,
+    async (variant) => {
+      const server = await context.spawn({
         side: "server",
         role: "tcp-sink",
         options: { impl: variant.sink },
       });
-      const { port } = await sink.call<Listening>("listen");
-      const source = await context.spawn({
+      const { port } = await server.call<Listening>("listen");
+      const client = await context.spawn({
         side: "client",
         role: "tcp-source",
         options: { impl: variant.source, port, size },
       });
-      return { variant, sink, source };
-    }),
+      return { server, client };
+    },
+    async (variant, { server, client }) => {
+      const run = async (frames: number) => {
+        await server.call("expect", { frames });
+        const args = { frames, deadlineMs: REP_DEADLINE_MS };
+        return (await client.call<SendResult>("rep", args, CALL_TIMEOUT_MS)).elapsedMs;
+      };
+      let frames = counts.get(variant.key);
+      if (frames === undefined) {
+        // About 1 MiB first, then calibrated to the warm-up and repetition durations.
+        const initial = Math.max(16, Math.round((1024 * 1024) / size));
+        frames = await calibrate(
+          run,
+          initial,
+          settings.warmSeconds,
+          settings.repSeconds,
+          MAX_FRAMES,
+        );
+        counts.set(variant.key, frames);
+      } else {
+        await run(Math.max(1, Math.round((frames * settings.warmSeconds) / settings.repSeconds)));
+      }
+      return { rate: (frames * 1000) / (await run(frames)) };
+    },
   );
-  for (const { variant, sink, source } of pairs) {
-    const run = async (frames: number) => {
-      await sink.call("expect", { frames });
-      const args = { frames, deadlineMs: REP_DEADLINE_MS };
-      return (await source.call<SendResult>("rep", args, CALL_TIMEOUT_MS)).elapsedMs;
-    };
-    // About 1 MiB first, then calibrated to the warm-up and repetition durations.
-    const initial = Math.max(16, Math.round((1024 * 1024) / size));
-    const frames = await calibrate(
-      run,
-      initial,
-      settings.warmSeconds,
-      settings.repSeconds,
-      50_000_000,
-    );
-    runs.set(variant.key, { run, frames });
-  }
-  const keys = variants.map((variant) => variant.key);
-  const results = await interleave(keys, settings.reps, async (key) => {
-    const { run, frames } = runs.get(key) as {
-      run: (n: number) => Promise<number>;
-      frames: number;
-    };
-    return { rate: (frames * 1000) / (await run(frames)) };
-  });
-  return new Map(keys.map((key) => [key, samplesOf(results, key, "rate")]));
+  return new Map(variants.map((v) => [v.key, samplesOf(results, v.key, "rate")]));
 }
 
 const BULK_BYTES = 64 * 1024;
@@ -243,9 +286,10 @@ async function pingPong(
   variants: readonly PingVariant[],
 ): Promise<{ figures: Figure[]; checks: Check[] }> {
   const { settings } = context;
-  const clients = new Map<string, Worker>();
-  await Promise.all(
-    variants.map(async (variant) => {
+  const results = await freshPairs(
+    context,
+    variants,
+    async (variant) => {
       const server = await context.spawn({
         side: "server",
         role: `${transport}-echo`,
@@ -260,20 +304,16 @@ async function pingPong(
         role: `${transport}-ping`,
         options: { impl: variant.client, port, size: PING_BYTES },
       });
-      clients.set(variant.key, client);
-    }),
+      return { server, client };
+    },
+    async (_variant, { client }) => {
+      const warmUp = { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS };
+      await client.call("rep", warmUp, CALL_TIMEOUT_MS);
+      const args = { count: settings.pings, deadlineMs: REP_DEADLINE_MS };
+      const { p50, p99 } = await client.call<PingResult>("rep", args, CALL_TIMEOUT_MS);
+      return { p50, p99 };
+    },
   );
-  for (const variant of variants) {
-    const warmUp = { count: settings.warmPings, deadlineMs: REP_DEADLINE_MS };
-    await clients.get(variant.key)?.call("rep", warmUp, CALL_TIMEOUT_MS);
-  }
-  const keys = variants.map((variant) => variant.key);
-  const results = await interleave(keys, settings.reps, async (key) => {
-    const client = clients.get(key) as Worker;
-    const args = { count: settings.pings, deadlineMs: REP_DEADLINE_MS };
-    const { p50, p99 } = await client.call<PingResult>("rep", args, CALL_TIMEOUT_MS);
-    return { p50, p99 };
-  });
   const figures = variants.flatMap((variant) =>
     (["p50", "p99"] as const).map((metric) =>
       figure(variant.key, variant.label, metric, "µs", samplesOf(results, variant.key, metric)),
