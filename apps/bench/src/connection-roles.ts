@@ -12,7 +12,7 @@ import { LOOPBACK, type Role } from "./role.js";
 import type { Listening } from "./tcp-roles.js";
 
 /** Which implementation a connection role uses. */
-export type ConnectionImpl = "ours" | "raw";
+type ConnectionImpl = "ours" | "raw";
 
 /** Time one connection may take to connect and get its echo before it counts as failed, in ms. */
 const CONNECTION_TIMEOUT_MS = 10_000;
@@ -45,7 +45,7 @@ export interface Opened {
 }
 
 /** The open-file limit of this process (`ulimit -n`), from /proc/self/limits where it exists. */
-export function openFileLimit(): number | undefined {
+function openFileLimit(): number | undefined {
   try {
     const line = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
     return line?.[1] === undefined ? undefined : Number(line[1]);

@@ -14,7 +14,7 @@ import split2 from "split2";
 import type { Role } from "./role.js";
 
 /** The decoders measured. */
-export const DECODERS = [
+const DECODERS = [
   "ours-lines",
   "split2",
   "ours-length",

@@ -9,7 +9,7 @@ import type { Check } from "./measure.js";
  * formatNumber(1234567.8) //=> "1,234,568"
  * formatNumber(3.14159)   //=> "3.14"
  */
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return value.toLocaleString("en-US", {

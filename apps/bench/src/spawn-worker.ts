@@ -11,7 +11,7 @@ import type { Call, Reply } from "./role.js";
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
 /** Longest any call to a worker may take unless the caller says otherwise, in ms. */
-export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 /** Time a worker gets to exit after its channel closes before it is killed, in ms. */
 const EXIT_GRACE_MS = 3_000;

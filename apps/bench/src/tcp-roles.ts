@@ -23,7 +23,7 @@ export type TcpImpl = "ours" | "raw";
 export type SourceImpl = "ours" | "raw-each" | "raw-packed";
 
 /** Size of the buffers raw-packed fills before writing one, in bytes. */
-export const PACK_BYTES = 64 * 1024;
+const PACK_BYTES = 64 * 1024;
 
 /** The reply a sink sends when it has counted every frame of a repetition: an empty frame. */
 const ACK = Buffer.alloc(0);

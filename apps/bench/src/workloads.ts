@@ -48,8 +48,8 @@ const DATAGRAM_BYTES = 1024;
 const PING_BYTES = 64;
 
 /** The paced UDP workload: datagrams per second, and the receive buffer it asks for. */
-export const PACED_RATE = 100_000;
-export const PACED_RECV_BUFFER = 4 * 1024 * 1024;
+const PACED_RATE = 100_000;
+const PACED_RECV_BUFFER = 4 * 1024 * 1024;
 
 /** Connections opened at once, and the server's listen backlog and connection limit. */
 const CONNECT_BATCH = 500;
@@ -636,7 +636,7 @@ async function connections(context: Context): Promise<WorkloadReport> {
 }
 
 /** `1048576` → `1 MiB`, `212992` → `208 KiB`. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes.toLocaleString("en-US")} B`;
