@@ -80,14 +80,20 @@ export async function interleave<V extends string>(
   for (let rep = 0; rep < reps; rep++) {
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(i + rep) % variants.length] as V;
-      const figures = await measure(variant);
-      const byMetric = results.get(variant) as Map<string, number[]>;
-      for (const [metric, value] of Object.entries(figures)) {
-        byMetric.set(metric, [...(byMetric.get(metric) ?? []), value]);
-      }
+      record(results.get(variant) as Map<string, number[]>, await measure(variant));
     }
   }
   return results;
+}
+
+/** Adds one repetition's figures to the samples of each metric. */
+export function record(
+  samples: Map<string, number[]>,
+  figures: Readonly<Record<string, number>>,
+): void {
+  for (const [metric, value] of Object.entries(figures)) {
+    samples.set(metric, [...(samples.get(metric) ?? []), value]);
+  }
 }
 
 /**

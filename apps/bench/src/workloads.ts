@@ -14,6 +14,7 @@ import {
   interleave,
   limit,
   ratio,
+  record,
   type WorkloadReport,
 } from "./measure.js";
 import type { Worker } from "./spawn-worker.js";
@@ -105,11 +106,8 @@ async function freshPairs<V extends { readonly key: string }>(
       for (let i = 0; i < variants.length; i++) {
         const index = (i + rep) % variants.length;
         const variant = variants[index] as V;
-        const figures = await measure(variant, pairs[index] as Pair);
-        const byMetric = results.get(variant.key) as Map<string, number[]>;
-        for (const [metric, value] of Object.entries(figures)) {
-          byMetric.set(metric, [...(byMetric.get(metric) ?? []), value]);
-        }
+        const samples = results.get(variant.key) as Map<string, number[]>;
+        record(samples, await measure(variant, pairs[index] as Pair));
       }
     } finally {
       await Promise.all(pairs.flatMap((pair) => [pair.client.stop(), pair.server.stop()]));
