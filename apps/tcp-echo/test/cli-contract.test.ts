@@ -1,0 +1,40 @@
+import { echoCliContract } from "../../../test-utils/echo-cli-contract.js";
+import * as programs from "./_spawn.js";
+
+echoCliContract({
+  protocol: "tcp",
+  programs,
+  defaultPort: 7000,
+  peer: "connection",
+  client: {
+    help: ["--framing"],
+    helpOmits: ["--retries"],
+    usageErrors: [
+      [["--framing", "json"], "--framing: 'json' is not one of lines, length"],
+      [["--retries", "3"], "Unknown option '--retries'"],
+    ],
+    replyFields: {},
+    countSummaryTail: "",
+    thousandLinesSummary: /stopped: 1 connection, 1000 messages\n/,
+  },
+  server: {
+    help: [
+      "--framing lines|length",
+      "--backlog N",
+      "--max-connections N",
+      "--idle-timeout SECONDS",
+      "(default: 5)",
+    ],
+    helpOmits: ["--max-amplification"],
+    usageErrors: [
+      [["--framing", "json"], "--framing: 'json' is not one of lines, length"],
+      [["--backlog", "0"], "--backlog: 0 is out of range (1–65535)"],
+      [["--max-connections", "many"], "--max-connections: 'many' is not a whole number"],
+      [["--idle-timeout=-1"], "--idle-timeout: -1 is out of range (0–86400)"],
+      [["--prot", "7000"], "Unknown option '--prot'"],
+    ],
+    jsonEvents: ["listening", "connect", "message", "disconnect", "stopped"],
+    jsonMessage: {},
+    jsonStopped: { event: "stopped", connections: 1, rejected: 0, messages: 1 },
+  },
+});

@@ -1,0 +1,34 @@
+import { echoCliContract } from "../../../test-utils/echo-cli-contract.js";
+import * as programs from "./_spawn.js";
+
+echoCliContract({
+  protocol: "udp",
+  programs,
+  defaultPort: 7001,
+  peer: "peer",
+  client: {
+    help: ["--retries N"],
+    helpOmits: ["--framing"],
+    usageErrors: [
+      [["--retries", "many"], "--retries: 'many' is not a whole number"],
+      [["--retries", "101"], "--retries: 101 is out of range (0–100)"],
+      [["--framing", "lines"], "Unknown option '--framing'"],
+    ],
+    replyFields: { tries: 1 },
+    countSummaryTail: " \\(\\d+ retr(y|ies)\\)",
+    // A lost datagram is sent again, so the server may count more than 1,000.
+    thousandLinesSummary: /stopped: 1 peer, \d+ messages\n$/,
+  },
+  server: {
+    help: ["--max-amplification RATIO"],
+    helpOmits: ["--backlog", "--max-connections", "--idle-timeout", "--framing"],
+    usageErrors: [
+      [["--max-amplification", "0.5"], "--max-amplification: 0.5 is out of range (1–65507)"],
+      [["--max-amplification", "lots"], "--max-amplification: 'lots' is not a number"],
+      [["--backlog", "5"], "Unknown option '--backlog'"],
+    ],
+    jsonEvents: ["listening", "message", "stopped"],
+    jsonMessage: { sent: true, receivedBytes: 2, replyBytes: 2 },
+    jsonStopped: { event: "stopped", peers: 1, messages: 1, refused: 0 },
+  },
+});
