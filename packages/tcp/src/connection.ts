@@ -12,7 +12,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { asBuffer, withDefaults } from "./_framing-util.js";
+import { asBuffer, bufferView, withDefaults } from "./_framing-util.js";
 import { checkInteger, MAX_TIMER_MS } from "./_options.js";
 import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
 import { RingQueue } from "./_queue.js";
@@ -62,7 +62,7 @@ export interface ConnectionStats {
   readonly bytesSent: number;
   /** Bytes read from the socket, framing included. */
   readonly bytesReceived: number;
-  /** Messages accepted by `send()`. */
+  /** Messages accepted by `send()` or `write()`. */
   readonly messagesSent: number;
   /** Messages decoded from the bytes received. */
   readonly messagesReceived: number;
@@ -102,10 +102,11 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   readonly remote: Endpoint;
   /** Byte and message counters. */
   readonly stats: ConnectionStats;
-  /** Bytes accepted by `send()` and not yet handed to the kernel. */
+  /** Bytes accepted by `send()` or `write()` and not yet handed to the kernel. */
   readonly bufferedBytes: number;
   /**
-   * Sends one message. Messages sent in the same tick go out in one write. Resolves at once
+   * Sends one message. Messages sent in the same tick go out in one write, at the end of the
+   * tick or when the loop starts waiting for the peer's next message. Resolves at once
    * while `bufferedBytes` stays within the high-water mark, otherwise once the socket has
    * drained. A message is copied, except one whose encoded size is over the high-water mark
    * with a framing that sends it as it is (`lengthPrefixed()`): that one is written from your
@@ -118,6 +119,27 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    *   containing `\n`.
    */
   send(message: M): Promise<void>;
+  /**
+   * Sends one message without returning a promise: `send()` for hot loops, which then pay no
+   * `await` per message. Like `socket.write()`, it returns `false` once `bufferedBytes` is over
+   * the high-water mark: the caller should `await drain()` before writing more. Messages are
+   * coalesced, copied and ordered exactly as with `send()`.
+   * @throws {SocketError} `ERR_FRAME_TOO_LARGE` for a message over the framing's limit, without
+   *   sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the connection's failure
+   *   once it has failed.
+   * @throws {TypeError} for a message the framing cannot encode.
+   * @example
+   * for (const message of messages) {
+   *   if (!connection.write(message)) await connection.drain();
+   * }
+   */
+  write(message: M): boolean;
+  /**
+   * Resolves once `bufferedBytes` is within the high-water mark: at once when it already is.
+   * @throws {SocketError} (as a rejection, marked handled) the connection's failure, or
+   *   `ERR_SOCKET_CLOSED` when it closes before draining.
+   */
+  drain(): Promise<void>;
   /**
    * Half-closes: flushes what `send()` accepted, then shuts down the sending side (SHUT_WR), so
    * the peer's loop ends. Messages from the peer can still be received. Idempotent.
@@ -156,6 +178,12 @@ export interface ConnectionSetup<M> {
   frameTimeoutMs: number;
   highWaterMark: number;
   trace: TraceListener | undefined;
+}
+
+/** A `next()` waiting for a message. */
+interface Reader<M> {
+  resolve(result: IteratorResult<M>): void;
+  reject(error: unknown): void;
 }
 
 let lastId = 0;
@@ -197,7 +225,7 @@ export class TcpConnection<M> implements Connection<M> {
   // Receiving: decoded messages wait in `#queue` (the socket is paused while it is not empty),
   // or go straight to a waiting `next()` in `#readers`.
   readonly #queue = new RingQueue<M>();
-  readonly #readers = new RingQueue<Deferred<IteratorResult<M>>>();
+  readonly #readers = new RingQueue<Reader<M>>();
   #paused = false;
   /** No more messages will be queued: the peer ended, or the connection closes or failed. */
   #readDone = false;
@@ -245,13 +273,18 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   send(message: M): Promise<void> {
-    if (!this.#writable) return rejectedHandled(this.#error ?? this.#closedError());
-    let length: number;
+    let fits: boolean;
     try {
-      length = this.#framing.encodedLength(message);
+      fits = this.write(message);
     } catch (err) {
       return err instanceof SocketError ? rejectedHandled(err) : Promise.reject(err);
     }
+    return fits ? RESOLVED : this.drain();
+  }
+
+  write(message: M): boolean {
+    if (!this.#writable) throw this.#error ?? this.#closedError();
+    const length = this.#framing.encodedLength(message);
     if (length > this.#highWaterMark && this.#framing.encodeHeader !== undefined) {
       this.#appendUncopied(message, length);
     } else {
@@ -266,7 +299,13 @@ export class TcpConnection<M> implements Connection<M> {
       // the whole loop (up to the high-water mark) lands in one write.
       process.nextTick(this.#flush);
     }
+    return this.bufferedBytes <= this.#highWaterMark;
+  }
+
+  drain(): Promise<void> {
+    if (this.#error !== undefined) return rejectedHandled(this.#error);
     if (this.bufferedBytes <= this.#highWaterMark) return RESOLVED;
+    if (this.#isClosed) return rejectedHandled(this.#closedError());
     if (this.#drain === undefined) {
       this.#drain = deferred();
       this.#drain.promise.catch(noop);
@@ -370,10 +409,19 @@ export class TcpConnection<M> implements Connection<M> {
       if (this.#endWhenDrained) this.end().catch(noop);
       return Promise.resolve(DONE);
     }
-    const reader = deferred<IteratorResult<M>>();
-    this.#readers.push(reader);
-    return reader.promise;
+    // The loop is about to wait for the peer: what it sent goes out now rather than at the end
+    // of the tick, so a request or a reply is on the wire before anything else runs.
+    if (this.#unflushed > 0) this.#flush();
+    return new Promise(this.#wait);
   }
+
+  /** Queues a `next()` that waits for a message (a Promise executor made once, not per call). */
+  readonly #wait = (
+    resolve: (result: IteratorResult<M>) => void,
+    reject: (error: unknown) => void,
+  ): void => {
+    this.#readers.push({ resolve, reject });
+  };
 
   /** Answers every waiting `next()` once nothing more will arrive: the failure, or done. */
   #settleReaders(): void {
@@ -437,7 +485,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   #newSlab(length: number): void {
     if (this.#end > this.#start) {
-      this.#sealed.push(this.#slab.subarray(this.#start, this.#end));
+      this.#sealed.push(this.#unwritten());
       this.#slabBytes = Math.min(2 * this.#slabBytes, MAX_SLAB_BYTES);
     }
     const size = Math.max(this.#slabBytes, length);
@@ -457,8 +505,14 @@ export class TcpConnection<M> implements Connection<M> {
     const headerBytes = length - bytes.byteLength;
     if (this.#slab.length - this.#end < headerBytes) this.#newSlab(headerBytes);
     this.#end = encodeHeader(message, this.#slab, this.#end);
-    this.#sealed.push(this.#slab.subarray(this.#start, this.#end), asBuffer(bytes));
+    this.#sealed.push(this.#unwritten(), asBuffer(bytes));
     this.#start = this.#end;
+  }
+
+  /** The slab's bytes from `#start` to `#end`: encoded, not yet written. */
+  #unwritten(): Buffer {
+    const slab = this.#slab;
+    return bufferView(slab.buffer, slab.byteOffset + this.#start, this.#end - this.#start);
   }
 
   /** Writes everything `send()` accepted since the last flush, as one write (or one writev). */
@@ -466,19 +520,24 @@ export class TcpConnection<M> implements Connection<M> {
     this.#flushScheduled = false;
     const bytes = this.#unflushed;
     if (bytes === 0) return;
-    const chunks = this.#sealed;
-    if (this.#end > this.#start) chunks.push(this.#slab.subarray(this.#start, this.#end));
+    const sealed = this.#sealed;
+    const tail = this.#end > this.#start ? this.#unwritten() : undefined;
     this.#start = this.#end;
-    this.#sealed = [];
     this.#unflushed = 0;
-    if (this.#socket.destroyed) return;
+    if (sealed.length > 0) this.#sealed = [];
     const socket = this.#socket;
-    const last = chunks.length - 1;
-    if (last > 0) socket.cork();
-    for (let i = 0; i < last; i++) socket.write(chunks[i] as Buffer);
+    if (socket.destroyed) return;
     this.#writesInFlight++;
-    socket.write(chunks[last] as Buffer, this.#afterWrite);
-    if (last > 0) socket.uncork();
+    if (sealed.length === 0) {
+      // The usual case, one slab's worth: a single write, no array.
+      socket.write(tail as Buffer, this.#afterWrite);
+    } else {
+      const last = tail ?? (sealed.pop() as Buffer);
+      socket.cork();
+      for (const chunk of sealed) socket.write(chunk);
+      socket.write(last, this.#afterWrite);
+      socket.uncork();
+    }
     this.stats.bytesSent += bytes;
     this.#trace?.({ type: "send", bytes });
   };
@@ -487,7 +546,7 @@ export class TcpConnection<M> implements Connection<M> {
    * Runs when a flush has reached the kernel (or failed): the slab may be reused, and senders
    * waiting for the high-water mark may go on.
    */
-  readonly #afterWrite = (): void => {
+  readonly #afterWrite = (error?: Error | null): void => {
     if (--this.#writesInFlight === 0 && this.#unflushed === 0) {
       this.#start = 0;
       this.#end = 0;
@@ -499,6 +558,9 @@ export class TcpConnection<M> implements Connection<M> {
       }
       if (size <= MIN_SLAB_BYTES || size > MAX_SLAB_BYTES) this.#slab = EMPTY;
     }
+    // A failed write: the socket is being destroyed, and its 'error' or 'close' rejects the
+    // senders waiting for the drain; it must not look drained to them first.
+    if (error) return;
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedBytes <= this.#highWaterMark) {
       this.#drain = undefined;

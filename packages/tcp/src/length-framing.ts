@@ -7,7 +7,7 @@ import { constants } from "node:buffer";
 import { DEFAULT_MAX_FRAME_BYTES, type SocketError } from "@socket-lab/core";
 import { ChunkList } from "./_chunk-list.js";
 import { frameTooLarge, frameTruncated } from "./_framing-errors.js";
-import { asBuffer, checkByteLimit, withDefaults } from "./_framing-util.js";
+import { asBuffer, bufferView, checkByteLimit, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
 
 /** Bytes in the length header: an unsigned 32-bit big-endian integer. */
@@ -98,21 +98,6 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
   };
 }
 
-/**
- * A Buffer view of decoded bytes, made for less than half of what `buffer.subarray()` costs
- * in Node 20 (its argument checks and the `.buffer`/`.byteOffset` reads per call add up to
- * most of the decoder's time with small frames). It has Buffer's prototype and constructor:
- * `Buffer.isBuffer()` and `instanceof Buffer` hold, every Buffer method works, and it prints
- * as `<Buffer …>`.
- */
-class FrameView extends Uint8Array<ArrayBufferLike> {}
-Object.setPrototypeOf(FrameView.prototype, Buffer.prototype);
-Object.defineProperty(FrameView.prototype, "constructor", {
-  value: Buffer,
-  writable: true,
-  configurable: true,
-});
-
 class LengthDecoder implements FrameDecoder<Buffer> {
   readonly #maxFrameBytes: number;
   /** A header that arrives split across chunks is gathered here. */
@@ -160,7 +145,7 @@ class LengthDecoder implements FrameDecoder<Buffer> {
         }
         // A whole frame inside this chunk: hand out a view of it, no copy.
         if (buffer.length - pos >= frameBytes) {
-          frames.push(new FrameView(memory, base + pos, frameBytes) as unknown as Buffer);
+          frames.push(bufferView(memory, base + pos, frameBytes));
           pos += frameBytes;
           continue;
         }

@@ -140,6 +140,88 @@ describe("send()", () => {
   });
 });
 
+describe("write() and drain()", () => {
+  it("queues like send(), returning true under the high-water mark and false over it", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 1024,
+    });
+    const frames = Array.from({ length: 20 }, (_, i) => Buffer.alloc(100, i));
+    const fits = frames.map((frame) => client.write(frame));
+    // 104 bytes each with the prefix: the tenth goes over 1,024.
+    expect(fits.indexOf(false)).toBe(9);
+    expect(fits.slice(9).every((fit) => !fit)).toBe(true);
+    expect(client.bufferedBytes).toBe(20 * 104);
+    await within(client.drain(), "drain()");
+    expect(client.bufferedBytes).toBeLessThanOrEqual(1024);
+    await client.end();
+    expect((await within(drain(peer), "the frames")).messages).toEqual(frames);
+  });
+
+  it("drain() resolves at once under the high-water mark", async () => {
+    const { client } = await pair();
+    expect(client.write("short")).toBe(true);
+    const state = await Promise.race([
+      client.drain().then(() => "resolved"),
+      new Promise((resolve) => setImmediate(() => resolve("pending"))),
+    ]);
+    expect(state).toBe("resolved");
+  });
+
+  it("a loop that awaits drain() only on false sends everything, in order, within the limit", async () => {
+    const { client, peer } = await pair<Buffer>({ framing: () => lengthPrefixed() });
+    const reading = drain(peer);
+    let most = 0;
+    for (let i = 0; i < 50_000; i++) {
+      const frame = Buffer.alloc(100);
+      frame.writeUInt32BE(i, 0);
+      if (!client.write(frame)) {
+        most = Math.max(most, client.bufferedBytes);
+        await client.drain();
+      }
+    }
+    await client.end();
+    const { messages, error } = await within(reading, "50,000 frames");
+    expect(error).toBeUndefined();
+    expect(messages.map((m) => m.readUInt32BE(0))).toEqual(
+      Array.from({ length: 50_000 }, (_, i) => i),
+    );
+    // Over the mark by at most the message that crossed it.
+    expect(most).toBeLessThanOrEqual(64 * 1024 + 104);
+  });
+
+  it("throws what send() rejects with, synchronously, and sends nothing", async () => {
+    const { client, peer } = await pair();
+    expect(() => client.write("two\nlines")).toThrow(TypeError);
+    expect(client.stats.messagesSent).toBe(0);
+    const framed = await pair<Buffer>({ framing: () => lengthPrefixed({ maxFrameBytes: 10 }) });
+    expect(() => framed.client.write(Buffer.alloc(11))).toThrow(
+      expect.objectContaining({ code: "ERR_FRAME_TOO_LARGE" }),
+    );
+    await client.end();
+    expect(() => client.write("late")).toThrow(
+      expect.objectContaining({ code: "ERR_SOCKET_CLOSED" }),
+    );
+    expect((await within(drain(peer), "the end")).messages).toEqual([]);
+  });
+
+  it("drain() rejects with the failure when the connection fails before draining", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 1024,
+    });
+    expect(client.write(Buffer.alloc(4 * 1024 * 1024))).toBe(false);
+    const drained = client.drain();
+    peer.destroy(new Error("gone"));
+    await expect(within(drained, "drain() to settle")).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/),
+    });
+    await expect(client.drain()).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/),
+    });
+  });
+});
+
 describe("the message loop", () => {
   it("can be left with break and entered again, missing nothing", async () => {
     const { client, peer } = await pair();
@@ -150,6 +232,26 @@ describe("the message loop", () => {
       break;
     }
     expect((await within(drain(peer), "the rest")).messages).toEqual(["2", "3"]);
+  });
+
+  it("writes what was sent as soon as the loop waits for the peer, not at the end of the tick", async () => {
+    const server = await startServer(":0", {});
+    const sends: number[] = [];
+    const client = await startClient<string>(addressOf(server), {
+      trace: (event) => {
+        if (event.type === "send") sends.push(event.bytes);
+      },
+    });
+    void client.send("request");
+    expect(sends).toEqual([]);
+    const reply = client[Symbol.asyncIterator]().next();
+    expect(sends).toEqual([8]);
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    const peer = accepted.value as Connection<string>;
+    const request = await within(peer[Symbol.asyncIterator]().next(), "the request");
+    expect(request.value).toBe("request");
+    await peer.send("reply");
+    expect((await within(reply, "the reply")).value).toBe("reply");
   });
 
   it("delivers a last line without its \\n at the end of the stream", async () => {
