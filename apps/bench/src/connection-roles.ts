@@ -9,7 +9,6 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { type Connection, connect, listen } from "@socket-lab/tcp";
 import { LOOPBACK, type Role } from "./role.js";
-import type { Listening } from "./tcp-roles.js";
 
 /** Which implementation a connection role uses. */
 type ConnectionImpl = "ours" | "raw";
@@ -22,6 +21,13 @@ const SETTLE_MS = 10_000;
 
 const LINE = "ping";
 const noop = () => {};
+
+/** What `connection-server` answers to `listen`. */
+export interface Listening {
+  readonly port: number;
+  /** The open-files limit the process got, where it could be read. */
+  readonly openFiles: number | undefined;
+}
 
 /** The server's memory, after a full garbage collection. */
 export interface Memory {
@@ -90,7 +96,7 @@ export async function connectionServer(options: {
     count = () => open;
   }
   return {
-    listen: (): Listening & { openFiles: number | undefined } => ({
+    listen: (): Listening => ({
       port,
       openFiles: openFileLimit(),
     }),

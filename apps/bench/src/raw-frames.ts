@@ -50,3 +50,50 @@ export class FrameCounter {
     return frames;
   }
 }
+
+/**
+ * Cuts a byte stream into whole frames, as a minimal hand-written receiver that hands frames
+ * on would: a frame inside one chunk is a view of it, one that spans chunks is copied together
+ * (`Buffer.concat`), the one copy any receiver needs to hand such a frame on in one piece.
+ */
+export class FrameAssembler {
+  readonly #header = Buffer.alloc(HEADER_BYTES);
+  #headerHeld = 0;
+  /** Payload bytes of the current frame, or -1 while reading its prefix. */
+  #frameBytes = -1;
+  /** Its pieces so far, when it spans chunks, and their total. */
+  #parts: Buffer[] = [];
+  #held = 0;
+
+  /** Calls `onFrame` with each frame `chunk` completes, in order. */
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.#frameBytes < 0) {
+        const take = Math.min(HEADER_BYTES - this.#headerHeld, chunk.length - pos);
+        chunk.copy(this.#header, this.#headerHeld, pos, pos + take);
+        this.#headerHeld += take;
+        pos += take;
+        if (this.#headerHeld < HEADER_BYTES) return;
+        this.#headerHeld = 0;
+        this.#frameBytes = this.#header.readUInt32BE(0);
+      }
+      const available = chunk.length - pos;
+      if (this.#held === 0 && available >= this.#frameBytes) {
+        onFrame(chunk.subarray(pos, pos + this.#frameBytes));
+        pos += this.#frameBytes;
+        this.#frameBytes = -1;
+        continue;
+      }
+      const take = Math.min(this.#frameBytes - this.#held, available);
+      this.#parts.push(chunk.subarray(pos, pos + take));
+      this.#held += take;
+      pos += take;
+      if (this.#held < this.#frameBytes) return;
+      onFrame(Buffer.concat(this.#parts, this.#held));
+      this.#parts = [];
+      this.#held = 0;
+      this.#frameBytes = -1;
+    }
+  }
+}

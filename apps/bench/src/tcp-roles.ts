@@ -8,19 +8,27 @@
 import { once } from "node:events";
 import net from "node:net";
 import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
-import { FrameCounter, HEADER_BYTES, rawFrame } from "./raw-frames.js";
+import type { Pinger } from "./pingpong-roles.js";
+import { FrameAssembler, FrameCounter, HEADER_BYTES, rawFrame } from "./raw-frames.js";
 import { LOOPBACK, type Role } from "./role.js";
-import { percentile } from "./stats.js";
 
 /** Which implementation a TCP role uses. */
 export type TcpImpl = "ours" | "raw";
 
 /**
- * How a source sends its messages: ours, one `send()` per message; raw-each, one
- * `socket.write()` per message; raw-packed, messages packed by hand into 64 KiB buffers, one
- * `socket.write()` per buffer.
+ * How a sink receives: ours, a for-await loop over `lengthPrefixed()` frames; raw, frames
+ * counted where they lie in each chunk; raw-copy, each frame handed on whole, as
+ * {@link FrameAssembler} cuts them.
  */
-export type SourceImpl = "ours" | "raw-each" | "raw-packed";
+export type SinkImpl = TcpImpl | "raw-copy";
+
+/**
+ * How a source sends its messages: ours, one awaited `send()` per message; ours-write, one
+ * `write()` per message, awaiting `drain()` only when it returns false (the idiom of
+ * `socket.write()`); raw-each, one `socket.write()` per message; raw-packed, messages packed by
+ * hand into 64 KiB buffers, one `socket.write()` per buffer.
+ */
+export type SourceImpl = "ours" | "ours-write" | "raw-each" | "raw-packed";
 
 /** Size of the buffers raw-packed fills before writing one, in bytes. */
 const PACK_BYTES = 64 * 1024;
@@ -30,19 +38,6 @@ const ACK = Buffer.alloc(0);
 const RAW_ACK = rawFrame(0);
 
 const noop = () => {};
-
-/** What a server role answers to `listen`. */
-export interface Listening {
-  readonly port: number;
-}
-
-/** Options of `tcp-source` and `tcp-ping`: where the server is. */
-export interface TcpClientOptions {
-  readonly impl: SourceImpl;
-  readonly port: number;
-  /** Payload bytes per message, the 4-byte prefix not counted. */
-  readonly size: number;
-}
 
 /** A throughput repetition: send `frames` messages, then wait for the sink to confirm. */
 export interface SendRep {
@@ -54,19 +49,6 @@ export interface SendRep {
 /** Time from the first send to the sink's confirmation that every message arrived, in ms. */
 export interface SendResult {
   readonly elapsedMs: number;
-}
-
-/** A latency repetition: `count` round trips, fewer if `deadlineMs` passes first. */
-export interface PingRep {
-  readonly count: number;
-  readonly deadlineMs: number;
-}
-
-/** Round-trip times of one repetition, in µs. */
-export interface PingResult {
-  readonly pings: number;
-  readonly p50: number;
-  readonly p99: number;
 }
 
 async function rawListen(onSocket: (socket: net.Socket) => void): Promise<number> {
@@ -87,42 +69,67 @@ async function rawConnect(port: number): Promise<net.Socket> {
   return socket;
 }
 
+/** Options of `tcp-sink`: the implementations to listen with, one server each. */
+export interface SinkOptions {
+  readonly impls: readonly SinkImpl[];
+}
+
+/** What `tcp-sink` and the echo servers answer to `listen`: a port per implementation. */
+export interface Ports {
+  readonly ports: Readonly<Partial<Record<SinkImpl, number>>>;
+}
+
 /**
- * `tcp-sink`: counts the frames of each repetition (announced by `expect`) and confirms the
- * last one with an empty frame.
+ * `tcp-sink`: a server per implementation, each counting the frames of each repetition
+ * (announced by `expect`) and confirming the last one with an empty frame. Repetitions run one
+ * at a time, so sources take turns on the same servers.
  */
-export async function tcpSink(options: { impl: TcpImpl }): Promise<Role> {
+export async function tcpSink(options: SinkOptions): Promise<Role> {
   let expected = Number.POSITIVE_INFINITY;
   let received = 0;
-  let port: number;
-  if (options.impl === "ours") {
-    const server = await listen<Buffer>(`tcp://${LOOPBACK}:0`, {
-      framing: lengthPrefixed(),
-      idleTimeoutMs: 0,
-      handler: async (connection) => {
-        for await (const _frame of connection) {
-          if (++received === expected) {
-            received = 0;
-            await connection.send(ACK);
+  const ports: Partial<Record<SinkImpl, number>> = {};
+  const counted = (socket: net.Socket) => {
+    if (++received === expected) {
+      received = 0;
+      socket.write(RAW_ACK);
+    }
+  };
+  for (const impl of options.impls) {
+    if (impl === "ours") {
+      const server = await listen<Buffer>(`tcp://${LOOPBACK}:0`, {
+        framing: lengthPrefixed(),
+        idleTimeoutMs: 0,
+        handler: async (connection) => {
+          for await (const _frame of connection) {
+            if (++received === expected) {
+              received = 0;
+              await connection.send(ACK);
+            }
           }
-        }
-      },
-    });
-    port = (server.endpoint as { port: number }).port;
-  } else {
-    port = await rawListen((socket) => {
-      const counter = new FrameCounter();
-      socket.on("data", (chunk: Buffer) => {
-        received += counter.push(chunk);
-        if (received >= expected) {
-          received -= expected;
-          socket.write(RAW_ACK);
-        }
+        },
       });
-    });
+      ports.ours = (server.endpoint as { port: number }).port;
+    } else if (impl === "raw-copy") {
+      ports[impl] = await rawListen((socket) => {
+        const assembler = new FrameAssembler();
+        const onFrame = () => counted(socket);
+        socket.on("data", (chunk: Buffer) => assembler.push(chunk, onFrame));
+      });
+    } else {
+      ports.raw = await rawListen((socket) => {
+        const counter = new FrameCounter();
+        socket.on("data", (chunk: Buffer) => {
+          received += counter.push(chunk);
+          if (received >= expected) {
+            received -= expected;
+            socket.write(RAW_ACK);
+          }
+        });
+      });
+    }
   }
   return {
-    listen: (): Listening => ({ port }),
+    listen: (): Ports => ({ ports }),
     expect: ({ frames }: { frames: number }) => {
       expected = frames;
       received = 0;
@@ -130,9 +137,40 @@ export async function tcpSink(options: { impl: TcpImpl }): Promise<Role> {
   };
 }
 
-/** `tcp-source`: sends repetitions of `frames` messages of `size` bytes. */
-export async function tcpSource(options: TcpClientOptions): Promise<Role> {
-  const { impl, port, size } = options;
+/** One throughput repetition on one connection. */
+type Sender = (rep: SendRep) => Promise<SendResult>;
+
+/** Options of `tcp-source`: a sender per key, each on its own connection. */
+export interface SourceOptions {
+  readonly sources: readonly {
+    readonly key: string;
+    readonly impl: SourceImpl;
+    readonly port: number;
+  }[];
+  /** Payload bytes per message, the 4-byte prefix not counted. */
+  readonly size: number;
+}
+
+/**
+ * `tcp-source`: a sender per key; `rep` sends a repetition of `frames` messages of `size`
+ * bytes through the sender named by `key`.
+ */
+export async function tcpSource(options: SourceOptions): Promise<Role> {
+  const senders = new Map<string, Sender>();
+  for (const { key, impl, port } of options.sources) {
+    senders.set(key, await sender(impl, port, options.size));
+  }
+  return {
+    rep: ({ key, ...rep }: SendRep & { key: string }): Promise<SendResult> => {
+      const send = senders.get(key);
+      if (send === undefined) throw new Error(`no source '${key}'`);
+      return send(rep);
+    },
+  };
+}
+
+/** Connects one source to the sink on `port` and returns how it runs a repetition. */
+async function sender(impl: SourceImpl, port: number, size: number): Promise<Sender> {
   const started = (deadlineMs: number) => {
     const start = performance.now();
     return { start, deadline: start + deadlineMs };
@@ -140,23 +178,26 @@ export async function tcpSource(options: TcpClientOptions): Promise<Role> {
   const late = (frames: number, sent: number) =>
     new Error(`deadline passed after ${sent} of ${frames} messages`);
 
-  if (impl === "ours") {
+  if (impl === "ours" || impl === "ours-write") {
     const connection = await connect<Buffer>(`tcp://${LOOPBACK}:${port}`, {
       framing: lengthPrefixed(),
     });
     const replies = connection[Symbol.asyncIterator]();
     const payload = Buffer.alloc(size, 0x61);
-    return {
-      rep: async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
-        const { start, deadline } = started(deadlineMs);
-        for (let i = 0; i < frames; i++) {
+    const awaitEach = impl === "ours";
+    return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
+      const { start, deadline } = started(deadlineMs);
+      for (let i = 0; i < frames; i++) {
+        if (awaitEach) {
           await connection.send(payload);
-          if ((i & 1023) === 1023 && performance.now() > deadline) throw late(frames, i);
+        } else if (!connection.write(payload)) {
+          await connection.drain();
         }
-        const ack = await replies.next();
-        if (ack.done === true) throw new Error("the sink closed the connection");
-        return { elapsedMs: performance.now() - start };
-      },
+        if ((i & 1023) === 1023 && performance.now() > deadline) throw late(frames, i);
+      }
+      const ack = await replies.next();
+      if (ack.done === true) throw new Error("the sink closed the connection");
+      return { elapsedMs: performance.now() - start };
     };
   }
 
@@ -176,53 +217,48 @@ export async function tcpSource(options: TcpClientOptions): Promise<Role> {
   const frameBytes = frame.length;
 
   if (impl === "raw-each") {
-    return {
-      rep: async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
-        const { start, deadline } = started(deadlineMs);
-        const done = ack();
-        for (let i = 0; i < frames; i++) {
-          if (!socket.write(frame)) {
-            await once(socket, "drain");
-            if (performance.now() > deadline) throw late(frames, i);
-          }
+    return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
+      const { start, deadline } = started(deadlineMs);
+      const done = ack();
+      for (let i = 0; i < frames; i++) {
+        if (!socket.write(frame)) {
+          await once(socket, "drain");
+          if (performance.now() > deadline) throw late(frames, i);
         }
-        await done;
-        return { elapsedMs: performance.now() - start };
-      },
+      }
+      await done;
+      return { elapsedMs: performance.now() - start };
     };
   }
 
-  return {
-    rep: async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
-      const { start, deadline } = started(deadlineMs);
-      const done = ack();
-      let block = Buffer.allocUnsafe(PACK_BYTES);
-      let used = 0;
-      for (let i = 0; i < frames; i++) {
-        if (used + frameBytes > PACK_BYTES) {
-          const full = block.subarray(0, used);
-          block = Buffer.allocUnsafe(PACK_BYTES);
-          used = 0;
-          if (!socket.write(full)) {
-            await once(socket, "drain");
-            if (performance.now() > deadline) throw late(frames, i);
-          }
+  return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
+    const { start, deadline } = started(deadlineMs);
+    const done = ack();
+    let block = Buffer.allocUnsafe(PACK_BYTES);
+    let used = 0;
+    for (let i = 0; i < frames; i++) {
+      if (used + frameBytes > PACK_BYTES) {
+        const full = block.subarray(0, used);
+        block = Buffer.allocUnsafe(PACK_BYTES);
+        used = 0;
+        if (!socket.write(full)) {
+          await once(socket, "drain");
+          if (performance.now() > deadline) throw late(frames, i);
         }
-        block.writeUInt32BE(size, used);
-        block.set(payload, used + HEADER_BYTES);
-        used += frameBytes;
       }
-      if (used > 0) socket.write(block.subarray(0, used));
-      await done;
-      return { elapsedMs: performance.now() - start };
-    },
+      block.writeUInt32BE(size, used);
+      block.set(payload, used + HEADER_BYTES);
+      used += frameBytes;
+    }
+    if (used > 0) socket.write(block.subarray(0, used));
+    await done;
+    return { elapsedMs: performance.now() - start };
   };
 }
 
-/** `tcp-echo`: sends every frame back. Raw echoes the bytes as they come. */
-export async function tcpEcho(options: { impl: TcpImpl }): Promise<Role> {
-  let port: number;
-  if (options.impl === "ours") {
+/** An echo server of `impl` that sends every frame back; returns its port. Raw echoes the bytes as they come. */
+export async function tcpEchoServer(impl: TcpImpl): Promise<number> {
+  if (impl === "ours") {
     const server = await listen<Buffer>(`tcp://${LOOPBACK}:0`, {
       framing: lengthPrefixed(),
       idleTimeoutMs: 0,
@@ -230,79 +266,65 @@ export async function tcpEcho(options: { impl: TcpImpl }): Promise<Role> {
         for await (const frame of connection) await connection.send(frame);
       },
     });
-    port = (server.endpoint as { port: number }).port;
-  } else {
-    port = await rawListen((socket) => {
-      socket.on("data", (chunk: Buffer) => socket.write(chunk));
-    });
+    return (server.endpoint as { port: number }).port;
   }
-  return { listen: (): Listening => ({ port }) };
+  return rawListen((socket) => {
+    socket.on("data", (chunk: Buffer) => socket.write(chunk));
+  });
 }
 
-/** `tcp-ping`: one message out, wait for it to come back, repeat; times each round trip. */
-export async function tcpPing(options: TcpClientOptions): Promise<Role> {
-  const { impl, port, size } = options;
+/**
+ * A ping client of `impl` connected to the echo server on `port`: one message of `size` bytes
+ * out, wait for it to come back, repeat.
+ */
+export async function tcpPinger(impl: TcpImpl, port: number, size: number): Promise<Pinger> {
   if (impl === "ours") {
     const connection: Connection<Buffer> = await connect<Buffer>(`tcp://${LOOPBACK}:${port}`, {
       framing: lengthPrefixed(),
     });
     const replies = connection[Symbol.asyncIterator]();
     const payload = Buffer.alloc(size, 0x61);
-    return {
-      rep: async ({ count, deadlineMs }: PingRep): Promise<PingResult> => {
-        const rtts = new Float64Array(count);
-        const deadline = performance.now() + deadlineMs;
-        let pings = 0;
-        while (pings < count) {
-          const start = performance.now();
-          if (start > deadline) break;
-          await connection.send(payload);
-          const reply = await replies.next();
-          if (reply.done === true) throw new Error("the echo server closed the connection");
-          rtts[pings++] = performance.now() - start;
-        }
-        return pingResult(rtts.subarray(0, pings));
-      },
+    return async (count, deadlineMs) => {
+      const rtts = new Float64Array(count);
+      const deadline = performance.now() + deadlineMs;
+      let pings = 0;
+      while (pings < count) {
+        const start = performance.now();
+        if (start > deadline) break;
+        await connection.send(payload);
+        const reply = await replies.next();
+        if (reply.done === true) throw new Error("the echo server closed the connection");
+        rtts[pings++] = performance.now() - start;
+      }
+      return rtts.subarray(0, pings);
     };
   }
 
   const socket = await rawConnect(port);
   const frame = rawFrame(size);
-  return {
-    rep: ({ count, deadlineMs }: PingRep): Promise<PingResult> =>
-      new Promise((resolve) => {
-        const rtts = new Float64Array(count);
-        const deadline = performance.now() + deadlineMs;
-        let pings = 0;
-        let received = 0;
-        let start = 0;
-        const onData = (chunk: Buffer) => {
-          received += chunk.length;
-          if (received < frame.length) return;
-          received -= frame.length;
-          const now = performance.now();
-          rtts[pings++] = now - start;
-          if (pings === count || now > deadline) {
-            socket.off("data", onData);
-            resolve(pingResult(rtts.subarray(0, pings)));
-            return;
-          }
-          start = performance.now();
-          socket.write(frame);
-        };
-        socket.on("data", onData);
+  return (count, deadlineMs) =>
+    new Promise((resolve) => {
+      const rtts = new Float64Array(count);
+      const deadline = performance.now() + deadlineMs;
+      let pings = 0;
+      let received = 0;
+      let start = 0;
+      const onData = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received < frame.length) return;
+        received -= frame.length;
+        const now = performance.now();
+        rtts[pings++] = now - start;
+        if (pings === count || now > deadline) {
+          socket.off("data", onData);
+          resolve(rtts.subarray(0, pings));
+          return;
+        }
         start = performance.now();
         socket.write(frame);
-      }),
-  };
-}
-
-/** p50 and p99 of round-trip times given in ms, in µs. */
-export function pingResult(rtts: Float64Array): PingResult {
-  if (rtts.length === 0) throw new Error("no round trip completed before the deadline");
-  return {
-    pings: rtts.length,
-    p50: percentile(rtts, 50) * 1000,
-    p99: percentile(rtts, 99) * 1000,
-  };
+      };
+      socket.on("data", onData);
+      start = performance.now();
+      socket.write(frame);
+    });
 }

@@ -7,9 +7,8 @@
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { bind } from "@socket-lab/udp";
+import type { Pinger } from "./pingpong-roles.js";
 import { LOOPBACK, type Role } from "./role.js";
-import type { PingRep, PingResult } from "./tcp-roles.js";
-import { pingResult } from "./tcp-roles.js";
 
 /** Which implementation a UDP role uses. */
 export type UdpImpl = "ours" | "raw";
@@ -201,98 +200,88 @@ export async function udpSource(options: {
   return { rep: (rep: BlastRep) => blaster.run(rep) };
 }
 
-/** `udp-echo`: sends every datagram back to its sender. */
-export async function udpEcho(options: { impl: UdpImpl }): Promise<Role> {
-  let bound: Bound;
-  if (options.impl === "ours") {
+/** An echo server of `impl` that sends every datagram back to its sender; returns its port. */
+export async function udpEchoServer(impl: UdpImpl): Promise<number> {
+  if (impl === "ours") {
     const socket = await bind(`udp://${LOOPBACK}:0`);
     void (async () => {
       for await (const { data, from } of socket) await socket.send(data, from);
     })();
-    bound = { port: socket.local.port, recvBufferSize: socket.recvBufferSize };
-  } else {
-    const socket = await rawBind(undefined);
-    socket.on("message", (data, from) => socket.send(data, from.port, from.address));
-    bound = { port: socket.address().port, recvBufferSize: socket.getRecvBufferSize() };
+    return socket.local.port;
   }
-  return { bind: (): Bound => bound };
+  const socket = await rawBind(undefined);
+  socket.on("message", (data, from) => socket.send(data, from.port, from.address));
+  return socket.address().port;
 }
 
-/** `udp-ping`: one datagram out, wait for it to come back, repeat; times each round trip. */
-export async function udpPing(options: {
-  impl: UdpImpl;
-  port: number;
-  size: number;
-}): Promise<Role> {
-  const payload = Buffer.alloc(options.size, 0x61);
-  if (options.impl === "ours") {
-    const socket = await bind(`udp://${LOOPBACK}:0`, {
-      connect: `udp://${LOOPBACK}:${options.port}`,
-    });
+/**
+ * A ping client of `impl`, connected to the echo server on `port`: one datagram of `size`
+ * bytes out, wait for it to come back, repeat.
+ */
+export async function udpPinger(impl: UdpImpl, port: number, size: number): Promise<Pinger> {
+  const payload = Buffer.alloc(size, 0x61);
+  if (impl === "ours") {
+    const socket = await bind(`udp://${LOOPBACK}:0`, { connect: `udp://${LOOPBACK}:${port}` });
     const replies = socket[Symbol.asyncIterator]();
-    return {
-      rep: async ({ count, deadlineMs }: PingRep): Promise<PingResult> => {
-        const rtts = new Float64Array(count);
-        const deadline = performance.now() + deadlineMs;
-        // Loopback does not lose datagrams, but if one were lost the wait would never end:
-        // the watchdog closes the socket, which ends the wait, when no reply comes for 1 s.
-        let progress = 0;
-        let watched = -1;
-        const watchdog = setInterval(() => {
-          if (watched === progress) void socket.close();
-          watched = progress;
-        }, 1_000);
-        try {
-          while (progress < count) {
-            const start = performance.now();
-            if (start > deadline) break;
-            await socket.send(payload);
-            const reply = await replies.next();
-            if (reply.done === true) throw new Error("a reply was lost (none came for 1 s)");
-            rtts[progress++] = performance.now() - start;
-          }
-        } finally {
-          clearInterval(watchdog);
+    return async (count, deadlineMs) => {
+      const rtts = new Float64Array(count);
+      const deadline = performance.now() + deadlineMs;
+      // Loopback does not lose datagrams, but if one were lost the wait would never end:
+      // the watchdog closes the socket, which ends the wait, when no reply comes for 1 s.
+      let progress = 0;
+      let watched = -1;
+      const watchdog = setInterval(() => {
+        if (watched === progress) void socket.close();
+        watched = progress;
+      }, 1_000);
+      try {
+        while (progress < count) {
+          const start = performance.now();
+          if (start > deadline) break;
+          await socket.send(payload);
+          const reply = await replies.next();
+          if (reply.done === true) throw new Error("a reply was lost (none came for 1 s)");
+          rtts[progress++] = performance.now() - start;
         }
-        return pingResult(rtts.subarray(0, progress));
-      },
+      } finally {
+        clearInterval(watchdog);
+      }
+      return rtts.subarray(0, progress);
     };
   }
 
   const socket = await rawBind(undefined);
-  socket.connect(options.port, LOOPBACK);
+  socket.connect(port, LOOPBACK);
   await once(socket, "connect");
-  return {
-    rep: ({ count, deadlineMs }: PingRep): Promise<PingResult> =>
-      new Promise((resolve, reject) => {
-        const rtts = new Float64Array(count);
-        const deadline = performance.now() + deadlineMs;
-        let pings = 0;
-        let start = 0;
-        let watched = -1;
-        const finish = (error?: Error) => {
-          clearInterval(watchdog);
-          socket.off("message", onMessage);
-          if (error === undefined) resolve(pingResult(rtts.subarray(0, pings)));
-          else reject(error);
-        };
-        const watchdog = setInterval(() => {
-          if (watched === pings) finish(new Error("a reply was lost (none came for 1 s)"));
-          watched = pings;
-        }, 1_000);
-        const onMessage = () => {
-          const now = performance.now();
-          rtts[pings++] = now - start;
-          if (pings === count || now > deadline) {
-            finish();
-            return;
-          }
-          start = performance.now();
-          socket.send(payload);
-        };
-        socket.on("message", onMessage);
+  return (count, deadlineMs) =>
+    new Promise((resolve, reject) => {
+      const rtts = new Float64Array(count);
+      const deadline = performance.now() + deadlineMs;
+      let pings = 0;
+      let start = 0;
+      let watched = -1;
+      const finish = (error?: Error) => {
+        clearInterval(watchdog);
+        socket.off("message", onMessage);
+        if (error === undefined) resolve(rtts.subarray(0, pings));
+        else reject(error);
+      };
+      const watchdog = setInterval(() => {
+        if (watched === pings) finish(new Error("a reply was lost (none came for 1 s)"));
+        watched = pings;
+      }, 1_000);
+      const onMessage = () => {
+        const now = performance.now();
+        rtts[pings++] = now - start;
+        if (pings === count || now > deadline) {
+          finish();
+          return;
+        }
         start = performance.now();
         socket.send(payload);
-      }),
-  };
+      };
+      socket.on("message", onMessage);
+      start = performance.now();
+      socket.send(payload);
+    });
 }
