@@ -78,12 +78,16 @@ export async function interleave<V extends string>(
 ): Promise<Map<V, Map<string, number[]>>> {
   const results = new Map<V, Map<string, number[]>>(variants.map((v) => [v, new Map()]));
   for (let rep = 0; rep < reps; rep++) {
-    for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + rep) % variants.length] as V;
+    for (const variant of inTurns(variants, rep)) {
       record(results.get(variant) as Map<string, number[]>, await measure(variant));
     }
   }
   return results;
+}
+
+/** `variants` in turn, starting with a different one at each `turn`. */
+export function inTurns<V>(variants: readonly V[], turn: number): V[] {
+  return variants.map((_, i) => variants[(i + turn) % variants.length] as V);
 }
 
 /** Adds one repetition's figures to the samples of each metric. */

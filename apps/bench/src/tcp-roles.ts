@@ -74,7 +74,7 @@ export interface SinkOptions {
   readonly impls: readonly SinkImpl[];
 }
 
-/** What `tcp-sink` and the echo servers answer to `listen`: a port per implementation. */
+/** What `tcp-sink` answers to `listen`: a port per implementation. */
 export interface Ports {
   readonly ports: Readonly<Partial<Record<SinkImpl, number>>>;
 }
@@ -88,11 +88,11 @@ export async function tcpSink(options: SinkOptions): Promise<Role> {
   let expected = Number.POSITIVE_INFINITY;
   let received = 0;
   const ports: Partial<Record<SinkImpl, number>> = {};
-  const counted = (socket: net.Socket) => {
-    if (++received === expected) {
-      received = 0;
-      socket.write(RAW_ACK);
-    }
+  /** Counts one frame; true when it completes the repetition (and the count starts over). */
+  const last = (): boolean => {
+    if (++received !== expected) return false;
+    received = 0;
+    return true;
   };
   for (const impl of options.impls) {
     if (impl === "ours") {
@@ -101,10 +101,7 @@ export async function tcpSink(options: SinkOptions): Promise<Role> {
         idleTimeoutMs: 0,
         handler: async (connection) => {
           for await (const _frame of connection) {
-            if (++received === expected) {
-              received = 0;
-              await connection.send(ACK);
-            }
+            if (last()) await connection.send(ACK);
           }
         },
       });
@@ -112,7 +109,9 @@ export async function tcpSink(options: SinkOptions): Promise<Role> {
     } else if (impl === "raw-copy") {
       ports[impl] = await rawListen((socket) => {
         const assembler = new FrameAssembler();
-        const onFrame = () => counted(socket);
+        const onFrame = () => {
+          if (last()) socket.write(RAW_ACK);
+        };
         socket.on("data", (chunk: Buffer) => assembler.push(chunk, onFrame));
       });
     } else {

@@ -11,13 +11,14 @@ import {
   calibrate,
   type Figure,
   figure,
+  inTurns,
   interleave,
   limit,
   ratio,
   record,
   type WorkloadReport,
 } from "./measure.js";
-import type { EchoPorts, PingResult } from "./pingpong-roles.js";
+import type { EchoPorts, PingResult, Transport } from "./pingpong-roles.js";
 import type { Worker } from "./spawn-worker.js";
 import type { Ports, SendResult, SinkImpl, SourceImpl, TcpImpl } from "./tcp-roles.js";
 import type { BlastResult, Bound, Collected, UdpImpl } from "./udp-roles.js";
@@ -113,11 +114,6 @@ async function freshPairs(
     }
   }
   return results;
-}
-
-/** `variants` in turn, starting with a different one at each `turn`. */
-function inTurns<V>(variants: readonly V[], turn: number): V[] {
-  return variants.map((_, i) => variants[(i + turn) % variants.length] as V);
 }
 
 /** One way of moving TCP messages: who sends (and how), who receives. */
@@ -318,7 +314,7 @@ const PING_BLOCKS = 10;
  */
 async function pingPong(
   context: Context,
-  transport: "tcp" | "udp",
+  transport: Transport,
   variants: readonly PingVariant[],
 ): Promise<{ figures: Figure[]; checks: Check[] }> {
   const { settings } = context;
