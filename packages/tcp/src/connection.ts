@@ -135,6 +135,29 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    */
   write(message: M): boolean;
   /**
+   * Receives by callback instead of by loop: hands each message to `listener` as soon as it is
+   * decoded, in order, inside the read that brought it, without a promise per message. What the
+   * listener sends (with `write()`) goes out in one write before that read returns, so a reply
+   * leaves a microtask sooner than from a `for await` loop: use it where latency counts. Messages
+   * already received go to the listener first. When the listener returns a promise, the next
+   * message waits for it to settle, and the socket stops reading meanwhile (backpressure, as
+   * with a slow loop).
+   *
+   * Resolves when the peer has ended its side and every message was handed over; rejects with
+   * the connection's failure (as the loop throws it), or with what the listener threw or its
+   * promise rejected with. After a listener's failure the connection stays open and what
+   * arrives next waits for a new loop or `forEach()`, as after `break`.
+   * @throws {TypeError} (as a rejection) when `listener` is not a function, or while a loop or
+   *   another `forEach()` reads the connection: read it in one place at a time.
+   * @example
+   * // an echo server's handler; the connection closes when the peer ends its side
+   * handler: (connection) =>
+   *   connection.forEach((frame) => {
+   *     if (!connection.write(frame)) return connection.drain();
+   *   }),
+   */
+  forEach(listener: (message: M) => void | PromiseLike<void>): Promise<void>;
+  /**
    * Resolves once `bufferedBytes` is within the high-water mark: at once when it already is.
    * @throws {SocketError} (as a rejection, marked handled) the connection's failure, or
    *   `ERR_SOCKET_CLOSED` when it closes before draining.
@@ -180,6 +203,15 @@ export interface ConnectionSetup<M> {
   trace: TraceListener | undefined;
 }
 
+/** Whether a listener returned a promise (or any thenable) to wait for. */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== undefined &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
+}
+
 /** A `next()` waiting for a message. */
 interface Reader<M> {
   resolve(result: IteratorResult<M>): void;
@@ -223,10 +255,16 @@ export class TcpConnection<M> implements Connection<M> {
   #ending: Promise<void> | undefined;
 
   // Receiving: decoded messages wait in `#queue` (the socket is paused while it is not empty),
-  // or go straight to a waiting `next()` in `#readers`.
+  // or go straight to a waiting `next()` in `#readers`, or to the `forEach()` listener.
   readonly #queue = new RingQueue<M>();
   readonly #readers = new RingQueue<Reader<M>>();
   #paused = false;
+  /** The `forEach()` listener, while it receives the messages. */
+  #listener: ((message: M) => unknown) | undefined;
+  /** The listener returned a promise that has not settled: messages wait in `#queue`. */
+  #listenerBusy = false;
+  /** Settles the promise `forEach()` returned. */
+  #listening: Deferred<void> | undefined;
   /** No more messages will be queued: the peer ended, or the connection closes or failed. */
   #readDone = false;
   /** The failure the loop throws once the queue is empty. */
@@ -300,6 +338,18 @@ export class TcpConnection<M> implements Connection<M> {
       process.nextTick(this.#flush);
     }
     return this.bufferedBytes <= this.#highWaterMark;
+  }
+
+  forEach(listener: (message: M) => void | PromiseLike<void>): Promise<void> {
+    if (typeof listener !== "function") {
+      return Promise.reject(new TypeError(`forEach() takes a function, got ${typeof listener}`));
+    }
+    if (this.#listener !== undefined || this.#readers.length > 0) return this.#readTwice();
+    this.#listener = listener;
+    const listening = deferred<void>();
+    this.#listening = listening;
+    this.#feedListener();
+    return listening.promise;
   }
 
   drain(): Promise<void> {
@@ -395,6 +445,7 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   #next(): Promise<IteratorResult<M>> {
+    if (this.#listener !== undefined) return this.#readTwice();
     if (this.#queue.length > 0) {
       const value = this.#queue.shift() as M;
       if (this.#queue.length === 0) this.#resume();
@@ -423,8 +474,28 @@ export class TcpConnection<M> implements Connection<M> {
     this.#readers.push({ resolve, reject });
   };
 
-  /** Answers every waiting `next()` once nothing more will arrive: the failure, or done. */
+  #readTwice(): Promise<never> {
+    return Promise.reject(
+      new TypeError(
+        "this connection is already read by a for await loop or forEach(); read it in one place at a time",
+      ),
+    );
+  }
+
+  /** Answers every waiting `next()`, or `forEach()`, once nothing more will arrive. */
   #settleReaders(): void {
+    if (this.#listener !== undefined) {
+      if (this.#listenerBusy) return; // settled once the listener has taken the queue
+      const error = this.#readError;
+      this.#readError = undefined;
+      if (error !== undefined) {
+        this.#failListening(error);
+      } else {
+        this.#stopListening();
+        if (this.#endWhenDrained) this.end().catch(noop);
+      }
+      return;
+    }
     if (this.#readers.length === 0) return;
     const error = this.#readError;
     this.#readError = undefined;
@@ -440,17 +511,83 @@ export class TcpConnection<M> implements Connection<M> {
     if (count === 0) return;
     this.stats.messagesReceived += count;
     let i = 0;
-    for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
-      reader.resolve({ value: messages[i++] as M, done: false });
-      if (i === count) return;
+    if (this.#listener === undefined) {
+      for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
+        reader.resolve({ value: messages[i++] as M, done: false });
+        if (i === count) return;
+      }
     }
     for (; i < count; i++) this.#queue.push(messages[i] as M);
+    if (this.#listener !== undefined) {
+      this.#feedListener();
+      if (this.#queue.length === 0) return;
+    }
     if (!this.#paused) {
       // The loop is slower than the network: stop reading until it has caught up, so the
       // kernel's buffers fill and the sender's send() waits (backpressure, bounded memory).
       this.#paused = true;
       this.#socket.pause();
     }
+  }
+
+  /**
+   * Hands the queued messages to the listener, one by one, until it returns a promise or stops;
+   * then flushes what it sent, and settles `forEach()` once nothing more will come.
+   */
+  #feedListener(): void {
+    while (this.#queue.length > 0 && this.#listener !== undefined && !this.#listenerBusy) {
+      this.#callListener(this.#queue.shift() as M);
+    }
+    // What the listener sent goes out now, in one write, before the read that brought the
+    // messages returns.
+    if (this.#unflushed > 0) this.#flush();
+    if (this.#queue.length > 0) return; // the listener is busy or stopped: the rest waits
+    this.#resume();
+    if (this.#readDone) this.#settleReaders();
+  }
+
+  #callListener(message: M): void {
+    let result: unknown;
+    try {
+      result = (this.#listener as (message: M) => unknown)(message);
+    } catch (err) {
+      this.#failListening(err);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      this.#listenerBusy = true;
+      // Promise.resolve() also makes a thenable whose then() throws reject, not throw here.
+      Promise.resolve(result).then(this.#onListenerDone, this.#onListenerFailed);
+    }
+  }
+
+  readonly #onListenerDone = (): void => {
+    this.#listenerBusy = false;
+    this.#feedListener();
+  };
+
+  readonly #onListenerFailed = (error: unknown): void => {
+    this.#failListening(error);
+  };
+
+  /** Ends `forEach()` well: what arrives from now on waits for the next reader. */
+  #stopListening(): void {
+    const listening = this.#listening;
+    this.#clearListener();
+    listening?.resolve();
+  }
+
+  /** Ends `forEach()` with `error`. */
+  #failListening(error: unknown): void {
+    const listening = this.#listening;
+    this.#clearListener();
+    listening?.reject(error);
+  }
+
+  #clearListener(): void {
+    this.#listener = undefined;
+    this.#listenerBusy = false;
+    this.#listening = undefined;
   }
 
   #resume(): void {

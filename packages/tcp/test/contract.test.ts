@@ -32,37 +32,59 @@ async function echo(connection: Connection<unknown>): Promise<void> {
   for await (const message of connection) await connection.send(message);
 }
 
+/** The two ways to read a connection; the tests that carry many messages run with both. */
+const READERS = [
+  {
+    name: "a for await loop",
+    read: async (connection: Connection<unknown>, take: (message: unknown) => unknown) => {
+      for await (const message of connection) await take(message);
+    },
+  },
+  {
+    name: "forEach()",
+    read: (connection: Connection<unknown>, take: (message: unknown) => unknown) =>
+      connection.forEach(take as (message: unknown) => undefined),
+  },
+];
+
 const CORE_HINT = (code: string) => explain(Object.assign(new Error(code), { code })).hint;
 
 describe.each(PLACES)("over $name", (place) => {
   describe.each(FRAMINGS)("with $name framing", (framing) => {
-    it("carries 10,000 messages of 0 to 64 KiB each way, intact and in order", async () => {
-      const server = await startServer(place.listenOn(), {
-        framing: framing.framing(65_536),
-        handler: echo,
-      });
-      const client = await startClient(addressOf(server), { framing: framing.framing(65_536) });
-      const next = random(7);
-      // Sizes from 0 to 65,536 bytes, both ends included, most of them small (mean ~5 KiB).
-      const sizes = Array.from({ length: 10_000 }, () => Math.floor(65_537 * next() ** 12));
-      sizes[0] = 0;
-      sizes[1] = 65_536;
-      sizes[5_000] = 0;
-      sizes[9_999] = 65_536;
-      const messages = sizes.map((bytes, i) => framing.message(bytes, i));
+    it.each(READERS)(
+      "carries 10,000 messages of 0 to 64 KiB each way, intact and in order, read by $name",
+      async ({ read }) => {
+        const server = await startServer(place.listenOn(), {
+          framing: framing.framing(65_536),
+          // Echoes each message, waiting for the drain only over the high-water mark.
+          handler: (connection) =>
+            read(connection, (message) => {
+              if (!connection.write(message)) return connection.drain();
+            }),
+        });
+        const client = await startClient(addressOf(server), { framing: framing.framing(65_536) });
+        const next = random(7);
+        // Sizes from 0 to 65,536 bytes, both ends included, most of them small (mean ~5 KiB).
+        const sizes = Array.from({ length: 10_000 }, () => Math.floor(65_537 * next() ** 12));
+        sizes[0] = 0;
+        sizes[1] = 65_536;
+        sizes[5_000] = 0;
+        sizes[9_999] = 65_536;
+        const messages = sizes.map((bytes, i) => framing.message(bytes, i));
 
-      const echoed = drain(client);
-      for (const message of messages) await client.send(message);
-      await client.end();
-      const result = await within(echoed, "10,000 echoes");
+        const echoed = drain(client);
+        for (const message of messages) await client.send(message);
+        await client.end();
+        const result = await within(echoed, "10,000 echoes");
 
-      expect(result.error).toBeUndefined();
-      expect(result.messages).toHaveLength(10_000);
-      expect(result.messages.findIndex((m, i) => !framing.same(m, messages[i]))).toBe(-1);
-      expect(client.stats.messagesSent).toBe(10_000);
-      expect(client.stats.messagesReceived).toBe(10_000);
-      expect(client.stats.bytesReceived).toBe(client.stats.bytesSent);
-    });
+        expect(result.error).toBeUndefined();
+        expect(result.messages).toHaveLength(10_000);
+        expect(result.messages.findIndex((m, i) => !framing.same(m, messages[i]))).toBe(-1);
+        expect(client.stats.messagesSent).toBe(10_000);
+        expect(client.stats.messagesReceived).toBe(10_000);
+        expect(client.stats.bytesReceived).toBe(client.stats.bytesSent);
+      },
+    );
 
     it("half-closes: the server replies after the client's end", async () => {
       const server = await startServer(place.listenOn(), {
@@ -210,58 +232,61 @@ describe.each(PLACES)("over $name", (place) => {
       await within(client.close(), "the client to close");
     });
 
-    it("closes gracefully: every one of 1,000 requests in flight that the server took is answered", async () => {
-      const CLIENTS = 10;
-      const PER_CLIENT = 100;
-      let taken = 0;
-      let closing: Promise<CloseResult> | undefined;
-      let connected = 0;
-      const server = await startServer(place.listenOn(), {
-        framing: framing.framing(),
-        handler: async (connection) => {
-          for await (const request of connection) {
-            taken++;
-            if (taken === (CLIENTS * PER_CLIENT) / 2) closing = server.close({ timeoutMs: 10_000 });
-            await connection.send(request);
-          }
-        },
-      });
-      const allConnected = new Promise<void>((resolve) => {
-        server.on("connection", () => {
-          if (++connected === CLIENTS) resolve();
+    it.each(READERS)(
+      "closes gracefully: every one of 1,000 requests in flight that the server took is answered, read by $name",
+      async ({ read }) => {
+        const CLIENTS = 10;
+        const PER_CLIENT = 100;
+        let taken = 0;
+        let closing: Promise<CloseResult> | undefined;
+        let connected = 0;
+        const server = await startServer(place.listenOn(), {
+          framing: framing.framing(),
+          handler: (connection) =>
+            read(connection, (request) => {
+              taken++;
+              if (taken === (CLIENTS * PER_CLIENT) / 2)
+                closing = server.close({ timeoutMs: 10_000 });
+              return connection.send(request);
+            }),
         });
-      });
-      const clients: Connection<unknown>[] = [];
-      for (let i = 0; i < CLIENTS; i++) {
-        clients.push(await startClient(addressOf(server), { framing: framing.framing() }));
-      }
-      await within(allConnected, "every connection to be accepted");
-
-      const replies = clients.map(async (client, c) => {
-        for (let i = 0; i < PER_CLIENT; i++) {
-          void client.send(framing.numbered(c * PER_CLIENT + i, 32));
+        const allConnected = new Promise<void>((resolve) => {
+          server.on("connection", () => {
+            if (++connected === CLIENTS) resolve();
+          });
+        });
+        const clients: Connection<unknown>[] = [];
+        for (let i = 0; i < CLIENTS; i++) {
+          clients.push(await startClient(addressOf(server), { framing: framing.framing() }));
         }
-        const result = await drain(client);
-        await client.close();
-        return result;
-      });
-      const results = await within(Promise.all(replies), "the replies");
-      const result = await within(closing ?? Promise.reject(new Error("never closed")), "close");
+        await within(allConnected, "every connection to be accepted");
 
-      expect(taken).toBeGreaterThanOrEqual((CLIENTS * PER_CLIENT) / 2);
-      let answered = 0;
-      for (const [c, { messages, error }] of results.entries()) {
-        expect(error).toBeUndefined();
-        const indexes = messages.map(framing.indexOf);
-        expect(indexes).toEqual(indexes.map((_, i) => c * PER_CLIENT + i));
-        answered += messages.length;
-      }
-      expect(answered).toBe(taken);
-      expect(result).toEqual({ ended: CLIENTS, destroyed: 0 });
-      await expect(connect(addressOf(server))).rejects.toMatchObject({
-        code: place.transport === "unix" ? "ENOENT" : "ECONNREFUSED",
-      });
-    });
+        const replies = clients.map(async (client, c) => {
+          for (let i = 0; i < PER_CLIENT; i++) {
+            void client.send(framing.numbered(c * PER_CLIENT + i, 32));
+          }
+          const result = await drain(client);
+          await client.close();
+          return result;
+        });
+        const results = await within(Promise.all(replies), "the replies");
+        const result = await within(closing ?? Promise.reject(new Error("never closed")), "close");
+
+        expect(taken).toBeGreaterThanOrEqual((CLIENTS * PER_CLIENT) / 2);
+        let answered = 0;
+        for (const [c, { messages, error }] of results.entries()) {
+          expect(error).toBeUndefined();
+          const indexes = messages.map(framing.indexOf);
+          expect(indexes).toEqual(indexes.map((_, i) => c * PER_CLIENT + i));
+          answered += messages.length;
+        }
+        expect(answered).toBe(taken);
+        expect(result).toEqual({ ended: CLIENTS, destroyed: 0 });
+        await expect(connect(addressOf(server))).rejects.toMatchObject({
+          code: place.transport === "unix" ? "ENOENT" : "ECONNREFUSED",
+        });
+      },
+    );
 
     it("reports a refused connect as ECONNREFUSED with core's hint and the endpoint", async () => {
       const dead = await deadEndpoint(place);
