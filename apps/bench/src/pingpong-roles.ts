@@ -6,7 +6,7 @@
 
 import type { Role } from "./role.js";
 import { percentile } from "./stats.js";
-import { type TcpImpl, tcpEchoServer, tcpPinger } from "./tcp-roles.js";
+import { type TcpLatencyImpl, tcpEchoServer, tcpPinger } from "./tcp-roles.js";
 import { type UdpImpl, udpEchoServer, udpPinger } from "./udp-roles.js";
 
 /** Runs `count` round trips, fewer if `deadlineMs` passes first; returns each time, in ms. */
@@ -15,10 +15,13 @@ export type Pinger = (count: number, deadlineMs: number) => Promise<Float64Array
 /** Which transport a latency role speaks. */
 export type Transport = "tcp" | "udp";
 
+/** An implementation of a latency role: of TCP's for "tcp", of UDP's for "udp". */
+export type LatencyImpl = TcpLatencyImpl | UdpImpl;
+
 /** Options of `echo-servers`: one echo server per implementation. */
 export interface EchoOptions {
   readonly transport: Transport;
-  readonly impls: readonly (TcpImpl & UdpImpl)[];
+  readonly impls: readonly LatencyImpl[];
 }
 
 /** What `echo-servers` answers to `ports`: each implementation's port. */
@@ -29,7 +32,7 @@ export interface PingOptions {
   readonly transport: Transport;
   readonly pingers: readonly {
     readonly key: string;
-    readonly impl: TcpImpl & UdpImpl;
+    readonly impl: LatencyImpl;
     readonly port: number;
   }[];
   /** Payload bytes per message. */
@@ -55,7 +58,7 @@ export async function echoServers(options: EchoOptions): Promise<Role> {
   const ports: Record<string, number> = {};
   for (const impl of options.impls) {
     ports[impl] =
-      options.transport === "tcp" ? await tcpEchoServer(impl) : await udpEchoServer(impl);
+      options.transport === "tcp" ? await tcpEchoServer(impl) : await udpEchoServer(udpImpl(impl));
   }
   return { ports: (): EchoPorts => ports };
 }
@@ -68,8 +71,11 @@ export async function pingers(options: PingOptions): Promise<Role> {
   const clients = new Map<string, Pinger>();
   const times = new Map<string, Float64Array[]>();
   for (const { key, impl, port } of options.pingers) {
-    const connect = options.transport === "tcp" ? tcpPinger : udpPinger;
-    clients.set(key, await connect(impl, port, options.size));
+    const ping =
+      options.transport === "tcp"
+        ? await tcpPinger(impl, port, options.size)
+        : await udpPinger(udpImpl(impl), port, options.size);
+    clients.set(key, ping);
     times.set(key, []);
   }
   return {
@@ -96,6 +102,11 @@ export async function pingers(options: PingOptions): Promise<Role> {
       return results;
     },
   };
+}
+
+function udpImpl(impl: LatencyImpl): UdpImpl {
+  if (impl === "ours" || impl === "raw") return impl;
+  throw new Error(`no UDP latency role '${impl}'`);
 }
 
 /** p50 and p99 of round-trip times given in ms, in µs. */

@@ -11,9 +11,17 @@ import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tc
 import type { Pinger } from "./pingpong-roles.js";
 import { FrameAssembler, FrameCounter, HEADER_BYTES, rawFrame } from "./raw-frames.js";
 import { LOOPBACK, type Role } from "./role.js";
+import { timedRounds } from "./rounds.js";
 
 /** Which implementation a TCP role uses. */
 export type TcpImpl = "ours" | "raw";
+
+/**
+ * How a latency role receives: ours, a for-await loop and `await send()`; ours-each,
+ * `forEach()` with `write()`, the listener replying inside the read (the idiom of raw's
+ * `'data'` handler and `socket.write()`); raw, a `'data'` handler.
+ */
+export type TcpLatencyImpl = TcpImpl | "ours-each";
 
 /**
  * How a sink receives: ours, a for-await loop over `lengthPrefixed()` frames; raw, frames
@@ -256,7 +264,18 @@ async function sender(impl: SourceImpl, port: number, size: number): Promise<Sen
 }
 
 /** An echo server of `impl` that sends every frame back; returns its port. Raw echoes the bytes as they come. */
-export async function tcpEchoServer(impl: TcpImpl): Promise<number> {
+export async function tcpEchoServer(impl: TcpLatencyImpl): Promise<number> {
+  if (impl === "ours-each") {
+    const server = await listen<Buffer>(`tcp://${LOOPBACK}:0`, {
+      framing: lengthPrefixed(),
+      idleTimeoutMs: 0,
+      handler: (connection) =>
+        connection.forEach((frame) => {
+          if (!connection.write(frame)) return connection.drain();
+        }),
+    });
+    return (server.endpoint as { port: number }).port;
+  }
   if (impl === "ours") {
     const server = await listen<Buffer>(`tcp://${LOOPBACK}:0`, {
       framing: lengthPrefixed(),
@@ -276,7 +295,8 @@ export async function tcpEchoServer(impl: TcpImpl): Promise<number> {
  * A ping client of `impl` connected to the echo server on `port`: one message of `size` bytes
  * out, wait for it to come back, repeat.
  */
-export async function tcpPinger(impl: TcpImpl, port: number, size: number): Promise<Pinger> {
+export async function tcpPinger(impl: TcpLatencyImpl, port: number, size: number): Promise<Pinger> {
+  if (impl === "ours-each") return eachPinger(port, size);
   if (impl === "ours") {
     const connection: Connection<Buffer> = await connect<Buffer>(`tcp://${LOOPBACK}:${port}`, {
       framing: lengthPrefixed(),
@@ -303,27 +323,55 @@ export async function tcpPinger(impl: TcpImpl, port: number, size: number): Prom
   const frame = rawFrame(size);
   return (count, deadlineMs) =>
     new Promise((resolve) => {
-      const rtts = new Float64Array(count);
-      const deadline = performance.now() + deadlineMs;
-      let pings = 0;
       let received = 0;
-      let start = 0;
+      const rounds = timedRounds(
+        count,
+        deadlineMs,
+        () => socket.write(frame),
+        (rtts) => {
+          socket.off("data", onData);
+          resolve(rtts);
+        },
+      );
       const onData = (chunk: Buffer) => {
         received += chunk.length;
         if (received < frame.length) return;
         received -= frame.length;
-        const now = performance.now();
-        rtts[pings++] = now - start;
-        if (pings === count || now > deadline) {
-          socket.off("data", onData);
-          resolve(rtts.subarray(0, pings));
-          return;
-        }
-        start = performance.now();
-        socket.write(frame);
+        rounds.reply();
       };
       socket.on("data", onData);
-      start = performance.now();
-      socket.write(frame);
+    });
+}
+
+/**
+ * A ping client over `forEach()`: the listener times each reply and writes the next ping, as
+ * raw's `'data'` handler does.
+ */
+async function eachPinger(port: number, size: number): Promise<Pinger> {
+  const connection = await connect<Buffer>(`tcp://${LOOPBACK}:${port}`, {
+    framing: lengthPrefixed(),
+  });
+  const payload = Buffer.alloc(size, 0x61);
+  let onReply = noop;
+  let onEnd: (error: unknown) => void = noop;
+  connection
+    .forEach(() => onReply())
+    .then(
+      () => onEnd(new Error("the echo server closed the connection")),
+      (error: unknown) => onEnd(error),
+    );
+  return (count, deadlineMs) =>
+    new Promise((resolve, reject) => {
+      onEnd = reject;
+      const rounds = timedRounds(
+        count,
+        deadlineMs,
+        () => connection.write(payload),
+        (rtts) => {
+          onReply = noop;
+          resolve(rtts);
+        },
+      );
+      onReply = rounds.reply;
     });
 }

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { bind } from "@socket-lab/udp";
 import type { Pinger } from "./pingpong-roles.js";
 import { LOOPBACK, type Role } from "./role.js";
+import { timedRounds } from "./rounds.js";
 
 /** Which implementation a UDP role uses. */
 export type UdpImpl = "ours" | "raw";
@@ -255,33 +256,28 @@ export async function udpPinger(impl: UdpImpl, port: number, size: number): Prom
   await once(socket, "connect");
   return (count, deadlineMs) =>
     new Promise((resolve, reject) => {
-      const rtts = new Float64Array(count);
-      const deadline = performance.now() + deadlineMs;
-      let pings = 0;
-      let start = 0;
       let watched = -1;
-      const finish = (error?: Error) => {
+      const stop = () => {
         clearInterval(watchdog);
         socket.off("message", onMessage);
-        if (error === undefined) resolve(rtts.subarray(0, pings));
-        else reject(error);
       };
+      const rounds = timedRounds(
+        count,
+        deadlineMs,
+        () => socket.send(payload),
+        (rtts) => {
+          stop();
+          resolve(rtts);
+        },
+      );
       const watchdog = setInterval(() => {
-        if (watched === pings) finish(new Error("a reply was lost (none came for 1 s)"));
-        watched = pings;
-      }, 1_000);
-      const onMessage = () => {
-        const now = performance.now();
-        rtts[pings++] = now - start;
-        if (pings === count || now > deadline) {
-          finish();
-          return;
+        if (watched === rounds.done) {
+          stop();
+          reject(new Error("a reply was lost (none came for 1 s)"));
         }
-        start = performance.now();
-        socket.send(payload);
-      };
+        watched = rounds.done;
+      }, 1_000);
+      const onMessage = () => rounds.reply();
       socket.on("message", onMessage);
-      start = performance.now();
-      socket.send(payload);
     });
 }
