@@ -1,12 +1,15 @@
-/** Slots a new queue has: most hold one or two items (a connection's waiting reader). */
+/** Slots a queue takes on its first push: most hold one or two items (a waiting reader). */
 const INITIAL_CAPACITY = 4;
+
+/** The slots of every empty queue: none, shared, so that a queue never used costs no array. */
+const NO_SLOTS: readonly never[] = Object.freeze([]);
 
 /**
  * A first-in first-out queue on a growable ring buffer: push and shift are O(1), unlike
  * `Array.prototype.shift`, which moves every element.
  */
 export class RingQueue<T> {
-  #items: (T | undefined)[] = new Array(INITIAL_CAPACITY);
+  #items: (T | undefined)[] = NO_SLOTS as never[];
   #head = 0;
   #length = 0;
 
@@ -34,14 +37,14 @@ export class RingQueue<T> {
 
   /** Removes every item. */
   clear(): void {
-    this.#items = new Array(INITIAL_CAPACITY);
+    this.#items = NO_SLOTS as never[];
     this.#head = 0;
     this.#length = 0;
   }
 
   // The capacity stays a power of two so that `& (capacity - 1)` wraps an index.
   #grow(): void {
-    const grown: (T | undefined)[] = new Array(this.#items.length * 2);
+    const grown: (T | undefined)[] = new Array(Math.max(INITIAL_CAPACITY, this.#items.length * 2));
     for (let i = 0; i < this.#length; i++) {
       grown[i] = this.#items[(this.#head + i) & (this.#items.length - 1)];
     }

@@ -201,6 +201,34 @@ export interface ConnectionSetup<M> {
   frameTimeoutMs: number;
   highWaterMark: number;
   trace: TraceListener | undefined;
+  /**
+   * Called once the socket has closed, with the connection: a server's bookkeeping, one
+   * function for all its connections rather than a reaction to each `closed` promise.
+   */
+  onClosed?: (connection: TcpConnection<M>) => void;
+}
+
+/** `#next()` of a connection, for {@link Messages}: set by the class's static block. */
+let nextMessage: <M>(connection: TcpConnection<M>) => Promise<IteratorResult<M>>;
+
+/**
+ * A loop's iterator: one small object whose methods every loop shares, rather than two
+ * closures per loop. `return()` (a `break`) leaves the connection open.
+ */
+class Messages<M> implements AsyncIterator<M> {
+  readonly #connection: TcpConnection<M>;
+
+  constructor(connection: TcpConnection<M>) {
+    this.#connection = connection;
+  }
+
+  next(): Promise<IteratorResult<M>> {
+    return nextMessage(this.#connection);
+  }
+
+  return(): Promise<IteratorResult<M>> {
+    return Promise.resolve(DONE);
+  }
 }
 
 /** Whether a listener returned a promise (or any thenable) to wait for. */
@@ -232,6 +260,7 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #framing: Framing<M>;
   readonly #decoder: FrameDecoder<M>;
   readonly #trace: TraceListener | undefined;
+  readonly #onClosed: ((connection: TcpConnection<M>) => void) | undefined;
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
   readonly #frameTimeoutMs: number;
@@ -245,7 +274,7 @@ export class TcpConnection<M> implements Connection<M> {
   #slabBytes = MIN_SLAB_BYTES;
   #start = 0;
   #end = 0;
-  #sealed: Buffer[] = [];
+  #sealed: Buffer[] | undefined;
   /** Flushes written but not yet taken by the kernel: they still read from the slab. */
   #writesInFlight = 0;
   #unflushed = 0;
@@ -284,6 +313,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#framing = setup.framing;
     this.#decoder = setup.framing.createDecoder();
     this.#trace = setup.trace;
+    this.#onClosed = setup.onClosed;
     this.#highWaterMark = setup.highWaterMark;
     this.#idleTimeoutMs = setup.idleTimeoutMs;
     this.#frameTimeoutMs = setup.frameTimeoutMs;
@@ -409,10 +439,11 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<M> {
-    return {
-      next: () => this.#next(),
-      return: () => Promise.resolve(DONE),
-    };
+    return new Messages(this);
+  }
+
+  static {
+    nextMessage = (connection) => connection.#next();
   }
 
   /**
@@ -557,18 +588,16 @@ export class TcpConnection<M> implements Connection<M> {
     if (isPromiseLike(result)) {
       this.#listenerBusy = true;
       // Promise.resolve() also makes a thenable whose then() throws reject, not throw here.
-      Promise.resolve(result).then(this.#onListenerDone, this.#onListenerFailed);
+      // The callbacks are made here, not per connection: most listeners return nothing.
+      Promise.resolve(result).then(
+        () => {
+          this.#listenerBusy = false;
+          this.#feedListener();
+        },
+        (error: unknown) => this.#failListening(error),
+      );
     }
   }
-
-  readonly #onListenerDone = (): void => {
-    this.#listenerBusy = false;
-    this.#feedListener();
-  };
-
-  readonly #onListenerFailed = (error: unknown): void => {
-    this.#failListening(error);
-  };
 
   /** Ends `forEach()` well: what arrives from now on waits for the next reader. */
   #stopListening(): void {
@@ -607,7 +636,7 @@ export class TcpConnection<M> implements Connection<M> {
     if (this.#decoder.bufferedBytes === 0 || this.#paused) {
       this.#stopFrameTimer();
     } else if (this.#frameTimer === undefined) {
-      this.#frameTimer = setTimeout(this.#onFrameTimeout, this.#frameTimeoutMs);
+      this.#frameTimer = setTimeout(() => this.#onFrameTimeout(), this.#frameTimeoutMs);
     } else if (progress) {
       this.#frameTimer.refresh();
     }
@@ -622,7 +651,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   #newSlab(length: number): void {
     if (this.#end > this.#start) {
-      this.#sealed.push(this.#unwritten());
+      this.#seal(this.#unwritten());
       this.#slabBytes = Math.min(2 * this.#slabBytes, MAX_SLAB_BYTES);
     }
     const size = Math.max(this.#slabBytes, length);
@@ -642,8 +671,15 @@ export class TcpConnection<M> implements Connection<M> {
     const headerBytes = length - bytes.byteLength;
     if (this.#slab.length - this.#end < headerBytes) this.#newSlab(headerBytes);
     this.#end = encodeHeader(message, this.#slab, this.#end);
-    this.#sealed.push(this.#unwritten(), asBuffer(bytes));
+    this.#seal(this.#unwritten());
+    this.#seal(asBuffer(bytes));
     this.#start = this.#end;
+  }
+
+  /** Queues `bytes` for this tick's flush (the array is made only when a tick needs one). */
+  #seal(bytes: Buffer): void {
+    if (this.#sealed === undefined) this.#sealed = [bytes];
+    else this.#sealed.push(bytes);
   }
 
   /** The slab's bytes from `#start` to `#end`: encoded, not yet written. */
@@ -661,11 +697,11 @@ export class TcpConnection<M> implements Connection<M> {
     const tail = this.#end > this.#start ? this.#unwritten() : undefined;
     this.#start = this.#end;
     this.#unflushed = 0;
-    if (sealed.length > 0) this.#sealed = [];
+    this.#sealed = undefined;
     const socket = this.#socket;
     if (socket.destroyed) return;
     this.#writesInFlight++;
-    if (sealed.length === 0) {
+    if (sealed === undefined) {
       // The usual case, one slab's worth: a single write, no array.
       socket.write(tail as Buffer, this.#afterWrite);
     } else {
@@ -751,7 +787,7 @@ export class TcpConnection<M> implements Connection<M> {
     );
   };
 
-  readonly #onFrameTimeout = (): void => {
+  #onFrameTimeout(): void {
     this.#frameTimer = undefined;
     const what = this.#framing.name === "lines" ? "line" : "frame";
     const bytes = this.#decoder.bufferedBytes.toLocaleString("en-US");
@@ -765,7 +801,7 @@ export class TcpConnection<M> implements Connection<M> {
       ),
       false,
     );
-  };
+  }
 
   readonly #onClose = (): void => {
     this.#stopFrameTimer();
@@ -777,6 +813,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#drain?.reject(this.#error ?? this.#closedError());
     this.#drain = undefined;
     this.#resolveClosed();
+    this.#onClosed?.(this);
   };
 
   /** Records the first failure, hands it to the loop and to waiting senders, destroys the socket. */

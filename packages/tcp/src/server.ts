@@ -415,14 +415,10 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       frameTimeoutMs: this.#settings.frameTimeoutMs,
       highWaterMark: this.#settings.highWaterMark,
       trace,
+      onClosed: this.#forget,
     });
     this.stats.accepted++;
     this.#open.add(connection);
-    void connection.closed.then(() => {
-      this.#open.delete(connection);
-      this.#unclaimed.delete(connection);
-      this.stats.closed++;
-    });
     this.emit("connection", connection);
     if (handler !== undefined) {
       void this.#serve(connection, handler);
@@ -431,6 +427,12 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       if (claimer) claimer.resolve({ value: connection, done: false });
       else this.#unclaimed.add(connection);
     }
+  };
+
+  readonly #forget = (connection: TcpConnection<M>): void => {
+    this.#open.delete(connection);
+    this.#unclaimed.delete(connection);
+    this.stats.closed++;
   };
 
   async #serve(
