@@ -1,5 +1,5 @@
 /**
- * Round trips driven by callbacks, as raw ping clients and `forEach()` run them: no promise
+ * Round trips driven by callbacks, as raw ping clients and `each()` run them: no promise
  * per round trip.
  */
 

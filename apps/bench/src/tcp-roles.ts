@@ -18,7 +18,7 @@ export type TcpImpl = "ours" | "raw";
 
 /**
  * How a latency role receives: ours, a for-await loop and `await send()`; ours-each,
- * `forEach()` with `write()`, the listener replying inside the read (the idiom of raw's
+ * `each()` with `write()`, the listener replying inside the read (the idiom of raw's
  * `'data'` handler and `socket.write()`); raw, a `'data'` handler.
  */
 export type TcpLatencyImpl = TcpImpl | "ours-each";
@@ -270,7 +270,7 @@ export async function tcpEchoServer(impl: TcpLatencyImpl): Promise<number> {
       framing: lengthPrefixed(),
       idleTimeoutMs: 0,
       handler: (connection) =>
-        connection.forEach((frame) => {
+        connection.each((frame) => {
           if (!connection.write(frame)) return connection.drain();
         }),
     });
@@ -344,7 +344,7 @@ export async function tcpPinger(impl: TcpLatencyImpl, port: number, size: number
 }
 
 /**
- * A ping client over `forEach()`: the listener times each reply and writes the next ping, as
+ * A ping client over `each()`: the listener times each reply and writes the next ping, as
  * raw's `'data'` handler does.
  */
 async function eachPinger(port: number, size: number): Promise<Pinger> {
@@ -355,7 +355,7 @@ async function eachPinger(port: number, size: number): Promise<Pinger> {
   let onReply = noop;
   let onEnd: (error: unknown) => void = noop;
   connection
-    .forEach(() => onReply())
+    .each(() => onReply())
     .then(
       () => onEnd(new Error("the echo server closed the connection")),
       (error: unknown) => onEnd(error),

@@ -20,7 +20,7 @@ import {
 } from "./measure.js";
 import type { EchoPorts, LatencyImpl, PingResult, Transport } from "./pingpong-roles.js";
 import type { Worker } from "./spawn-worker.js";
-import type { Ports, SendResult, SinkImpl, SourceImpl, TcpImpl } from "./tcp-roles.js";
+import type { Ports, SendResult, SinkImpl, SourceImpl } from "./tcp-roles.js";
 import type { BlastResult, Bound, Collected, UdpImpl } from "./udp-roles.js";
 
 /** Every workload, in the order a full run goes. */
@@ -387,20 +387,20 @@ async function tcpPingPong(context: Context): Promise<WorkloadReport> {
   const figures = await pingPong(context, "tcp", [
     {
       key: "each",
-      label: "ours forEach() ping → ours forEach() echo",
+      label: "ours each() ping → ours each() echo",
       client: "ours-each",
       server: "ours-each",
     },
     { key: "raw", label: "raw node:net ping → raw echo", client: "raw", server: "raw" },
     {
       key: "each-client",
-      label: "ours forEach() ping → raw echo",
+      label: "ours each() ping → raw echo",
       client: "ours-each",
       server: "raw",
     },
     {
       key: "each-server",
-      label: "raw ping → ours forEach() echo",
+      label: "raw ping → ours each() echo",
       client: "raw",
       server: "ours-each",
     },
@@ -416,16 +416,16 @@ async function tcpPingPong(context: Context): Promise<WorkloadReport> {
     title: `TCP ping-pong: ${PING_BYTES} B, one message in flight`,
     figures,
     checks: [
-      latencyRatio(figures, "each", "ours forEach()", "p50", { op: "≤", value: 1.1 }),
-      latencyRatio(figures, "each", "ours forEach()", "p99"),
-      latencyRatio(figures, "each-client", "ours forEach() client side only", "p50"),
-      latencyRatio(figures, "each-server", "ours forEach() server side only", "p50"),
+      latencyRatio(figures, "each", "ours each()", "p50", { op: "≤", value: 1.1 }),
+      latencyRatio(figures, "each", "ours each()", "p99"),
+      latencyRatio(figures, "each-client", "ours each() client side only", "p50"),
+      latencyRatio(figures, "each-server", "ours each() server side only", "p50"),
       latencyRatio(figures, "loop", "ours for-await", "p50"),
       latencyRatio(figures, "loop", "ours for-await", "p99"),
     ],
     notes: [
       pingNote(context),
-      "forEach() hands each message to a listener inside the read, as raw's 'data' handler gets each chunk, and the reply written there goes out before the read returns. The for-await rows (await send(), then the loop's next message) pay a promise and a microtask per message on each side.",
+      "each() hands each message to a listener inside the read, as raw's 'data' handler gets each chunk, and the reply written there goes out before the read returns. The for-await rows (await send(), then the loop's next message) pay a promise and a microtask per message on each side.",
       "Rows 3 and 4 mix ours and raw, to show which side adds what.",
     ],
   };

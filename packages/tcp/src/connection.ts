@@ -146,17 +146,17 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    * Resolves when the peer has ended its side and every message was handed over; rejects with
    * the connection's failure (as the loop throws it), or with what the listener threw or its
    * promise rejected with. After a listener's failure the connection stays open and what
-   * arrives next waits for a new loop or `forEach()`, as after `break`.
+   * arrives next waits for a new loop or `each()`, as after `break`.
    * @throws {TypeError} (as a rejection) when `listener` is not a function, or while a loop or
-   *   another `forEach()` reads the connection: read it in one place at a time.
+   *   another `each()` reads the connection: read it in one place at a time.
    * @example
    * // an echo server's handler; the connection closes when the peer ends its side
    * handler: (connection) =>
-   *   connection.forEach((frame) => {
+   *   connection.each((frame) => {
    *     if (!connection.write(frame)) return connection.drain();
    *   }),
    */
-  forEach(listener: (message: M) => void | PromiseLike<void>): Promise<void>;
+  each(listener: (message: M) => void | PromiseLike<void>): Promise<void>;
   /**
    * Resolves once `bufferedBytes` is within the high-water mark: at once when it already is.
    * @throws {SocketError} (as a rejection, marked handled) the connection's failure, or
@@ -284,15 +284,15 @@ export class TcpConnection<M> implements Connection<M> {
   #ending: Promise<void> | undefined;
 
   // Receiving: decoded messages wait in `#queue` (the socket is paused while it is not empty),
-  // or go straight to a waiting `next()` in `#readers`, or to the `forEach()` listener.
+  // or go straight to a waiting `next()` in `#readers`, or to the `each()` listener.
   readonly #queue = new RingQueue<M>();
   readonly #readers = new RingQueue<Reader<M>>();
   #paused = false;
-  /** The `forEach()` listener, while it receives the messages. */
+  /** The `each()` listener, while it receives the messages. */
   #listener: ((message: M) => unknown) | undefined;
   /** The listener returned a promise that has not settled: messages wait in `#queue`. */
   #listenerBusy = false;
-  /** Settles the promise `forEach()` returned. */
+  /** Settles the promise `each()` returned. */
   #listening: Deferred<void> | undefined;
   /** No more messages will be queued: the peer ended, or the connection closes or failed. */
   #readDone = false;
@@ -370,9 +370,9 @@ export class TcpConnection<M> implements Connection<M> {
     return this.bufferedBytes <= this.#highWaterMark;
   }
 
-  forEach(listener: (message: M) => void | PromiseLike<void>): Promise<void> {
+  each(listener: (message: M) => void | PromiseLike<void>): Promise<void> {
     if (typeof listener !== "function") {
-      return Promise.reject(new TypeError(`forEach() takes a function, got ${typeof listener}`));
+      return Promise.reject(new TypeError(`each() takes a function, got ${typeof listener}`));
     }
     if (this.#listener !== undefined || this.#readers.length > 0) return this.#readTwice();
     this.#listener = listener;
@@ -508,12 +508,12 @@ export class TcpConnection<M> implements Connection<M> {
   #readTwice(): Promise<never> {
     return Promise.reject(
       new TypeError(
-        "this connection is already read by a for await loop or forEach(); read it in one place at a time",
+        "this connection is already read by a for await loop or each(); read it in one place at a time",
       ),
     );
   }
 
-  /** Answers every waiting `next()`, or `forEach()`, once nothing more will arrive. */
+  /** Answers every waiting `next()`, or `each()`, once nothing more will arrive. */
   #settleReaders(): void {
     if (this.#listener !== undefined) {
       if (this.#listenerBusy) return; // settled once the listener has taken the queue
@@ -563,7 +563,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   /**
    * Hands the queued messages to the listener, one by one, until it returns a promise or stops;
-   * then flushes what it sent, and settles `forEach()` once nothing more will come.
+   * then flushes what it sent, and settles `each()` once nothing more will come.
    */
   #feedListener(): void {
     while (this.#queue.length > 0 && this.#listener !== undefined && !this.#listenerBusy) {
@@ -599,14 +599,14 @@ export class TcpConnection<M> implements Connection<M> {
     }
   }
 
-  /** Ends `forEach()` well: what arrives from now on waits for the next reader. */
+  /** Ends `each()` well: what arrives from now on waits for the next reader. */
   #stopListening(): void {
     const listening = this.#listening;
     this.#clearListener();
     listening?.resolve();
   }
 
-  /** Ends `forEach()` with `error`. */
+  /** Ends `each()` with `error`. */
   #failListening(error: unknown): void {
     const listening = this.#listening;
     this.#clearListener();

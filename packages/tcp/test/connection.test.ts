@@ -277,16 +277,16 @@ describe("the message loop", () => {
   });
 });
 
-describe("forEach()", () => {
+describe("each()", () => {
   it("hands each message to the listener in order, and resolves when the peer ends", async () => {
     const { client, peer } = await pair();
     const seen: string[] = [];
-    const reading = peer.forEach((line) => {
+    const reading = peer.each((line) => {
       seen.push(line);
     });
     for (const line of ["1", "2", "3"]) client.write(line);
     await client.end();
-    await within(reading, "forEach() to resolve");
+    await within(reading, "each() to resolve");
     expect(seen).toEqual(["1", "2", "3"]);
     expect(peer.stats.messagesReceived).toBe(3);
   });
@@ -296,13 +296,13 @@ describe("forEach()", () => {
     await client.send("early");
     await until(() => peer.stats.messagesReceived === 1, "the early line to arrive");
     const seen: string[] = [];
-    const reading = peer.forEach((line) => {
+    const reading = peer.each((line) => {
       seen.push(line);
     });
     expect(seen).toEqual(["early"]);
     await client.send("late");
     await client.end();
-    await within(reading, "forEach() to resolve");
+    await within(reading, "each() to resolve");
     expect(seen).toEqual(["early", "late"]);
   });
 
@@ -314,7 +314,7 @@ describe("forEach()", () => {
         if (event.type === "send") sends.push(event.bytes);
       },
       handler: (connection) =>
-        connection.forEach((line) => {
+        connection.each((line) => {
           // Scheduled before the write: it runs after the flush only if the flush is not
           // left to the end of the tick.
           process.nextTick(() => flushedBeforeTick.push(sends.length));
@@ -332,7 +332,7 @@ describe("forEach()", () => {
     const { client, peer } = await pair();
     const seen: string[] = [];
     let release = (): void => {};
-    const reading = peer.forEach((line) => {
+    const reading = peer.each((line) => {
       seen.push(line);
       if (line === "1") return new Promise<void>((resolve) => (release = resolve));
     });
@@ -341,7 +341,7 @@ describe("forEach()", () => {
     await until(() => peer.stats.messagesReceived === 3, "all three lines to arrive");
     expect(seen).toEqual(["1"]);
     release();
-    await within(reading, "forEach() to resolve");
+    await within(reading, "each() to resolve");
     expect(seen).toEqual(["1", "2", "3"]);
   });
 
@@ -349,13 +349,13 @@ describe("forEach()", () => {
     const { client, peer } = await pair();
     const oops = new Error("listener failed");
     const seen: string[] = [];
-    const reading = peer.forEach((line) => {
+    const reading = peer.each((line) => {
       seen.push(line);
       if (line === "2") throw oops;
     });
     for (const line of ["1", "2", "3"]) client.write(line);
     await client.end();
-    await expect(within(reading, "forEach() to reject")).rejects.toBe(oops);
+    await expect(within(reading, "each() to reject")).rejects.toBe(oops);
     expect(seen).toEqual(["1", "2"]);
     expect((await within(drain(peer), "the rest")).messages).toEqual(["3"]);
   });
@@ -363,16 +363,16 @@ describe("forEach()", () => {
   it("rejects with what the listener's promise rejected with", async () => {
     const { client, peer } = await pair();
     const oops = new Error("async listener failed");
-    const reading = peer.forEach(() => Promise.reject(oops));
+    const reading = peer.each(() => Promise.reject(oops));
     client.write("1");
-    await expect(within(reading, "forEach() to reject")).rejects.toBe(oops);
+    await expect(within(reading, "each() to reject")).rejects.toBe(oops);
   });
 
   it("rejects with the connection's failure, as the loop throws it", async () => {
     const { peer } = await pair();
-    const reading = peer.forEach(() => {});
+    const reading = peer.each(() => {});
     peer.destroy(Object.assign(new Error("broken"), { code: "EPIPE" }));
-    await expect(within(reading, "forEach() to reject")).rejects.toMatchObject({
+    await expect(within(reading, "each() to reject")).rejects.toMatchObject({
       name: "SocketError",
       code: "EPIPE",
     });
@@ -382,32 +382,32 @@ describe("forEach()", () => {
     const { client, peer } = await pair();
     const seen: string[] = [];
     let closing: Promise<void> | undefined;
-    const reading = peer.forEach((line) => {
+    const reading = peer.each((line) => {
       seen.push(line);
       closing = peer.close();
     });
     client.write("1");
     client.write("2");
     client.write("3");
-    await within(reading, "forEach() to resolve");
+    await within(reading, "each() to resolve");
     expect(seen).toEqual(["1"]);
     expect((await within(drain(client), "the client's loop")).messages).toEqual([]);
     await client.close();
     await within(closing ?? Promise.reject(new Error("never closed")), "close");
   });
 
-  it("rejects with a TypeError while a loop or another forEach() reads, or without a function", async () => {
+  it("rejects with a TypeError while a loop or another each() reads, or without a function", async () => {
     const { client, peer } = await pair();
-    await expect(peer.forEach("no" as never)).rejects.toThrow(/takes a function, got string/);
+    await expect(peer.each("no" as never)).rejects.toThrow(/takes a function, got string/);
     const waiting = peer[Symbol.asyncIterator]().next();
-    await expect(peer.forEach(() => {})).rejects.toThrow(/read it in one place/);
+    await expect(peer.each(() => {})).rejects.toThrow(/read it in one place/);
     await client.send("for the loop");
     expect((await within(waiting, "the loop's message")).value).toBe("for the loop");
-    const reading = peer.forEach(() => {});
-    await expect(peer.forEach(() => {})).rejects.toThrow(/read it in one place/);
+    const reading = peer.each(() => {});
+    await expect(peer.each(() => {})).rejects.toThrow(/read it in one place/);
     await expect(peer[Symbol.asyncIterator]().next()).rejects.toThrow(/read it in one place/);
     await client.end();
-    await within(reading, "forEach() to resolve");
+    await within(reading, "each() to resolve");
   });
 });
 

@@ -41,9 +41,9 @@ const READERS = [
     },
   },
   {
-    name: "forEach()",
+    name: "each()",
     read: (connection: Connection<unknown>, take: (message: unknown) => unknown) =>
-      connection.forEach(take as (message: unknown) => undefined),
+      connection.each(take as (message: unknown) => undefined),
   },
 ];
 
