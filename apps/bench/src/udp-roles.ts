@@ -62,42 +62,64 @@ async function rawBind(recvBufferSize: number | undefined): Promise<dgram.Socket
   return socket;
 }
 
-/** `udp-sink`: counts datagrams; `collect` waits until they stop coming. */
-export async function udpSink(options: { impl: UdpImpl; recvBufferSize?: number }): Promise<Role> {
-  let received = 0;
-  let first = 0;
-  let last = 0;
-  const onDatagram = () => {
-    last = performance.now();
-    if (received++ === 0) first = last;
-  };
-  let bound: Bound;
-  if (options.impl === "ours") {
-    const socket = await bind(
-      `udp://${LOOPBACK}:0`,
-      options.recvBufferSize === undefined ? {} : { recvBufferSize: options.recvBufferSize },
-    );
-    void (async () => {
-      for await (const _datagram of socket) onDatagram();
-    })();
-    bound = { port: socket.local.port, recvBufferSize: socket.recvBufferSize };
-  } else {
-    const socket = await rawBind(options.recvBufferSize);
-    socket.on("message", onDatagram);
-    bound = { port: socket.address().port, recvBufferSize: socket.getRecvBufferSize() };
+/** A datagram counter of one implementation, in the sink process. */
+interface Counter {
+  received: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * `udp-sink`: a counting socket per implementation, in one process, so that every variant
+ * meets the same process; `collect` waits until a counter's datagrams stop coming.
+ */
+export async function udpSink(options: {
+  impls: readonly UdpImpl[];
+  recvBufferSize?: number;
+}): Promise<Role> {
+  const counters = new Map<UdpImpl, Counter>();
+  const bound: Partial<Record<UdpImpl, Bound>> = {};
+  for (const impl of options.impls) {
+    const counter: Counter = { received: 0, first: 0, last: 0 };
+    counters.set(impl, counter);
+    const onDatagram = () => {
+      counter.last = performance.now();
+      if (counter.received++ === 0) counter.first = counter.last;
+    };
+    if (impl === "ours") {
+      const socket = await bind(
+        `udp://${LOOPBACK}:0`,
+        options.recvBufferSize === undefined ? {} : { recvBufferSize: options.recvBufferSize },
+      );
+      void (async () => {
+        for await (const _datagram of socket) onDatagram();
+      })();
+      bound[impl] = { port: socket.local.port, recvBufferSize: socket.recvBufferSize };
+    } else {
+      const socket = await rawBind(options.recvBufferSize);
+      socket.on("message", onDatagram);
+      bound[impl] = { port: socket.address().port, recvBufferSize: socket.getRecvBufferSize() };
+    }
   }
+  const counterOf = (impl: UdpImpl): Counter => {
+    const counter = counters.get(impl);
+    if (counter === undefined) throw new Error(`no UDP sink '${impl}'`);
+    return counter;
+  };
   return {
-    bind: (): Bound => bound,
-    reset: () => {
-      received = 0;
+    bind: (): Partial<Record<UdpImpl, Bound>> => bound,
+    reset: ({ impl }: { impl: UdpImpl }) => {
+      counterOf(impl).received = 0;
     },
-    collect: async (): Promise<Collected> => {
+    collect: async ({ impl }: { impl: UdpImpl }): Promise<Collected> => {
+      const counter = counterOf(impl);
       const giveUp = performance.now() + MAX_COLLECT_MS;
       let seen = -1;
-      while (seen !== received && performance.now() < giveUp) {
-        seen = received;
+      while (seen !== counter.received && performance.now() < giveUp) {
+        seen = counter.received;
         await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
       }
+      const { received, first, last } = counter;
       return { received, windowMs: received === 0 ? 0 : last - first };
     },
   };
@@ -174,31 +196,50 @@ class Blaster {
   }
 }
 
-/** `udp-source`: sends datagrams of `size` bytes to the sink on `port`. */
+/** One sending repetition of the sender of `impl`. */
+export interface SourceRep extends BlastRep {
+  readonly impl: UdpImpl;
+}
+
+/**
+ * `udp-source`: a sender per implementation, in one process, each sending datagrams of `size`
+ * bytes to its sink's port.
+ */
 export async function udpSource(options: {
-  impl: UdpImpl;
-  port: number;
+  sources: readonly { readonly impl: UdpImpl; readonly port: number }[];
   size: number;
 }): Promise<Role> {
   const payload = Buffer.alloc(options.size, 0x61);
-  let blaster: Blaster;
-  if (options.impl === "ours") {
-    const socket = await bind(`udp://${LOOPBACK}:0`, {
-      connect: `udp://${LOOPBACK}:${options.port}`,
-    });
-    const ok = () => blaster.done(true);
-    const failed = () => blaster.done(false);
-    blaster = new Blaster(() => {
+  const blasters = new Map<UdpImpl, Blaster>();
+  for (const { impl, port } of options.sources)
+    blasters.set(impl, await blaster(impl, port, payload));
+  return {
+    rep: ({ impl, ...rep }: SourceRep) => {
+      const sender = blasters.get(impl);
+      if (sender === undefined) throw new Error(`no UDP source '${impl}'`);
+      return sender.run(rep);
+    },
+  };
+}
+
+/** A connected sender of `impl` to `port`, sending `payload`. */
+async function blaster(impl: UdpImpl, port: number, payload: Buffer): Promise<Blaster> {
+  let sender: Blaster;
+  if (impl === "ours") {
+    const socket = await bind(`udp://${LOOPBACK}:0`, { connect: `udp://${LOOPBACK}:${port}` });
+    const ok = () => sender.done(true);
+    const failed = () => sender.done(false);
+    sender = new Blaster(() => {
       socket.send(payload).then(ok, failed);
     });
   } else {
     const socket = await rawBind(undefined);
-    socket.connect(options.port, LOOPBACK);
+    socket.connect(port, LOOPBACK);
     await once(socket, "connect");
-    const sent = (error: Error | null) => blaster.done(error === null);
-    blaster = new Blaster(() => socket.send(payload, sent));
+    const sent = (error: Error | null) => sender.done(error === null);
+    sender = new Blaster(() => socket.send(payload, sent));
   }
-  return { rep: (rep: BlastRep) => blaster.run(rep) };
+  return sender;
 }
 
 /** An echo server of `impl` that sends every datagram back to its sender; returns its port. */

@@ -448,49 +448,80 @@ async function udpPingPong(context: Context): Promise<WorkloadReport> {
   };
 }
 
-/** UDP one-way: a source sends 1 KiB datagrams, a sink counts them. */
+/**
+ * Slices each UDP one-way repetition is cut into, taken in turns by the variants: a pair's
+ * speed drifts within a second (one 0.5 s run each gave per-pair ratios of 0.83–1.04).
+ */
+const UDP_SLICES = 5;
+
+/**
+ * UDP one-way: a source sends 1 KiB datagrams, a sink counts them. Per repetition, one sink
+ * process hosts a counting socket per implementation and one source process a sender per
+ * implementation; after a warm-up each, the variants take turns on that pair, slice by slice,
+ * and each figure adds up a variant's slices.
+ */
 async function udpOneWay(
   context: Context,
   paced: boolean,
 ): Promise<{ figures: Figure[]; granted: Map<UdpImpl, number> }> {
   const { settings } = context;
   const variants = ["ours", "raw"] as const;
-  const pairs = new Map<UdpImpl, { sink: Worker; source: Worker }>();
   const granted = new Map<UdpImpl, number>();
   const durationMs = paced ? settings.pacedMs : settings.repSeconds * 1000;
-  const rep = (warm: boolean) => ({
-    durationMs: warm ? settings.warmSeconds * 1000 : durationMs,
-    maxDatagrams: paced ? Math.round((PACED_RATE * durationMs) / 1000) : 100_000_000,
+  const rep = (impl: UdpImpl, ms: number) => ({
+    impl,
+    durationMs: ms,
+    maxDatagrams: paced ? Math.round((PACED_RATE * ms) / 1000) : 100_000_000,
     rate: paced ? PACED_RATE : 0,
   });
-  const once = async (impl: UdpImpl, warm: boolean) => {
-    const { sink, source } = pairs.get(impl) as { sink: Worker; source: Worker };
-    await sink.call("reset");
-    const sent = await source.call<BlastResult>("rep", rep(warm), CALL_TIMEOUT_MS);
-    const got = await sink.call<Collected>("collect", undefined, CALL_TIMEOUT_MS);
-    const windowMs = got.windowMs > 0 ? got.windowMs : sent.elapsedMs;
-    return {
-      sent: (sent.sent * 1000) / sent.elapsedMs,
-      received: (got.received * 1000) / windowMs,
-      loss: sent.sent === 0 ? 0 : (Math.max(0, sent.sent - got.received) * 100) / sent.sent,
-    };
-  };
-  await Promise.all(
-    variants.map(async (impl) => {
-      const options = paced ? { impl, recvBufferSize: PACED_RECV_BUFFER } : { impl };
-      const sink = await context.spawn({ side: "server", role: "udp-sink", options });
-      const { port, recvBufferSize } = await sink.call<Bound>("bind");
-      granted.set(impl, recvBufferSize);
-      const source = await context.spawn({
+  const results = await freshPairs(
+    context,
+    async () => {
+      const options = { impls: variants, ...(paced ? { recvBufferSize: PACED_RECV_BUFFER } : {}) };
+      const server = await context.spawn({ side: "server", role: "udp-sink", options });
+      const bound = await server.call<Partial<Record<UdpImpl, Bound>>>("bind");
+      for (const impl of variants) granted.set(impl, bound[impl]?.recvBufferSize ?? 0);
+      const sources = variants.map((impl) => ({ impl, port: bound[impl]?.port ?? 0 }));
+      const client = await context.spawn({
         side: "client",
         role: "udp-source",
-        options: { impl, port, size: DATAGRAM_BYTES },
+        options: { sources, size: DATAGRAM_BYTES },
       });
-      pairs.set(impl, { sink, source });
-    }),
+      return { server, client };
+    },
+    async ({ server, client }, turn) => {
+      const totals = new Map(
+        variants.map((impl) => [impl, { sent: 0, sendMs: 0, received: 0, receiveMs: 0 }]),
+      );
+      const slice = async (impl: UdpImpl, ms: number) => {
+        await server.call("reset", { impl });
+        const sent = await client.call<BlastResult>("rep", rep(impl, ms), CALL_TIMEOUT_MS);
+        const got = await server.call<Collected>("collect", { impl }, CALL_TIMEOUT_MS);
+        return { sent, got };
+      };
+      for (const impl of variants) await slice(impl, settings.warmSeconds * 1000);
+      for (let i = 0; i < UDP_SLICES; i++) {
+        for (const impl of inTurns(variants, turn + i)) {
+          const { sent, got } = await slice(impl, durationMs / UDP_SLICES);
+          const total = totals.get(impl) as NonNullable<ReturnType<typeof totals.get>>;
+          total.sent += sent.sent;
+          total.sendMs += sent.elapsedMs;
+          total.received += got.received;
+          total.receiveMs += got.windowMs > 0 ? got.windowMs : sent.elapsedMs;
+        }
+      }
+      return new Map(
+        [...totals].map(([impl, t]) => [
+          impl,
+          {
+            sent: (t.sent * 1000) / t.sendMs,
+            received: (t.received * 1000) / t.receiveMs,
+            loss: t.sent === 0 ? 0 : (Math.max(0, t.sent - t.received) * 100) / t.sent,
+          },
+        ]),
+      );
+    },
   );
-  for (const impl of variants) await once(impl, true);
-  const results = await interleave(variants, settings.reps, (impl) => once(impl, false));
   const figures = variants.flatMap((impl) => [
     figure(impl, label(impl, "udp"), "sent", "dgram/s", samplesOf(results, impl, "sent")),
     figure(impl, label(impl, "udp"), "received", "dgram/s", samplesOf(results, impl, "received")),
