@@ -139,9 +139,9 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    * decoded, in order, inside the read that brought it, without a promise per message. What the
    * listener sends (with `write()`) goes out in one write before that read returns, so a reply
    * leaves a microtask sooner than from a `for await` loop: use it where latency counts. Messages
-   * already received go to the listener first. When the listener returns a promise, the next
-   * message waits for it to settle, and the socket stops reading meanwhile (backpressure, as
-   * with a slow loop).
+   * already received go to the listener first. When the listener returns a promise, the
+   * messages after it wait until it settles, and the socket stops reading while they wait
+   * (backpressure, as with a slow loop).
    *
    * Resolves when the peer has ended its side and every message was handed over; rejects with
    * the connection's failure (as the loop throws it), or with what the listener threw or its
