@@ -125,10 +125,18 @@ interface TcpVariant {
 }
 
 /**
- * TCP throughput: per repetition the source sends `frames` messages of `size` bytes and the
- * sink confirms when it has counted them all; the variants take turns on one pair. The count
- * is calibrated per variant on the first pair; later pairs warm each variant up with a
- * proportional run first. Returns messages per second.
+ * Slices each throughput repetition is cut into, taken in turns by the variants (TCP and UDP
+ * alike): this VM's speed drifts within a second, and one 0.5 s run per variant gave per-pair
+ * ratios as far apart as 0.83 and 1.04 (UDP one-way).
+ */
+const SLICES = 5;
+
+/**
+ * TCP throughput: per slice the source sends `frames` messages of `size` bytes and the sink
+ * confirms when it has counted them all; the variants take turns on one pair, slice by slice,
+ * and each rate adds up a variant's slices. The count is calibrated per variant on the first
+ * pair; later pairs warm each variant up with a proportional run first. Returns messages per
+ * second.
  */
 async function tcpThroughput(
   context: Context,
@@ -177,12 +185,18 @@ async function tcpThroughput(
           await run(key)(Math.max(1, warm));
         }
       }
-      const rates = new Map<string, Record<string, number>>();
-      for (const { key } of inTurns(variants, rep)) {
-        const frames = counts.get(key) as number;
-        rates.set(key, { rate: (frames * 1000) / (await run(key)(frames)) });
+      const totals = new Map(variants.map(({ key }) => [key, { frames: 0, ms: 0 }]));
+      for (let slice = 0; slice < SLICES; slice++) {
+        for (const { key } of inTurns(variants, rep + slice)) {
+          const frames = Math.max(1, Math.round((counts.get(key) as number) / SLICES));
+          const total = totals.get(key) as { frames: number; ms: number };
+          total.ms += await run(key)(frames);
+          total.frames += frames;
+        }
       }
-      return rates;
+      return new Map(
+        [...totals].map(([key, { frames, ms }]) => [key, { rate: (frames * 1000) / ms }]),
+      );
     },
   );
   return new Map(variants.map((v) => [v.key, samplesOf(results, v.key, "rate")]));
@@ -449,12 +463,6 @@ async function udpPingPong(context: Context): Promise<WorkloadReport> {
 }
 
 /**
- * Slices each UDP one-way repetition is cut into, taken in turns by the variants: a pair's
- * speed drifts within a second (one 0.5 s run each gave per-pair ratios of 0.83–1.04).
- */
-const UDP_SLICES = 5;
-
-/**
  * UDP one-way: a source sends 1 KiB datagrams, a sink counts them. Per repetition, one sink
  * process hosts a counting socket per implementation and one source process a sender per
  * implementation; after a warm-up each, the variants take turns on that pair, slice by slice,
@@ -500,9 +508,9 @@ async function udpOneWay(
         return { sent, got };
       };
       for (const impl of variants) await slice(impl, settings.warmSeconds * 1000);
-      for (let i = 0; i < UDP_SLICES; i++) {
+      for (let i = 0; i < SLICES; i++) {
         for (const impl of inTurns(variants, turn + i)) {
-          const { sent, got } = await slice(impl, durationMs / UDP_SLICES);
+          const { sent, got } = await slice(impl, durationMs / SLICES);
           const total = totals.get(impl) as NonNullable<ReturnType<typeof totals.get>>;
           total.sent += sent.sent;
           total.sendMs += sent.elapsedMs;
