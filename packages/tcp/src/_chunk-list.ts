@@ -66,6 +66,15 @@ export class ChunkList {
     return bytes;
   }
 
+  /** Everything held, then `tail`, as the pieces they are (none empty); leaves the list empty. */
+  takePieces(tail: Buffer): Buffer[] {
+    this.#seal();
+    const pieces = this.#parts;
+    if (tail.length > 0) pieces.push(tail);
+    this.clear();
+    return pieces;
+  }
+
   /** Drops everything held. */
   clear(): void {
     this.#parts = [];

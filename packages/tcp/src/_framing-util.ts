@@ -1,6 +1,19 @@
 /** Small helpers shared by the framings and the connection: options and chunks. */
 
 import { formatCount } from "./_framing-errors.js";
+import type { Framing } from "./framing.js";
+
+/** A framing from its parts, with `encode()` made of `encodedLength()` and `encodeInto()`. */
+export function framingOf<M>(parts: Omit<Framing<M>, "encode">): Framing<M> {
+  return {
+    ...parts,
+    encode(message) {
+      const buffer = Buffer.allocUnsafe(parts.encodedLength(message));
+      parts.encodeInto(message, buffer, 0);
+      return buffer;
+    },
+  };
+}
 
 /**
  * `{ ...defaults, ...options }`, except that a field given as `undefined` keeps its default,

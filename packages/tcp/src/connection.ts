@@ -109,8 +109,8 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    * tick or when the loop starts waiting for the peer's next message. Resolves at once
    * while `bufferedBytes` stays within the high-water mark, otherwise once the socket has
    * drained. A message is copied, except one whose encoded size is over the high-water mark
-   * with a framing that sends it as it is (`lengthPrefixed()`): that one is written from your
-   * buffer, so change it only once this promise has resolved. A rejection from a failing
+   * with a framing that sends it as it is (`lengthPrefixed()`, `lengthPrefixedPieces()`): that
+   * one is written from your buffers, so change them only once this promise has resolved. A rejection from a failing
    * connection is marked handled, so a send that is not awaited never crashes the process.
    * @throws {SocketError} (as a rejection) `ERR_FRAME_TOO_LARGE` for a message over the framing's
    *   limit, without sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the
@@ -662,17 +662,20 @@ export class TcpConnection<M> implements Connection<M> {
 
   /**
    * Queues a message bigger than the high-water mark without copying it: its header goes into
-   * the slab, its bytes are written from the caller's buffer, in the same flush. send() then
+   * the slab, its bytes are written from the caller's buffers, in the same flush. send() then
    * returns the drain promise, which resolves only once the kernel has taken them.
    */
   #appendUncopied(message: M, length: number): void {
     const encodeHeader = this.#framing.encodeHeader as NonNullable<Framing<M>["encodeHeader"]>;
-    const bytes = message as unknown as Uint8Array;
-    const headerBytes = length - bytes.byteLength;
+    // The message's own bytes: the message, or the pieces of a `lengthPrefixedPieces()` frame.
+    const payload = (Array.isArray(message) ? message : [message]) as Uint8Array[];
+    let payloadBytes = 0;
+    for (const piece of payload) payloadBytes += piece.byteLength;
+    const headerBytes = length - payloadBytes;
     if (this.#slab.length - this.#end < headerBytes) this.#newSlab(headerBytes);
     this.#end = encodeHeader(message, this.#slab, this.#end);
     this.#seal(this.#unwritten());
-    this.#seal(asBuffer(bytes));
+    for (const piece of payload) if (piece.byteLength > 0) this.#seal(asBuffer(piece));
     this.#start = this.#end;
   }
 

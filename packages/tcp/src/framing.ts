@@ -82,9 +82,10 @@ export interface Framing<M> {
   encodeInto(message: M, target: Buffer, offset: number): number;
   /**
    * Present when a message is sent as a header followed by the message's own bytes, unchanged
-   * (`lengthPrefixed()`; `lines()` has none, it encodes text): writes only the header into
-   * `target` at `offset` and returns the offset after it. A connection uses it to send a
-   * message bigger than its high-water mark without copying it.
+   * (`lengthPrefixed()`, whose message is a Uint8Array, and `lengthPrefixedPieces()`, whose
+   * message is an array of them, sent one after the other; `lines()` has none, it encodes
+   * text): writes only the header into `target` at `offset` and returns the offset after it.
+   * A connection uses it to send a message bigger than its high-water mark without copying it.
    */
   encodeHeader?(message: M, target: Buffer, offset: number): number;
   /**

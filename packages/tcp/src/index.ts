@@ -4,7 +4,7 @@ export type { CloseOptions, Connection, ConnectionStats } from "./connection.js"
 export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HIGH_WATER_MARK } from "./connection.js";
 export type { FrameDecoder, Framing } from "./framing.js";
 export type { LengthFramingOptions } from "./length-framing.js";
-export { lengthPrefixed } from "./length-framing.js";
+export { lengthPrefixed, lengthPrefixedPieces } from "./length-framing.js";
 export type { LineFramingOptions } from "./line-framing.js";
 export { lines } from "./line-framing.js";
 export type { CloseResult, RejectInfo, Server, ServerOptions, ServerStats } from "./server.js";

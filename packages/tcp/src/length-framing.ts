@@ -7,7 +7,7 @@ import { constants } from "node:buffer";
 import { DEFAULT_MAX_FRAME_BYTES, type SocketError } from "@socket-lab/core";
 import { ChunkList } from "./_chunk-list.js";
 import { frameTooLarge, frameTruncated } from "./_framing-errors.js";
-import { asBuffer, bufferView, checkByteLimit, withDefaults } from "./_framing-util.js";
+import { asBuffer, bufferView, checkByteLimit, framingOf, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
 
 /** Bytes in the length header: an unsigned 32-bit big-endian integer. */
@@ -57,12 +57,7 @@ const DEFAULTS: Required<LengthFramingOptions> = {
  * //=> [<Buffer 68 65 6c 6c 6f>, <Buffer >]
  */
 export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> {
-  const settings = withDefaults(DEFAULTS, options);
-  const maxFrameBytes = checkByteLimit(
-    "maxFrameBytes",
-    settings.maxFrameBytes,
-    Math.min(MAX_U32, constants.MAX_LENGTH),
-  );
+  const maxFrameBytes = maxFrameBytesOf(options);
 
   const encodedLength = (frame: Buffer): number => {
     if (!(frame instanceof Uint8Array)) {
@@ -83,23 +78,106 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
     return at + frame.length;
   };
 
-  return {
+  return framingOf({
     name: "length",
     maxBytes: maxFrameBytes,
-    createDecoder: () => new LengthDecoder(maxFrameBytes),
+    createDecoder: () => new LengthDecoder<Buffer>(maxFrameBytes, false),
     encodedLength,
     encodeInto,
     encodeHeader,
-    encode(frame) {
-      const buffer = Buffer.allocUnsafe(encodedLength(frame));
-      encodeInto(frame, buffer, 0);
-      return buffer;
-    },
-  };
+  });
 }
 
-class LengthDecoder implements FrameDecoder<Buffer> {
+/**
+ * The same wire format as {@link lengthPrefixed}, with each frame's payload handed over as the
+ * pieces it arrived in (`Buffer[]`) instead of one Buffer: nothing is copied together, so
+ * frames bigger than one read (Node reads at most 64 KiB at a time) cost no copy. Use it for
+ * bulk data or to forward frames (a proxy sends the pieces on as they are); use
+ * `lengthPrefixed()` when you want each frame in one piece.
+ *
+ * A decoded frame lists its payload's bytes in order: views of the received chunks, except
+ * pieces under 512 bytes, which are copied together (a peer sending one byte per segment must
+ * not cost one Buffer per byte). A frame that arrived inside one chunk is one view; an empty
+ * frame is `[]`. To send, pass the pieces of a payload (any number, any sizes): the frame
+ * carries them one after the other, and over the high-water mark they are written from your
+ * buffers without being copied.
+ *
+ * @throws {TypeError|RangeError} for a bad option, naming it and its value.
+ * @example
+ * const framing = lengthPrefixedPieces();
+ * framing.encode([Buffer.from("hel"), Buffer.from("lo")]);
+ * //=> <Buffer 00 00 00 05 68 65 6c 6c 6f>
+ * const decoder = framing.createDecoder();
+ * decoder.push(Buffer.from("0000000568656c", "hex"));
+ * //=> []
+ * decoder.push(Buffer.from("6c6f", "hex"));
+ * //=> [[<Buffer 68 65 6c>, <Buffer 6c 6f>]]
+ */
+export function lengthPrefixedPieces(options?: LengthFramingOptions): Framing<Buffer[]> {
+  const maxFrameBytes = maxFrameBytesOf(options);
+
+  const payloadBytes = (pieces: readonly Uint8Array[]): number => {
+    if (!Array.isArray(pieces)) {
+      throw new TypeError(
+        `a frame must be an array of Buffers or Uint8Arrays, got ${typeof pieces}`,
+      );
+    }
+    let bytes = 0;
+    for (const piece of pieces) {
+      if (!(piece instanceof Uint8Array)) {
+        throw new TypeError(`a frame's pieces must be Buffers or Uint8Arrays, got ${typeof piece}`);
+      }
+      bytes += piece.length;
+    }
+    return bytes;
+  };
+
+  const encodedLength = (pieces: Buffer[]): number => {
+    const bytes = payloadBytes(pieces);
+    if (bytes > maxFrameBytes) throw frameTooLarge(bytes, maxFrameBytes, "send");
+    return HEADER_BYTES + bytes;
+  };
+
+  const encodeHeader = (pieces: Buffer[], target: Buffer, offset: number): number => {
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
+    target.writeUInt32BE(bytes, offset);
+    return offset + HEADER_BYTES;
+  };
+
+  const encodeInto = (pieces: Buffer[], target: Buffer, offset: number): number => {
+    let at = encodeHeader(pieces, target, offset);
+    for (const piece of pieces) {
+      target.set(piece, at);
+      at += piece.length;
+    }
+    return at;
+  };
+
+  return framingOf({
+    name: "length",
+    maxBytes: maxFrameBytes,
+    createDecoder: () => new LengthDecoder<Buffer[]>(maxFrameBytes, true),
+    encodedLength,
+    encodeInto,
+    encodeHeader,
+  });
+}
+
+function maxFrameBytesOf(options: LengthFramingOptions | undefined): number {
+  const settings = withDefaults(DEFAULTS, options);
+  return checkByteLimit(
+    "maxFrameBytes",
+    settings.maxFrameBytes,
+    Math.min(MAX_U32, constants.MAX_LENGTH),
+  );
+}
+
+/** Decodes frames into one Buffer each (`Buffer`), or into their pieces (`Buffer[]`). */
+class LengthDecoder<F extends Buffer | Buffer[]> implements FrameDecoder<F> {
   readonly #maxFrameBytes: number;
+  /** Hand out each frame as its pieces rather than in one Buffer. */
+  readonly #pieces: boolean;
   /** A header that arrives split across chunks is gathered here. */
   readonly #header = Buffer.alloc(HEADER_BYTES);
   #headerHeld = 0;
@@ -109,20 +187,22 @@ class LengthDecoder implements FrameDecoder<Buffer> {
   readonly #payload = new ChunkList();
   #failure: SocketError | undefined;
 
-  constructor(maxFrameBytes: number) {
+  constructor(maxFrameBytes: number, pieces: boolean) {
     this.#maxFrameBytes = maxFrameBytes;
+    this.#pieces = pieces;
   }
 
   get bufferedBytes(): number {
     return this.#headerHeld + this.#payload.length;
   }
 
-  push(chunk: Uint8Array): Buffer[] {
+  push(chunk: Uint8Array): F[] {
     if (this.#failure !== undefined) throw this.#failure;
     const buffer = asBuffer(chunk);
     const memory = buffer.buffer;
     const base = buffer.byteOffset;
-    const frames: Buffer[] = [];
+    const frames: (Buffer | Buffer[])[] = [];
+    const pieces = this.#pieces;
     let pos = 0;
     while (pos < buffer.length) {
       if (this.#frameBytes < 0) {
@@ -145,7 +225,8 @@ class LengthDecoder implements FrameDecoder<Buffer> {
         }
         // A whole frame inside this chunk: hand out a view of it, no copy.
         if (buffer.length - pos >= frameBytes) {
-          frames.push(bufferView(memory, base + pos, frameBytes));
+          const view = bufferView(memory, base + pos, frameBytes);
+          frames.push(pieces ? (frameBytes === 0 ? [] : [view]) : view);
           pos += frameBytes;
           continue;
         }
@@ -156,15 +237,16 @@ class LengthDecoder implements FrameDecoder<Buffer> {
           this.#payload.append(buffer.subarray(pos));
           break;
         }
-        frames.push(this.#payload.take(buffer.subarray(pos, pos + missing)));
+        const tail = buffer.subarray(pos, pos + missing);
+        frames.push(pieces ? this.#payload.takePieces(tail) : this.#payload.take(tail));
         pos += missing;
         this.#frameBytes = -1;
       }
     }
-    return frames;
+    return frames as F[];
   }
 
-  end(): Buffer[] {
+  end(): F[] {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#frameBytes >= 0) {
       throw this.#fail(frameTruncated(this.#payload.length, this.#frameBytes, "payload"));

@@ -7,7 +7,7 @@ import { constants, isUtf8 } from "node:buffer";
 import { DEFAULT_MAX_LINE_BYTES, type SocketError } from "@socket-lab/core";
 import { ChunkList } from "./_chunk-list.js";
 import { invalidUtf8Line, lineTooLarge } from "./_framing-errors.js";
-import { asBuffer, checkByteLimit, withDefaults } from "./_framing-util.js";
+import { asBuffer, checkByteLimit, framingOf, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
 
 const LF = 0x0a;
@@ -92,18 +92,13 @@ export function lines(options?: LineFramingOptions): Framing<string> {
     return end + 1;
   };
 
-  return {
+  return framingOf({
     name: "lines",
     maxBytes: maxLineBytes,
     createDecoder: () => new LineDecoder(maxLineBytes, invalidUtf8 === "reject"),
     encodedLength,
     encodeInto,
-    encode(line) {
-      const buffer = Buffer.allocUnsafe(encodedLength(line));
-      encodeInto(line, buffer, 0);
-      return buffer;
-    },
-  };
+  });
 }
 
 class LineDecoder implements FrameDecoder<string> {

@@ -17,6 +17,7 @@ import {
   connect,
   type Framing,
   lengthPrefixed,
+  lengthPrefixedPieces,
   lines,
   listen,
   type Server,
@@ -172,7 +173,24 @@ const lengthCase: FramingCase<Buffer> = {
   },
 };
 
-export const FRAMINGS = [lineCase, lengthCase] as FramingCase<unknown>[];
+/** Length frames handed over as pieces; messages are sent as two pieces, cut in the middle. */
+const piecesCase: FramingCase<Buffer[]> = {
+  name: "length pieces",
+  framing: (maxBytes = 64 * 1024) => lengthPrefixedPieces({ maxFrameBytes: maxBytes }),
+  message: (bytes, seed) => {
+    const frame = lengthCase.message(bytes, seed);
+    return [frame.subarray(0, bytes >> 1), frame.subarray(bytes >> 1)];
+  },
+  same: (a, b) => Buffer.concat(a).equals(Buffer.concat(b)),
+  numbered: (index, bytes) => [lengthCase.numbered(index, bytes)],
+  indexOf: (message) => Buffer.concat(message).readUInt32BE(0),
+  numberer: (bytes) => {
+    const next = lengthCase.numberer(bytes);
+    return (index) => [next(index)];
+  },
+};
+
+export const FRAMINGS = [lineCase, lengthCase, piecesCase] as FramingCase<unknown>[];
 
 /** A server that is closed when the test ends, destroying what has not ended after 20 ms. */
 export async function startServer<M>(

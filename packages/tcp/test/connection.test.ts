@@ -6,7 +6,14 @@
 import { once } from "node:events";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { type Connection, connect, type Framing, lengthPrefixed, lines } from "../src/index.js";
+import {
+  type Connection,
+  connect,
+  type Framing,
+  lengthPrefixed,
+  lengthPrefixedPieces,
+  lines,
+} from "../src/index.js";
 import { addressOf, drain, startClient, startServer, until, within } from "./_sockets.js";
 
 /** A client and the server's side of the same connection; nothing reads unless told to. */
@@ -100,6 +107,28 @@ describe("send()", () => {
     expect(messages[1]?.readUInt32BE(0)).toBe(0xdeadbeef);
     expect(messages[1]?.subarray(4).every((byte) => byte === 7)).toBe(true);
     expect(messages[2]?.equals(small(2))).toBe(true);
+  });
+
+  it("sends the pieces of a frame over the high-water mark as they are; a lengthPrefixed() peer reads the frame whole", async () => {
+    const server = await startServer<Buffer>(":0", { framing: lengthPrefixed() });
+    const client = await startClient<Buffer[]>(addressOf(server), {
+      framing: lengthPrefixedPieces(),
+      highWaterMark: 1024,
+    });
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    const peer = accepted.value as Connection<Buffer>;
+    const pieces = [Buffer.alloc(40_000, 1), Buffer.alloc(0), Buffer.alloc(30_000, 2)];
+    void client.send([Buffer.from("before")]);
+    const sent = client.send(pieces);
+    expect(client.bufferedBytes).toBe(4 + 6 + 4 + 70_000);
+    void client.send([Buffer.from("af"), Buffer.from("ter")]);
+    const reading = drain(peer);
+    await within(sent, "send() of the big frame");
+    await client.end();
+    const { messages, error } = await within(reading, "the frames");
+    expect(error).toBeUndefined();
+    expect(messages.map(String).filter((m) => m.length < 10)).toEqual(["before", "after"]);
+    expect(messages[1]?.equals(Buffer.concat(pieces))).toBe(true);
   });
 
   it("copies a frame under the high-water mark: changing it right after send() changes nothing", async () => {

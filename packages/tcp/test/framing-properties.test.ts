@@ -11,7 +11,7 @@
 import { ErrorCode, SocketError } from "@socket-lab/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Framing, lengthPrefixed, lines } from "../src/index.js";
+import { type Framing, lengthPrefixed, lengthPrefixedPieces, lines } from "../src/index.js";
 
 /** How to cut a stream into the chunks a socket might deliver. */
 type Split = "whole" | "bytes" | number[];
@@ -186,6 +186,9 @@ const frameStream = fc
   )
   .map((parts) => new Uint8Array(Buffer.concat(parts)));
 
+/** Up to 8 frame payloads of up to 40 bytes (the limit the length tests set). */
+const payloadsArb = fc.array(fc.uint8Array({ maxLength: 40, size: "max" }), { maxLength: 8 });
+
 describe("framing properties", () => {
   it("lines: valid lines, packed and split anywhere, decode to the same lines", () => {
     fc.assert(
@@ -205,18 +208,32 @@ describe("framing properties", () => {
 
   it("length: valid frames, packed and split anywhere, decode to the same frames", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.uint8Array({ maxLength: 40, size: "max" }), { maxLength: 8 }),
-        splitArb,
-        (payloads, split) => {
-          const framing = lengthPrefixed({ maxFrameBytes: 40 });
-          const frames = payloads.map((payload) => Buffer.from(payload));
-          const chunks = cut(pack(framing, frames), split);
-          expect(asHex(decodeChunks(framing, chunks))).toEqual({
-            messages: frames.map((frame) => frame.toString("hex")),
-          });
-        },
-      ),
+      fc.property(payloadsArb, splitArb, (payloads, split) => {
+        const framing = lengthPrefixed({ maxFrameBytes: 40 });
+        const frames = payloads.map((payload) => Buffer.from(payload));
+        const chunks = cut(pack(framing, frames), split);
+        expect(asHex(decodeChunks(framing, chunks))).toEqual({
+          messages: frames.map((frame) => frame.toString("hex")),
+        });
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("length pieces: valid frames, packed and split anywhere, decode to pieces of the same frames", () => {
+    fc.assert(
+      fc.property(payloadsArb, splitArb, (payloads, split) => {
+        const framing = lengthPrefixedPieces({ maxFrameBytes: 40 });
+        const frames = payloads.map((payload) => [Buffer.from(payload)]);
+        const chunks = cut(pack(framing, frames), split);
+        const decoded = decodeChunks(framing, chunks);
+        expect(decoded).not.toHaveProperty("error");
+        const messages = "messages" in decoded ? decoded.messages : [];
+        expect(messages.map((pieces) => Buffer.concat(pieces).toString("hex"))).toEqual(
+          payloads.map((payload) => Buffer.from(payload).toString("hex")),
+        );
+        expect(messages.flat().every((piece) => piece.length > 0)).toBe(true);
+      }),
       { numRuns: 20_000 },
     );
   });

@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, SocketError } from "@socket-lab/core";
 import { describe, expect, it } from "vitest";
-import { type LengthFramingOptions, lengthPrefixed } from "../src/index.js";
+import { type LengthFramingOptions, lengthPrefixed, lengthPrefixedPieces } from "../src/index.js";
 
 const hex = (text: string) => Buffer.from(text.replaceAll(" ", ""), "hex");
 
@@ -321,5 +321,80 @@ describe("lengthPrefixed(): options", () => {
     expect(decoder.push(hex("ffffffff 00"))).toEqual([]);
     expect(decoder.bufferedBytes).toBe(1);
     expect(lengthPrefixed({ maxFrameBytes: undefined }).maxBytes).toBe(DEFAULT_MAX_FRAME_BYTES);
+  });
+});
+
+describe("lengthPrefixedPieces()", () => {
+  const framing = () => lengthPrefixedPieces();
+
+  it("writes the same bytes as lengthPrefixed() for the pieces' concatenation", () => {
+    // A plain Uint8Array piece is accepted too, as lengthPrefixed() accepts one as a frame.
+    const plain = new Uint8Array([0x6c]) as Buffer;
+    const pieces = [Buffer.from("hel"), plain, Buffer.alloc(0), Buffer.from("o")];
+    expect(framing().encode(pieces).toString("hex")).toBe("0000000568656c6c6f");
+    expect(framing().encode([]).toString("hex")).toBe("00000000");
+    expect(framing().encodedLength(pieces)).toBe(9);
+  });
+
+  it("hands a frame inside one chunk over as one view of it, and an empty frame as []", () => {
+    const chunk = hex("00000002 abcd 00000000");
+    const [frame, empty] = framing().createDecoder().push(chunk);
+    expect(frame).toHaveLength(1);
+    expect(frame?.[0]?.buffer).toBe(chunk.buffer);
+    expect(frame?.[0]?.toString("hex")).toBe("abcd");
+    expect(empty).toEqual([]);
+  });
+
+  it("hands a frame split across chunks over as views of them, without joining them", () => {
+    const payload = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    const wire = lengthPrefixed().encode(payload);
+    const chunks = [wire.subarray(0, 1000), wire.subarray(1000, 2000), wire.subarray(2000)];
+    const decoder = framing().createDecoder();
+    const frames = chunks.flatMap((chunk) => decoder.push(chunk));
+    expect(frames).toHaveLength(1);
+    const pieces = frames[0] as Buffer[];
+    expect(pieces.map((piece) => piece.length)).toEqual([996, 1000, 1004]);
+    pieces.forEach((piece, i) => {
+      expect(piece.buffer).toBe(chunks[i]?.buffer);
+    });
+    expect(Buffer.concat(pieces).equals(payload)).toBe(true);
+  });
+
+  it("decodes a stream cut at every byte position to the same payloads as lengthPrefixed()", () => {
+    const payloads = [
+      Buffer.from("first"),
+      Buffer.alloc(0),
+      Buffer.alloc(700, 7),
+      Buffer.from("x"),
+    ];
+    const wire = Buffer.concat(payloads.map((payload) => lengthPrefixed().encode(payload)));
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const decoder = framing().createDecoder();
+      const frames = [...decoder.push(wire.subarray(0, cut)), ...decoder.push(wire.subarray(cut))];
+      expect(decoder.end()).toEqual([]);
+      expect(frames.map((pieces) => Buffer.concat(pieces).toString("hex"))).toEqual(
+        payloads.map((payload) => payload.toString("hex")),
+      );
+      expect(frames.every((pieces) => pieces.every((piece) => piece.length > 0))).toBe(true);
+    }
+  });
+
+  it("rejects what is not an array of Uint8Arrays with a TypeError, and too many bytes as too large", () => {
+    expect(() => framing().encodedLength(Buffer.from("x") as never)).toThrow(
+      /must be an array of Buffers or Uint8Arrays, got object/,
+    );
+    expect(() => framing().encodedLength(["x"] as never)).toThrow(
+      /pieces must be Buffers or Uint8Arrays, got string/,
+    );
+    const small = lengthPrefixedPieces({ maxFrameBytes: 4 });
+    expect(small.encodedLength([Buffer.alloc(2), Buffer.alloc(2)])).toBe(8);
+    expectSocketError(
+      () => small.encodedLength([Buffer.alloc(2), Buffer.alloc(3)]),
+      ErrorCode.ERR_FRAME_TOO_LARGE,
+    );
+    expectSocketError(
+      () => small.createDecoder().push(hex("00000005")),
+      ErrorCode.ERR_FRAME_TOO_LARGE,
+    );
   });
 });
