@@ -7,7 +7,13 @@
 
 import { once } from "node:events";
 import net from "node:net";
-import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
+import {
+  type Connection,
+  connect,
+  lengthPrefixed,
+  lengthPrefixedPieces,
+  listen,
+} from "@socket-lab/tcp";
 import type { Pinger } from "./pingpong-roles.js";
 import { FrameAssembler, FrameCounter, HEADER_BYTES, rawFrame } from "./raw-frames.js";
 import { LOOPBACK, type Role } from "./role.js";
@@ -24,11 +30,12 @@ export type TcpImpl = "ours" | "raw";
 export type TcpLatencyImpl = TcpImpl | "ours-each";
 
 /**
- * How a sink receives: ours, a for-await loop over `lengthPrefixed()` frames; raw, frames
- * counted where they lie in each chunk; raw-copy, each frame handed on whole, as
- * {@link FrameAssembler} cuts them.
+ * How a sink receives: ours, a for-await loop over `lengthPrefixed()` frames; ours-pieces,
+ * `each()` over `lengthPrefixedPieces()` frames (each frame as the pieces it arrived in, not
+ * joined); raw, frames counted where they lie in each chunk; raw-copy, each frame handed on
+ * whole, as {@link FrameAssembler} cuts them.
  */
-export type SinkImpl = TcpImpl | "raw-copy";
+export type SinkImpl = TcpImpl | "ours-pieces" | "raw-copy";
 
 /**
  * How a source sends its messages: ours, one awaited `send()` per message; ours-write, one
@@ -114,6 +121,16 @@ export async function tcpSink(options: SinkOptions): Promise<Role> {
         },
       });
       ports.ours = (server.endpoint as { port: number }).port;
+    } else if (impl === "ours-pieces") {
+      const server = await listen<Buffer[]>(`tcp://${LOOPBACK}:0`, {
+        framing: lengthPrefixedPieces(),
+        idleTimeoutMs: 0,
+        handler: (connection) =>
+          connection.each(() => {
+            if (last()) connection.write([]);
+          }),
+      });
+      ports[impl] = (server.endpoint as { port: number }).port;
     } else if (impl === "raw-copy") {
       ports[impl] = await rawListen((socket) => {
         const assembler = new FrameAssembler();
