@@ -515,24 +515,19 @@ export class TcpConnection<M> implements Connection<M> {
 
   /** Answers every waiting `next()`, or `each()`, once nothing more will arrive. */
   #settleReaders(): void {
-    if (this.#listener !== undefined) {
-      if (this.#listenerBusy) return; // settled once the listener has taken the queue
-      const error = this.#readError;
-      this.#readError = undefined;
-      if (error !== undefined) {
-        this.#failListening(error);
-      } else {
-        this.#stopListening();
-        if (this.#endWhenDrained) this.end().catch(noop);
-      }
-      return;
-    }
-    if (this.#readers.length === 0) return;
+    const listening = this.#listener !== undefined;
+    // A busy listener is settled once it has taken the queue.
+    if (listening ? this.#listenerBusy : this.#readers.length === 0) return;
     const error = this.#readError;
     this.#readError = undefined;
-    for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
-      if (error === undefined) reader.resolve(DONE);
-      else reader.reject(error);
+    if (listening) {
+      if (error === undefined) this.#stopListening();
+      else this.#failListening(error);
+    } else {
+      for (let reader = this.#readers.shift(); reader; reader = this.#readers.shift()) {
+        if (error === undefined) reader.resolve(DONE);
+        else reader.reject(error);
+      }
     }
     if (error === undefined && this.#endWhenDrained) this.end().catch(noop);
   }
