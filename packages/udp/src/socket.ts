@@ -34,6 +34,13 @@ import { _ReceiveQueue } from "./_receive-queue.js";
  */
 export const DEFAULT_RECEIVE_QUEUE_SIZE = 1_024;
 
+/**
+ * Default most sends (`send()` and `write()`) a socket keeps pending, handed to Node and not yet
+ * completed by the OS, before `write()` returns `false`: what a sender may issue before it
+ * waits for `drain()`.
+ */
+export const DEFAULT_MAX_PENDING_SENDS = 256;
+
 /** Options of {@link bind}. */
 export interface UdpSocketOptions {
   /**
@@ -64,6 +71,13 @@ export interface UdpSocketOptions {
    */
   sendBufferSize?: number;
   /**
+   * Sends pending at once (handed to Node, not yet completed by the OS) before `write()`
+   * returns `false`; `drain()` then resolves once at most half of them are still pending.
+   * `send()` and `write()` both count. Each pending send holds its payload.
+   * @default 256 ({@link DEFAULT_MAX_PENDING_SENDS})
+   */
+  maxPendingSends?: number;
+  /**
    * Connected mode: the one peer this socket talks to. send() then takes no `to`, only this
    * peer's datagrams arrive, and if nothing listens there the kernel's ICMP "port unreachable"
    * surfaces as a `SocketError` with code `ECONNREFUSED` from the iterator (or a send()).
@@ -88,6 +102,8 @@ export interface UdpSocketStats {
   datagramsSent: number;
   /** Payload bytes in `datagramsSent`. */
   bytesSent: number;
+  /** Sends the OS refused (`send()` rejected them; a failed `write()` is thrown by the iterator). */
+  sendsFailed: number;
   /** Datagrams read from the OS, the dropped ones below included. */
   datagramsReceived: number;
   /** Payload bytes in `datagramsReceived`. */
@@ -102,7 +118,8 @@ export interface UdpSocketStats {
  * A bound UDP socket. Iterate it (`for await`) for received datagrams; iteration ends when the
  * socket is closed (datagrams still queued are discarded). Leaving a `for await` with `break`
  * does not close the socket. Errors never crash the process: they reject a send() or are
- * thrown by the iterator once, after which iterating again goes on.
+ * thrown by the iterator once (an ICMP error, a failed write()), after which iterating again
+ * goes on.
  */
 export interface UdpSocket extends AsyncIterable<Datagram> {
   /** The bound address, with the real port when bound to port 0. */
@@ -125,12 +142,45 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    *   system code (`ECONNREFUSED`, …) from the OS. {TypeError} for bad arguments.
    */
   send(data: Uint8Array | string, to?: string | Endpoint): Promise<void>;
+  /**
+   * Sends one datagram without a promise: `send()` for hot loops, which then pay no promise
+   * and no `await` per datagram. Like `socket.write()` on a stream, it returns `false` once
+   * `pendingSends` reaches `maxPendingSends`; wait for `drain()` before writing more. The
+   * datagram is checked and handed to the OS exactly as with `send()`.
+   *
+   * What `send()` would reject with at once is thrown here. A failure the OS reports later
+   * (e.g. `ECONNREFUSED`) is counted in `stats.sendsFailed` and thrown by the iterator, the way
+   * an ICMP error is.
+   * @throws {SocketError} `ERR_DATAGRAM_TOO_LARGE`, `ERR_SOCKET_CLOSED`, `ERR_INVALID_ENDPOINT`,
+   *   as send() rejects. {TypeError} for bad arguments.
+   * @example
+   * for (const reading of readings) {
+   *   if (!socket.write(reading)) await socket.drain();
+   * }
+   */
+  write(data: Uint8Array | string, to?: string | Endpoint): boolean;
+  /**
+   * Sends handed to Node by `send()` and `write()` whose completion has not been seen yet.
+   */
+  readonly pendingSends: number;
+  /**
+   * Resolves once at most half of `maxPendingSends` are pending (at once when that is already
+   * so).
+   * @throws (rejects) {SocketError} `ERR_SOCKET_CLOSED` when the socket closes first.
+   */
+  drain(): Promise<void>;
   /** Closes the socket and ends iteration. Calling it again returns the same promise. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const DEFAULTS = { receiveQueueSize: DEFAULT_RECEIVE_QUEUE_SIZE };
+const DEFAULTS = {
+  receiveQueueSize: DEFAULT_RECEIVE_QUEUE_SIZE,
+  maxPendingSends: DEFAULT_MAX_PENDING_SENDS,
+};
+
+const RESOLVED = Promise.resolve();
+const noop = (): void => {};
 
 const REFUSED_HINT =
   "Is the server running? Nothing is bound to that UDP port, so the peer's kernel answered with ICMP port unreachable. Start the server first, or check the host and port.";
@@ -161,6 +211,7 @@ export async function bind(
   if (settings.sendBufferSize !== undefined) {
     _checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
   }
+  _checkInteger("maxPendingSends", settings.maxPendingSends, 1, 2 ** 31 - 1);
   const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
   const family = isIP(local.host) || (await _lookupFamily(local));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
@@ -195,6 +246,7 @@ class _UdpSocket implements UdpSocket {
   readonly stats: UdpSocketStats = {
     datagramsSent: 0,
     bytesSent: 0,
+    sendsFailed: 0,
     datagramsReceived: 0,
     bytesReceived: 0,
     droppedOversize: 0,
@@ -211,6 +263,10 @@ class _UdpSocket implements UdpSocket {
   #sendBufferSize = 0;
   #open = false;
   #closing: Promise<void> | undefined;
+  readonly #maxPending: number;
+  #pending = 0;
+  /** The promise `drain()` hands out while too many sends are pending. */
+  #drain: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
   /** Rejects the step of `_open()` in progress; errors go to the reader once open. */
   #failStep: ((error: unknown) => void) | undefined;
   /** send() to the same string again and again parses it once. */
@@ -220,10 +276,15 @@ class _UdpSocket implements UdpSocket {
   constructor(
     family: 4 | 6,
     maxPayload: number,
-    settings: { receiveQueueSize: number; trace?: TraceListener | undefined },
+    settings: {
+      receiveQueueSize: number;
+      maxPendingSends: number;
+      trace?: TraceListener | undefined;
+    },
   ) {
     this.#family = family;
     this.maxPayload = maxPayload;
+    this.#maxPending = settings.maxPendingSends;
     this.#trace = settings.trace;
     this.#queue = new _ReceiveQueue(settings.receiveQueueSize);
     // socket(): udp4 is AF_INET + SOCK_DGRAM, udp6 is AF_INET6 + SOCK_DGRAM.
@@ -252,6 +313,10 @@ class _UdpSocket implements UdpSocket {
 
   get sendBufferSize(): number {
     return this.#sendBufferSize;
+  }
+
+  get pendingSends(): number {
+    return this.#pending;
   }
 
   /** bind, buffer sizes, connect: the steps after socket(). Closes the socket on failure. */
@@ -300,48 +365,84 @@ class _UdpSocket implements UdpSocket {
   }
 
   send(data: Uint8Array | string, to?: string | Endpoint): Promise<void> {
-    let size: number;
+    let target: InetEndpoint | undefined;
     try {
-      size = _payloadBytes(data);
+      target = this.#startSend(data, to);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (size > this.maxPayload) return Promise.reject(this.#tooLarge(size));
-    if (this.#closing !== undefined) {
-      return Promise.reject(
-        new SocketError(ErrorCode.ERR_SOCKET_CLOSED, "cannot send: the socket is closed", {
-          hint: "Bind a new socket; a closed one cannot be reopened.",
-        }),
-      );
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | null, bytes: number) => {
+        this.#sendDone(error, bytes);
+        if (error) reject(this.#explain(error, target ?? this.#remote));
+        else resolve();
+      };
+      // send() on a connected socket; sendto(): one call, one datagram.
+      if (target === undefined) this.#socket.send(data, done);
+      else this.#socket.send(data, target.port, target.host, done);
+      // Counted once handed over (dgram never calls back before it returns).
+      this.#pending++;
+    });
+  }
+
+  write(data: Uint8Array | string, to?: string | Endpoint): boolean {
+    const target = this.#startSend(data, to);
+    if (target === undefined) this.#socket.send(data, this.#written);
+    else this.#socket.send(data, target.port, target.host, this.#written);
+    return ++this.#pending < this.#maxPending;
+  }
+
+  drain(): Promise<void> {
+    if (this.#drained) return RESOLVED;
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError("wait to send"));
+    if (this.#drain === undefined) {
+      let resolve = noop;
+      let reject: (error: unknown) => void = noop;
+      const promise = new Promise<void>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      // Nobody has to wait for it: a close() that rejects it must not be an unhandled rejection.
+      promise.catch(noop);
+      this.#drain = { promise, resolve, reject };
     }
+    return this.#drain.promise;
+  }
+
+  /**
+   * Checks a send's arguments and traces it; returns where it goes, `undefined` for the
+   * connected peer.
+   * @throws what send() rejects with before the OS sees the datagram.
+   */
+  #startSend(
+    data: Uint8Array | string,
+    to: string | Endpoint | undefined,
+  ): InetEndpoint | undefined {
+    const size = _payloadBytes(data);
+    if (size > this.maxPayload) throw this.#tooLarge(size);
+    if (this.#closing !== undefined) throw this.#closedError("send");
+    let target: InetEndpoint | undefined;
     const remote = this.#remote;
     if (remote !== undefined) {
       if (to !== undefined) {
-        return Promise.reject(
-          new TypeError(`send() on a socket connected to ${formatAddress(remote)} takes no 'to'`),
+        throw new TypeError(
+          `send() on a socket connected to ${formatAddress(remote)} takes no 'to'`,
         );
       }
       this.#trace?.({ type: "send", bytes: size });
-      return new Promise((resolve, reject) => {
-        this.#socket.send(data, (error) => this.#sent(error, size, remote, resolve, reject));
-      });
-    }
-    if (to === undefined) {
-      return Promise.reject(new TypeError("send() on an unconnected socket needs 'to'"));
-    }
-    let target: InetEndpoint;
-    try {
+    } else {
+      if (to === undefined) throw new TypeError("send() on an unconnected socket needs 'to'");
       target = this.#target(to);
-    } catch (error) {
-      return Promise.reject(error);
+      if (target.port === 0) {
+        throw new SocketError(
+          ErrorCode.ERR_INVALID_ENDPOINT,
+          `cannot send to ${formatAddress(target)}: port 0 means "any port" only to bind`,
+          { hint: "Send to the port the receiver is bound to (its socket.local.port)." },
+        );
+      }
+      this.#trace?.({ type: "send", bytes: size, to: target });
     }
-    this.#trace?.({ type: "send", bytes: size, to: target });
-    return new Promise((resolve, reject) => {
-      // sendto(): one call, one datagram.
-      this.#socket.send(data, target.port, target.host, (error) =>
-        this.#sent(error, size, target, resolve, reject),
-      );
-    });
+    return target;
   }
 
   #target(to: string | Endpoint): InetEndpoint {
@@ -353,20 +454,45 @@ class _UdpSocket implements UdpSocket {
     return this.#lastToEndpoint as InetEndpoint;
   }
 
-  #sent(
-    error: Error | null,
-    size: number,
-    to: InetEndpoint,
-    resolve: () => void,
-    reject: (error: unknown) => void,
-  ): void {
-    if (error) {
-      reject(this.#explain(error, to));
-      return;
+  /** A send has completed (`bytes` is its size) or failed: counts it, wakes `drain()`. */
+  #sendDone(error: Error | null, bytes: number): void {
+    this.#pending--;
+    if (error) this.stats.sendsFailed++;
+    else {
+      this.stats.datagramsSent++;
+      this.stats.bytesSent += bytes;
     }
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += size;
-    resolve();
+    const drain = this.#drain;
+    if (drain !== undefined && this.#drained) {
+      this.#drain = undefined;
+      drain.resolve();
+    }
+  }
+
+  /** Whether a sender waiting for room may go on: at most half of the pending limit is used. */
+  get #drained(): boolean {
+    return this.#pending <= this.#maxPending >> 1;
+  }
+
+  /** Completion of every write(): one function for all, no closure per datagram. */
+  readonly #written = (error: Error | null, bytes: number): void => {
+    this.#sendDone(error, bytes);
+    if (error && this.#open) this.#queue.fail(this.#explain(error, this.#peerOf(error)));
+  };
+
+  /** Whom a failed send was for: the address dgram names in its error, or the connected peer. */
+  #peerOf(error: Error): InetEndpoint | undefined {
+    const { address, port } = error as { address?: unknown; port?: unknown };
+    if (typeof address === "string" && typeof port === "number") {
+      return { transport: "udp", host: address, port };
+    }
+    return this.#remote;
+  }
+
+  #closedError(what: string): SocketError {
+    return new SocketError(ErrorCode.ERR_SOCKET_CLOSED, `cannot ${what}: the socket is closed`, {
+      hint: "Bind a new socket; a closed one cannot be reopened.",
+    });
   }
 
   #tooLarge(size: number): SocketError {
@@ -419,6 +545,9 @@ class _UdpSocket implements UdpSocket {
     this.#closing ??= new Promise((resolve) => {
       this.#open = false;
       this.#queue.close();
+      const drain = this.#drain;
+      this.#drain = undefined;
+      drain?.reject(this.#closedError("wait to send"));
       // close(): the port is free again; datagrams that arrive for it now are refused.
       this.#socket.close(() => {
         this.#trace?.(
