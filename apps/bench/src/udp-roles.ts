@@ -6,7 +6,7 @@
 
 import dgram from "node:dgram";
 import { once } from "node:events";
-import { bind } from "@socket-lab/udp";
+import { bind, DEFAULT_MAX_PENDING_SENDS, type UdpSocket } from "@socket-lab/udp";
 import type { Pinger } from "./pingpong-roles.js";
 import { LOOPBACK, type Role } from "./role.js";
 import { timedRounds } from "./rounds.js";
@@ -14,8 +14,16 @@ import { timedRounds } from "./rounds.js";
 /** Which implementation a UDP role uses. */
 export type UdpImpl = "ours" | "raw";
 
-/** Sends a sender keeps in flight (issued, completion not yet seen). */
-const WINDOW = 256;
+/**
+ * How a UDP source sends: ours, `write()` per datagram and `await drain()` when it returns
+ * false (its 256 pending sends are the window); ours-send, `send()` per datagram, a promise
+ * each, with the window kept by hand; raw, `socket.send()` with a callback, the window kept by
+ * hand.
+ */
+export type UdpSourceImpl = "ours" | "ours-send" | "raw";
+
+/** Sends a sender keeps in flight (issued, completion not yet seen): ours' default limit. */
+const WINDOW = DEFAULT_MAX_PENDING_SENDS;
 
 /** How long the sink waits without a datagram before it calls a repetition over, in ms. */
 const QUIET_MS = 50;
@@ -125,11 +133,17 @@ export async function udpSink(options: {
   };
 }
 
+/** Runs one sending repetition. */
+interface Sender {
+  run(rep: BlastRep): Promise<BlastResult>;
+}
+
 /**
  * Runs sending repetitions: `issue()` starts one send and its completion must call `done`.
- * Keeps at most {@link WINDOW} sends in flight; stops issuing at `durationMs` or `maxDatagrams`.
+ * Keeps at most {@link WINDOW} sends in flight, and issues more when half are done; stops
+ * issuing at `durationMs` or `maxDatagrams`.
  */
-class Blaster {
+class Blaster implements Sender {
   readonly #issue: () => void;
   #rep: BlastRep = { durationMs: 0, maxDatagrams: 0, rate: 0 };
   #start = 0;
@@ -196,50 +210,98 @@ class Blaster {
   }
 }
 
-/** One sending repetition of the sender of `impl`. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs sending repetitions over ours' `write()`: a loop that awaits `drain()` when `write()`
+ * returns false, so ours keeps the window (at most {@link WINDOW} pending, more when half are
+ * done, as the {@link Blaster} does by hand); stops at `durationMs` or `maxDatagrams`.
+ */
+class Writer implements Sender {
+  readonly #socket: UdpSocket;
+  readonly #payload: Buffer;
+
+  constructor(socket: UdpSocket, payload: Buffer) {
+    this.#socket = socket;
+    this.#payload = payload;
+  }
+
+  async run(rep: BlastRep): Promise<BlastResult> {
+    const socket = this.#socket;
+    const payload = this.#payload;
+    const { stats } = socket;
+    const sentBefore = stats.datagramsSent;
+    const failedBefore = stats.sendsFailed;
+    const start = performance.now();
+    let issued = 0;
+    for (;;) {
+      const now = performance.now();
+      if (now - start >= rep.durationMs || issued >= rep.maxDatagrams) break;
+      if (rep.rate > 0 && issued >= Math.floor(((now - start) * rep.rate) / 1000)) {
+        await nextTurn();
+        continue;
+      }
+      issued++;
+      if (!socket.write(payload)) await socket.drain();
+    }
+    while (socket.pendingSends > 0) await nextTurn();
+    return {
+      sent: stats.datagramsSent - sentBefore,
+      failed: stats.sendsFailed - failedBefore,
+      elapsedMs: performance.now() - start,
+    };
+  }
+}
+
+/** One sending repetition of the sender named `key`. */
 export interface SourceRep extends BlastRep {
-  readonly impl: UdpImpl;
+  readonly key: string;
 }
 
 /**
- * `udp-source`: a sender per implementation, in one process, each sending datagrams of `size`
- * bytes to its sink's port.
+ * `udp-source`: a sender per key, in one process, each sending datagrams of `size` bytes to its
+ * sink's port.
  */
 export async function udpSource(options: {
-  sources: readonly { readonly impl: UdpImpl; readonly port: number }[];
+  sources: readonly { readonly key: string; readonly impl: UdpSourceImpl; readonly port: number }[];
   size: number;
 }): Promise<Role> {
   const payload = Buffer.alloc(options.size, 0x61);
-  const blasters = new Map<UdpImpl, Blaster>();
-  for (const { impl, port } of options.sources)
-    blasters.set(impl, await blaster(impl, port, payload));
+  const senders = new Map<string, Sender>();
+  for (const { key, impl, port } of options.sources) {
+    senders.set(key, await sender(impl, port, payload));
+  }
   return {
-    rep: ({ impl, ...rep }: SourceRep) => {
-      const sender = blasters.get(impl);
-      if (sender === undefined) throw new Error(`no UDP source '${impl}'`);
-      return sender.run(rep);
+    rep: ({ key, ...rep }: SourceRep) => {
+      const found = senders.get(key);
+      if (found === undefined) throw new Error(`no UDP source '${key}'`);
+      return found.run(rep);
     },
   };
 }
 
 /** A connected sender of `impl` to `port`, sending `payload`. */
-async function blaster(impl: UdpImpl, port: number, payload: Buffer): Promise<Blaster> {
-  let sender: Blaster;
+async function sender(impl: UdpSourceImpl, port: number, payload: Buffer): Promise<Sender> {
   if (impl === "ours") {
     const socket = await bind(`udp://${LOOPBACK}:0`, { connect: `udp://${LOOPBACK}:${port}` });
-    const ok = () => sender.done(true);
-    const failed = () => sender.done(false);
-    sender = new Blaster(() => {
+    return new Writer(socket, payload);
+  }
+  let blaster: Blaster;
+  if (impl === "ours-send") {
+    const socket = await bind(`udp://${LOOPBACK}:0`, { connect: `udp://${LOOPBACK}:${port}` });
+    const ok = () => blaster.done(true);
+    const failed = () => blaster.done(false);
+    blaster = new Blaster(() => {
       socket.send(payload).then(ok, failed);
     });
   } else {
     const socket = await rawBind(undefined);
     socket.connect(port, LOOPBACK);
     await once(socket, "connect");
-    const sent = (error: Error | null) => sender.done(error === null);
-    sender = new Blaster(() => socket.send(payload, sent));
+    const sent = (error: Error | null) => blaster.done(error === null);
+    blaster = new Blaster(() => socket.send(payload, sent));
   }
-  return sender;
+  return blaster;
 }
 
 /** An echo server of `impl` that sends every datagram back to its sender; returns its port. */
