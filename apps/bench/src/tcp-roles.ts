@@ -164,7 +164,7 @@ export async function tcpSink(options: SinkOptions): Promise<Role> {
 /** One throughput repetition on one connection. */
 type Sender = (rep: SendRep) => Promise<SendResult>;
 
-/** Options of `tcp-source`: a sender per key, each on its own connection. */
+/** Options of `tcp-source`: senders per key, each on its own connection. */
 export interface SourceOptions {
   readonly sources: readonly {
     readonly key: string;
@@ -173,21 +173,31 @@ export interface SourceOptions {
   }[];
   /** Payload bytes per message, the 4-byte prefix not counted. */
   readonly size: number;
+  /** Connections (each with its sender) per key. */
+  readonly connections: number;
+}
+
+/** A throughput repetition of the sender on connection `connection` of `key`. */
+export interface SourceRep extends SendRep {
+  readonly key: string;
+  readonly connection: number;
 }
 
 /**
- * `tcp-source`: a sender per key; `rep` sends a repetition of `frames` messages of `size`
- * bytes through the sender named by `key`.
+ * `tcp-source`: senders per key, one per connection; `rep` sends a repetition of `frames`
+ * messages of `size` bytes through the sender on connection `connection` of `key`.
  */
 export async function tcpSource(options: SourceOptions): Promise<Role> {
-  const senders = new Map<string, Sender>();
+  const senders = new Map<string, Sender[]>();
   for (const { key, impl, port } of options.sources) {
-    senders.set(key, await sender(impl, port, options.size));
+    const each: Sender[] = [];
+    for (let i = 0; i < options.connections; i++) each.push(await sender(impl, port, options.size));
+    senders.set(key, each);
   }
   return {
-    rep: ({ key, ...rep }: SendRep & { key: string }): Promise<SendResult> => {
-      const send = senders.get(key);
-      if (send === undefined) throw new Error(`no source '${key}'`);
+    rep: ({ key, connection, ...rep }: SourceRep): Promise<SendResult> => {
+      const send = senders.get(key)?.[connection];
+      if (send === undefined) throw new Error(`no source '${key}' connection ${connection}`);
       return send(rep);
     },
   };
