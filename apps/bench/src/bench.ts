@@ -15,7 +15,7 @@ export type Mode = "full" | "quick";
 /** The settings of each mode. */
 export const MODES: Readonly<Record<Mode, ModeSettings>> = {
   full: {
-    reps: 5,
+    reps: 7,
     repSeconds: 0.5,
     warmSeconds: 0.2,
     pings: 20_000,

@@ -41,9 +41,13 @@ export type SinkImpl = TcpImpl | "ours-pieces" | "raw-copy";
  * How a source sends its messages: ours, one awaited `send()` per message; ours-write, one
  * `write()` per message, awaiting `drain()` only when it returns false (the idiom of
  * `socket.write()`); raw-each, one `socket.write()` per message; raw-packed, messages packed by
- * hand into 64 KiB buffers, one `socket.write()` per buffer.
+ * hand into 64 KiB buffers, one `socket.write()` per buffer; raw-packed-await, the same with an
+ * `await` of a resolved promise per message (the loop shape of `await send()`, nothing else).
  */
-export type SourceImpl = "ours" | "ours-write" | "raw-each" | "raw-packed";
+export type SourceImpl = "ours" | "ours-write" | "raw-each" | "raw-packed" | "raw-packed-await";
+
+/** What raw-packed-await awaits per message: a promise that is already resolved. */
+const RESOLVED = Promise.resolve();
 
 /** Size of the buffers raw-packed fills before writing one, in bytes. */
 const PACK_BYTES = 64 * 1024;
@@ -265,6 +269,7 @@ async function sender(impl: SourceImpl, port: number, size: number): Promise<Sen
     };
   }
 
+  const awaitEach = impl === "raw-packed-await";
   return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
     const { start, deadline } = started(deadlineMs);
     const done = ack();
@@ -283,6 +288,7 @@ async function sender(impl: SourceImpl, port: number, size: number): Promise<Sen
       block.writeUInt32BE(size, used);
       block.set(payload, used + HEADER_BYTES);
       used += frameBytes;
+      if (awaitEach) await RESOLVED;
     }
     if (used > 0) socket.write(block.subarray(0, used));
     await done;
