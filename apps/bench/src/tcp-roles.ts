@@ -42,9 +42,17 @@ export type SinkImpl = TcpImpl | "ours-pieces" | "raw-copy";
  * `write()` per message, awaiting `drain()` only when it returns false (the idiom of
  * `socket.write()`); raw-each, one `socket.write()` per message; raw-packed, messages packed by
  * hand into 64 KiB buffers, one `socket.write()` per buffer; raw-packed-await, the same with an
- * `await` of a resolved promise per message (the loop shape of `await send()`, nothing else).
+ * `await` of a resolved promise per message (the loop shape of `await send()`, nothing else);
+ * raw-framed, a payload framed as it is sent: its 4-byte header and the payload written
+ * together, corked (one writev), as a raw program sends a caller's buffer without copying it.
  */
-export type SourceImpl = "ours" | "ours-write" | "raw-each" | "raw-packed" | "raw-packed-await";
+export type SourceImpl =
+  | "ours"
+  | "ours-write"
+  | "raw-each"
+  | "raw-framed"
+  | "raw-packed"
+  | "raw-packed-await";
 
 /** What raw-packed-await awaits per message: a promise that is already resolved. */
 const RESOLVED = Promise.resolve();
@@ -254,12 +262,22 @@ async function sender(impl: SourceImpl, port: number, size: number): Promise<Sen
   const payload = frame.subarray(HEADER_BYTES);
   const frameBytes = frame.length;
 
-  if (impl === "raw-each") {
+  if (impl === "raw-each" || impl === "raw-framed") {
+    const header = frame.subarray(0, HEADER_BYTES);
+    const framed = impl === "raw-framed";
+    const write = (): boolean => {
+      if (!framed) return socket.write(frame);
+      socket.cork();
+      socket.write(header);
+      const fits = socket.write(payload);
+      socket.uncork();
+      return fits;
+    };
     return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
       const { start, deadline } = started(deadlineMs);
       const done = ack();
       for (let i = 0; i < frames; i++) {
-        if (!socket.write(frame)) {
+        if (!write()) {
           await once(socket, "drain");
           if (performance.now() > deadline) throw late(frames, i);
         }
