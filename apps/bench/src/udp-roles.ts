@@ -212,6 +212,9 @@ class Blaster implements Sender {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Longest a writer waits for its last sends to complete, in ms. */
+const SETTLE_MS = 5_000;
+
 /**
  * Runs sending repetitions over ours' `write()`: a loop that awaits `drain()` when `write()`
  * returns false, so ours keeps the window (at most {@link WINDOW} pending, more when half are
@@ -244,7 +247,8 @@ class Writer implements Sender {
       issued++;
       if (!socket.write(payload)) await socket.drain();
     }
-    while (socket.pendingSends > 0) await nextTurn();
+    const settleBy = performance.now() + SETTLE_MS;
+    while (socket.pendingSends > 0 && performance.now() < settleBy) await nextTurn();
     return {
       sent: stats.datagramsSent - sentBefore,
       failed: stats.sendsFailed - failedBefore,
