@@ -264,15 +264,16 @@ async function sender(impl: SourceImpl, port: number, size: number): Promise<Sen
 
   if (impl === "raw-each" || impl === "raw-framed") {
     const header = frame.subarray(0, HEADER_BYTES);
-    const framed = impl === "raw-framed";
-    const write = (): boolean => {
-      if (!framed) return socket.write(frame);
-      socket.cork();
-      socket.write(header);
-      const fits = socket.write(payload);
-      socket.uncork();
-      return fits;
-    };
+    const write =
+      impl === "raw-each"
+        ? () => socket.write(frame)
+        : (): boolean => {
+            socket.cork();
+            socket.write(header);
+            const fits = socket.write(payload);
+            socket.uncork();
+            return fits;
+          };
     return async ({ frames, deadlineMs }: SendRep): Promise<SendResult> => {
       const { start, deadline } = started(deadlineMs);
       const done = ack();
