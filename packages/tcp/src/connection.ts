@@ -110,7 +110,9 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    * while `bufferedBytes` stays within the high-water mark, otherwise once the socket has
    * drained. A message is copied, except one whose encoded size is over the high-water mark
    * with a framing that sends it as it is (`lengthPrefixed()`, `lengthPrefixedPieces()`): that
-   * one is written from your buffers, so change them only once this promise has resolved. A rejection from a failing
+   * one is written at once (with the messages sent before it) from your buffers, so change them
+   * only once this promise has resolved: at once when the kernel took it all, otherwise once
+   * it has taken the rest. A rejection from a failing
    * connection is marked handled, so a send that is not awaited never crashes the process.
    * @throws {SocketError} (as a rejection) `ERR_FRAME_TOO_LARGE` for a message over the framing's
    *   limit, without sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the
@@ -372,7 +374,8 @@ export class TcpConnection<M> implements Connection<M> {
   write(message: M): boolean {
     if (!this.#writable) throw this.#error ?? this.#closedError();
     const length = this.#framing.encodedLength(message);
-    if (length > this.#highWaterMark && this.#framing.encodeHeader !== undefined) {
+    const uncopied = length > this.#highWaterMark && this.#framing.encodeHeader !== undefined;
+    if (uncopied) {
       this.#appendUncopied(message, length);
     } else {
       if (this.#slab.length - this.#end < length) this.#newSlab(length);
@@ -380,7 +383,13 @@ export class TcpConnection<M> implements Connection<M> {
     }
     this.#unflushed += length;
     this.stats.messagesSent++;
-    if (!this.#flushScheduled) {
+    if (uncopied) {
+      // Written now, with what was sent before it: when the kernel takes it all at once, the
+      // caller's buffers are free again and the caller need not wait for a 'drain' (as
+      // `socket.write()` of one buffer returns true then). A flush at the end of the tick
+      // would make every such message wait for one.
+      this.#flush();
+    } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // nextTick, not a microtask: a loop of `await send()` runs entirely in microtasks, so
       // the whole loop (up to the high-water mark) lands in one write.
@@ -692,8 +701,9 @@ export class TcpConnection<M> implements Connection<M> {
 
   /**
    * Queues a message bigger than the high-water mark without copying it: its header goes into
-   * the slab, its bytes are written from the caller's buffers, in the same flush. send() then
-   * returns the drain promise, which resolves only once the kernel has taken them.
+   * the slab, its bytes are written from the caller's buffers, in the same flush. Unless the
+   * kernel takes them at once, send() then returns the drain promise, which resolves only once
+   * it has.
    */
   #appendUncopied(message: M, length: number): void {
     const encodeHeader = this.#framing.encodeHeader as NonNullable<Framing<M>["encodeHeader"]>;

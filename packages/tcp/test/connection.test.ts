@@ -5,6 +5,7 @@
 
 import { once } from "node:events";
 import net from "node:net";
+import { DEFAULT_MAX_FRAME_BYTES } from "@socket-lab/core";
 import { describe, expect, it } from "vitest";
 import {
   type Connection,
@@ -41,19 +42,36 @@ describe("send()", () => {
   });
 
   it("waits for 'drain' over the high-water mark, and resolves once the peer reads", async () => {
-    const { client, peer } = await pair<Buffer>({
-      framing: () => lengthPrefixed(),
+    // A raw peer that reads nothing until told to: the kernel takes what the socket buffers
+    // hold, and the rest of the frame (the largest lengthPrefixed() allows) waits.
+    const server = net.createServer({ pauseOnConnect: true });
+    server.listen(0, "127.0.0.1");
+    await within(once(server, "listening"), "listening");
+    const accepted = once(server, "connection");
+    const { port } = server.address() as net.AddressInfo;
+    const client = await startClient<Buffer>(`tcp://127.0.0.1:${port}`, {
+      framing: lengthPrefixed(),
       highWaterMark: 1024,
     });
-    const frame = Buffer.alloc(1024 * 1024, 1);
+    const [socket] = (await within(accepted, "accept")) as [net.Socket];
+    const frame = Buffer.alloc(DEFAULT_MAX_FRAME_BYTES, 1);
     const sent = client.send(frame);
     expect(client.bufferedBytes).toBe(frame.length + 4);
-    const state = await Promise.race([sent.then(() => "resolved"), Promise.resolve("pending")]);
+    const state = await Promise.race([
+      sent.then(() => "resolved"),
+      new Promise((resolve) => setTimeout(() => resolve("pending"), 50)),
+    ]);
     expect(state).toBe("pending");
-    const received = await within(peer[Symbol.asyncIterator]().next(), "the frame");
-    expect((received.value as Buffer).equals(frame)).toBe(true);
+    let received = 0;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
     await within(sent, "send() to resolve");
     expect(client.bufferedBytes).toBe(0);
+    await client.close();
+    await until(() => received === frame.length + 4, "every byte at the peer");
+    server.close();
   });
 
   it("reuses its output buffer only once the kernel has taken every byte written from it", async () => {
@@ -120,7 +138,8 @@ describe("send()", () => {
     const pieces = [Buffer.alloc(40_000, 1), Buffer.alloc(0), Buffer.alloc(30_000, 2)];
     void client.send([Buffer.from("before")]);
     const sent = client.send(pieces);
-    expect(client.bufferedBytes).toBe(4 + 6 + 4 + 70_000);
+    // Handed to the socket at once, with the frame sent before it.
+    expect(client.stats.bytesSent).toBe(4 + 6 + 4 + 70_000);
     void client.send([Buffer.from("af"), Buffer.from("ter")]);
     const reading = drain(peer);
     await within(sent, "send() of the big frame");
@@ -129,6 +148,31 @@ describe("send()", () => {
     expect(error).toBeUndefined();
     expect(messages.map(String).filter((m) => m.length < 10)).toEqual(["before", "after"]);
     expect(messages[1]?.equals(Buffer.concat(pieces))).toBe(true);
+  });
+
+  it("hands a frame over the high-water mark to the socket at once: write() is true when the kernel took it all", async () => {
+    const { client, peer } = await pair<Buffer>({
+      framing: () => lengthPrefixed(),
+      highWaterMark: 1024,
+    });
+    const reading = drain(peer);
+    const frames = Array.from({ length: 50 }, (_, i) => Buffer.alloc(16 * 1024, i));
+    let taken = 0;
+    for (const frame of frames) {
+      const fits = client.write(frame);
+      // Nothing of it waits for the end of the tick; what the kernel did not take yet is the
+      // socket's, and write() says whether that is within the high-water mark.
+      expect(client.stats.bytesSent).toBe(client.stats.messagesSent * (16 * 1024 + 4));
+      expect(fits).toBe(client.bufferedBytes <= 1024);
+      if (fits) taken++;
+      else await within(client.drain(), "drain()");
+    }
+    await client.end();
+    const { messages, error } = await within(reading, "the frames");
+    expect(error).toBeUndefined();
+    expect(messages).toEqual(frames);
+    // The peer reads as they come: the kernel takes most 16 KiB frames whole, at once.
+    expect(taken).toBeGreaterThan(0);
   });
 
   it("copies a frame under the high-water mark: changing it right after send() changes nothing", async () => {
