@@ -748,11 +748,16 @@ export class TcpConnection<M> implements Connection<M> {
       // The usual case, one slab's worth: a single write, no array.
       socket.write(tail as Buffer, this.#afterWrite);
     } else {
-      const last = tail ?? (sealed.pop() as Buffer);
+      if (tail !== undefined) sealed.push(tail);
       socket.cork();
       for (const chunk of sealed) socket.write(chunk);
-      socket.write(last, this.#afterWrite);
       socket.uncork();
+      // No callback on the corked writes: Node wraps any in a new closure and schedules a tick
+      // per writev (a frame over the high-water mark is one writev each). Nothing left in the
+      // socket means the kernel took it all (or the write failed: `errored`); otherwise an
+      // empty write queued behind it reports when it has.
+      if (socket.writableLength === 0) this.#afterWrite(socket.errored);
+      else socket.write(EMPTY, this.#afterWrite);
     }
     this.stats.bytesSent += bytes;
     this.#trace?.({ type: "send", bytes });

@@ -31,6 +31,24 @@ async function pair<M = string>(
   return { server, client, peer: accepted.value as Connection<M> };
 }
 
+/**
+ * A lengthPrefixed() client (high-water mark 1 KiB) and a raw peer that reads nothing until
+ * its socket is resumed.
+ */
+async function pausedPeer() {
+  const server = net.createServer({ pauseOnConnect: true });
+  server.listen(0, "127.0.0.1");
+  await within(once(server, "listening"), "listening");
+  const accepted = once(server, "connection");
+  const { port } = server.address() as net.AddressInfo;
+  const client = await startClient<Buffer>(`tcp://127.0.0.1:${port}`, {
+    framing: lengthPrefixed(),
+    highWaterMark: 1024,
+  });
+  const [socket] = (await within(accepted, "accept")) as [net.Socket];
+  return { server, client, socket };
+}
+
 describe("send()", () => {
   it("resolves with one shared promise while under the high-water mark", async () => {
     const { client, peer } = await pair();
@@ -42,18 +60,9 @@ describe("send()", () => {
   });
 
   it("waits for 'drain' over the high-water mark, and resolves once the peer reads", async () => {
-    // A raw peer that reads nothing until told to: the kernel takes what the socket buffers
-    // hold, and the rest of the frame (the largest lengthPrefixed() allows) waits.
-    const server = net.createServer({ pauseOnConnect: true });
-    server.listen(0, "127.0.0.1");
-    await within(once(server, "listening"), "listening");
-    const accepted = once(server, "connection");
-    const { port } = server.address() as net.AddressInfo;
-    const client = await startClient<Buffer>(`tcp://127.0.0.1:${port}`, {
-      framing: lengthPrefixed(),
-      highWaterMark: 1024,
-    });
-    const [socket] = (await within(accepted, "accept")) as [net.Socket];
+    // The kernel takes what the socket buffers hold, and the rest of the frame (the largest
+    // lengthPrefixed() allows) waits.
+    const { server, client, socket } = await pausedPeer();
     const frame = Buffer.alloc(DEFAULT_MAX_FRAME_BYTES, 1);
     const sent = client.send(frame);
     expect(client.bufferedBytes).toBe(frame.length + 4);
@@ -71,6 +80,43 @@ describe("send()", () => {
     expect(client.bufferedBytes).toBe(0);
     await client.close();
     await until(() => received === frame.length + 4, "every byte at the peer");
+    server.close();
+  });
+
+  it("keeps the header of a frame the kernel takes later: its output buffer waits for it", async () => {
+    const { server, client, socket } = await pausedPeer();
+    const small = (n: number) => Buffer.alloc(100, n);
+    const big = Buffer.alloc(DEFAULT_MAX_FRAME_BYTES, 7);
+    const over = Buffer.alloc(2000, 8);
+    // The kernel takes part of the big frame and nothing after it while the peer reads
+    // nothing; the small frame and the header of the frame over the high-water mark wait in
+    // the output buffer.
+    void client.send(big);
+    void client.send(small(0));
+    const sent = client.send(over);
+    expect(client.bufferedBytes).toBeGreaterThan(1024);
+    // Later ticks' frames go into the same output buffer; none may land on bytes still queued.
+    const frames = [big, small(0), over];
+    for (let tick = 1; tick <= 20; tick++) {
+      frames.push(small(tick));
+      void client.send(small(tick));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.resume();
+    await within(sent, "send() of the big frame");
+    await client.end();
+    await within(once(socket, "end"), "the peer's end");
+    const bytes = Buffer.concat(chunks);
+    const received: Buffer[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const length = bytes.readUInt32BE(at);
+      received.push(bytes.subarray(at + 4, at + 4 + length));
+      at += 4 + length;
+    }
+    expect(received.map((frame) => frame.length)).toEqual(frames.map((frame) => frame.length));
+    expect(received.findIndex((frame, index) => !frame.equals(frames[index] as Buffer))).toBe(-1);
     server.close();
   });
 
