@@ -14,7 +14,7 @@ import { ifGiven, JSON_FLAG, parseIntegerFlag, runCommand, UsageError } from "@s
 import pkg from "../package.json" with { type: "json" };
 import { MODES, runBench } from "./bench.js";
 import { formatReport } from "./report.js";
-import { WORKLOAD_NAMES, type WorkloadName } from "./workloads.js";
+import { BULK_REPS_FACTOR, WORKLOAD_NAMES, type WorkloadName } from "./workloads.js";
 
 /** Most repetitions and connections the flags accept. */
 const MAX_REPS = 50;
@@ -45,7 +45,7 @@ process.exitCode = await runCommand({
     reps: {
       type: "string",
       valueName: "N",
-      description: `repetitions of each figure, 1–${MAX_REPS}`,
+      description: `repetitions of each figure, 1–${MAX_REPS} (TCP bulk runs ${BULK_REPS_FACTOR} times as many)`,
       defaultText: `${MODES.full.reps}, or ${MODES.quick.reps} with --quick`,
     },
     only: {

@@ -55,6 +55,8 @@ export interface WorkloadReport {
   readonly title: string;
   readonly figures: readonly Figure[];
   readonly checks: readonly Check[];
+  /** Repetitions of each figure, when not the run's (`repetitions` of the report). */
+  readonly repetitions?: number;
   /** What else a reader needs: granted buffer sizes, the fastest npm decoder, … */
   readonly notes: readonly string[];
 }

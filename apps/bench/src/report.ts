@@ -70,7 +70,9 @@ export function formatReport(report: BenchReport): string {
   }
   const targets: string[][] = [];
   for (const workload of report.workloads) {
-    lines.push("", `${workload.name} — ${workload.title}`);
+    const repetitions =
+      workload.repetitions === undefined ? "" : ` (${workload.repetitions} repetitions)`;
+    lines.push("", `${workload.name} — ${workload.title}${repetitions}`);
     lines.push(
       ...table(
         workload.figures.map((f) => [

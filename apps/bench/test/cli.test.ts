@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { BenchReport } from "../src/bench.js";
-import { WORKLOAD_NAMES } from "../src/workloads.js";
+import { BULK_REPS_FACTOR, WORKLOAD_NAMES } from "../src/workloads.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
@@ -57,11 +57,13 @@ describe("socket-lab-bench --quick --json", () => {
       expect(report.repetitions).toBe(1);
       expect(report.machine.node).toBe(process.version);
       expect(report.workloads.map((w) => w.name)).toEqual([...WORKLOAD_NAMES]);
+      const bulk = report.workloads.find((w) => w.name === "tcp-bulk");
+      expect(bulk?.repetitions).toBe(BULK_REPS_FACTOR);
       for (const workload of report.workloads) {
         expect(workload.figures.length, workload.name).toBeGreaterThan(0);
         for (const figure of workload.figures) {
           const where = `${workload.name} ${figure.variant} ${figure.metric}`;
-          expect(figure.samples, where).toHaveLength(1);
+          expect(figure.samples, where).toHaveLength(workload.repetitions ?? 1);
           for (const value of [figure.median, figure.min, figure.max, ...figure.samples]) {
             expect(Number.isFinite(value), `${where}: ${value}`).toBe(true);
           }
