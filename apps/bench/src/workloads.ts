@@ -212,7 +212,7 @@ const BULK_BYTES = 64 * 1024;
 /**
  * TCP bulk runs this many times the run's repetitions. Its target (0.95×) lies within the
  * spread of a 7-repetition run on this VM: the same raw code measured twice in one run read
- * 0.87–1.06× itself over seven runs, and 0.99–1.03× with 21 repetitions.
+ * 0.87–1.06× itself over eleven runs, and 0.99–1.05× over nine with 21 repetitions.
  */
 export const BULK_REPS_FACTOR = 3;
 
