@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** Longest any single wait may take before the test fails, in ms. */
-export const WAIT_MS = 15_000;
+export const WAIT_MS = 30_000;
 
 /** How a program ended, with everything it printed. */
 export interface Exit {

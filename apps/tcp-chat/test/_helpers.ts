@@ -10,6 +10,9 @@ import { fileURLToPath } from "node:url";
 export const SERVER_CLI = fileURLToPath(new URL("../dist/server-cli.js", import.meta.url));
 export const CLIENT_CLI = fileURLToPath(new URL("../dist/client-cli.js", import.meta.url));
 
+/** Longest any single wait may take before the test fails, in ms: generous, for a busy machine. */
+export const WAIT_MS = 30_000;
+
 /** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -53,7 +56,7 @@ export class LineCollector {
   }
 
   /** The first line ever received that matches, waiting for it up to `ms`. */
-  waitFor(match: Match, ms = 5_000): Promise<string> {
+  waitFor(match: Match, ms = WAIT_MS): Promise<string> {
     const found = this.lines.find((line) => matches(match, line));
     if (found !== undefined) return Promise.resolve(found);
     let waiter!: { match: Match; resolve: (line: string) => void };
@@ -93,7 +96,7 @@ export class LineClient extends LineCollector {
         socket.once("connect", resolve);
         socket.once("error", reject);
       }),
-      5_000,
+      WAIT_MS,
       `connect to 127.0.0.1:${port}`,
     );
     return new LineClient(socket);
@@ -112,7 +115,7 @@ export class LineClient extends LineCollector {
     this.socket.write(`${line}\n`);
   }
 
-  waitForClose(ms = 5_000): Promise<void> {
+  waitForClose(ms = WAIT_MS): Promise<void> {
     return within(this.closed, ms, "the server to close the connection");
   }
 }
@@ -145,7 +148,7 @@ export async function runToEnd(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const program = run(script, args);
   program.child.stdin.end(input);
-  const code = await within(program.exited, 10_000, `${script} ${args.join(" ")} to exit`);
+  const code = await within(program.exited, WAIT_MS, `${script} ${args.join(" ")} to exit`);
   return {
     code,
     stdout: program.stdout.lines.join("\n"),
@@ -158,7 +161,7 @@ export async function startServerProgram(
   args: readonly string[] = [],
 ): Promise<Program & { port: number }> {
   const program = run(SERVER_CLI, ["--port", "0", ...args]);
-  const first = await program.stdout.waitFor(() => true, 10_000);
+  const first = await program.stdout.waitFor(() => true, WAIT_MS);
   const port = Number(/^listening on tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(first)?.[1]);
   if (!(port > 0)) throw new Error(`unexpected first line from chat-server: ${first}`);
   return Object.assign(program, { port });
@@ -169,5 +172,5 @@ export async function stop(program: Program): Promise<number | null> {
   if (program.child.exitCode === null && program.child.signalCode === null) {
     program.child.kill("SIGTERM");
   }
-  return within(program.exited, 10_000, "the program to exit");
+  return within(program.exited, WAIT_MS, "the program to exit");
 }

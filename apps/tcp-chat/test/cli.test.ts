@@ -13,6 +13,7 @@ import {
   SERVER_CLI,
   startServerProgram,
   stop,
+  WAIT_MS,
   within,
 } from "./_helpers.js";
 
@@ -191,7 +192,7 @@ describe("chat-client", () => {
     const alice = client(chat.port, ["--nick", "alice"]);
     await alice.stdout.waitFor("* guest1 is now alice");
     await stop(chat);
-    expect(await within(alice.exited, 10_000, "the client to exit")).toBe(1);
+    expect(await within(alice.exited, WAIT_MS, "the client to exit")).toBe(1);
     expect(alice.stdout.lines.at(-1)).toBe("* server shutting down");
     expect(alice.stderr.lines).toEqual(["chat-client: the server closed the connection"]);
   });

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ChatServer, type ChatServerOptions, startChatServer } from "../src/server.js";
-import { LineClient, within } from "./_helpers.js";
+import { LineClient, WAIT_MS, within } from "./_helpers.js";
 
 const servers: ChatServer[] = [];
 const clients: LineClient[] = [];
@@ -164,7 +164,7 @@ describe("the room", () => {
     const { port, chat } = await start();
     const alice = await join(port, "alice");
     const bob = await join(port, "bob");
-    await within(chat.close(), 5_000, "the server to close");
+    await within(chat.close(), WAIT_MS, "the server to close");
     for (const client of [alice, bob]) {
       await client.waitFor("* server shutting down");
       await client.waitForClose();
@@ -219,11 +219,11 @@ describe("under load", () => {
 
     const burst = Array.from({ length: LINES }, (_, n) => `m${n}\n`).join("");
     for (const client of room) client.socket.write(burst);
-    const counts = await within(Promise.all(done), 40_000, "every client to receive 9,900 lines");
+    const counts = await within(Promise.all(done), WAIT_MS, "every client to receive 9,900 lines");
 
     // One more round trip each: anything duplicated would arrive before these answers.
     for (const client of room) client.send("/who");
-    await Promise.all(room.map((client) => client.waitFor(/^\* users: /, 10_000)));
+    await Promise.all(room.map((client) => client.waitFor(/^\* users: /, WAIT_MS)));
 
     expect(errors).toEqual([]);
     counts.forEach((next, self) => {
@@ -250,18 +250,18 @@ describe("under load", () => {
       const okA = a.socket.write(`a${sent} ${padding}\n`);
       const okB = b.socket.write(`b${sent} ${padding}\n`);
       sent += 1;
-      if (!okA) await within(once(a.socket, "drain"), 10_000, "a's socket to drain");
-      if (!okB) await within(once(b.socket, "drain"), 10_000, "b's socket to drain");
+      if (!okA) await within(once(a.socket, "drain"), WAIT_MS, "a's socket to drain");
+      if (!okB) await within(once(b.socket, "drain"), WAIT_MS, "b's socket to drain");
       await yieldToEventLoop();
     }
 
     await watcher.waitFor("* slow left (too slow)");
     await a.waitFor("* slow left (too slow)");
     const last = sent - 1;
-    await watcher.waitFor(`<a> a${last} ${padding}`, 20_000);
-    await watcher.waitFor(`<b> b${last} ${padding}`, 20_000);
-    await a.waitFor(`<b> b${last} ${padding}`, 20_000);
-    await b.waitFor(`<a> a${last} ${padding}`, 20_000);
+    await watcher.waitFor(`<a> a${last} ${padding}`, WAIT_MS);
+    await watcher.waitFor(`<b> b${last} ${padding}`, WAIT_MS);
+    await a.waitFor(`<b> b${last} ${padding}`, WAIT_MS);
+    await b.waitFor(`<a> a${last} ${padding}`, WAIT_MS);
 
     const numbers = (client: LineClient, sender: string) =>
       client.lines

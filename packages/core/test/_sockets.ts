@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { onTestFinished } from "vitest";
 
 /** Longest any single wait in these tests may take, in ms. */
-export const WAIT_MS = 5_000;
+export const WAIT_MS = 30_000;
 
 /** Waits for one event with a bound; `once` also rejects when 'error' comes first. */
 export async function next<T = unknown>(emitter: NodeJS.EventEmitter, event: string): Promise<T[]> {

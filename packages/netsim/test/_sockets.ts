@@ -5,7 +5,7 @@ import { connect, createServer, type Socket as NetSocket } from "node:net";
 import { type Endpoint, formatAddress } from "@socket-lab/core";
 
 /** Waits until `condition()` holds, checking every few ms; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 10_000) {
+export async function until(condition: () => boolean, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -25,7 +25,7 @@ import {
 } from "../src/index.js";
 
 /** Longest any single wait in these tests may take, in ms. */
-export const WAIT_MS = 10_000;
+export const WAIT_MS = 30_000;
 
 /** Rejects when `promise` takes longer than `ms`: no test waits without a bound. */
 export async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
