@@ -1,7 +1,7 @@
 // Builds one app or package (and the packages it uses) through turbo, quietly, then runs one of its
 // programs with the remaining arguments: `node scripts/app.mjs apps/tcp-echo server-cli --port 0`.
 // Root scripts such as `pnpm tcp:server` call it so a demo never runs stale code.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const [dir, entry, ...rest] = process.argv.slice(2);
@@ -13,14 +13,27 @@ if (dir === undefined || entry === undefined) {
 }
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-const build = spawnSync(
+// A cached build takes well under a second; a first build (fresh clone, or after a change) takes
+// tens of seconds, so say what is happening instead of sitting silent.
+const building = spawn(
   "pnpm",
   ["exec", "turbo", "run", "build", `--filter=./${dir}`, "--output-logs=errors-only"],
-  { cwd: root, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
+  { cwd: root, env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
 );
-if (build.status !== 0) {
-  process.stderr.write(`${build.stdout ?? ""}${build.stderr ?? ""}`);
-  console.error(`building ${dir} failed${build.error ? `: ${build.error.message}` : ""}`);
+let output = "";
+building.stdout.setEncoding("utf8").on("data", (text) => (output += text));
+building.stderr.setEncoding("utf8").on("data", (text) => (output += text));
+const notice = setTimeout(() => {
+  console.error(`building ${dir} and the packages it uses (first run, or after a change)…`);
+}, 1_000);
+const [status, failure] = await new Promise((resolve) => {
+  building.on("error", (error) => resolve([1, error]));
+  building.on("close", (code) => resolve([code, undefined]));
+});
+clearTimeout(notice);
+if (status !== 0) {
+  process.stderr.write(output);
+  console.error(`building ${dir} failed${failure ? `: ${failure.message}` : ""}`);
   process.exit(1);
 }
 

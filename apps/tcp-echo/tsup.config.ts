@@ -1,10 +1,3 @@
-import { defineConfig } from "tsup";
+import { appConfig } from "../../tsup.apps.js";
 
-export default defineConfig({
-  entry: ["src/server-cli.ts", "src/client-cli.ts"],
-  format: ["esm"],
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  removeNodeProtocol: false,
-});
+export default appConfig(["src/server-cli.ts", "src/client-cli.ts"]);

@@ -1,0 +1,3 @@
+import { itBuildsSelfContained } from "../../../test-utils/self-contained.js";
+
+itBuildsSelfContained(new URL("../dist/", import.meta.url));
