@@ -1,5 +1,5 @@
-// Checks that a built package loads in plain Node both ways: `import` and `require()` (Node
-// 20.19+ can require ES modules). Run from a package folder after its build:
+// Checks that a built package loads in plain Node both ways, `import` (the ES module build) and
+// `require()` (the CommonJS build), with the same names. Run from a package folder after its build:
 // `node ../../scripts/check-load.mjs`. Every subpath of "exports" must give the same names.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -16,10 +16,9 @@ for (const subpath of Object.keys(exports ?? {})) {
   const specifier = subpath === "." ? name : `${name}${subpath.slice(1)}`;
   try {
     const required = Object.keys(require(specifier)).sort();
-    // Resolved from the package itself (our "exports" give import and require the same file).
-    const imported = Object.keys(
-      await import(pathToFileURL(require.resolve(specifier)).href),
-    ).sort();
+    // The file "exports" gives an importer (a script outside the package cannot import it by name).
+    const file = join(process.cwd(), exports[subpath].import.default);
+    const imported = Object.keys(await import(pathToFileURL(file).href)).sort();
     if (required.length === 0 || required.join() !== imported.join()) {
       throw new Error(`require() gave [${required}], import gave [${imported}]`);
     }

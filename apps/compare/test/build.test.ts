@@ -1,3 +1,3 @@
-import { itBuildsSelfContained } from "../../../test-utils/self-contained.js";
+import { itBuildsSelfContained } from "@socket-lab/test-utils/self-contained";
 
 itBuildsSelfContained(new URL("../dist/", import.meta.url));

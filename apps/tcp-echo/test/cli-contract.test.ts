@@ -1,4 +1,4 @@
-import { echoCliContract } from "../../../test-utils/echo-cli-contract.js";
+import { echoCliContract } from "@socket-lab/test-utils/echo-cli-contract";
 import * as programs from "./_spawn.js";
 
 echoCliContract({

@@ -82,6 +82,13 @@ export interface SocketErrorOptions {
 }
 
 /**
+ * Marks a {@link SocketError} from any copy of this package: two copies of core installed side
+ * by side (or its ES module and CommonJS builds loaded together) have two `SocketError` classes,
+ * and `Symbol.for` gives both the same key.
+ */
+const BRAND = Symbol.for("@socket-lab/core.SocketError");
+
+/**
  * The error every socket-lab API throws or rejects with. `code` is either one of
  * {@link ErrorCode} or the system code Node reported (`ECONNREFUSED`, …); `hint` says what to do.
  *
@@ -106,9 +113,18 @@ export class SocketError extends Error {
     this.address = options.address;
     this.port = options.port;
   }
-}
 
-/** True when `err` is a {@link SocketError}, optionally with the given code. */
+  /** `instanceof SocketError` is true for a SocketError of any copy of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && BRAND in value;
+  }
+}
+Object.defineProperty(SocketError.prototype, BRAND, { value: true });
+
+/**
+ * True when `err` is a {@link SocketError} (of any copy of this package), optionally with the
+ * given code.
+ */
 export function isSocketError(err: unknown, code?: SocketErrorCode): err is SocketError {
   return err instanceof SocketError && (code === undefined || err.code === code);
 }

@@ -387,3 +387,24 @@ describe("explain() on everything else", () => {
     expect(explained.cause).toBe(value);
   });
 });
+
+describe("two copies of core", () => {
+  test("recognise each other's SocketError: instanceof, isSocketError() and explain() keep code and hint", async () => {
+    // A second instance of the module, as when two copies of core are installed side by side.
+    const secondCopy = "../src/errors.js?second-copy";
+    const other = (await import(secondCopy)) as typeof import("../src/errors.js");
+    expect(other.SocketError).not.toBe(SocketError);
+    const theirs = new other.SocketError(ErrorCode.ERR_TIMEOUT, "too slow", { hint: "wait" });
+    expect(theirs instanceof SocketError).toBe(true);
+    expect(isSocketError(theirs, ErrorCode.ERR_TIMEOUT)).toBe(true);
+    const explained = explain(theirs);
+    expect(explained).toBe(theirs);
+    expect(explained.hint).toBe("wait");
+    const ours = explain(
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    );
+    expect(other.isSocketError(ours, "ECONNREFUSED")).toBe(true);
+    expect(new Error("plain") instanceof SocketError).toBe(false);
+    expect(isSocketError({ code: "ERR_TIMEOUT" })).toBe(false);
+  });
+});

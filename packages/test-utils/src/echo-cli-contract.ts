@@ -6,7 +6,7 @@
  *
  * @example
  * // apps/<app>/test/cli-contract.test.ts
- * import { echoCliContract } from "../../../test-utils/echo-cli-contract.js";
+ * import { echoCliContract } from "@socket-lab/test-utils/echo-cli-contract";
  * import * as programs from "./_spawn.js";
  * echoCliContract({ protocol: "udp", programs, defaultPort: 7001, ... });
  */
