@@ -74,8 +74,8 @@ describe("documented server patterns against a resetting peer", () => {
         "the reset to reach the connection's loop",
       );
       // The reset lands on a half-received frame: reported as a reset or a truncated frame.
-    expect(errors).toHaveLength(1);
-    expect(["ECONNRESET", "ERR_FRAME_TRUNCATED"]).toContain(errors[0]);
+      expect(errors).toHaveLength(1);
+      expect(["ECONNRESET", "ERR_FRAME_TRUNCATED"]).toContain(errors[0]);
 
       const client = await connect<Buffer>(server.endpoint, { framing: lengthPrefixed() });
       await client.send(Buffer.alloc(3));
