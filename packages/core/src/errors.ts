@@ -234,13 +234,38 @@ const WORDING: Record<SystemErrorCode, Wording> = {
   }),
 };
 
+/**
+ * How the errors that mean something else on a unix socket are worded there: a path is a file,
+ * so "in use" may be a file a killed server left behind, and access is the file's permissions.
+ */
+const UNIX_WORDING: Partial<Record<SystemErrorCode, Wording>> = {
+  EADDRINUSE: (where) => ({
+    message: `address${at(where)} is already in use — a file exists at that path`,
+    hint: "If no server runs there any more (a killed server leaves its socket file behind), remove the file; otherwise stop the server that owns it, or choose another path.",
+  }),
+  ECONNREFUSED: (where) => ({
+    message: `connection refused by${at(where)} — the socket file exists but no server accepts on it`,
+    hint: "A server that was killed leaves its socket file behind: start the server again (it can replace the stale file), or check the path.",
+  }),
+  EACCES: (where) => ({
+    message: `permission denied for${at(where)}`,
+    hint: "A unix socket is a file: check its permissions and its directory's (socket-lab servers make it owner-only, mode 0600; see unixSocketMode).",
+  }),
+};
+
+/** True when a Node error is about a unix socket path (Node gives such errors port -1). */
+function isUnixPath(err: NodeSystemError): boolean {
+  return typeof err.address === "string" && err.address.startsWith("/");
+}
+
 function isSystemErrorCode(code: unknown): code is SystemErrorCode {
   return typeof code === "string" && (SYSTEM_ERROR_CODES as readonly string[]).includes(code);
 }
 
 function addressOf(err: NodeSystemError): string | undefined {
   const address = typeof err.address === "string" ? err.address : undefined;
-  const port = typeof err.port === "number" ? err.port : undefined;
+  // A unix socket's errors carry its path as the address, and port -1.
+  const port = typeof err.port === "number" && err.port >= 0 ? err.port : undefined;
   if (address !== undefined && port !== undefined) {
     return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
   }
@@ -291,7 +316,9 @@ export function explain(err: unknown, context: ExplainContext = {}): SocketError
   const attempts = attemptsOf(error);
   const fields = systemFields(attempts[0]);
   if (isSystemErrorCode(code)) {
-    const worded = WORDING[code](describeWhere(attempts, context));
+    const wording =
+      (isUnixPath(attempts[0] ?? error) ? UNIX_WORDING[code] : undefined) ?? WORDING[code];
+    const worded = wording(describeWhere(attempts, context));
     return new SocketError(code, worded.message, {
       cause: err,
       hint: context.hint ?? worded.hint,

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import type { LookupAddress } from "node:dns";
 import net from "node:net";
 import { constants } from "node:os";
@@ -179,6 +180,57 @@ describe("explain() on real errors from loopback sockets", () => {
     const err = await errorOf(connectTcp({ path }));
     const explained = expectExplained(err, "ENOENT", path, ["Start the server first"]);
     expect(explained.message).toBe(`no socket exists at ${path}`);
+  });
+
+  test("EADDRINUSE on a unix path: names the path (no port) and says a file may be stale", async () => {
+    const path = join(tempDir(), "taken.sock");
+    const first = net.createServer().listen(path);
+    await next(first, "listening");
+    const second = net.createServer();
+    second.listen(path);
+    const err = await errorOf(second);
+    first.close();
+    const explained = expectExplained(err, "EADDRINUSE", path, [
+      "socket file behind",
+      "remove the file",
+    ]);
+    expect(explained.message).toBe(
+      `address ${path} is already in use — a file exists at that path`,
+    );
+    expect(explained.message).not.toMatch(/-1|port/);
+    expect(explained.hint).not.toMatch(/port/);
+  });
+
+  test("ECONNREFUSED on a stale unix socket file (its server was killed)", async () => {
+    const path = join(tempDir(), "stale.sock");
+    // A server killed with SIGKILL never unlinks its socket file.
+    const child = spawn(process.execPath, [
+      "-e",
+      `require("node:net").createServer().listen(${JSON.stringify(path)}, () => console.log("up"))`,
+    ]);
+    await next(child.stdout, "data");
+    child.kill("SIGKILL");
+    await next(child, "exit");
+    const err = await errorOf(connectTcp({ path }));
+    const explained = expectExplained(err, "ECONNREFUSED", path, ["socket file behind"]);
+    expect(explained.message).toBe(
+      `connection refused by ${path} — the socket file exists but no server accepts on it`,
+    );
+  });
+
+  test("EACCES on a unix path speaks of file permissions, not ports", () => {
+    // Root ignores file permissions, so this one is Node's error as it reports it for a user.
+    const explained = explain(
+      Object.assign(new Error("connect EACCES /run/app.sock"), {
+        code: "EACCES",
+        syscall: "connect",
+        address: "/run/app.sock",
+        port: -1,
+      }),
+    );
+    expect(explained.message).toBe("permission denied for /run/app.sock");
+    expect(explained.hint).toMatch(/permissions/);
+    expect(explained.hint).not.toMatch(/1024|port/i);
   });
 
   test("EMSGSIZE: a udp4 datagram of UDP_MAX_PAYLOAD_IPV4 + 1 bytes to 127.0.0.1", async () => {

@@ -4,9 +4,11 @@ import { describe, expect, test } from "vitest";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
-/** The cells of the README's table row for `code`, after the code cell. */
-function row(code: string): string[] | undefined {
-  const line = readme.split("\n").find((l) => new RegExp(`^\\| \`${code}\` +\\|`).test(l));
+/** The cells of the README's table row for `code`, after the code cell (the `nth` such row). */
+function row(code: string, nth = 0): string[] | undefined {
+  const line = readme
+    .split("\n")
+    .filter((l) => new RegExp(`^\\| \`${code}\` +\\|`).test(l))[nth];
   // Cells are padded to align the columns; a cell never holds " | ".
   return line
     ?.replace(/^\| | \|$/g, "")
@@ -32,4 +34,14 @@ describe("README error tables", () => {
     const explained = explain(Object.assign(new Error(code), { code }, shownAt(code)));
     expect(row(code)).toEqual([explained.message, explained.hint]);
   });
+
+  test.each(["EADDRINUSE", "ECONNREFUSED", "EACCES"])(
+    "shows %s on a unix path exactly as explain() words it",
+    (code) => {
+      const explained = explain(
+        Object.assign(new Error(code), { code, address: "/tmp/x.sock", port: -1 }),
+      );
+      expect(row(code, 1)).toEqual([explained.message, explained.hint]);
+    },
+  );
 });
