@@ -6,9 +6,7 @@ const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
 /** The cells of the README's table row for `code`, after the code cell (the `nth` such row). */
 function row(code: string, nth = 0): string[] | undefined {
-  const line = readme
-    .split("\n")
-    .filter((l) => new RegExp(`^\\| \`${code}\` +\\|`).test(l))[nth];
+  const line = readme.split("\n").filter((l) => new RegExp(`^\\| \`${code}\` +\\|`).test(l))[nth];
   // Cells are padded to align the columns; a cell never holds " | ".
   return line
     ?.replace(/^\| | \|$/g, "")
