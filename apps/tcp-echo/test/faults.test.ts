@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { connect, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { interrupt, run, start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
@@ -15,8 +15,11 @@ const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 
 const sockets = new Set<Socket>();
 const children = new Set<ChildProcess>();
+const servers = new Set<Server>();
 afterEach(() => {
   stopAll();
+  for (const server of servers) server.close();
+  servers.clear();
   for (const socket of sockets) socket.destroy();
   sockets.clear();
   for (const child of children) child.kill("SIGKILL");
@@ -151,6 +154,43 @@ describe("tcp-echo under faults", () => {
     expect(await echoed).toEqual(expected);
     await server.line(/^127\.0\.0\.1:\d+: "hi\uFFFD"$/);
     await server.line(/^127\.0\.0\.1:\d+: "fine"$/);
+  });
+
+  test("a line ending in \\r (abc\\r\\r\\n) is echoed as it came, and the lines after it too", async () => {
+    const { server, port } = await startServer();
+    const peer = rawSocket(port);
+    // The decoder strips the \r\n and keeps the first \r: the message is "abc\r".
+    const echoed = readRaw(peer, "abc\r\r\ndef\n".length);
+    peer.write("abc\r\r\ndef\n");
+    expect((await echoed).toString()).toBe("abc\r\r\ndef\n");
+    await server.line(/^127\.0\.0\.1:\d+: "abc\\r"$/);
+    // The same connection goes on.
+    const more = readRaw(peer, "\r\r\nghi\n".length);
+    peer.write("\r\r\nghi\r\n");
+    expect((await more).toString()).toBe("\r\r\nghi\n");
+    peer.end();
+    expect(await closedWith(peer)).toBeUndefined();
+    await server.line(/ disconnected after 4 messages$/);
+  });
+
+  test("the client decodes a reply ending in \\r (abc\\r\\r\\n) as 'abc\\r'", async () => {
+    const replier = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on("error", () => {});
+      socket.on("data", () => socket.write("abc\r\r\n"));
+      socket.on("end", () => socket.end());
+    });
+    servers.add(replier);
+    replier.listen(0, "127.0.0.1");
+    await once(replier, "listening");
+    const { port } = replier.address() as AddressInfo;
+    const client = await run("client-cli", ["--port", String(port), "-m", "x", "--json"]);
+    expect(client.code).toBe(0);
+    expect(JSON.parse(client.stdout)).toEqual({
+      event: "reply",
+      seq: 1,
+      message: "x",
+      reply: "abc\r",
+    });
   });
 });
 
