@@ -138,9 +138,12 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   // kernel's buffer is full (backpressure).
   void (async () => {
     for await (const message of messages) {
-      const fits = connection.write(framing === "length" ? Buffer.from(message) : message);
+      // Counted before it is written: a message that finds the connection closed is one the
+      // server did not answer, and the summary below says so.
       inFlight.add(message);
-      if (!fits) await connection.drain();
+      if (!connection.write(framing === "length" ? Buffer.from(message) : message)) {
+        await connection.drain();
+      }
       // The next message is read only once the window has room: backpressure up to stdin.
       if (inFlight.full && !(await inFlight.room())) return;
     }

@@ -83,7 +83,13 @@ function longInput(count: number): string {
 describe("tcp-echo under faults", () => {
   test("server killed (SIGKILL) mid-stream: the client says the connection was reset, with the hint, and exits 1", async () => {
     const { server, port } = await startServer();
-    const client = start("client-cli", ["--port", port], { stdin: longInput(200_000) });
+    // A window as large as the input keeps the server's receive buffer full, so that the kernel
+    // answers its death with a reset (RST). With less in flight it may have read everything and
+    // close with a FIN: the client then says it "closed the connection after N of more than M
+    // replies", which is all it can know.
+    const client = start("client-cli", ["--port", port, "--window", "200000"], {
+      stdin: longInput(200_000),
+    });
     await client.line(/^line 1000 of a long piped input$/);
     server.child.kill("SIGKILL");
     const exit = await client.exited();
