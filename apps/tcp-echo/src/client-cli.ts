@@ -30,7 +30,7 @@ import {
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
-import { DEFAULT_MESSAGE, runClient } from "./client.js";
+import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
 import { DEFAULT_PORT } from "./server.js";
 
 process.exitCode = await runCommand({
@@ -59,8 +59,16 @@ process.exitCode = await runCommand({
     timeout: {
       type: "string",
       valueName: "SECONDS",
-      description: "give up when the connection, or then the server, is silent this long",
+      description:
+        "give up when the connection, or then a reply while messages wait for one, takes this long",
       defaultText: String(DEFAULT_CONNECT_TIMEOUT_MS / 1000),
+    },
+    window: {
+      type: "string",
+      valueName: "N",
+      description:
+        "send at most N messages ahead of their replies; more input is read as replies come",
+      defaultText: String(DEFAULT_WINDOW),
     },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
@@ -93,6 +101,9 @@ process.exitCode = await runCommand({
         framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
         timeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
+        ),
+        window: ifGiven(values.window, (v) =>
+          parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
         ),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         trace: traceFlag(values.trace, stderr),

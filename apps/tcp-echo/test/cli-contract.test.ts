@@ -7,10 +7,11 @@ echoCliContract({
   defaultPort: 7000,
   peer: "connection",
   client: {
-    help: ["--framing"],
+    help: ["--framing", "--window N", "(default: 1000)"],
     helpOmits: ["--retries"],
     usageErrors: [
       [["--framing", "json"], "--framing: 'json' is not one of lines, length"],
+      [["--window", "0"], "--window: 0 is out of range (1–1000000)"],
       [["--retries", "3"], "Unknown option '--retries'"],
     ],
     replyFields: {},

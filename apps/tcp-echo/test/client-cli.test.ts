@@ -42,7 +42,7 @@ describe("tcp-echo-client", () => {
     const client = await run("client-cli", ["--port", String(port), "--timeout", "0.2"]);
     expect(client.code).toBe(1);
     expect(client.stderr).toMatch(
-      /^tcp-echo-client: .*idle for 200 ms.*allow longer with --timeout SECONDS\n$/,
+      /^tcp-echo-client: no reply from 127\.0\.0\.1:\d+ for 200 ms, with 1 of 1 message sent still unanswered\. .*allow longer with --timeout SECONDS\n$/,
     );
   });
 

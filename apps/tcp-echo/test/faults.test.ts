@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { connect, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import { interrupt, run, start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
@@ -15,8 +15,11 @@ const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 
 const sockets = new Set<Socket>();
 const children = new Set<ChildProcess>();
+const servers = new Set<Server>();
 afterEach(() => {
   stopAll();
+  for (const server of servers) server.close();
+  servers.clear();
   for (const socket of sockets) socket.destroy();
   sockets.clear();
   for (const child of children) child.kill("SIGKILL");
@@ -80,7 +83,13 @@ function longInput(count: number): string {
 describe("tcp-echo under faults", () => {
   test("server killed (SIGKILL) mid-stream: the client says the connection was reset, with the hint, and exits 1", async () => {
     const { server, port } = await startServer();
-    const client = start("client-cli", ["--port", port], { stdin: longInput(200_000) });
+    // A window as large as the input keeps the server's receive buffer full, so that the kernel
+    // answers its death with a reset (RST). With less in flight it may have read everything and
+    // close with a FIN: the client then says it "closed the connection after N of more than M
+    // replies", which is all it can know.
+    const client = start("client-cli", ["--port", port, "--window", "200000"], {
+      stdin: longInput(200_000),
+    });
     await client.line(/^line 1000 of a long piped input$/);
     server.child.kill("SIGKILL");
     const exit = await client.exited();
@@ -151,6 +160,43 @@ describe("tcp-echo under faults", () => {
     expect(await echoed).toEqual(expected);
     await server.line(/^127\.0\.0\.1:\d+: "hi\uFFFD"$/);
     await server.line(/^127\.0\.0\.1:\d+: "fine"$/);
+  });
+
+  test("a line ending in \\r (abc\\r\\r\\n) is echoed as it came, and the lines after it too", async () => {
+    const { server, port } = await startServer();
+    const peer = rawSocket(port);
+    // The decoder strips the \r\n and keeps the first \r: the message is "abc\r".
+    const echoed = readRaw(peer, "abc\r\r\ndef\n".length);
+    peer.write("abc\r\r\ndef\n");
+    expect((await echoed).toString()).toBe("abc\r\r\ndef\n");
+    await server.line(/^127\.0\.0\.1:\d+: "abc\\r"$/);
+    // The same connection goes on.
+    const more = readRaw(peer, "\r\r\nghi\n".length);
+    peer.write("\r\r\nghi\r\n");
+    expect((await more).toString()).toBe("\r\r\nghi\n");
+    peer.end();
+    expect(await closedWith(peer)).toBeUndefined();
+    await server.line(/ disconnected after 4 messages$/);
+  });
+
+  test("the client decodes a reply ending in \\r (abc\\r\\r\\n) as 'abc\\r'", async () => {
+    const replier = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on("error", () => {});
+      socket.on("data", () => socket.write("abc\r\r\n"));
+      socket.on("end", () => socket.end());
+    });
+    servers.add(replier);
+    replier.listen(0, "127.0.0.1");
+    await once(replier, "listening");
+    const { port } = replier.address() as AddressInfo;
+    const client = await run("client-cli", ["--port", String(port), "-m", "x", "--json"]);
+    expect(client.code).toBe(0);
+    expect(JSON.parse(client.stdout)).toEqual({
+      event: "reply",
+      seq: 1,
+      message: "x",
+      reply: "abc\r",
+    });
   });
 });
 

@@ -43,8 +43,10 @@ const DEFAULTS: Required<LineFramingOptions> = {
  * works; a `\r` anywhere else is kept. At `end()` a last line without `\n` is still a message,
  * as in `readline`.
  *
- * Sending a line that contains `\n`, or ends with `\r` (the receiver would strip it), throws a
- * TypeError; anything else that `encode` accepts decodes to the same string. Lines that arrive
+ * A line that ends with `\r` is sent with `\r\n` after it, so the receiver strips only the `\r`
+ * the encoder added: `"abc\r"` goes out as `abc\r\r\n`, which decodes to `"abc\r"` again (an
+ * echo of it gives back the bytes received). Sending a line that contains `\n` throws a
+ * TypeError; any other string `encode` accepts decodes to the same string. Lines that arrive
  * in one chunk are decoded together and are slices of one string, as with `readline`: a line
  * kept for long keeps that text (at most one chunk) in memory.
  *
@@ -78,16 +80,15 @@ export function lines(options?: LineFramingOptions): Framing<string> {
     if (line.includes("\n")) {
       throw new TypeError("a line must not contain \\n: it would end the line early");
     }
-    if (line.endsWith("\r")) {
-      throw new TypeError("a line must not end with \\r: the receiver would strip it");
-    }
     const bytes = Buffer.byteLength(line, "utf8");
     if (bytes > maxLineBytes) throw lineTooLarge(bytes, maxLineBytes, "send");
-    return bytes + 1;
+    return bytes + (endsWithCr(line) ? 2 : 1);
   };
 
   const encodeInto = (line: string, target: Buffer, offset: number): number => {
-    const end = offset + target.write(line, offset, "utf8");
+    let end = offset + target.write(line, offset, "utf8");
+    // The receiver strips one `\r` before the `\n`: give it one to strip, not the line's own.
+    if (endsWithCr(line)) target[end++] = CR;
     target[end] = LF;
     return end + 1;
   };
@@ -99,6 +100,11 @@ export function lines(options?: LineFramingOptions): Framing<string> {
     encodedLength,
     encodeInto,
   });
+}
+
+/** Whether the line's last character is `\r`, which needs a `\r\n` after it to survive. */
+function endsWithCr(line: string): boolean {
+  return line.charCodeAt(line.length - 1) === CR;
 }
 
 class LineDecoder implements FrameDecoder<string> {

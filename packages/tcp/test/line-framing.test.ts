@@ -344,10 +344,26 @@ describe("lines(): encoding", () => {
     expect(decodeAll([packet])).toEqual(messages);
   });
 
-  it("throws a TypeError for a line with \\n, one ending with \\r, or a non-string", () => {
+  it("throws a TypeError for a line with \\n, or a non-string", () => {
     expect(() => framing.encode("two\nlines")).toThrow(TypeError);
-    expect(() => framing.encodedLength("ends with\r")).toThrow(/must not end with \\r/);
     expect(() => framing.encode(42 as unknown as string)).toThrow(TypeError);
+  });
+
+  it("sends a line ending with \\r with \\r\\n after it, so it decodes to itself", () => {
+    // `abc\r\r\n` decodes to "abc\r"; encoding that gives back the same bytes (issue 17, item 7).
+    const received = decodeAll([Buffer.from("abc\r\r\ndef\n")]);
+    expect(received).toEqual(["abc\r", "def"]);
+    expect(Buffer.concat(received.map((line) => framing.encode(line))).toString()).toBe(
+      "abc\r\r\ndef\n",
+    );
+    expect(framing.encodedLength("abc\r")).toBe(6);
+    expect(framing.encode("\r").toString()).toBe("\r\r\n");
+    expect(decodeAll([framing.encode("\r"), framing.encode("\r\r")])).toEqual(["\r", "\r\r"]);
+    // The limit counts the line's own \r, as the decoder does, and not the \r\n after it.
+    const small = lines({ maxLineBytes: 4 });
+    expect(small.encode("abc\r").toString()).toBe("abc\r\r\n");
+    expect(small.createDecoder().push(small.encode("abc\r"))).toEqual(["abc\r"]);
+    expectSocketError(() => small.encode("abcd\r"), ErrorCode.ERR_FRAME_TOO_LARGE);
   });
 
   it("accepts a line of exactly the limit and rejects one byte more", () => {
