@@ -6,6 +6,7 @@
  */
 
 import { once } from "node:events";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ChatServer, type ChatServerOptions, startChatServer } from "../src/server.js";
 import {
@@ -58,6 +59,12 @@ function talkerLines(client: LineClient, count: number): Promise<string[]> {
       return true;
     };
   });
+}
+
+/** Resolves once `condition()` is true, looking every 10 ms, for up to 30 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 3_000 && !condition(); i++) await delay(10);
+  if (!condition()) throw new Error("timed out after 30 s waiting for a condition");
 }
 
 /** Sends `count` lines `N xxx…` of `bytes` bytes each, waiting whenever the socket is full. */
@@ -202,5 +209,48 @@ describe("a burst from one member (in process)", () => {
     expect(chat.stats.throttled).toBeGreaterThan(0);
     expect(chat.stats.dropped).toBe(0);
     expect(chat.users()).toEqual(["reader", "slow", "talker"]);
+  });
+
+  it("notices past twice a full queue's limit drop its member at once: joins and leaves cannot grow a queue without bound", {
+    timeout: 120_000,
+  }, async () => {
+    const queueLimitBytes = 2_048;
+    let sleepy: LineClient | undefined;
+    const { chat, port } = await start({
+      maxLineBytes: 1_024,
+      queueLimitBytes,
+      stallTimeoutMs: 600_000, // never a stall here: only the overflow can drop sleepy
+      onEvent: (event) => {
+        if (event.type === "leave" && event.nick === "sleepy") sleepy?.socket.resume();
+      },
+    });
+    sleepy = await join(port, "sleepy");
+    sleepy.socket.pause();
+    const talker = await join(port, "talker");
+
+    // Fill the kernel's buffers for sleepy, then its queue: the talker is held back.
+    const padding = "x".repeat(990);
+    for (let n = 0; chat.stats.throttled === 0; n++) {
+      if (n === 20_000) throw new Error("the talker was never held back");
+      if (!talker.socket.write(`${n} ${padding}\n`)) {
+        await Promise.race([once(talker.socket, "drain"), until(() => chat.stats.throttled > 0)]);
+      }
+    }
+    // Clients come and go: each join and leave is a notice for sleepy, which reads nothing.
+    for (let n = 0; chat.users().includes("sleepy"); n++) {
+      if (n === 500) throw new Error("sleepy was not dropped after 500 joins and leaves");
+      const guest = await LineClient.connect(port);
+      await guest.waitFor(/^\* welcome/);
+      guest.socket.destroy();
+      await within(guest.closed, 10_000, "a guest to close");
+    }
+    await sleepy.waitFor(
+      "! error: your queue overflowed (over twice its limit); disconnecting",
+      30_000,
+    );
+    await talker.waitFor("* sleepy left (too slow)");
+    expect(chat.stats.dropped).toBe(1);
+    expect(chat.stats.peakQueuedBytes).toBeLessThanOrEqual(2 * queueLimitBytes);
+    expect(chat.stats.peakQueuedBytes).toBeGreaterThan(queueLimitBytes);
   });
 });
