@@ -95,6 +95,7 @@ describe("a burst from one member (built programs)", () => {
 
     await watcher.stdout.waitFor(`<bot> ${LINES}`, 60_000);
     await watcher.stdout.waitFor("* bot left", 10_000);
+    await server.stdout.waitFor("bot left (quit)", 10_000);
     expect(await within(bot.exited, 10_000, "the bot to exit")).toBe(0);
 
     const received = watcher.stdout.lines.filter((line) => line.startsWith("<bot> "));
@@ -103,6 +104,7 @@ describe("a burst from one member (built programs)", () => {
       "bot left (quit)",
     ]);
   });
+
   it("--stall-timeout 0.5: a member that never reads is dropped after 500 ms without progress and told why; the talker goes on", {
     timeout: 120_000,
   }, async () => {
@@ -230,10 +232,11 @@ describe("a burst from one member (in process)", () => {
 
     // Fill the kernel's buffers for sleepy, then its queue: the talker is held back.
     const padding = "x".repeat(990);
+    const heldBack = until(() => chat.stats.throttled > 0);
     for (let n = 0; chat.stats.throttled === 0; n++) {
       if (n === 20_000) throw new Error("the talker was never held back");
       if (!talker.socket.write(`${n} ${padding}\n`)) {
-        await Promise.race([once(talker.socket, "drain"), until(() => chat.stats.throttled > 0)]);
+        await Promise.race([once(talker.socket, "drain"), heldBack]);
       }
     }
     // Clients come and go: each join and leave is a notice for sleepy, which reads nothing.
