@@ -360,15 +360,16 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   }
 
   /**
-   * Waits until every queue has room for a line: each full one must see the kernel take some of
-   * it, or have its member leave (a member that takes nothing for the stall timeout is dropped).
+   * Waits until every queue has room for a line: the full ones must see the kernel take some of
+   * their lines, or their members leave (one that takes nothing for the stall timeout is dropped).
    */
   async function waitForRoom(): Promise<void> {
     stats.throttled += 1;
-    // Each turn waits for the kernel to take bytes, or for a member to leave.
+    // Each turn waits for the kernel to take bytes for someone, or for someone to leave; a
+    // queue still full stays waited on, so its stall clock runs on.
     while (!everyoneHasRoom()) {
       const full = [...members].filter((member) => !member.outbox.hasRoom(lineRoom));
-      await Promise.all(full.map((member) => member.outbox.progress()));
+      await Promise.race(full.map((member) => member.outbox.progress()));
     }
   }
 
