@@ -27,6 +27,8 @@
  *                                    errors go to the one client concerned, which stays
  *   ! error: server is full (100 users); try again later
  *                                    the one line a client over the limit gets before the close
+ *   ! error: you read nothing for 5 s while your queue was full; disconnecting
+ *                                    the last line to a client dropped for not reading
  */
 
 import { counted } from "@socket-lab/core/cli";

@@ -4,6 +4,7 @@
  * `listening on tcp://127.0.0.1:7002` and then a log of the room, stops on Ctrl-C.
  *
  *   pnpm chat:server [--port N] [--max-clients N] [--max-line BYTES] [--idle-timeout SECONDS]
+ *                    [--queue-limit BYTES] [--stall-timeout SECONDS]
  */
 
 import { formatAddress, formatEndpoint } from "@socket-lab/core";
@@ -29,6 +30,7 @@ import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_QUEUE_LIMIT_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
   PREFIX_BYTES,
   startChatServer,
 } from "./server.js";
@@ -57,8 +59,14 @@ const flags = {
   "queue-limit": {
     type: "string",
     valueName: "BYTES",
-    description: "most bytes waiting for one client; a client that stops reading is dropped",
+    description: "most bytes waiting for one client; a sender waits while its line does not fit",
     defaultText: String(DEFAULT_QUEUE_LIMIT_BYTES),
+  },
+  "stall-timeout": {
+    type: "string",
+    valueName: "SECONDS",
+    description: "drop a client whose full queue takes nothing for this long",
+    defaultText: String(DEFAULT_STALL_TIMEOUT_MS / 1000),
   },
   trace: TRACE_FLAG,
 } as const satisfies FlagSpecs;
@@ -88,7 +96,7 @@ process.exitCode = await runCommand({
   examples: [
     "chat-server",
     "chat-server --port 0 --max-clients 3",
-    "chat-server --idle-timeout 60 --queue-limit 16384 --trace",
+    "chat-server --idle-timeout 60 --queue-limit 16384 --stall-timeout 2 --trace",
   ],
   hints: { EADDRINUSE: "Is a chat server already running? Choose another port with --port." },
   async run({ values, signal, stdout, stderr }) {
@@ -117,6 +125,9 @@ process.exitCode = await runCommand({
         parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
       ),
       queueLimitBytes,
+      stallTimeoutMs: ifGiven(values["stall-timeout"], (v) =>
+        parseSecondsFlag("stall-timeout", v, { min: 0.1, max: 86_400 }),
+      ),
       trace: traceFlag(values.trace, stderr),
       onEvent: (event) => stdout.write(`${formatEvent(event)}\n`),
     });

@@ -3,9 +3,10 @@
  *
  * What it shows: `accept` hands back one new socket per client while the listening socket goes
  * on accepting, so one process talks to many peers at once. Every line a client sends is copied
- * to every other client. Copying means buffering, and a client that stops reading must never make
- * the server buffer without bound or hold up the room: the bytes waiting for each client are
- * capped, and a client over its cap is dropped with a notice to the others.
+ * to every other client. Copying means buffering, and the buffer for each client is bounded (see
+ * outbox.ts): while a line from a sender does not fit in every queue, the server stops reading
+ * that sender, so TCP's flow control slows the sender down, not the readers. Only a client whose
+ * full queue takes nothing for the stall timeout (5 s) is dropped, told why in a last line.
  *
  * Run it, then join from three more terminals (or with `nc 127.0.0.1 7002`):
  *
@@ -24,6 +25,7 @@ import {
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { type Connection, lines, listen } from "@socket-lab/tcp";
+import { Outbox } from "./outbox.js";
 import { DEFAULT_CHAT_PORT, type LeaveReason, line, parseClientLine } from "./protocol.js";
 
 /** Most clients in the room at once. */
@@ -32,8 +34,15 @@ export const DEFAULT_MAX_CLIENTS = 100;
 export const DEFAULT_MAX_LINE_BYTES = 1_024;
 /** How long a client may send nothing before it is disconnected, in ms: 10 minutes. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
-/** Most bytes waiting to be sent to one client before it counts as too slow and is dropped. */
+/** Most bytes waiting to be sent to one client; senders wait while a line does not fit. */
 export const DEFAULT_QUEUE_LIMIT_BYTES = 64 * 1024;
+/**
+ * How long a client's full queue may take nothing (its client reads nothing) while a sender
+ * waits for room, before the client is dropped, in ms: 5 seconds.
+ */
+export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+/** Most lines waiting to be sent to one client, however short: each one costs memory. */
+export const QUEUE_LIMIT_LINES = 4_096;
 
 /**
  * Bytes a line from the server may carry beyond a client's line (the `<nickname> ` prefix): the
@@ -71,12 +80,22 @@ export interface ChatServerOptions {
   /** Time a client may send nothing before it is disconnected, in ms; 0 disables. @default 600000 */
   idleTimeoutMs?: number;
   /**
-   * Most bytes waiting to be sent to one client (its connection's `bufferedBytes`: sent by the
-   * room, not yet taken by the kernel). A client that would go past this has stopped reading:
-   * it is dropped and the room told `* NAME left (too slow)`.
+   * Most bytes waiting to be sent to one client: queued by the room and not yet taken by the
+   * kernel. (At most QUEUE_LIMIT_LINES lines wait, too.) While a line a client sends might not
+   * fit in every queue, the server stops reading that client: the sender is throttled, and
+   * nobody's lines are lost. Notices of joins and leaves never wait: they may take a queue up
+   * to twice its limits, and a client past that is dropped at once.
    * @default 65536
    */
   queueLimitBytes?: number;
+  /**
+   * Time a client's full queue may take nothing (the client reads nothing) while a sender waits
+   * for room, in ms. Then the client is sent `! error: you read nothing for 5 s while your
+   * queue was full; disconnecting`, dropped, and the room told `* NAME left (too slow)`: one
+   * silent client holds the others back for at most this long.
+   * @default 5000
+   */
+  stallTimeoutMs?: number;
   /** Receives the socket lifecycle (bind, listen, accept, recv, send, close) for `--trace`. */
   trace?: TraceListener;
   /** Receives what happens in the room, e.g. to print a log. Called synchronously. */
@@ -99,11 +118,16 @@ export interface ChatServerStats {
   readonly joined: number;
   /** Connections refused because the room was full. */
   readonly refused: number;
-  /** Clients dropped because they stopped reading (their queue limit was reached). */
+  /** Clients dropped because they stopped reading (their queue stalled, or overflowed). */
   readonly dropped: number;
+  /** Lines whose sender had to wait for room in someone's queue before they were handled. */
+  readonly throttled: number;
   /** Messages over `maxLineBytes` that were answered with an error instead of passed on. */
   readonly linesTooLong: number;
-  /** The most bytes ever waiting to be sent to one client, in bytes; never over `queueLimitBytes`. */
+  /**
+   * The most bytes ever waiting to be sent to one client, in bytes; only notices take it over
+   * `queueLimitBytes`.
+   */
   readonly peakQueuedBytes: number;
 }
 
@@ -126,12 +150,15 @@ const DEFAULTS: Required<Omit<ChatServerOptions, "trace" | "onEvent">> = {
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
   queueLimitBytes: DEFAULT_QUEUE_LIMIT_BYTES,
+  stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS,
 };
 
 /** One client in the room. */
 interface Member {
   nick: string;
   readonly connection: Connection<string>;
+  /** Lines waiting to be sent to it, bounded. */
+  readonly outbox: Outbox;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -149,7 +176,11 @@ interface Member {
 export async function startChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
   const settings = withDefaults(DEFAULTS, options);
   checkOptions(settings);
-  const { maxClients, maxLineBytes, idleTimeoutMs, queueLimitBytes, onEvent } = settings;
+  const { maxClients, maxLineBytes, idleTimeoutMs, queueLimitBytes, stallTimeoutMs, onEvent } =
+    settings;
+  // The most one line from a client may add to any queue: its message with the `<nick> `
+  // prefix, or an answer to it (errors, the /who list).
+  const lineRoom = maxLineBytes + PREFIX_BYTES;
 
   const members = new Set<Member>();
   const byNick = new Map<string, Member>(); // lower-cased nickname → member: names clash ignoring case
@@ -160,6 +191,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     joined: 0,
     refused: 0,
     dropped: 0,
+    throttled: 0,
     linesTooLong: 0,
     peakQueuedBytes: 0,
   };
@@ -174,6 +206,8 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       // Idleness is the room's business (a client that only listens counts as idle here), and
       // the room says why before it closes: see resetIdleTimer.
       idleTimeoutMs: 0,
+      // send() waits until the kernel has taken everything: how each Outbox sees progress.
+      highWaterMark: 0,
       trace: settings.trace,
       handler: (connection) => serve(connection),
     },
@@ -199,6 +233,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       // recv, one line at a time. The loop ends when the client half-closes (EOF), or when the
       // server closes the connection after the member has left.
       for await (const text of connection) {
+        // Throttle: while its line might not fit in every queue, this client is not read. Its
+        // lines pile up in the kernel, TCP's window closes, and the client's send() waits.
+        if (!everyoneHasRoom()) await waitForRoom();
         if (members.has(member)) handleLine(member, text);
       }
     } catch (err) {
@@ -210,7 +247,21 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   function join(connection: Connection<string>): Member {
     do guests += 1;
     while (byNick.has(`guest${guests}`));
-    const member: Member = { nick: `guest${guests}`, connection, idleTimer: undefined };
+    const member: Member = {
+      nick: `guest${guests}`,
+      connection,
+      outbox: new Outbox(connection, {
+        limitBytes: queueLimitBytes,
+        limitLines: QUEUE_LIMIT_LINES,
+        stallTimeoutMs,
+        onStall: () =>
+          drop(
+            member,
+            `you read nothing for ${formatSeconds(stallTimeoutMs)} while your queue was full`,
+          ),
+      }),
+      idleTimer: undefined,
+    };
     broadcast(line.joined(member.nick));
     members.add(member);
     byNick.set(member.nick, member);
@@ -249,8 +300,7 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         rename(member, request.nick);
         return;
       case "quit":
-        deliver(member, line.bye());
-        leave(member, "quit");
+        leave(member, "quit", line.bye());
         return;
       case "invalid":
         deliver(member, line.error(request.error));
@@ -273,21 +323,21 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     onEvent?.({ type: "rename", from, to: nick });
   }
 
-  /** Takes a member out of the room, tells the others, and closes its connection. Idempotent. */
-  function leave(member: Member, reason: LeaveReason): void {
+  /**
+   * Takes a member out of the room, tells the others, and closes its connection after its
+   * queued lines and `lastLine`. Idempotent.
+   */
+  function leave(member: Member, reason: LeaveReason, lastLine?: string): void {
     if (!members.delete(member)) return;
     byNick.delete(member.nick.toLowerCase());
     stats.clients = members.size;
     clearTimeout(member.idleTimer);
-    if (reason === "slow") {
-      // It is not reading, so there is nothing worth flushing: close(fd) at once, and the
-      // bytes buffered for it are freed.
-      member.connection.destroy();
-    } else {
-      // shutdown(SHUT_WR) once its last lines are sent, then close(fd); a client that does not
-      // close its side within CLOSE_TIMEOUT_MS is cut off.
-      void member.connection.close({ timeoutMs: CLOSE_TIMEOUT_MS });
-    }
+    // A member too slow to read never gets the lines still queued: they are freed.
+    if (reason === "slow") member.outbox.clear();
+    member.outbox.end(lastLine);
+    // shutdown(SHUT_WR) once its last lines are sent, then close(fd); a client that does not
+    // take them and close its side within CLOSE_TIMEOUT_MS is cut off.
+    void member.connection.close({ timeoutMs: CLOSE_TIMEOUT_MS });
     if (!shuttingDown) broadcast(line.left(member.nick, reason));
     onEvent?.({ type: "leave", nick: member.nick, reason });
   }
@@ -299,60 +349,72 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       return;
     }
     member.idleTimer = setTimeout(() => {
-      deliver(member, line.error(`idle for ${formatSeconds(idleTimeoutMs)}; disconnecting`));
-      leave(member, "idle");
+      leave(member, "idle", line.error(`idle for ${formatSeconds(idleTimeoutMs)}; disconnecting`));
     }, idleTimeoutMs);
   }
 
+  /** Whether every queue in the room has room for what one more line from a client may bring. */
+  function everyoneHasRoom(): boolean {
+    for (const member of members) if (!member.outbox.hasRoom(lineRoom)) return false;
+    return true;
+  }
+
   /**
-   * Sends a line to everyone in the room but `except`, and never waits for anyone: one slow
-   * client must not hold up the others.
+   * Waits until every queue has room for a line: the full ones must see the kernel take some of
+   * their lines, or their members leave (one that takes nothing for the stall timeout is dropped).
    */
+  async function waitForRoom(): Promise<void> {
+    stats.throttled += 1;
+    // Each turn waits for the kernel to take bytes for someone, or for someone to leave; a
+    // queue still full stays waited on, so its stall clock runs on.
+    while (!everyoneHasRoom()) {
+      const full = [...members].filter((member) => !member.outbox.hasRoom(lineRoom));
+      await Promise.race(full.map((member) => member.outbox.progress()));
+    }
+  }
+
+  /** Sends a line to everyone in the room but `except`. */
   function broadcast(text: string, except?: Member): void {
     const bytes = Buffer.byteLength(text) + 1;
-    const tooSlow: Member[] = [];
+    const overflowing: Member[] = [];
     for (const member of members) {
-      if (member !== except && !send(member, text, bytes)) tooSlow.push(member);
+      if (member !== except && !send(member, text, bytes)) overflowing.push(member);
     }
     // Dropping one tells the room, which is another broadcast: do it once this one is complete.
-    for (const member of tooSlow) drop(member);
+    for (const member of overflowing) overflow(member);
   }
 
   /** Sends a line to one member. */
   function deliver(member: Member, text: string): void {
-    if (!send(member, text, Buffer.byteLength(text) + 1)) drop(member);
+    if (!send(member, text, Buffer.byteLength(text) + 1)) overflow(member);
   }
 
   /**
-   * send: hands `bytes` bytes to a member's connection, without waiting. The connection copies
-   * the line into its buffer and writes it to the kernel; what the kernel cannot take yet stays
-   * buffered, counted in `bufferedBytes`. A client that stops reading makes that count grow
-   * (its socket's receive buffer, then our send buffer, fill up): past the queue limit this
-   * returns false and nothing is buffered.
+   * send: queues a line of `bytes` bytes for a member; its Outbox hands it to the connection,
+   * which writes it to the kernel. Lines from clients fit: their sender waited for room
+   * (waitForRoom). A notice may not: false when it would take the queue past twice its limits.
    */
   function send(member: Member, text: string, bytes: number): boolean {
-    const queued = member.connection.bufferedBytes + bytes;
-    if (queued > queueLimitBytes) return false;
-    stats.peakQueuedBytes = Math.max(stats.peakQueuedBytes, queued);
-    // Not awaited: send() resolves late only for a slow reader, and its failure (the client is
-    // gone) ends that client's receive loop, which takes it out of the room.
-    void member.connection.send(text);
+    if (!member.outbox.push(text, bytes)) return false;
+    stats.peakQueuedBytes = Math.max(stats.peakQueuedBytes, member.outbox.bytes);
     return true;
   }
 
-  function drop(member: Member): void {
+  function overflow(member: Member): void {
+    drop(member, "your queue overflowed (over twice its limit)");
+  }
+
+  /** Drops a member too slow to read: the lines queued for it are freed, and it is told why. */
+  function drop(member: Member, why: string): void {
     if (!members.has(member)) return;
     stats.dropped += 1;
-    leave(member, "slow");
+    leave(member, "slow", line.error(`${why}; disconnecting`));
   }
 
   async function close(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
-    for (const member of [...members]) {
-      deliver(member, line.shuttingDown());
-      leave(member, "closed");
-    }
+    for (const member of [...members]) leave(member, "closed", line.shuttingDown());
     // close(fd) on the listening socket, then on any connection still open.
     await server.close({ timeoutMs: CLOSE_TIMEOUT_MS });
   }
@@ -380,6 +442,7 @@ function checkOptions(settings: Required<Omit<ChatServerOptions, "trace" | "onEv
     maxLineBytes: [1, 1024 * 1024],
     idleTimeoutMs: [0, 2 ** 31 - 1],
     queueLimitBytes: [1, 1024 ** 3],
+    stallTimeoutMs: [1, 2 ** 31 - 1],
   } as const;
   for (const [name, [min, max]] of Object.entries(ranges)) {
     const value: unknown = settings[name as keyof typeof ranges];

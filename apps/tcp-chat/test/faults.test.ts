@@ -20,6 +20,8 @@ describe("chat-server flag values", () => {
     [["--idle-timeout", "86401"], "--idle-timeout: 86401 is out of range (0–86400)"],
     [["--queue-limit", "lots"], "--queue-limit: 'lots' is not a whole number"],
     [["--queue-limit", "0"], "--queue-limit: 0 is out of range (1–1073741824)"],
+    [["--stall-timeout", "0"], "--stall-timeout: 0 is out of range (0.1–86400)"],
+    [["--stall-timeout", "never"], "--stall-timeout: 'never' is not a number"],
   ])("rejects %j (exit 2)", async (args, message) => {
     const result = await runToEnd(SERVER_CLI, args);
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 2, stdout: "" });
