@@ -14,6 +14,21 @@ export type {
 } from "./impairment.js";
 export { createImpairment } from "./impairment.js";
 export type {
+  KernelLoss,
+  KernelLossCount,
+  KernelLossCounters,
+  KernelLossOptions,
+  Snmp,
+  TcpInfo,
+} from "./kernel-loss.js";
+export {
+  DEFAULT_KERNEL_LOSS,
+  DEFAULT_KERNEL_LOSS_MTU,
+  ERR_NETNS_UNAVAILABLE,
+  kernelLossUnavailable,
+  withKernelLoss,
+} from "./kernel-loss.js";
+export type {
   LinkDecisionEvent,
   LinkDirectionStats,
   LinkDirections,
