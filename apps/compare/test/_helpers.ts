@@ -22,6 +22,7 @@ export const QUICK: Settings = {
   jitterMs: 0,
   seed: 42,
   chunking: "random",
+  kernelLoss: null,
 };
 
 /** What the lossy link's rules predict for a one-way flow of `count` datagrams without delay. */

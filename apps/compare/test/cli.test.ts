@@ -62,6 +62,7 @@ describe("socket-lab-compare (the built program)", () => {
       jitterMs: 0,
       seed: 42,
       chunking: "random",
+      kernelLoss: null,
     });
     // The README shows the numbers of this very run: same seed, same counts.
     expect(counts(json)).toEqual(counts(documentedExample()));
