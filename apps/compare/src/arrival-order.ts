@@ -24,7 +24,7 @@ export interface ArrivalOrder {
  * Reads the arrivals the way udp's SequenceTracker counts: a first receipt numbered below the
  * highest number seen before it came late; a second receipt of a number is a repeat.
  * @example
- * arrivalOrder({ seq: [0, 2, 1, 1], atMs: [0, 1, 2, 3] }, 4).fates //=> ["inOrder", "inOrder", "late", "lost"]
+ * arrivalOrder({ seq: [0, 2, 1, 1], atMs: [0, 1, 2, 3] }, 4).fates //=> ["inOrder", "late", "inOrder", "lost"]
  */
 export function arrivalOrder(arrivals: Arrivals, sent: number): ArrivalOrder {
   const fates: Fate[] = Array.from({ length: sent }, () => "lost");

@@ -62,8 +62,8 @@ export function formatHeader(result: Comparison): string[] {
   if (kernel !== null) {
     return [
       `${counted(count, "message")} of ${counted(size, "byte")} over each transport`,
-      `kernel: in a network namespace of its own, loopback (MTU ${int(kernel.mtu)}) drops ${percent(kernel.loss)} of TCP and UDP packets at random;`,
-      "        no netsim: every row sends straight to its server",
+      `kernel: in a network namespace of its own, loopback (MTU ${int(kernel.mtu)}) drops ${percent(kernel.loss)} of TCP and UDP packets`,
+      "        at random; no netsim: every row sends straight to its server",
     ];
   }
   const delay =
@@ -126,12 +126,12 @@ export function formatCrossCheck(result: Comparison): string {
  */
 export function formatKernelTable(kernel: KernelReport): string[] {
   const header = [
-    "kernel, per row",
+    "the kernel",
     "packets",
     "dropped",
     `observed (asked ${percent(kernel.loss)})`,
-    "TCP retransmitted (RetransSegs)",
-    "tcp_info retransmits",
+    "RetransSegs",
+    "tcp_info retrans",
   ];
   const rows = ROWS.map((id) => {
     const k = kernel.rows[id];
@@ -155,7 +155,12 @@ export function formatKernelTable(kernel: KernelReport): string[] {
       )
       .join("  ")
       .trimEnd();
-  return [line(header), ...rows.map(line)];
+  return [
+    line(header),
+    ...rows.map(line),
+    "(TCP and UDP packets of each row's turn; RetransSegs: TCP segments the kernel sent again, from",
+    "/proc/net/snmp; tcp_info retrans: the same as the row's sockets counted them, through ss -ti)",
+  ];
 }
 
 function formatSummary(result: Comparison): string[] {
