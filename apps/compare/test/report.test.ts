@@ -125,7 +125,9 @@ describe("under kernel loss", () => {
   test("says the kernel dropped the packets, with a table of what it did per row", () => {
     const text = formatReport(result);
     expect(text).toMatch(/^1,000 messages of 256 bytes over each transport\n/);
-    expect(text).toContain("loopback (MTU 1,500) drops 5% of TCP and UDP packets\n        at random;");
+    expect(text).toContain(
+      "loopback (MTU 1,500) drops 5% of TCP and UDP packets\n        at random;",
+    );
     expect(text).not.toContain("netsim injected");
     expect(text).toContain(
       [
