@@ -161,6 +161,9 @@ describe("socket-lab-compare (the built program)", () => {
     [["--chunking", "lines"], "--chunking"],
     [["--count"], "--count"],
     [["--colour"], "--colour"],
+    [["--kernel-loss", "1.5"], "--kernel-loss"],
+    [["--kernel-loss", "some"], "--kernel-loss"],
+    [["--html"], "--html"],
   ])("%j is a usage error naming %s (exit 2)", async (args, flag) => {
     const { code, stdout, stderr } = await runCli(args);
     expect({ code, stderr }).toMatchObject({ code: 2 });
@@ -189,6 +192,8 @@ describe("socket-lab-compare (the built program)", () => {
       "--chunking MODE",
       "--trace",
       "--json",
+      "--kernel-loss RATE",
+      "--html FILE",
       "--help",
       "--version",
     ]) {
