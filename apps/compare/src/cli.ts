@@ -172,14 +172,20 @@ process.exitCode = await runCommand({
     const kernelLoss = ifGiven(values["kernel-loss"], (v) =>
       parseNumberFlag("kernel-loss", v, { min: 0, max: 1 }),
     );
-    const compare = (kernel?: KernelLoss) =>
-      runComparison({
-        ...options,
-        kernel,
-        trace: values.trace ? compactTrace((line) => stderr.write(`${line}\n`)) : undefined,
-        onProgress: (row, sent, count) => progress?.update(ROW_LABELS[row], sent, count),
-        signal,
-      });
+    const compare = async (kernel?: KernelLoss) => {
+      try {
+        return await runComparison({
+          ...options,
+          kernel,
+          trace: values.trace ? compactTrace((line) => stderr.write(`${line}\n`)) : undefined,
+          onProgress: (row, sent, count) => progress?.update(ROW_LABELS[row], sent, count),
+          signal,
+        });
+      } finally {
+        // Here, not after: in the namespace's process, withKernelLoss never returns.
+        progress?.clear();
+      }
+    };
     let result: Comparison;
     try {
       // With --kernel-loss this process starts itself again in a new network namespace and the
@@ -194,8 +200,6 @@ process.exitCode = await runCommand({
         `socket-lab-compare: --kernel-loss needs a network namespace of its own, and cannot make one here: ${error.message.replace(/^[^:]*: /, "")}.\nRun it as root (sudo pnpm demo --kernel-loss ${kernelLoss}) or in a user namespace of its own (unshare -rn pnpm demo --kernel-loss ${kernelLoss}).\n`,
       );
       return EXIT_USAGE;
-    } finally {
-      progress?.clear();
     }
     if (values.html !== undefined) await writeFile(values.html, renderHtml(result));
     const sparklines = !values.json && sparklinesWanted(stdout as Writable & { isTTY?: boolean });
