@@ -121,6 +121,9 @@ const flags = {
   },
 } as const satisfies FlagSpecs;
 
+/** The flags that set netsim's link and relay, which `--kernel-loss` leaves out. */
+const NETSIM_FLAGS = ["loss", "duplicate", "reorder", "delay", "jitter", "chunking"] as const;
+
 /** `--size`, with the reason for each limit in the message. */
 function parseSize(value: string): number {
   const size = parseIntegerFlag("size", value, { min: Number.MIN_SAFE_INTEGER });
@@ -172,6 +175,14 @@ process.exitCode = await runCommand({
     const kernelLoss = ifGiven(values["kernel-loss"], (v) =>
       parseNumberFlag("kernel-loss", v, { min: 0, max: 1 }),
     );
+    if (kernelLoss !== undefined) {
+      const netsimFlag = NETSIM_FLAGS.find((flag) => values[flag] !== undefined);
+      if (netsimFlag !== undefined) {
+        throw new UsageError(
+          `--${netsimFlag} sets netsim's link, which --kernel-loss leaves out (the kernel drops the packets instead): use one or the other`,
+        );
+      }
+    }
     const compare = async (kernel?: KernelLoss) => {
       try {
         return await runComparison({

@@ -72,8 +72,9 @@ export interface CompareOptions extends RowRun {
   chunking?: ChunkingName;
   /**
    * The namespace of a `withKernelLoss` call this runs in: the kernel drops the packets instead
-   * of netsim (the rows send straight to their servers), and each row reports what the kernel
-   * did. @default undefined (netsim)
+   * of netsim (the rows send straight to their servers; `loss`, `duplicate`, `reorder`,
+   * `delayMs` and `jitterMs` are 0), and each row reports what the kernel did.
+   * @default undefined (netsim)
    */
   kernel?: KernelLoss;
 }
@@ -121,6 +122,9 @@ const DEFAULTS: Settings = {
   kernelLoss: null,
 };
 
+/** netsim's settings under kernel loss: no loss, duplicates, reordering or delay of its own. */
+const NETSIM_OFF = { loss: 0, duplicate: 0, reorder: 0, delayMs: 0, jitterMs: 0 } as const;
+
 /**
  * Runs the three rows one after another (so they never compete for the CPU) and returns what
  * each measured, with the cross-check of the one-way UDP row.
@@ -134,9 +138,11 @@ const DEFAULTS: Settings = {
  */
 export async function runComparison(options: CompareOptions = {}): Promise<Comparison> {
   const { trace, onProgress, signal, kernel, ...given } = options;
-  const settings = checkSettings(
-    withDefaults(DEFAULTS, { ...given, kernelLoss: kernel?.loss ?? null }),
-  );
+  // Under kernel loss netsim does nothing: a row that still goes through a link or a relay
+  // meets only the kernel's drops.
+  const network =
+    kernel === undefined ? { kernelLoss: null } : { ...NETSIM_OFF, kernelLoss: kernel.loss };
+  const settings = checkSettings(withDefaults(DEFAULTS, { ...given, ...network }));
   const run = { trace, onProgress, signal };
   // Under kernel loss, each row runs with the kernel's counters read before and after.
   const watch = kernel === undefined ? undefined : watchKernel(kernel);

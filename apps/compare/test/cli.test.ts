@@ -164,6 +164,8 @@ describe("socket-lab-compare (the built program)", () => {
     [["--kernel-loss", "1.5"], "--kernel-loss"],
     [["--kernel-loss", "some"], "--kernel-loss"],
     [["--html"], "--html"],
+    [["--kernel-loss", "0.05", "--loss", "0.1"], "--loss"],
+    [["--kernel-loss", "0.05", "--chunking", "bytes"], "--chunking"],
   ])("%j is a usage error naming %s (exit 2)", async (args, flag) => {
     const { code, stdout, stderr } = await runCli(args);
     expect({ code, stderr }).toMatchObject({ code: 2 });
