@@ -13,14 +13,8 @@ export type {
   ImpairmentOptions,
 } from "./impairment.js";
 export { createImpairment } from "./impairment.js";
-export type {
-  KernelLoss,
-  KernelLossCount,
-  KernelLossCounters,
-  KernelLossOptions,
-  Snmp,
-  TcpInfo,
-} from "./kernel-loss.js";
+export type { KernelLossCount, KernelLossCounters, Snmp, TcpInfo } from "./kernel-counters.js";
+export type { KernelLoss, KernelLossOptions } from "./kernel-loss.js";
 export {
   DEFAULT_KERNEL_LOSS,
   DEFAULT_KERNEL_LOSS_MTU,

@@ -10,6 +10,16 @@ import { readFileSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import { SocketError } from "@socket-lab/core";
 import { checkInteger, checkRate } from "./_validate.js";
+import {
+  counters,
+  type KernelLossCounters,
+  nft,
+  rules,
+  type Snmp,
+  snmp,
+  type TcpInfo,
+  tcpInfo,
+} from "./kernel-counters.js";
 
 const run = promisify(execFile);
 
@@ -26,10 +36,6 @@ export const DEFAULT_KERNEL_LOSS_MTU = 1_500;
 
 /** The environment variable that tells the namespaced child the parent's namespace. */
 const PARENT_NETNS_ENV = "SOCKET_LAB_PARENT_NETNS";
-/** nftables table the rules live in. */
-const TABLE = "socketlab";
-/** The random draw is out of this many, so the loss is exact to a millionth. */
-const RESOLUTION = 1_000_000;
 
 /** Options of {@link withKernelLoss}. */
 export interface KernelLossOptions {
@@ -43,33 +49,6 @@ export interface KernelLossOptions {
    * `process.execArgv` and `process.argv.slice(1)`
    */
   command?: readonly string[];
-}
-
-/** Packets the rules saw and dropped, of one protocol. */
-export interface KernelLossCount {
-  /** Packets of the protocol that reached the rules (each is counted once, on input). */
-  readonly packets: number;
-  /** Packets of them dropped. */
-  readonly dropped: number;
-}
-
-/** What the rules counted so far. */
-export interface KernelLossCounters {
-  readonly tcp: KernelLossCount;
-  readonly udp: KernelLossCount;
-}
-
-/** The counters of `/proc/net/snmp`, by section and name: `snmp.Tcp.RetransSegs`. */
-export type Snmp = Readonly<Record<string, Readonly<Record<string, number>>>>;
-
-/** What `ss -ti` reads from the kernel's `tcp_info` for one TCP socket. */
-export interface TcpInfo {
-  /** `address:port` of this end. */
-  readonly local: string;
-  /** `address:port` of the other end. */
-  readonly peer: string;
-  /** Segments this socket retransmitted in all (`tcpi_total_retrans`). */
-  readonly retransmits: number;
 }
 
 /** Handed to the function that runs inside the namespace. */
@@ -100,6 +79,8 @@ export interface KernelLoss {
  * @throws {RangeError} naming a bad option.
  * @throws {SocketError} `ERR_NETNS_UNAVAILABLE` (with a hint saying what to run) when the
  *   namespace cannot be made here, or `fn`'s own error, rebuilt in this process.
+ * @throws {Error} when the program in the namespace ends without answering (it crashed: its
+ *   stderr, shared with this process's, says why).
  * @example
  * const counts = await withKernelLoss({ loss: 0.2 }, async (net) => (await net.counters()).udp);
  */
@@ -176,8 +157,11 @@ async function runOutside<T>(command: readonly string[]): Promise<T> {
       child.on("error", (error) => reject(unavailable(error.message)));
       child.on("exit", (code, signal) => {
         if (answer === undefined) {
+          // unshare worked in the probe: the program itself failed, and said why on stderr.
           const how = signal === null ? `exit code ${code}` : signal;
-          reject(unavailable(`the program in the namespace ended (${how}) without an answer`));
+          reject(
+            new Error(`the program in the network namespace ended (${how}) without an answer`),
+          );
         } else if ("error" in answer) {
           reject(rebuild(answer.error));
         } else {
@@ -255,81 +239,6 @@ async function checkFresh(parent: string): Promise<void> {
 /** The namespace this process is in, as `net:[inode]`. */
 function netnsId(): string {
   return readlinkSync("/proc/self/ns/net");
-}
-
-/** One table: on input (each loopback packet passes once), count, then drop a random share. */
-function rules(loss: number): string {
-  const below = Math.round(loss * RESOLUTION);
-  const lines = ["tcp", "udp"].flatMap((proto) => [
-    `    meta l4proto ${proto} counter comment "${proto} packets"`,
-    `    meta l4proto ${proto} numgen random mod ${RESOLUTION} < ${below} counter drop comment "${proto} dropped"`,
-  ]);
-  return [
-    `table inet ${TABLE} {`,
-    "  chain input {",
-    "    type filter hook input priority filter; policy accept;",
-    ...lines,
-    "  }",
-    "}",
-    "",
-  ].join("\n");
-}
-
-function nft(args: string[], input?: string): Promise<{ stdout: string }> {
-  if (input === undefined) return run("nft", args);
-  return new Promise((resolve, reject) => {
-    const child = execFile("nft", args, (error, stdout) =>
-      error === null ? resolve({ stdout }) : reject(error),
-    );
-    child.stdin?.end(input);
-  });
-}
-
-async function counters(): Promise<KernelLossCounters> {
-  const { stdout } = await nft(["-j", "list", "table", "inet", TABLE]);
-  const byComment = new Map<string, number>();
-  for (const item of (JSON.parse(stdout) as { nftables: NftItem[] }).nftables) {
-    const rule = item.rule;
-    if (rule?.comment === undefined) continue;
-    const counter = rule.expr.find((e) => e.counter !== undefined)?.counter;
-    byComment.set(rule.comment, counter?.packets ?? 0);
-  }
-  const count = (proto: string) => ({
-    packets: byComment.get(`${proto} packets`) ?? 0,
-    dropped: byComment.get(`${proto} dropped`) ?? 0,
-  });
-  return { tcp: count("tcp"), udp: count("udp") };
-}
-
-interface NftItem {
-  rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> };
-}
-
-function snmp(): Snmp {
-  const lines = readFileSync("/proc/self/net/snmp", "utf8").trim().split("\n");
-  const sections: Record<string, Record<string, number>> = {};
-  // Lines come in pairs: "Tcp: RtoAlgorithm RtoMin …" then "Tcp: 1 200 …".
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const [section = "", ...names] = (lines[i] as string).split(/\s+/);
-    const values = (lines[i + 1] as string).split(/\s+/).slice(1).map(Number);
-    sections[section.replace(/:$/, "")] = Object.fromEntries(
-      names.map((name, k) => [name, values[k] ?? 0]),
-    );
-  }
-  return sections;
-}
-
-async function tcpInfo(): Promise<TcpInfo[]> {
-  const { stdout } = await run("ss", ["-tinH"]);
-  // One socket is two lines: "ESTAB 0 0 127.0.0.1:1 127.0.0.1:2" then its tcp_info fields.
-  const lines = stdout.split("\n");
-  const sockets: TcpInfo[] = [];
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const [, , , local = "", peer = ""] = (lines[i] as string).trim().split(/\s+/);
-    const retrans = /\bretrans:\d+\/(\d+)/.exec(lines[i + 1] as string);
-    sockets.push({ local, peer, retransmits: Number(retrans?.[1] ?? 0) });
-  }
-  return sockets;
 }
 
 function flatten(error: unknown): SentError {
