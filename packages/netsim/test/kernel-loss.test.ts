@@ -121,6 +121,13 @@ describe.skipIf(unavailable !== undefined)("withKernelLoss", () => {
     expect(hostNetwork()).toEqual(before);
   });
 
+  test("an error thrown in the namespace is thrown in the parent, code and hint kept", async () => {
+    const ran = await runChild(["fail", "0.05"]);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain("RangeError ERR_TEST boom in the namespace\na hint\n");
+    expect(ran.stdout).toBe("");
+  });
+
   test("refuses to install a rule in its parent's namespace", async () => {
     const before = hostNetwork();
     // The child believes it was started by withKernelLoss, but no unshare ran.
