@@ -57,6 +57,26 @@ export interface RowResult {
   readonly latencyMs: Latency | null;
   /** The row stopped sending at its time limit, before `count` messages. */
   readonly timeLimited: boolean;
+  /** Every receipt, duplicates included, in the order the receiver got them: the pictures' data. */
+  readonly arrivals: Arrivals;
+  /**
+   * The latency distribution in ms: entry `p` is the nearest-rank `p`th percentile, `p` from 0
+   * to 100 (101 entries), or empty when nothing was delivered.
+   */
+  readonly latencyCdfMs: readonly number[];
+  /**
+   * When the row sent a message again, in ms after its first send, one entry per resend; rows
+   * that resend nothing themselves (TCP resends in the kernel) leave it out.
+   */
+  readonly resendsAtMs?: readonly number[];
+}
+
+/** The receipts of a row, in arrival order: two arrays of the same length. */
+export interface Arrivals {
+  /** The sequence number of each receipt (a duplicate repeats one). */
+  readonly seq: readonly number[];
+  /** When each receipt came, in ms after the first send (µs resolution). */
+  readonly atMs: readonly number[];
 }
 
 /** What a lossy link did to the datagrams of one direction. */
@@ -72,6 +92,15 @@ export interface LinkCounts {
   /** Datagrams it held back so that a later one could overtake them. */
   readonly reordered: number;
 }
+
+/** What a row without a link (under kernel loss) reports as the link's counts: nothing done. */
+export const _NO_LINK: LinkCounts = {
+  received: 0,
+  forwarded: 0,
+  dropped: 0,
+  duplicated: 0,
+  reordered: 0,
+};
 
 /** The counts of {@link LinkCounts} out of the link's fuller stats. */
 export function _linkCounts(stats: LinkDirectionStats): LinkCounts {
@@ -116,6 +145,8 @@ export function _message(seq: number, size: number): Buffer {
 export class _Receiver {
   readonly #tracker = new SequenceTracker();
   readonly #latenciesUs: number[] = [];
+  readonly #seqs: number[] = [];
+  readonly #atUs: number[] = [];
   /** When the last message was delivered (a first copy, not a duplicate), in µs. */
   lastDeliveryUs = 0;
   /** Messages handed to `record`, duplicates included. */
@@ -129,6 +160,8 @@ export class _Receiver {
     const now = nowMicros();
     const { seq, sentAtUs } = decodeSequenced(message);
     this.received++;
+    this.#seqs.push(seq);
+    this.#atUs.push(now);
     if (this.#tracker.record(seq) !== "duplicate") {
       // One-way latency: sender and receiver share this process's monotonic clock.
       this.#latenciesUs.push(now - sentAtUs);
@@ -154,15 +187,27 @@ export class _Receiver {
       messagesPerSecond: elapsedMs > 0 ? Math.round((delivered * 1000) / elapsedMs) : 0,
       latencyMs: this.#latency(),
       timeLimited,
+      arrivals: {
+        seq: [...this.#seqs],
+        atMs: this.#atUs.map((at) => Math.round(at - startedUs) / 1000),
+      },
+      latencyCdfMs: this.#cdf(),
     };
   }
 
   /** p50 and p99 of the latencies, or `null` when nothing was delivered. */
   #latency(): Latency | null {
     if (this.#latenciesUs.length === 0) return null;
+    const cdf = this.#cdf();
+    return { p50: cdf[50] as number, p99: cdf[99] as number };
+  }
+
+  /** The 0th to 100th percentiles of the latencies, in ms; empty when nothing was delivered. */
+  #cdf(): number[] {
+    if (this.#latenciesUs.length === 0) return [];
     const sorted = Float64Array.from(this.#latenciesUs).sort();
     // Microseconds to milliseconds, keeping the microseconds.
-    return { p50: _percentile(sorted, 50) / 1000, p99: _percentile(sorted, 99) / 1000 };
+    return Array.from({ length: 101 }, (_, p) => _percentile(sorted, p) / 1000);
   }
 }
 

@@ -5,13 +5,16 @@
  *   pnpm demo                                    # 1,000 messages, 5% loss, 2% dup, 5% reorder
  *   pnpm demo --loss 0.2 --chunking bytes        # a worse link, a stream cut into single bytes
  *   pnpm demo --json | jq .rows.udp              # the numbers, for machines
+ *   pnpm demo --kernel-loss 0.05 --html r.html   # real loss in the kernel; pictures in a page
  *
  * Everything runs in this one process — servers, netsim and clients — so one terminal is enough.
  */
 
+import { writeFile } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import { UDP_SAFE_PAYLOAD_IPV4 } from "@socket-lab/core";
+import { isSocketError, UDP_SAFE_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
+  EXIT_USAGE,
   type FlagSpecs,
   ifGiven,
   JSON_FLAG,
@@ -22,10 +25,12 @@ import {
   TRACE_FLAG,
   UsageError,
 } from "@socket-lab/core/cli";
+import { ERR_NETNS_UNAVAILABLE, type KernelLoss, withKernelLoss } from "@socket-lab/netsim";
 import { REQUEST_HEADER_BYTES } from "@socket-lab/udp";
 import pkg from "../package.json" with { type: "json" };
 import { compactTrace } from "./compact-trace.js";
 import { type Comparison, runComparison } from "./compare.js";
+import { renderHtml } from "./html-report.js";
 import { createProgress } from "./progress.js";
 import { formatReport, toJson } from "./report.js";
 import {
@@ -43,6 +48,7 @@ import {
   MIN_SIZE,
   ROW_LABELS,
 } from "./settings.js";
+import { sparklinesWanted } from "./sparkline.js";
 
 const rate = (what: string, defaultValue: number) =>
   ({
@@ -102,7 +108,21 @@ const flags = {
     ...JSON_FLAG,
     description: "print the results as one JSON object (schema in the README)",
   },
+  "kernel-loss": {
+    type: "string",
+    valueName: "RATE",
+    description:
+      "Linux: run again in a network namespace of its own where the kernel drops RATE of the TCP and UDP packets, instead of netsim (needs root, or unshare -rn)",
+  },
+  html: {
+    type: "string",
+    valueName: "FILE",
+    description: "also write a page with pictures of where each message went (inline SVG)",
+  },
 } as const satisfies FlagSpecs;
+
+/** The flags that set netsim's link and relay, which `--kernel-loss` leaves out. */
+const NETSIM_FLAGS = ["loss", "duplicate", "reorder", "delay", "jitter", "chunking"] as const;
 
 /** `--size`, with the reason for each limit in the message. */
 function parseSize(value: string): number {
@@ -132,6 +152,7 @@ process.exitCode = await runCommand({
     "socket-lab-compare --loss 0.2 --duplicate 0 --reorder 0.1 --seed 7",
     "socket-lab-compare --chunking bytes --count 200 --trace",
     "socket-lab-compare --delay 2 --jitter 3 --json",
+    "socket-lab-compare --kernel-loss 0.05 --html report.html",
   ],
   async run({ values, signal, stdout, stderr }) {
     const options = {
@@ -151,18 +172,51 @@ process.exitCode = await runCommand({
     const progress = values.trace
       ? undefined
       : createProgress(stderr as Writable & { isTTY?: boolean });
+    const kernelLoss = ifGiven(values["kernel-loss"], (v) =>
+      parseNumberFlag("kernel-loss", v, { min: 0, max: 1 }),
+    );
+    if (kernelLoss !== undefined) {
+      const netsimFlag = NETSIM_FLAGS.find((flag) => values[flag] !== undefined);
+      if (netsimFlag !== undefined) {
+        throw new UsageError(
+          `--${netsimFlag} sets netsim's link, which --kernel-loss leaves out (the kernel drops the packets instead): use one or the other`,
+        );
+      }
+    }
+    const compare = async (kernel?: KernelLoss) => {
+      try {
+        return await runComparison({
+          ...options,
+          kernel,
+          trace: values.trace ? compactTrace((line) => stderr.write(`${line}\n`)) : undefined,
+          onProgress: (row, sent, count) => progress?.update(ROW_LABELS[row], sent, count),
+          signal,
+        });
+      } finally {
+        // Here, not after: in the namespace's process, withKernelLoss never returns.
+        progress?.clear();
+      }
+    };
     let result: Comparison;
     try {
-      result = await runComparison({
-        ...options,
-        trace: values.trace ? compactTrace((line) => stderr.write(`${line}\n`)) : undefined,
-        onProgress: (row, sent, count) => progress?.update(ROW_LABELS[row], sent, count),
-        signal,
-      });
-    } finally {
-      progress?.clear();
+      // With --kernel-loss this process starts itself again in a new network namespace and the
+      // comparison runs in there (the progress bar too); its result comes back here.
+      result =
+        kernelLoss === undefined
+          ? await compare()
+          : await withKernelLoss({ loss: kernelLoss }, compare);
+    } catch (error) {
+      if (!isSocketError(error, ERR_NETNS_UNAVAILABLE)) throw error;
+      stderr.write(
+        `socket-lab-compare: --kernel-loss needs a network namespace of its own, and cannot make one here: ${error.message.replace(/^[^:]*: /, "")}.\nRun it as root (sudo pnpm demo --kernel-loss ${kernelLoss}) or in a user namespace of its own (unshare -rn pnpm demo --kernel-loss ${kernelLoss}).\n`,
+      );
+      return EXIT_USAGE;
     }
-    stdout.write(values.json ? `${JSON.stringify(toJson(result))}\n` : formatReport(result));
+    if (values.html !== undefined) await writeFile(values.html, renderHtml(result));
+    const sparklines = !values.json && sparklinesWanted(stdout as Writable & { isTTY?: boolean });
+    stdout.write(
+      values.json ? `${JSON.stringify(toJson(result))}\n` : formatReport(result, { sparklines }),
+    );
     // The demo's claim is that netsim alone lost the datagrams; when it did not hold, say so.
     return result.crossCheck.ok ? 0 : 1;
   },

@@ -19,7 +19,9 @@
  */
 
 import { withDefaults } from "@socket-lab/core/cli";
+import type { KernelLoss } from "@socket-lab/netsim";
 import type { RowRun } from "./_row.js";
+import { type KernelReport, watchKernel } from "./kernel-watch.js";
 import {
   CHUNKING_NAMES,
   type ChunkingName,
@@ -34,6 +36,7 @@ import {
   MAX_DELAY_MS,
   MAX_SIZE,
   MIN_SIZE,
+  type RowId,
   type Settings,
 } from "./settings.js";
 import { runTcpRow, type TcpRowResult } from "./tcp-row.js";
@@ -67,6 +70,13 @@ export interface CompareOptions extends RowRun {
   seed?: number;
   /** How the TCP relay re-splits the byte stream: "random", "bytes" or "coalesce". @default "random" */
   chunking?: ChunkingName;
+  /**
+   * The namespace of a `withKernelLoss` call this runs in: the kernel drops the packets instead
+   * of netsim (the rows send straight to their servers; `loss`, `duplicate`, `reorder`,
+   * `delayMs` and `jitterMs` are 0), and each row reports what the kernel did.
+   * @default undefined (netsim)
+   */
+  kernel?: KernelLoss;
 }
 
 /** What a run measured. */
@@ -76,6 +86,8 @@ export interface Comparison {
   readonly udp: UdpRowResult;
   readonly udpRetries: UdpRetryRowResult;
   readonly crossCheck: CrossCheck;
+  /** What the kernel did to each row, under kernel loss; `null` with netsim. */
+  readonly kernel: KernelReport | null;
 }
 
 /**
@@ -87,7 +99,7 @@ export interface Comparison {
 export interface CrossCheck {
   /** Lost as the receiver counted it. */
   readonly lost: number;
-  /** Datagrams the link dropped on purpose. */
+  /** Datagrams the link (or, under kernel loss, the kernel) dropped on purpose. */
   readonly dropped: number;
   /** Duplicates as the receiver counted them. */
   readonly duplicated: number;
@@ -107,7 +119,11 @@ const DEFAULTS: Settings = {
   jitterMs: 0,
   seed: DEFAULT_SEED,
   chunking: DEFAULT_CHUNKING,
+  kernelLoss: null,
 };
+
+/** netsim's settings under kernel loss: no loss, duplicates, reordering or delay of its own. */
+const NETSIM_OFF = { loss: 0, duplicate: 0, reorder: 0, delayMs: 0, jitterMs: 0 } as const;
 
 /**
  * Runs the three rows one after another (so they never compete for the CPU) and returns what
@@ -121,20 +137,30 @@ const DEFAULTS: Settings = {
  * result.tcp.lost                               //=> 0
  */
 export async function runComparison(options: CompareOptions = {}): Promise<Comparison> {
-  const { trace, onProgress, signal, ...given } = options;
-  const settings = checkSettings(withDefaults(DEFAULTS, given));
+  const { trace, onProgress, signal, kernel, ...given } = options;
+  // Under kernel loss netsim does nothing: a row that still goes through a link or a relay
+  // meets only the kernel's drops.
+  const network =
+    kernel === undefined ? { kernelLoss: null } : { ...NETSIM_OFF, kernelLoss: kernel.loss };
+  const settings = checkSettings(withDefaults(DEFAULTS, { ...given, ...network }));
   const run = { trace, onProgress, signal };
-  const tcp = await runTcpRow(settings, run);
-  const udp = await runUdpRow(settings, run);
-  const udpRetries = await runUdpRetryRow(settings, run);
+  // Under kernel loss, each row runs with the kernel's counters read before and after.
+  const watch = kernel === undefined ? undefined : watchKernel(kernel);
+  const measured = async <R>(id: RowId, row: () => Promise<R>) => watch?.(id, row) ?? row();
+  const tcp = await measured("tcp", () => runTcpRow(settings, run));
+  const udp = await measured("udp", () => runUdpRow(settings, run));
+  const udpRetries = await measured("udpRetries", () => runUdpRetryRow(settings, run));
+  const kernelReport = watch?.report() ?? null;
+  // Under kernel loss, the one-way UDP row's datagrams were all the UDP packets of its turn.
+  const dropped = kernelReport?.rows.udp?.udp.dropped ?? udp.link.dropped;
   const crossCheck = {
     lost: udp.lost,
-    dropped: udp.link.dropped,
+    dropped,
     duplicated: udp.duplicated,
     duplicatesInjected: udp.link.duplicated,
-    ok: udp.lost === udp.link.dropped && udp.duplicated === udp.link.duplicated,
+    ok: udp.lost === dropped && udp.duplicated === udp.link.duplicated,
   };
-  return { settings, tcp, udp, udpRetries, crossCheck };
+  return { settings, tcp, udp, udpRetries, crossCheck, kernel: kernelReport };
 }
 
 function checkSettings(settings: Settings): Settings {

@@ -5,12 +5,14 @@
 
 import type { RowResult } from "./_row.js";
 import type { Comparison } from "./compare.js";
-import { describeChunking, ROW_LABELS, type RowId, type Settings } from "./settings.js";
+import type { KernelReport } from "./kernel-watch.js";
+import { describeChunking, ROW_IDS, ROW_LABELS, type RowId } from "./settings.js";
+import { formatSparklines } from "./sparkline.js";
 
 /** Version of the `--json` document; raised whenever a field changes meaning or goes away. */
 export const SCHEMA_VERSION = 1;
 
-const ROWS: readonly RowId[] = ["tcp", "udp", "udpRetries"];
+const ROWS = ROW_IDS;
 
 /** The columns of the table: heading (a "\n" splits it over two lines), and the cell of a row. */
 const COLUMNS: ReadonlyArray<readonly [string, (row: RowResult) => string]> = [
@@ -31,11 +33,13 @@ const COLUMNS: ReadonlyArray<readonly [string, (row: RowResult) => string]> = [
  * @example
  * process.stdout.write(formatReport(await runComparison()));
  */
-export function formatReport(result: Comparison): string {
+export function formatReport(result: Comparison, extra: ReportExtras = {}): string {
   return [
-    ...formatHeader(result.settings),
+    ...formatHeader(result),
     "",
     ...formatTable(result),
+    ...(result.kernel === null ? [] : ["", ...formatKernelTable(result.kernel)]),
+    ...(extra.sparklines === true ? ["", ...formatSparklines(result)] : []),
     "",
     formatCrossCheck(result),
     "",
@@ -45,8 +49,23 @@ export function formatReport(result: Comparison): string {
     .concat("\n");
 }
 
-function formatHeader(settings: Settings): string[] {
+/** What {@link formatReport} can add. */
+export interface ReportExtras {
+  /** A sparkline of arrival order per row (for terminals that speak Unicode). @default false */
+  readonly sparklines?: boolean;
+}
+
+/** The lines saying what ran: the workload, then what the network did. */
+export function formatHeader(result: Comparison): string[] {
+  const { settings, kernel } = result;
   const { count, size, loss, duplicate, reorder, delayMs, jitterMs, seed, chunking } = settings;
+  if (kernel !== null) {
+    return [
+      `${counted(count, "message")} of ${counted(size, "byte")} over each transport`,
+      `kernel: in a network namespace of its own, loopback (MTU ${int(kernel.mtu)}) drops ${percent(kernel.loss)} of TCP and UDP packets`,
+      "        at random; no netsim: every row sends straight to its server",
+    ];
+  }
   const delay =
     delayMs + jitterMs === 0
       ? "no delay"
@@ -95,7 +114,53 @@ export function formatTable(result: Comparison): string[] {
  */
 export function formatCrossCheck(result: Comparison): string {
   const { lost, dropped, duplicated, duplicatesInjected, ok } = result.crossCheck;
+  if (result.kernel !== null) {
+    return `cross-check: receiver saw ${int(lost)} lost, ${int(duplicated)} duplicated; the kernel dropped ${counted(dropped, "UDP datagram")} ${ok ? "✓" : "✗"}`;
+  }
   return `cross-check: receiver saw ${int(lost)} lost, ${int(duplicated)} duplicated; netsim injected ${counted(dropped, "drop")}, ${counted(duplicatesInjected, "duplicate")} ${ok ? "✓" : "✗"}`;
+}
+
+/**
+ * Under kernel loss, what the kernel did in each row's turn: packets, drops, the share observed
+ * beside the share asked, and TCP's retransmitted segments (RetransSegs and tcp_info).
+ */
+export function formatKernelTable(kernel: KernelReport): string[] {
+  const header = [
+    "the kernel",
+    "packets",
+    "dropped",
+    `observed (asked ${percent(kernel.loss)})`,
+    "RetransSegs",
+    "tcp_info retrans",
+  ];
+  const rows = ROWS.map((id) => {
+    const k = kernel.rows[id];
+    if (k === undefined) return [ROW_LABELS[id], "–", "–", "–", "–", "–"];
+    return [
+      ROW_LABELS[id],
+      int(k.tcp.packets + k.udp.packets),
+      int(k.tcp.dropped + k.udp.dropped),
+      k.observedLoss === null ? "–" : percent(k.observedLoss),
+      int(k.retransSegs),
+      k.tcpInfoRetransmits === null ? "–" : int(k.tcpInfoRetransmits),
+    ];
+  });
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) =>
+        i === 0 ? cell.padEnd(widths[0] as number) : cell.padStart(widths[i] as number),
+      )
+      .join("  ")
+      .trimEnd();
+  return [
+    line(header),
+    ...rows.map(line),
+    "(TCP and UDP packets of each row's turn; RetransSegs: TCP segments the kernel sent again, from",
+    "/proc/net/snmp; tcp_info retrans: the same as the row's sockets counted them, through ss -ti)",
+  ];
 }
 
 function formatSummary(result: Comparison): string[] {
@@ -105,6 +170,7 @@ function formatSummary(result: Comparison): string[] {
     row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0
       ? `all ${int(row.delivered)} messages arrived, each once and in order`
       : `${int(row.delivered)} of ${int(row.sent)} messages arrived, ${int(row.duplicated)} twice, ${int(row.outOfOrder)} out of order`;
+  if (result.kernel !== null) return formatKernelSummary(result, all);
   lines.push(
     `TCP: ${all(tcp)}. The client wrote the ${int(tcp.stream.bytes)} bytes in ${counted(tcp.stream.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.stream.relayPieces, "piece")}, the server read them in ${counted(tcp.stream.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
   );
@@ -132,6 +198,30 @@ function formatSummary(result: Comparison): string[] {
   if (!result.crossCheck.ok) {
     lines.push(
       "The cross-check failed: datagrams went missing outside netsim (a full socket buffer on a very busy machine?). Run again, or with a smaller --count.",
+    );
+  }
+  return lines.flatMap((text) => ["", ...wrap(text, 100)]).slice(1);
+}
+
+/** The summary under kernel loss: the same lesson, with drops nobody chose. */
+function formatKernelSummary(result: Comparison, all: (row: RowResult) => string): string[] {
+  const { tcp, udp, udpRetries: retry } = result;
+  const kernel = result.kernel as KernelReport;
+  const k = kernel.rows.tcp;
+  const p99 = (row: RowResult) =>
+    row.latencyMs === null ? "–" : `${row.latencyMs.p99.toFixed(2)} ms`;
+  const lines = [
+    k === undefined
+      ? `TCP: ${all(tcp)}.`
+      : `TCP: ${all(tcp)}, though the kernel dropped ${counted(k.tcp.dropped, "packet")} of its ${int(k.tcp.packets)}: TCP noticed and retransmitted ${counted(k.retransSegs, "segment")} itself (RetransSegs), and the waits show in its p99 latency of ${p99(tcp)}. Nothing was taken from it for good.`,
+    udp.lost + udp.duplicated + udp.outOfOrder > 0
+      ? `UDP: ${int(udp.lost)} of ${int(udp.sent)} datagrams were lost (${percent(udp.lost / Math.max(udp.sent, 1))}) — exactly the ones the kernel dropped — and nothing sent them again. Datagrams promise nothing more.`
+      : "UDP: every datagram arrived — the kernel happened to drop none of them, not because UDP promises it.",
+    `UDP + retries: ${all(retry)}, with ${counted(retry.retries, "retry", "retries")} after waits of ${retry.timeoutMs} ms or more; the slowest 1% took ${p99(retry)}.`,
+  ];
+  if (!result.crossCheck.ok) {
+    lines.push(
+      "The cross-check failed: the UDP receiver missed datagrams the kernel did not drop (a full socket buffer on a very busy machine?). Run again, or with a smaller --count.",
     );
   }
   return lines.flatMap((text) => ["", ...wrap(text, 100)]).slice(1);
@@ -175,7 +265,20 @@ export function toJson(result: Comparison): Record<string, unknown> {
       retryLink: udpRetries.link,
     },
     crossCheck,
+    kernel: result.kernel === null ? null : kernelJson(result.kernel),
   };
+}
+
+/** The kernel's figures without the timelines (those are for the pictures). */
+function kernelJson(kernel: KernelReport) {
+  const rows: Record<string, unknown> = {};
+  for (const id of ROWS) {
+    const k = kernel.rows[id];
+    if (k === undefined) continue;
+    const { retransmitsAtMs: _, ...figures } = k;
+    rows[id] = figures;
+  }
+  return { loss: kernel.loss, mtu: kernel.mtu, rows };
 }
 
 function int(n: number): string {

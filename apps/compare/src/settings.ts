@@ -102,6 +102,11 @@ export interface Settings {
   readonly seed: number;
   /** How the TCP relay re-splits the stream. */
   readonly chunking: ChunkingName;
+  /**
+   * Share of TCP and UDP packets the kernel drops (a `withKernelLoss` namespace), or `null`:
+   * with a share, the rows send straight to their servers and netsim's settings above go unused.
+   */
+  readonly kernelLoss: number | null;
 }
 
 /** The rows of a comparison, in the order they run and print. */
@@ -113,3 +118,6 @@ export const ROW_LABELS: Readonly<Record<RowId, string>> = {
   udp: "UDP datagrams",
   udpRetries: "UDP + retries",
 };
+
+/** Every row, in the order they run and print: the pictures and the kernel figures follow it. */
+export const ROW_IDS = Object.keys(ROW_LABELS) as RowId[];

@@ -18,8 +18,13 @@ import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./_pa
 import { _countCalls, _message, _Receiver, _traceOf, type RowResult, type RowRun } from "./_row.js";
 import { CHUNKINGS, type Settings } from "./settings.js";
 
+/** The length in front of each message. */
+const LENGTH_PREFIX_BYTES = 4;
+
 /** How long the server may go without a message before the row gives up on the rest, in ms. */
 const STALL_MS = 5_000;
+/** The same under kernel loss, in ms: retransmission timeouts double, from 200 ms (1 s for a SYN). */
+const KERNEL_STALL_MS = 30_000;
 
 /** How the byte stream was cut on its way: four different cuts, none of them the messages. */
 export interface StreamCuts {
@@ -55,14 +60,18 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
 
   // socket + bind + listen: port 0, so the system picks a free port.
   const server = await listen("tcp://127.0.0.1:0", { framing, trace: reads.trace });
-  // The relay listens too, and connects to the server for each client it accepts.
-  const relay = await startChunkingRelay({
-    target: server.endpoint,
-    chunking: CHUNKINGS[chunking](size),
-    delayMs,
-    seed,
-    trace: _traceOf(run, "tcp relay"),
-  });
+  // The relay listens too, and connects to the server for each client it accepts. With kernel
+  // loss there is none: the client connects straight to the server, through the lossy kernel.
+  const relay =
+    settings.kernelLoss === null
+      ? await startChunkingRelay({
+          target: server.endpoint,
+          chunking: CHUNKINGS[chunking](size),
+          delayMs,
+          seed,
+          trace: _traceOf(run, "tcp relay"),
+        })
+      : undefined;
   let client: Connection<Buffer> | undefined;
   try {
     // accept: the server's side of the one connection, read as messages until the client ends.
@@ -77,7 +86,7 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
     received.catch(() => {});
 
     // socket + connect: to the relay, which the client cannot tell from the server.
-    client = await connect(relay.endpoint, { framing, trace: writes.trace });
+    client = await connect(relay?.endpoint ?? server.endpoint, { framing, trace: writes.trace });
     const started = nowMicros();
     const stopAt = performance.now() + _SEND_LIMIT_MS;
     let sent = 0;
@@ -91,30 +100,33 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
     }
     // shutdown(SHUT_WR): no more messages; the server's loop ends after the last one.
     await client.end();
-    await receivedAll(received, receiver, sent, run.signal);
-    const stats = relay.stats().toServer;
+    const stallMs = settings.kernelLoss === null ? STALL_MS : KERNEL_STALL_MS;
+    await receivedAll(received, receiver, sent, stallMs, run.signal);
+    const stats = relay?.stats().toServer;
     return {
       ...receiver.result(sent, started, null, sent < count),
       stream: {
-        bytes: stats.bytes,
+        // Without the relay, the bytes are the messages and their 4-byte lengths.
+        bytes: stats?.bytes ?? sent * (size + LENGTH_PREFIX_BYTES),
         clientWrites: writes.calls,
-        relayReads: stats.reads,
-        relayPieces: stats.chunks,
+        relayReads: stats?.reads ?? 0,
+        relayPieces: stats?.chunks ?? 0,
         serverReads: reads.calls,
       },
     };
   } finally {
     await client?.close();
     await server.close();
-    await relay.close();
+    await relay?.close();
   }
 }
 
-/** Waits for the server's loop to end; fails when messages stop coming for {@link STALL_MS}. */
+/** Waits for the server's loop to end; fails when messages stop coming for `stallMs`. */
 async function receivedAll(
   received: Promise<void>,
   receiver: _Receiver,
   sent: number,
+  stallMs: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   let ended = false;
@@ -125,13 +137,13 @@ async function receivedAll(
   const finished = await _settle(
     () => ended,
     () => receiver.received,
-    STALL_MS,
+    stallMs,
     signal,
   );
   if (!finished) {
     throw new SocketError(
       ErrorCode.ERR_TIMEOUT,
-      `the TCP server got ${receiver.received} of ${sent} messages, then nothing for ${STALL_MS / 1000} s`,
+      `the TCP server got ${receiver.received} of ${sent} messages, then nothing for ${stallMs / 1000} s`,
       { hint: "Is the machine very busy? Try a smaller --count." },
     );
   }

@@ -17,8 +17,10 @@ import { startLossyLink } from "@socket-lab/netsim";
 import { bind, createRequester, nowMicros, serveRequests } from "@socket-lab/udp";
 import { _checkAborted, _SEND_LIMIT_MS } from "./_pace.js";
 import {
+  _countCalls,
   _linkCounts,
   _message,
+  _NO_LINK,
   _Receiver,
   _traceOf,
   type LinkCounts,
@@ -42,7 +44,9 @@ export interface UdpRetryRowResult extends RowResult {
   readonly timeoutMs: number;
   /** Repeated requests (retries and link duplicates) the server answered from its cache. */
   readonly repeatsAnswered: number;
-  /** What the link did to requests (`toServer`) and replies (`toClient`). */
+  /** When each retry went out, in ms after the first request. */
+  readonly resendsAtMs: readonly number[];
+  /** What the link did to requests (`toServer`) and replies (`toClient`); zeros with no link. */
   readonly link: { readonly toServer: LinkCounts; readonly toClient: LinkCounts };
 }
 
@@ -67,33 +71,50 @@ export async function runUdpRetryRow(
     receiver.record(request.data);
     return "";
   });
-  const link = await startLossyLink({
-    target: serverSocket.local,
-    loss: settings.loss,
-    duplicate: settings.duplicate,
-    reorder: settings.reorder,
-    delayMs,
-    jitterMs,
-    seed: settings.seed,
-    directions: "both",
-    reorderHoldMs: REORDER_HOLD_MS,
-    trace: _traceOf(run, "retry link"),
+  // With kernel loss there is no link: requests and replies go straight, through the kernel.
+  const link =
+    settings.kernelLoss === null
+      ? await startLossyLink({
+          target: serverSocket.local,
+          loss: settings.loss,
+          duplicate: settings.duplicate,
+          reorder: settings.reorder,
+          delayMs,
+          jitterMs,
+          seed: settings.seed,
+          directions: "both",
+          reorderHoldMs: REORDER_HOLD_MS,
+          trace: _traceOf(run, "retry link"),
+        })
+      : undefined;
+  // Every sendto of a request after its first is a retry: note when.
+  const sends = _countCalls(run, "retry client", "send");
+  const resendsAtMs: number[] = [];
+  let started = 0;
+  let sendsBefore = 0;
+  const clientSocket = await bind("udp://127.0.0.1:0", {
+    trace: (event) => {
+      sends.trace(event);
+      if (event.type === "send" && sends.calls > sendsBefore + 1) {
+        resendsAtMs.push(Math.round(nowMicros() - started) / 1000);
+      }
+    },
   });
-  const clientSocket = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "retry client") });
   const requester = createRequester(clientSocket, {
-    to: link.endpoint,
+    to: link?.endpoint ?? serverSocket.local,
     timeoutMs,
     retries: REQUEST_RETRIES,
     backoff: BACKOFF,
     maxTimeoutMs: MAX_BACKOFF * timeoutMs,
   });
   try {
-    const started = nowMicros();
+    started = nowMicros();
     const stopAt = performance.now() + _SEND_LIMIT_MS;
     let unanswered = 0;
     let sent = 0;
     while (sent < count && performance.now() < stopAt) {
       _checkAborted(run.signal);
+      sendsBefore = sends.calls;
       try {
         // sendto, then recvfrom with a deadline; sendto again on each timeout.
         await requester.request(_message(sent, size), { signal: run.signal });
@@ -106,20 +127,24 @@ export async function runUdpRetryRow(
       run.onProgress?.("udpRetries", sent, count);
     }
     const retries = requester.stats.tries - requester.stats.requests;
-    const stats = link.stats();
+    const stats = link?.stats();
     return {
       ...receiver.result(sent, started, retries, sent < count),
       retries,
       unanswered,
       timeoutMs,
       repeatsAnswered: server.stats.duplicates,
-      link: { toServer: _linkCounts(stats.toServer), toClient: _linkCounts(stats.toClient) },
+      resendsAtMs,
+      link: {
+        toServer: stats === undefined ? _NO_LINK : _linkCounts(stats.toServer),
+        toClient: stats === undefined ? _NO_LINK : _linkCounts(stats.toClient),
+      },
     };
   } finally {
     requester.close();
     server.close();
     await clientSocket.close();
-    await link.close();
+    await link?.close();
     await serverSocket.close();
   }
 }

@@ -11,9 +11,10 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { startLossyLink } from "@socket-lab/netsim";
-import { bind, nowMicros } from "@socket-lab/udp";
+import { bind, nowMicros, type UdpSocket } from "@socket-lab/udp";
 import {
   _checkAborted,
+  _nextTurn,
   _QUIET_MS,
   _SEND_LIMIT_MS,
   _settle,
@@ -23,6 +24,7 @@ import {
 import {
   _linkCounts,
   _message,
+  _NO_LINK,
   _Receiver,
   _traceOf,
   type LinkCounts,
@@ -55,19 +57,10 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
 
   // socket + bind: the receiver's address is all a datagram needs; there is no listen/accept.
   const socket = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp receiver") });
-  const link = await startLossyLink({
-    target: socket.local,
-    loss: settings.loss,
-    duplicate: settings.duplicate,
-    reorder: settings.reorder,
-    delayMs,
-    jitterMs,
-    seed: settings.seed,
-    directions: "to-server",
-    reorderHoldMs: REORDER_HOLD_MS,
-    trace: _traceOf(run, "udp link"),
-  });
-  const toReceiver = () => link.stats().toServer;
+  // With kernel loss there is no link: the sender sends straight to the receiver.
+  const link = settings.kernelLoss === null ? await startLink(settings, socket, run) : undefined;
+  const target = link?.endpoint ?? socket.local;
+  const toReceiver = () => link?.stats().toServer;
   const sender = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp sender") });
   // recvfrom, in a loop: each datagram is one whole message, counted as it comes.
   const reading = (async () => {
@@ -83,24 +76,39 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     // How far the link (reading from the sender) or the receiver (reading from the link) lags.
     const behind = () => {
       const hop = toReceiver();
+      if (hop === undefined) return 0;
       return Math.max(sent - hop.received, hop.forwarded - receiver.received);
     };
     while (sent < count && performance.now() < stopAt) {
       _checkAborted(run.signal);
       // sendto: to the link, which the sender cannot tell from the receiver.
-      await sender.send(_message(sent, size), link.endpoint);
+      await sender.send(_message(sent, size), target);
       sent++;
       run.onProgress?.("udp", sent, count);
-      if (paced && behind() >= WINDOW) {
+      if (link === undefined) {
+        // Straight to the receiver: a datagram is in its buffer (or dropped) once sendto returns,
+        // and a turn of the event loop lets it read them all, so the buffer never fills.
+        if (sent % (WINDOW / 2) === 0) await _nextTurn();
+      } else if (paced && behind() >= WINDOW) {
         // A lag that never shrinks means datagrams vanished outside netsim: stop waiting on
         // it (the cross-check will show the difference) rather than wait after every send.
         paced = await _turnUntil(() => behind() <= WINDOW / 2, _WAIT_LIMIT_MS);
       }
     }
+    if (link === undefined) {
+      // Lost datagrams never come: the wait ends after a quiet period, or when all came.
+      await _settle(
+        () => receiver.received >= sent,
+        () => receiver.received,
+        _QUIET_MS,
+        run.signal,
+      );
+      return { ...receiver.result(sent, started, null, sent < count), link: _NO_LINK };
+    }
     // The link has read every datagram…
     await _settle(
-      () => toReceiver().received === sent,
-      () => toReceiver().received,
+      () => link.stats().toServer.received === sent,
+      () => link.stats().toServer.received,
       _QUIET_MS,
       run.signal,
     );
@@ -109,23 +117,39 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     // …and closing it releases what it still holds back for reordering: nothing overtakes
     // those any more, so they arrive late but in order.
     await link.close();
-    const forwarded = toReceiver().forwarded;
+    const forwarded = link.stats().toServer.forwarded;
     await _settle(
       () => receiver.received >= forwarded,
       () => receiver.received,
       _QUIET_MS,
       run.signal,
     );
-    const hop = toReceiver();
     return {
       ...receiver.result(sent, started, null, sent < count),
-      link: _linkCounts(hop),
+      link: _linkCounts(link.stats().toServer),
     };
   } finally {
     await sender.close();
-    await link.close();
+    await link?.close();
     // close: iteration ends, and with it the reading loop.
     await socket.close();
     await reading;
   }
+}
+
+/** The lossy link between sender and receiver, from the settings. */
+function startLink(settings: Settings, socket: UdpSocket, run: RowRun) {
+  const { delayMs, jitterMs } = settings;
+  return startLossyLink({
+    target: socket.local,
+    loss: settings.loss,
+    duplicate: settings.duplicate,
+    reorder: settings.reorder,
+    delayMs,
+    jitterMs,
+    seed: settings.seed,
+    directions: "to-server",
+    reorderHoldMs: REORDER_HOLD_MS,
+    trace: _traceOf(run, "udp link"),
+  });
 }

@@ -1,6 +1,28 @@
 /** A finished comparison with round numbers, for the formatting tests: no sockets needed. */
 
+import type { Arrivals } from "../src/_row.js";
 import type { Comparison } from "../src/compare.js";
+
+/** Receipts of the numbers in `seqs`, 0.05 ms apart. */
+function arrivals(seqs: number[]): Arrivals {
+  return { seq: seqs, atMs: seqs.map((_, i) => i * 0.05) };
+}
+
+const inOrder = Array.from({ length: 1_000 }, (_, i) => i);
+
+/** 1,000 numbers with trouble: every 20th lost, every 90th twice, every 25th a place late. */
+const troubled = inOrder.flatMap((i) => {
+  if (i % 20 === 7) return [];
+  if (i % 90 === 3) return [i, i];
+  if (i % 25 === 10) return [i + 1, i];
+  if (i % 25 === 11) return [];
+  return [i];
+});
+
+/** A latency distribution from 0.05 ms to `max` ms: 101 percentiles. */
+function cdf(max: number): number[] {
+  return Array.from({ length: 101 }, (_, p) => 0.05 + (max - 0.05) * (p / 100) ** 4);
+}
 
 const row = {
   sent: 1_000,
@@ -13,6 +35,8 @@ const row = {
   messagesPerSecond: 25_000,
   latencyMs: { p50: 1.5, p99: 7.25 },
   timeLimited: false,
+  arrivals: arrivals(inOrder),
+  latencyCdfMs: cdf(10),
 };
 
 export const FIXTURE: Comparison = {
@@ -26,6 +50,7 @@ export const FIXTURE: Comparison = {
     jitterMs: 0,
     seed: 42,
     chunking: "random",
+    kernelLoss: null,
   },
   tcp: {
     ...row,
@@ -45,6 +70,7 @@ export const FIXTURE: Comparison = {
     outOfOrder: 41,
     elapsedMs: 60,
     messagesPerSecond: 15_817,
+    arrivals: arrivals(troubled),
     link: { received: 1_000, forwarded: 960, dropped: 51, duplicated: 11, reordered: 41 },
   },
   udpRetries: {
@@ -53,6 +79,7 @@ export const FIXTURE: Comparison = {
     elapsedMs: 2_923.3,
     messagesPerSecond: 342,
     latencyMs: { p50: 0.073, p99: 29.843 },
+    resendsAtMs: Array.from({ length: 212 }, (_, i) => i * 13.5),
     unanswered: 0,
     timeoutMs: 10,
     repeatsAnswered: 162,
@@ -62,4 +89,5 @@ export const FIXTURE: Comparison = {
     },
   },
   crossCheck: { lost: 51, dropped: 51, duplicated: 11, duplicatesInjected: 11, ok: true },
+  kernel: null,
 };

@@ -22,6 +22,7 @@ export const QUICK: Settings = {
   jitterMs: 0,
   seed: 42,
   chunking: "random",
+  kernelLoss: null,
 };
 
 /** What the lossy link's rules predict for a one-way flow of `count` datagrams without delay. */
@@ -68,10 +69,20 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs the built program with `args`, stdin closed and output piped; kills it after `ms`. */
-export function runCli(args: readonly string[], ms = 20_000): Promise<Ran> {
+/**
+ * Runs the built program with `args`, stdin closed and output piped, `env` on top of this
+ * process's; kills it after `ms`.
+ */
+export function runCli(
+  args: readonly string[],
+  ms = 20_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

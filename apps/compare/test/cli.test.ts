@@ -62,6 +62,7 @@ describe("socket-lab-compare (the built program)", () => {
       jitterMs: 0,
       seed: 42,
       chunking: "random",
+      kernelLoss: null,
     });
     // The README shows the numbers of this very run: same seed, same counts.
     expect(counts(json)).toEqual(counts(documentedExample()));
@@ -160,6 +161,11 @@ describe("socket-lab-compare (the built program)", () => {
     [["--chunking", "lines"], "--chunking"],
     [["--count"], "--count"],
     [["--colour"], "--colour"],
+    [["--kernel-loss", "1.5"], "--kernel-loss"],
+    [["--kernel-loss", "some"], "--kernel-loss"],
+    [["--html"], "--html"],
+    [["--kernel-loss", "0.05", "--loss", "0.1"], "--loss"],
+    [["--kernel-loss", "0.05", "--chunking", "bytes"], "--chunking"],
   ])("%j is a usage error naming %s (exit 2)", async (args, flag) => {
     const { code, stdout, stderr } = await runCli(args);
     expect({ code, stderr }).toMatchObject({ code: 2 });
@@ -188,6 +194,8 @@ describe("socket-lab-compare (the built program)", () => {
       "--chunking MODE",
       "--trace",
       "--json",
+      "--kernel-loss RATE",
+      "--html FILE",
       "--help",
       "--version",
     ]) {

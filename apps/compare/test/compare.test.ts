@@ -38,6 +38,23 @@ describe("runComparison", () => {
     expect(first.tcp).toMatchObject({ delivered: 200, lost: 0, duplicated: 0, outOfOrder: 0 });
     expect(first.udpRetries).toMatchObject({ delivered: 200, lost: 0, duplicated: 0 });
     expect(first.settings).toEqual(options);
+    expect(first.kernel).toBeNull();
+  });
+
+  test("keeps what the pictures need: every receipt, the latency CDF, each resend", async () => {
+    const result = await runComparison({ ...QUICK, count: 200, seed: 99 });
+    expect(result.tcp.arrivals.seq).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    for (const row of [result.tcp, result.udp, result.udpRetries]) {
+      expect(row.arrivals.seq).toHaveLength(row.delivered + row.duplicated);
+      expect(row.arrivals.atMs).toHaveLength(row.arrivals.seq.length);
+      expect([...row.arrivals.atMs].sort((a, b) => a - b)).toEqual(row.arrivals.atMs);
+      expect(row.latencyCdfMs).toHaveLength(101);
+      expect(row.latencyCdfMs[50]).toBe(row.latencyMs?.p50);
+      expect(row.latencyCdfMs[99]).toBe(row.latencyMs?.p99);
+    }
+    expect(new Set(result.udp.arrivals.seq).size).toBe(result.udp.delivered);
+    expect(result.udpRetries.retries).toBeGreaterThan(0);
+    expect(result.udpRetries.resendsAtMs).toHaveLength(result.udpRetries.retries);
   });
 
   test("reports each row's progress up to its count", async () => {

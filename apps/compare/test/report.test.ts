@@ -74,7 +74,9 @@ describe("toJson", () => {
       "rows",
       "netsim",
       "crossCheck",
+      "kernel",
     ]);
+    expect(json.kernel).toBeNull();
     expect(json.rows).toMatchObject({
       tcp: { label: "TCP stream", retries: null, lost: 0 },
       udp: { label: "UDP datagrams", lost: 51 },
@@ -86,5 +88,74 @@ describe("toJson", () => {
     });
     // Plain data: it survives JSON unchanged.
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+});
+
+describe("under kernel loss", () => {
+  const kernelRow = (
+    tcp: number,
+    tcpDropped: number,
+    udp: number,
+    udpDropped: number,
+    retrans: number,
+  ) => ({
+    tcp: { packets: tcp, dropped: tcpDropped },
+    udp: { packets: udp, dropped: udpDropped },
+    observedLoss: (tcpDropped + udpDropped) / (tcp + udp),
+    retransSegs: retrans,
+    retransmitsAtMs: Array.from({ length: retrans }, (_, i) => i * 3),
+    tcpInfoRetransmits: tcp > 0 ? retrans - 1 : null,
+  });
+  const result = {
+    ...FIXTURE,
+    settings: { ...FIXTURE.settings, kernelLoss: 0.05 },
+    udp: { ...FIXTURE.udp, duplicated: 0, outOfOrder: 0 },
+    crossCheck: { lost: 51, dropped: 51, duplicated: 0, duplicatesInjected: 0, ok: true },
+    kernel: {
+      loss: 0.05,
+      mtu: 1500,
+      rows: {
+        tcp: kernelRow(286, 13, 0, 0, 13),
+        udp: kernelRow(0, 0, 1_000, 51, 0),
+        udpRetries: kernelRow(0, 0, 2_246, 134, 0),
+      },
+    },
+  };
+
+  test("says the kernel dropped the packets, with a table of what it did per row", () => {
+    const text = formatReport(result);
+    expect(text).toMatch(/^1,000 messages of 256 bytes over each transport\n/);
+    expect(text).toContain(
+      "loopback (MTU 1,500) drops 5% of TCP and UDP packets\n        at random;",
+    );
+    expect(text).not.toContain("netsim injected");
+    expect(text).toContain(
+      [
+        "the kernel     packets  dropped  observed (asked 5%)  RetransSegs  tcp_info retrans",
+        "TCP stream         286       13                 4.5%           13                12",
+        "UDP datagrams    1,000       51                 5.1%            0                 –",
+        "UDP + retries    2,246      134                   6%            0                 –",
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      "cross-check: receiver saw 51 lost, 0 duplicated; the kernel dropped 51 UDP datagrams ✓",
+    );
+    expect(text.replaceAll("\n", " ")).toContain(
+      "though the kernel dropped 13 packets of its 286: TCP noticed and retransmitted 13 segments",
+    );
+    expect(text.split("\n").every((line) => line.length <= 105)).toBe(true);
+    expect(text).toContain("exactly the ones the kernel dropped");
+  });
+
+  test("--json has the kernel's figures per row, without the timelines", () => {
+    const json = toJson(result) as { kernel: { rows: Record<string, Record<string, unknown>> } };
+    expect(json.kernel).toMatchObject({ loss: 0.05, mtu: 1500 });
+    expect(json.kernel.rows.tcp).toEqual({
+      tcp: { packets: 286, dropped: 13 },
+      udp: { packets: 0, dropped: 0 },
+      observedLoss: 13 / 286,
+      retransSegs: 13,
+      tcpInfoRetransmits: 12,
+    });
   });
 });

@@ -13,6 +13,15 @@ export type {
   ImpairmentOptions,
 } from "./impairment.js";
 export { createImpairment } from "./impairment.js";
+export type { KernelLossCount, KernelLossCounters, Snmp, TcpInfo } from "./kernel-counters.js";
+export type { KernelLoss, KernelLossOptions } from "./kernel-loss.js";
+export {
+  DEFAULT_KERNEL_LOSS,
+  DEFAULT_KERNEL_LOSS_MTU,
+  ERR_NETNS_UNAVAILABLE,
+  kernelLossUnavailable,
+  withKernelLoss,
+} from "./kernel-loss.js";
 export type {
   LinkDecisionEvent,
   LinkDirectionStats,
