@@ -1,6 +1,8 @@
 /**
  * Private: the datagrams that arrive on one or more sockets (one udp4, one udp6), taken one at
- * a time with a time limit — what recvfrom() with SO_RCVTIMEO does in C.
+ * a time with a time limit — what recvfrom() with SO_RCVTIMEO does in C. Datagrams that
+ * `accept` turns away (not from the server) are counted and dropped as they arrive, so a
+ * flood of them never takes the places of replies in the queue.
  */
 
 import type { Datagram, UdpSocket } from "@socket-lab/udp";
@@ -9,11 +11,15 @@ import type { Datagram, UdpSocket } from "@socket-lab/udp";
 const LIMIT = 1_024;
 
 export class ReplyInbox {
+  /** Datagrams `accept` turned away. */
+  rejected = 0;
+  readonly #accept: (datagram: Datagram) => boolean;
   readonly #queue: Datagram[] = [];
   #wake: (() => void) | undefined;
   #closed = false;
 
-  constructor(sockets: readonly UdpSocket[]) {
+  constructor(sockets: readonly UdpSocket[], accept: (datagram: Datagram) => boolean) {
+    this.#accept = accept;
     for (const socket of sockets) void this.#collect(socket);
   }
 
@@ -22,6 +28,10 @@ export class ReplyInbox {
     while (!this.#closed) {
       try {
         for await (const datagram of socket) {
+          if (!this.#accept(datagram)) {
+            this.rejected += 1;
+            continue;
+          }
           if (this.#queue.length < LIMIT) this.#queue.push(datagram);
           this.#wake?.();
         }

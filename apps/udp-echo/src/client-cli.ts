@@ -67,6 +67,11 @@ process.exitCode = await runCommand({
       description: "send a message again at most N times before giving up",
       defaultText: String(DEFAULT_RETRIES),
     },
+    "expect-echo": {
+      type: "boolean",
+      description:
+        "take only the message itself back as its reply; any other datagram is garbage (ignored, counted)",
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
@@ -78,7 +83,7 @@ process.exitCode = await runCommand({
   ],
   hints: {
     ERR_TIMEOUT:
-      "Is udp-echo-server running? Start one with: pnpm udp:server (with no connection, a stopped server looks just like lost datagrams)",
+      "Is udp-echo-server running? Start one with: pnpm udp:server (with no connection, a stopped server looks just like lost datagrams). A running server may also refuse a reply larger than the message (its --max-amplification)",
   },
   async run({ values, positionals, signal, stdin, stdout, stderr }) {
     const [hostArgument] = positionals;
@@ -99,6 +104,7 @@ process.exitCode = await runCommand({
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+        expectEcho: values["expect-echo"],
         trace: traceFlag(values.trace, stderr),
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes.
@@ -108,11 +114,21 @@ process.exitCode = await runCommand({
       });
       if (count !== undefined) {
         const server = formatEndpoint(summary.server);
-        const { messages, retries } = summary;
+        const { messages, retries, late, garbage } = summary;
         const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
+        const ignored = garbage > 0 ? `, ${counted(garbage, "garbage datagram")} ignored` : "";
         print(
-          `sent ${counted(messages, "message")} to ${server}, got every reply in ${elapsedMs.toFixed(1)} ms (${counted(retries, "retry", "retries")})`,
-          { event: "summary", server, messages, replies: messages, retries, elapsedMs },
+          `sent ${counted(messages, "message")} to ${server}, got every reply in ${elapsedMs.toFixed(1)} ms (${counted(retries, "retry", "retries")}${ignored})`,
+          {
+            event: "summary",
+            server,
+            messages,
+            replies: messages,
+            retries,
+            late,
+            garbage,
+            elapsedMs,
+          },
         );
       }
     } finally {

@@ -36,6 +36,9 @@ export const DEFAULT_TIMEOUT_MS = 1_000;
 /** Default number of times a message is sent again when no reply comes. */
 export const DEFAULT_RETRIES = 3;
 
+/** Earlier messages remembered to tell their late echoes from the reply being waited for. */
+const REMEMBERED_MESSAGES = 16;
+
 /** Options of {@link runClient}. */
 export interface EchoClientOptions {
   /** Server host; a name such as `localhost` is sent to every address it has (::1 and 127.0.0.1) until one answers. @default "127.0.0.1" */
@@ -48,6 +51,12 @@ export interface EchoClientOptions {
   timeoutMs?: number;
   /** Times a message is sent again when no reply comes: at most `retries + 1` tries. @default DEFAULT_RETRIES (3) */
   retries?: number;
+  /**
+   * Count a datagram from the server as the reply only if it is the message itself (an echo
+   * server); anything else from there is garbage. Without it, a server's fixed `--reply`
+   * answers too. @default false
+   */
+  expectEcho?: boolean;
   /** Receives every socket call (socket, bind, sendto, recvfrom, close). @default undefined */
   trace?: TraceListener;
   /** Receives each reply as it arrives, in the order of the messages. @default undefined */
@@ -75,8 +84,13 @@ export interface EchoClientSummary {
   readonly messages: number;
   /** Datagrams sent again because a reply did not come in time. */
   readonly retries: number;
-  /** Datagrams ignored: late or duplicate replies, or datagrams from anyone else. */
-  readonly ignored: number;
+  /** Datagrams from the server ignored: late or duplicate replies to earlier messages. */
+  readonly late: number;
+  /**
+   * Datagrams ignored as garbage: from anyone but the server, or (with `expectEcho`) from the
+   * server but not the echo of any recent message.
+   */
+  readonly garbage: number;
   /** From the first send to the last reply, in ms. */
   readonly elapsedMs: number;
 }
@@ -87,16 +101,20 @@ const DEFAULTS = {
   messages: [DEFAULT_MESSAGE] as Iterable<string> | AsyncIterable<string>,
   timeoutMs: DEFAULT_TIMEOUT_MS,
   retries: DEFAULT_RETRIES,
+  expectEcho: false,
 };
 
 /**
  * Sends each message as one datagram, waits for its reply (sending again after each
  * `timeoutMs`, at most `retries` times), then sends the next.
  *
- * Replies are matched to messages by order alone — the wire carries raw text, no request id —
- * so a reply that comes after its message was sent again could be taken for the next
- * message's. Replies already waiting when a message is sent are dropped as late for that
- * reason. (`@socket-lab/udp`'s `createRequester` adds ids to solve this properly.)
+ * Replies are matched to messages by sender and content — the wire carries raw text, no
+ * request id, so the text is the id (`--count` numbers it): only a datagram from the server's
+ * address can be a reply; one that repeats an earlier message is its late echo, and ignored;
+ * the echo of the current message is its reply, and so is (unless `expectEcho`) any other
+ * text from the server, a fixed `--reply`. Datagrams from anyone else are counted as garbage
+ * and dropped as they arrive, so a flood of them cannot crowd out the replies.
+ * (`@socket-lab/udp`'s `createRequester` puts ids in a header to do this without doubt.)
  *
  * @throws {SocketError} `ERR_TIMEOUT` when a message gets no reply after every try (no server
  *   runs there, or every datagram was lost); `ENOTFOUND` for an unknown host name;
@@ -104,13 +122,11 @@ const DEFAULTS = {
  * @example
  * await runClient({ port: 7001, onReply: ({ reply }) => console.log(reply) });
  * // prints: Hello from client
- * //=> { server: { transport: "udp", host: "127.0.0.1", port: 7001 }, messages: 1, retries: 0, ignored: 0, elapsedMs: 0.6 }
+ * //=> { server: { transport: "udp", host: "127.0.0.1", port: 7001 }, messages: 1, retries: 0, late: 0, garbage: 0, elapsedMs: 0.6 }
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
-  const { host, port, messages, timeoutMs, retries, trace, onReply, signal } = withDefaults(
-    DEFAULTS,
-    options,
-  );
+  const settings = withDefaults(DEFAULTS, options);
+  const { host, port, messages, timeoutMs, retries, expectEcho, trace, onReply, signal } = settings;
   // A name may stand for several addresses: send to each of them until one answers.
   let targets: InetEndpoint[] = (await addressesOf(host)).map((address) => ({
     transport: "udp",
@@ -136,18 +152,24 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
       }
     }
   }
-  const inbox = new ReplyInbox([...sockets.values()]);
+  // Only the server's address counts: anything else is garbage, dropped as it arrives.
+  const inbox = new ReplyInbox([...sockets.values()], ({ from }) =>
+    targets.some((t) => t.host === from.host && t.port === from.port),
+  );
   const abort = () => inbox.close();
   signal?.addEventListener("abort", abort, { once: true });
 
   const started = performance.now();
   let seq = 0;
   let resent = 0;
-  let ignored = 0;
+  let late = 0;
+  let garbage = 0;
+  const earlier: string[] = [];
   try {
     for await (const message of messages) {
       seq += 1;
-      ignored += inbox.clear();
+      // What waits now came before this message was sent: it cannot be its reply.
+      late += inbox.clear();
       const firstSend = performance.now();
       let answer: { reply: string; from: InetEndpoint } | undefined;
       let tries = 0;
@@ -158,16 +180,19 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
         for (const target of targets) {
           await sockets.get(familyOf(target.host))?.send(message, target);
         }
-        // recvfrom, with a time limit: only a datagram from a target counts as the reply.
+        // recvfrom, with a time limit: a datagram from the server, matched by its text.
         const deadline = performance.now() + timeoutMs;
         while (answer === undefined) {
           const datagram = await inbox.take(deadline - performance.now());
           if (datagram === undefined) break;
+          const text = withoutLineBreak(datagram.data);
           const from = targets.find(
-            (t) => t.host === datagram.from.host && t.port === datagram.from.port,
+            (t) => t.port === datagram.from.port && t.host === datagram.from.host,
           );
-          if (from === undefined) ignored += 1;
-          else answer = { reply: withoutLineBreak(datagram.data), from };
+          if (from === undefined) garbage += 1;
+          else if (text !== message && earlier.includes(text)) late += 1;
+          else if (text !== message && expectEcho) garbage += 1;
+          else answer = { reply: text, from };
         }
       }
       if (signal?.aborted === true) throw signal.reason;
@@ -176,6 +201,8 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
       }
       // The address that answered is the server: send only there from now on.
       targets = [answer.from];
+      earlier.push(message);
+      if (earlier.length > REMEMBERED_MESSAGES) earlier.shift();
       onReply?.({ seq, message, reply: answer.reply, tries });
     }
   } finally {
@@ -188,7 +215,8 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
     server: targets[0] ?? { transport: "udp", host, port },
     messages: seq,
     retries: resent,
-    ignored,
+    late,
+    garbage: garbage + inbox.rejected,
     elapsedMs: performance.now() - started,
   };
 }
@@ -222,7 +250,7 @@ function noReply(
     ErrorCode.ERR_TIMEOUT,
     `no reply${which} from ${where} after ${counted(tries, "try", "tries")} over ${(elapsedMs / 1000).toFixed(1)} s`,
     {
-      hint: "Is a UDP echo server running there? Without a connection, a stopped server looks just like lost datagrams.",
+      hint: "Is a UDP echo server running there? Without a connection, a stopped server looks just like lost datagrams. A running server may also refuse, without a word, a reply larger than the message (udp-echo-server's --max-amplification).",
     },
   );
 }

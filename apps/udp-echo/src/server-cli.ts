@@ -86,14 +86,14 @@ process.exitCode = await runCommand({
 
     // Serve until Ctrl-C (SIGINT) or SIGTERM, then stop and count.
     if (!signal.aborted) await once(signal, "abort");
-    const { peers, messages, refused } = await server.close();
+    const { peers, messages, refused, held } = await server.close();
     const notSent = refused > 0 ? `, ${counted(refused, "reply", "replies")} not sent` : "";
-    print(`stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}`, {
-      event: "stopped",
-      peers,
-      messages,
-      refused,
-    });
+    const heldBack = Object.values(held).reduce((sum, n) => sum + n, 0);
+    const withheld = heldBack > 0 ? `, ${counted(heldBack, "reply", "replies")} held back` : "";
+    print(
+      `stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}${withheld}`,
+      { event: "stopped", peers, messages, refused, held },
+    );
   },
 });
 
@@ -103,6 +103,18 @@ function describe(event: EchoServerEvent): [string, Record<string, unknown>] {
     const remote = event.remote === undefined ? undefined : formatAddress(event.remote);
     const { code, message } = event.error;
     return [`${remote ?? "socket"}: ${message}`, { event: "error", remote, code, message }];
+  }
+  if (event.type === "held") {
+    const from = formatAddress(event.from);
+    const { reason, count } = event;
+    // Why replies are held back (see _reply-guard.ts).
+    const because = {
+      "own-address": "the sender is this server's own address: a forged datagram would loop it",
+      "echo-storm": "the same datagram again and again: another echo server?",
+      "rate-limit": "over this sender's reply rate",
+    }[reason];
+    const text = `${from}: ${counted(count, "reply", "replies")} held back (${because})`;
+    return [text, { event: "held", reason, from, count }];
   }
   const from = formatAddress(event.from);
   const { text, reply, sent, receivedBytes, replyBytes } = event;

@@ -24,6 +24,7 @@ import {
 import { withDefaults } from "@socket-lab/core/cli";
 import { bind, type Datagram } from "@socket-lab/udp";
 import { lineBreakOf, withoutLineBreak } from "./_line-break.js";
+import { type HoldReason, ReplyGuard } from "./_reply-guard.js";
 
 /** The port udp-echo listens on unless told otherwise (tcp-echo uses 7000). */
 export const DEFAULT_PORT = 7001;
@@ -35,6 +36,16 @@ export const DEFAULT_PORT = 7001;
  * multiply its bandwidth (amplification).
  */
 export const DEFAULT_MAX_AMPLIFICATION = 1;
+
+/** Default replies per second to one sender (address and port), once its burst is spent. */
+export const DEFAULT_REPLY_RATE = 2_000;
+/** Default most replies one sender gets at once, before `replyRate` paces it. */
+export const DEFAULT_REPLY_BURST = 2_000;
+/**
+ * Default identical datagrams in a row from one sender, each answered, after which the next
+ * one is not: two echo servers pointed at each other stop after this many exchanges each.
+ */
+export const DEFAULT_ECHO_STORM_REPEATS = 16;
 
 /** Distinct senders remembered for the summary; beyond it they are no longer told apart. */
 const MAX_TRACKED_PEERS = 65_536;
@@ -53,6 +64,20 @@ export interface EchoServerOptions {
    * @default DEFAULT_MAX_AMPLIFICATION (1)
    */
   maxAmplification?: number;
+  /**
+   * Replies per second each sender (address and port) gets once its burst is spent; a reply
+   * beyond it is not sent (`held` event, reason "rate-limit").
+   * @default DEFAULT_REPLY_RATE (2000)
+   */
+  replyRate?: number;
+  /** Most replies one sender gets at once. @default DEFAULT_REPLY_BURST (2000) */
+  replyBurst?: number;
+  /**
+   * Identical datagrams in a row from one sender, each answered, after which the next one is
+   * not (reason "echo-storm"): what ends a loop between two echo servers.
+   * @default DEFAULT_ECHO_STORM_REPEATS (16)
+   */
+  echoStormRepeats?: number;
   /** Receives every socket call (socket, bind, recvfrom, sendto, close). @default undefined */
   trace?: TraceListener;
   /** Receives each datagram and what was done with it, for printing. @default undefined */
@@ -73,6 +98,19 @@ export type EchoServerEvent =
       readonly receivedBytes: number;
       readonly replyBytes: number;
     }
+  | {
+      /**
+       * Replies not sent to keep the server from being looped or used for a flood: to its own
+       * address, in an echo storm, or over a sender's rate. Reported at the first, then at most
+       * once a second per reason, never once per datagram.
+       */
+      readonly type: "held";
+      readonly reason: HoldReason;
+      /** The sender of the latest datagram held back. */
+      readonly from: Endpoint;
+      /** Replies held back for this reason since the previous `held` event for it. */
+      readonly count: number;
+    }
   | { readonly type: "error"; readonly remote?: Endpoint; readonly error: SocketError };
 
 /** Counts over the server's life, returned by `close()`. */
@@ -83,6 +121,8 @@ export interface EchoServerSummary {
   readonly messages: number;
   /** Replies not sent because they were too large (see `maxAmplification`). */
   readonly refused: number;
+  /** Replies not sent to the server's own address, in an echo storm, or over a sender's rate. */
+  readonly held: Readonly<Record<HoldReason, number>>;
 }
 
 /** A running echo server. */
@@ -97,24 +137,38 @@ const DEFAULTS = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   maxAmplification: DEFAULT_MAX_AMPLIFICATION,
+  replyRate: DEFAULT_REPLY_RATE,
+  replyBurst: DEFAULT_REPLY_BURST,
+  echoStormRepeats: DEFAULT_ECHO_STORM_REPEATS,
 };
 
 /**
  * Starts the echo server: binds, and answers every datagram from anyone — with the datagram
  * itself, or with `reply` (followed by the request's line break, if it ended with one, so that
- * `nc -u` prints it on a line of its own).
+ * `nc -u` prints it on a line of its own) — except its own address, an echo storm, or a sender
+ * over its rate (see `replyRate`, `echoStormRepeats`).
  *
  * @throws {SocketError} `EADDRINUSE` when the port is taken, `EACCES` below 1024, …
- * @throws {RangeError} for a `maxAmplification` below 1.
+ * @throws {RangeError} for a `maxAmplification` below 1, a `replyRate` not above 0, or a
+ *   `replyBurst` or `echoStormRepeats` that is not a whole number from 1.
  * @example
  * const server = await startServer({ port: 0, reply: "Hello from server" });
  * server.endpoint //=> { transport: "udp", host: "127.0.0.1", port: 38211 }
- * await server.close() //=> { peers: 0, messages: 0, refused: 0 }
+ * await server.close()
+ * //=> { peers: 0, messages: 0, refused: 0, held: { "own-address": 0, "echo-storm": 0, "rate-limit": 0 } }
  */
 export async function startServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const { host, port, reply, maxAmplification, trace, onEvent } = withDefaults(DEFAULTS, options);
+  const settings = withDefaults(DEFAULTS, options);
+  const { host, port, reply, maxAmplification, replyRate, replyBurst, echoStormRepeats } = settings;
+  const { trace, onEvent } = settings;
   if (!(maxAmplification >= 1)) {
     throw new RangeError(`maxAmplification must be at least 1, got ${maxAmplification}`);
+  }
+  if (!(replyRate > 0)) throw new RangeError(`replyRate must be above 0, got ${replyRate}`);
+  for (const [name, value] of Object.entries({ replyBurst, echoStormRepeats })) {
+    if (!(Number.isInteger(value) && value >= 1)) {
+      throw new RangeError(`${name} must be a whole number from 1, got ${value}`);
+    }
   }
   const emit = onEvent ?? (() => {});
   const peers = new Set<string>();
@@ -124,10 +178,23 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   // socket + bind: one socket for every client. The kernel now delivers datagrams sent to this
   // address and port to us; there is no listen() and no accept().
   const socket = await bind({ transport: "udp", host, port }, { trace });
+  const guard = new ReplyGuard(socket.local, {
+    rate: replyRate,
+    burst: replyBurst,
+    stormRepeats: echoStormRepeats,
+  });
 
   async function answer({ data, from }: Datagram): Promise<void> {
     messages += 1;
     if (peers.size < MAX_TRACKED_PEERS) peers.add(formatAddress(from));
+    // Never answer ourselves, an echo storm, or a sender over its rate: a forged sender could
+    // otherwise loop us forever.
+    const held = guard.check(from, data);
+    if (held !== undefined) {
+      const count = guard.reportDue(held);
+      if (count !== undefined) emit({ type: "held", reason: held, from, count });
+      return;
+    }
     const response = reply === undefined ? data : Buffer.from(reply + lineBreakOf(data));
     // Never answer with more than maxAmplification times what the sender sent.
     const sent = response.length <= data.length * maxAmplification;
@@ -171,7 +238,7 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
       // close: the port is free again.
       await socket.close();
       await receiving;
-      return { peers: peers.size, messages, refused };
+      return { peers: peers.size, messages, refused, held: { ...guard.held } };
     },
   };
 }

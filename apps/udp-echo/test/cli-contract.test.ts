@@ -29,6 +29,12 @@ echoCliContract({
     ],
     jsonEvents: ["listening", "message", "stopped"],
     jsonMessage: { sent: true, receivedBytes: 2, replyBytes: 2 },
-    jsonStopped: { event: "stopped", peers: 1, messages: 1, refused: 0 },
+    jsonStopped: {
+      event: "stopped",
+      peers: 1,
+      messages: 1,
+      refused: 0,
+      held: { "own-address": 0, "echo-storm": 0, "rate-limit": 0 },
+    },
   },
 });

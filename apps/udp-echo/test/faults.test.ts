@@ -4,26 +4,14 @@
  * not try.
  */
 
-import { createSocket, type Socket } from "node:dgram";
+import type { Socket } from "node:dgram";
 import { once } from "node:events";
 import { afterEach, describe, expect, test } from "vitest";
+import { useRawSockets } from "./_raw-sockets.js";
 import { interrupt, run, start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
 
-const sockets = new Set<Socket>();
-afterEach(() => {
-  stopAll();
-  for (const socket of sockets) socket.close();
-  sockets.clear();
-});
-
-/** A raw UDP socket on 127.0.0.1, as `nc -u` or an attacker would use; closed after the test. */
-async function rawSocket(): Promise<Socket> {
-  const socket = createSocket("udp4");
-  sockets.add(socket);
-  socket.bind(0, "127.0.0.1");
-  await once(socket, "listening");
-  return socket;
-}
+afterEach(stopAll);
+const rawSocket = useRawSockets();
 
 /** Sends one datagram and waits (bounded) for the next one back. */
 async function exchange(socket: Socket, port: string, data: Buffer): Promise<Buffer> {
@@ -72,6 +60,33 @@ describe("udp-echo under faults", () => {
     const stopped = await interrupt(server);
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(/stopped: 2 peers, \d+ messages\n$/);
+  });
+
+  test("garbage from other ports before each reply: ignored, counted in the --count summary and --json, exit 0", async () => {
+    const server = await rawSocket();
+    const stranger = await rawSocket();
+    const port = String(server.address().port);
+    // A scripted echo server: three datagrams from another port reach the client first.
+    server.on("message", async (data: Buffer, client: { port: number }) => {
+      for (const junk of ["Hello from client 1", "\u0000", "junk"]) {
+        await new Promise((resolve) => stranger.send(junk, client.port, "127.0.0.1", resolve));
+      }
+      server.send(data, client.port, "127.0.0.1");
+    });
+    const text = await run("client-cli", ["--port", port, "--count", "2", "--expect-echo"]);
+    expect(text).toMatchObject({ code: 0, stderr: "" });
+    expect(text.stdout).toMatch(
+      /^sent 2 messages to udp:\/\/127\.0\.0\.1:\d+, got every reply in [\d.]+ ms \(0 retries, 6 garbage datagrams ignored\)\n$/,
+    );
+    const json = await run("client-cli", ["--port", port, "--count", "2", "--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      event: "summary",
+      messages: 2,
+      replies: 2,
+      late: 0,
+      garbage: 6,
+    });
   });
 
   test("invalid UTF-8 and binary datagrams are echoed byte for byte and printed with U+FFFD", async () => {

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { afterEach, describe, expect, test } from "vitest";
 import { runClient } from "../src/client.js";
-import { inOrder, interrupt, run, startServer, stopAll } from "./_spawn.js";
+import { inOrder, interrupt, run, startServer, stopAll, WAIT_MS } from "./_spawn.js";
 
 const sockets = new Set<Socket>();
 afterEach(() => {
@@ -73,6 +73,28 @@ describe("udp-echo-server", () => {
     expect(stopped.stdout.trimEnd().split("\n").at(-1)).toMatch(
       /^stopped: 50 peers, \d+ messages$/,
     );
+  });
+
+  test("the same datagram 16 times in a row, each answered: the 17th is held back, said once, counted", async () => {
+    const { server, port } = await startServer();
+    const peer = createSocket("udp4");
+    sockets.add(peer);
+    peer.bind(0, "127.0.0.1");
+    await once(peer, "listening");
+    const ping = async () => {
+      const reply = once(peer, "message", { signal: AbortSignal.timeout(WAIT_MS) });
+      peer.send("ping", Number(port), "127.0.0.1");
+      return String(((await reply) as [Buffer])[0]);
+    };
+    for (let i = 0; i < 16; i++) expect(await ping()).toBe("ping");
+    peer.send("ping", Number(port), "127.0.0.1");
+    await server.line(
+      /^127\.0\.0\.1:\d+: 1 reply held back \(the same datagram again and again: another echo server\?\)$/,
+    );
+    // The next one cannot be a bounce of a reply (none was sent): answered again.
+    expect(await ping()).toBe("ping");
+    const stopped = await interrupt(server);
+    expect(stopped.stdout).toMatch(/stopped: 1 peer, 18 messages, 1 reply held back\n$/);
   });
 
   test("--trace prints the datagram story in order: socket, bind, recvfrom, sendto, close", async () => {

@@ -8,6 +8,7 @@ export class _TtlMap<K, V> {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
+  #evicted = 0;
 
   /** `now` returns milliseconds on a monotonic clock; tests pass their own. */
   constructor(ttlMs: number, maxEntries: number, now: () => number = () => performance.now()) {
@@ -21,6 +22,11 @@ export class _TtlMap<K, V> {
     return this.#entries.size;
   }
 
+  /** Unexpired entries pushed out by the size cap so far (each one forgotten early). */
+  get evicted(): number {
+    return this.#evicted;
+  }
+
   /** The value of an unexpired entry, or `undefined`. */
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
@@ -32,7 +38,10 @@ export class _TtlMap<K, V> {
     return entry.value;
   }
 
-  /** Adds or replaces an entry, which expires `ttlMs` from now; evicts the oldest when full. */
+  /**
+   * Adds or replaces an entry, which expires `ttlMs` from now; evicts the oldest when full
+   * (expired entries are cleared first, so an eviction always forgets a live entry).
+   */
   set(key: K, value: V): void {
     const now = this.#now();
     for (const [oldKey, entry] of this.#entries) {
@@ -43,7 +52,10 @@ export class _TtlMap<K, V> {
     this.#entries.set(key, { value, expiresAt: now + this.#ttlMs });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+      if (oldest.done !== true) {
+        this.#entries.delete(oldest.value);
+        this.#evicted++;
+      }
     }
   }
 }

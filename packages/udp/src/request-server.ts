@@ -3,10 +3,19 @@
  * handler's reply under the request's id, and answers a retried request (same sender, same
  * id) from a cache instead of running the handler again.
  *
+ * What "at most once" really means: the cache holds the last `dedupMaxEntries` requests from
+ * all senders together, each for `dedupWindowMs`. A retry finds its request there only if
+ * fewer than `dedupMaxEntries` requests (from anyone) arrived since the first try; otherwise
+ * the entry was evicted (counted in `stats.evicted`) and the retry runs the handler again. A
+ * handler that must never run twice needs its own record, keyed by something the request
+ * carries.
+ *
  * Amplification: a UDP sender's address can be forged. A server whose replies are larger than
  * the requests lets an attacker aim those replies at a victim (a reflection attack) and
  * multiply its own bandwidth. So by default a reply may be no larger than its request
- * (`maxAmplification: 1`); a larger one is refused, counted, and not sent.
+ * (`maxAmplification: 1`); a larger one is refused, counted, reported, and not sent. The limit
+ * applies to every reply datagram against the request that triggers it, a cached reply to a
+ * retry included: a big request followed by small ones with its id gets nothing back.
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
@@ -21,7 +30,10 @@ import type { Datagram, UdpSocket } from "./socket.js";
 
 /** Default time a reply is kept to answer retries of its request, in ms. */
 export const DEFAULT_DEDUP_WINDOW_MS = 30_000;
-/** Default most requests remembered for de-duplication; the oldest is forgotten first. */
+/**
+ * Default most requests remembered for de-duplication, from all senders together; the oldest
+ * is forgotten first (and counted in `stats.evicted` when its window had not ended).
+ */
 export const DEFAULT_DEDUP_MAX_ENTRIES = 1_024;
 /** Default largest reply datagram as a multiple of its request datagram's size. */
 export const DEFAULT_MAX_AMPLIFICATION = 1;
@@ -30,7 +42,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 256;
 
 /**
  * Answers one request: gets its payload (header removed) and sender, returns the reply payload.
- * It runs at most once per (sender, id) within the de-duplication window.
+ * It runs at most once per (sender, id) while that request is remembered: within
+ * `dedupWindowMs`, and until `dedupMaxEntries` newer requests (from any sender) push it out.
  */
 export type RequestHandler = (
   request: Datagram,
@@ -46,14 +59,18 @@ export interface ServeRequestsOptions {
    */
   dedupWindowMs?: number;
   /**
-   * Most requests remembered at once; beyond it the oldest is forgotten. Memory is at most this
-   * many cached replies (64 MiB for 1,024 replies of the largest size).
+   * Most requests remembered at once, from all senders together; beyond it the oldest is
+   * forgotten even inside its window (counted in `stats.evicted`), and a retry of it runs the
+   * handler again. Memory is at most this many cached replies (64 MiB for 1,024 replies of the
+   * largest size).
    * @default 1024
    */
   dedupMaxEntries?: number;
   /**
    * Largest reply datagram as a multiple of its request datagram's size, headers included.
-   * Keeps the server from amplifying reflection attacks; `Infinity` turns the check off.
+   * Checked against the datagram that triggers each reply: the first try, and each retry
+   * answered from the cache. Keeps the server from amplifying reflection attacks; `Infinity`
+   * turns the check off.
    * @default 1
    */
   maxAmplification?: number;
@@ -61,7 +78,8 @@ export interface ServeRequestsOptions {
   maxInFlight?: number;
   /**
    * Told about every request that got no reply through a fault: the handler threw, the reply
-   * was refused (`ERR_DATAGRAM_TOO_LARGE`) or failed to send. Must not throw.
+   * (fresh or cached) was refused for `maxAmplification` (`ERR_DATAGRAM_TOO_LARGE`), or it
+   * failed to send. Must not throw.
    * @default none (the failures are only counted)
    */
   onError?: (error: unknown, request: Datagram) => void;
@@ -75,11 +93,19 @@ export interface RequestServerStats {
   handled: number;
   /** Retried requests (same sender and id within the window) that did not run the handler. */
   duplicates: number;
+  /**
+   * Requests forgotten before `dedupWindowMs` ended, pushed out by `dedupMaxEntries` newer
+   * ones: a retry of each would run the handler again.
+   */
+  evicted: number;
   /** Reply datagrams sent, cached replies sent again included. */
   replies: number;
   /** Datagrams not in the header format, or replies rather than requests: ignored. */
   invalid: number;
-  /** Replies refused for being over `maxAmplification` times their request's size. */
+  /**
+   * Reply datagrams not sent for being over `maxAmplification` times the size of the request
+   * datagram that triggered them (a first try, or a retry answered from the cache).
+   */
   refused: number;
   /** Handler throws and failed sends. */
   errors: number;
@@ -110,16 +136,17 @@ interface Seen {
 /**
  * Answers requests that arrive on `socket` with `handler`'s replies. Reads every datagram the
  * socket receives; do not iterate the socket yourself meanwhile. Datagrams that are not
- * requests are counted and ignored. The handler runs at most once per (sender, id) within
- * `dedupWindowMs`: a retry gets the cached reply, or nothing while the first call is running
- * or when it failed.
+ * requests are counted and ignored. The handler runs at most once per (sender, id) while the
+ * request is remembered — within `dedupWindowMs` and among the last `dedupMaxEntries` requests
+ * from all senders: a retry gets the cached reply (if it passes `maxAmplification` against the
+ * retry's own size), or nothing while the first call is running or when it failed.
  *
  * @throws {TypeError}/{RangeError} naming a bad option.
  * @example
  * const socket = await bind("udp://127.0.0.1:7001");
  * const server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 2 });
  * // … later
- * server.stats //=> { requests: 4, handled: 3, duplicates: 1, replies: 4, invalid: 0, refused: 0, errors: 0, busy: 0 }
+ * server.stats //=> { requests: 4, handled: 3, duplicates: 1, evicted: 0, replies: 4, invalid: 0, refused: 0, errors: 0, busy: 0 }
  */
 export function serveRequests(
   socket: UdpSocket,
@@ -142,6 +169,7 @@ class _RequestServer implements RequestServer {
     requests: 0,
     handled: 0,
     duplicates: 0,
+    evicted: 0,
     replies: 0,
     invalid: 0,
     refused: 0,
@@ -192,11 +220,14 @@ class _RequestServer implements RequestServer {
       return;
     }
     this.stats.requests++;
+    const request: Datagram = { data: frame.payload, from: datagram.from };
     const key = `${datagram.from.host} ${datagram.from.port} ${frame.id}`;
     const seen = this.#seen.get(key);
     if (seen !== undefined) {
       this.stats.duplicates++;
-      if (seen.reply !== undefined) this.#send(seen.reply, datagram);
+      if (seen.reply !== undefined && this.#allowed(seen.reply.length, datagram, request)) {
+        this.#send(seen.reply, datagram);
+      }
       return;
     }
     if (this.#inFlight >= this.#settings.maxInFlight) {
@@ -205,7 +236,8 @@ class _RequestServer implements RequestServer {
     }
     const entry: Seen = { reply: undefined };
     this.#seen.set(key, entry);
-    void this.#answer(entry, frame.id, { data: frame.payload, from: datagram.from }, datagram);
+    this.stats.evicted = this.#seen.evicted;
+    void this.#answer(entry, frame.id, request, datagram);
   }
 
   async #answer(entry: Seen, id: number, request: Datagram, datagram: Datagram): Promise<void> {
@@ -213,13 +245,7 @@ class _RequestServer implements RequestServer {
     this.stats.handled++;
     try {
       const payload = await this.#handler(request);
-      const size = REQUEST_HEADER_BYTES + _payloadBytes(payload);
-      const allowed = this.#settings.maxAmplification * datagram.data.length;
-      if (size > allowed) {
-        this.stats.refused++;
-        this.#report(_amplificationError(size, datagram, this.#settings.maxAmplification), request);
-        return;
-      }
+      if (!this.#allowed(REQUEST_HEADER_BYTES + _payloadBytes(payload), datagram, request)) return;
       entry.reply = encodeRequestFrame({ kind: "reply", id }, payload);
       this.#send(entry.reply, datagram);
     } catch (error) {
@@ -228,6 +254,18 @@ class _RequestServer implements RequestServer {
     } finally {
       this.#inFlight--;
     }
+  }
+
+  /**
+   * Whether a reply of `size` bytes may answer `datagram` (the request as received, header
+   * included); if not, counts and reports the refusal.
+   */
+  #allowed(size: number, datagram: Datagram, request: Datagram): boolean {
+    const factor = this.#settings.maxAmplification;
+    if (size <= factor * datagram.data.length) return true;
+    this.stats.refused++;
+    this.#report(_amplificationError(size, datagram, factor), request);
+    return false;
   }
 
   #send(reply: Buffer, request: Datagram): void {

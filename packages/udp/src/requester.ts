@@ -305,7 +305,7 @@ function _timeoutError(peer: InetEndpoint, tries: number, elapsedMs: number): So
     ErrorCode.ERR_TIMEOUT,
     `no reply from ${formatAddress(peer)} after ${tries} ${tries === 1 ? "try" : "tries"} over ${over}`,
     {
-      hint: "Is the server running at that address? An unconnected UDP socket is never told 'refused': check the host and port, or allow more retries or a longer timeoutMs.",
+      hint: "Is the server running at that address? An unconnected UDP socket is never told 'refused': check the host and port, or allow more retries or a longer timeoutMs. A running server may also refuse, without a word to you, a reply larger than the request (an amplification limit such as serveRequests' maxAmplification): pad the request to at least the reply's size.",
       address: peer.host,
       port: peer.port,
     },

@@ -5,7 +5,12 @@
 
 import { formatAddress } from "@socket-lab/core";
 import { describe, expect, it, vi } from "vitest";
-import { createRequester, encodeRequestFrame, serveRequests } from "../src/index.js";
+import {
+  createRequester,
+  encodeRequestFrame,
+  type RequestHandler,
+  serveRequests,
+} from "../src/index.js";
 import { useSockets, WAIT_MS } from "./_families.js";
 
 /** A deterministic pseudo-random generator (mulberry32), so a failure can be replayed. */
@@ -78,6 +83,49 @@ describe("a flood of garbage datagrams", () => {
   });
 });
 
+/**
+ * A request server with the default maxAmplification (1) answering with `handler`, the errors
+ * it reports, and a requester that asks it with short timeouts.
+ */
+async function amplifyingServer(
+  open: ReturnType<typeof useSockets>,
+  handler: RequestHandler,
+  retries: number,
+) {
+  const socket = await open("udp://127.0.0.1:0");
+  const reported: unknown[] = [];
+  const server = serveRequests(socket, handler, { onError: (error) => reported.push(error) });
+  const client = await open("udp://127.0.0.1:0");
+  const to = formatAddress(socket.local);
+  const requester = createRequester(client, { to, timeoutMs: 20, retries });
+  return { server, reported, requester };
+}
+
+describe("a reply refused for amplification", () => {
+  const open = useSockets();
+
+  it("'pong!' to 'ping' is refused: the server counts and reports it, the requester's timeout hint names the limit", async () => {
+    const { server, reported, requester } = await amplifyingServer(open, () => "pong!", 2);
+    await expect(requester.request("ping")).rejects.toMatchObject({
+      code: "ERR_TIMEOUT",
+      hint: expect.stringMatching(
+        /may also refuse, without a word to you, a reply larger than the request \(an amplification limit such as serveRequests' maxAmplification\): pad the request/,
+      ),
+    });
+    // The first try ran the handler and was refused; the retries found nothing cached to send.
+    await vi.waitFor(() => expect(server.stats.requests).toBe(3), { timeout: WAIT_MS });
+    expect(server.stats).toMatchObject({ handled: 1, duplicates: 2, refused: 1, replies: 0 });
+    expect(reported).toEqual([
+      expect.objectContaining({
+        code: "ERR_DATAGRAM_TOO_LARGE",
+        message: expect.stringMatching(
+          /^reply of 13 bytes to a 12-byte request from 127\.0\.0\.1:\d+ exceeds maxAmplification 1/,
+        ),
+      }),
+    ]);
+  });
+});
+
 describe("security defaults, each checked with no options given", () => {
   const open = useSockets();
 
@@ -92,17 +140,8 @@ describe("security defaults, each checked with no options given", () => {
   });
 
   it("never replies with more bytes than the request had", async () => {
-    const socket = await open("udp://127.0.0.1:0");
-    const refused: unknown[] = [];
-    const server = serveRequests(socket, (request) => Buffer.concat([request.data, request.data]), {
-      onError: (error) => refused.push(error),
-    });
-    const client = await open("udp://127.0.0.1:0");
-    const requester = createRequester(client, {
-      to: formatAddress(socket.local),
-      timeoutMs: 50,
-      retries: 1,
-    });
+    const twice: RequestHandler = (request) => Buffer.concat([request.data, request.data]);
+    const { server, reported: refused, requester } = await amplifyingServer(open, twice, 1);
     await expect(requester.request("twice as long, please")).rejects.toMatchObject({
       code: "ERR_TIMEOUT",
     });

@@ -133,6 +133,77 @@ describe.each(FAMILIES)("request server over $name", (family) => {
     expect(server.stats.duplicates).toBe(1);
   });
 
+  it("checks a cached reply against the retry that triggers it: a big request, then small ones with its id, get nothing back", async () => {
+    const errors: unknown[] = [];
+    const { server, client, to } = await setUp((request) => request.data, {
+      maxAmplification: 1,
+      onError: (error) => errors.push(error),
+    });
+    // An echo of the largest request is exactly its size: allowed, sent, cached.
+    const big = encodeRequestFrame({ kind: "request", id: 7 }, Buffer.alloc(family.max - 8, 1));
+    await client.send(big, to);
+    expect((await nextDatagram(client)).data.length).toBe(family.max);
+    // The same id in an 8-byte datagram (a header alone): the cached reply would be 8,188×.
+    const small = encodeRequestFrame({ kind: "request", id: 7 });
+    for (let i = 0; i < 5; i++) await client.send(small, to);
+    await client.send(encodeRequestFrame({ kind: "request", id: 8 }, "next"), to);
+    // The first datagram back answers request 8: no cached reply went out for the small ones.
+    expect(decodeRequestFrame((await nextDatagram(client)).data).id).toBe(8);
+    await vi.waitFor(() => expect(server.stats.replies).toBe(2), { timeout: WAIT_MS });
+    expect(server.stats).toMatchObject({ handled: 2, duplicates: 5, refused: 5, replies: 2 });
+    expect(errors).toHaveLength(5);
+    expect(errors[0]).toMatchObject({
+      code: "ERR_DATAGRAM_TOO_LARGE",
+      message: expect.stringMatching(
+        new RegExp(
+          `^reply of ${family.max} bytes to a 8-byte request from .* exceeds maxAmplification 1 \\(at most 8 bytes\\); not sent$`,
+        ),
+      ),
+    });
+    // A retry as large as the first try still gets its cached reply.
+    await client.send(big, to);
+    expect((await nextDatagram(client)).data.length).toBe(family.max);
+  });
+
+  it("holds 'at most once' while fewer than dedupMaxEntries (1,024) requests came after; the next one evicts it, counted", async () => {
+    const calls = new Map<string, number>();
+    const { server, client, to } = await setUp((request) => {
+      const text = request.data.toString();
+      calls.set(text, (calls.get(text) ?? 0) + 1);
+      return text;
+    });
+    const requester = createRequester(client, { to, timeoutMs: 200, retries: 20 });
+    const retried = encodeRequestFrame({ kind: "request", id: 0xabcd }, "once");
+    const retry = async () => {
+      await client.send(retried, to);
+      await vi.waitFor(() => expect(server.stats.replies).toBe(sent + 1), { timeout: WAIT_MS });
+      sent += 1;
+    };
+    let sent = 0;
+    const others = async (count: number) => {
+      // Other requests from anyone (here the same client, other ids) fill the cache.
+      for (let i = 0; i < count; i += 64) {
+        const batch = Array.from({ length: Math.min(64, count - i) }, (_, j) =>
+          requester.request(`other ${sent + i + j}`),
+        );
+        await Promise.all(batch);
+      }
+      await vi.waitFor(() => expect(server.stats.replies).toBe(sent + count), { timeout: WAIT_MS });
+      sent += count;
+    };
+    await retry();
+    await others(1_023);
+    await retry();
+    expect(calls.get("once")).toBe(1);
+    expect(server.stats).toMatchObject({ duplicates: 1, evicted: 0 });
+    await others(1);
+    expect(server.stats.evicted).toBe(1);
+    await retry();
+    // Forgotten inside its window: the documented limit, and the handler ran again.
+    expect(calls.get("once")).toBe(2);
+    expect(server.stats).toMatchObject({ duplicates: 1, handled: 1_026 });
+  });
+
   it("sends a larger reply when maxAmplification allows it", async () => {
     const { client, to } = await setUp(() => "y".repeat(30), { maxAmplification: 4 });
     await client.send(encodeRequestFrame({ kind: "request", id: 1 }, "abc"), to);

@@ -20,6 +20,20 @@ describe("_TtlMap (de-duplication window)", () => {
     expect([1, 2, 3, 4, 5].map((key) => map.get(key))).toEqual([undefined, undefined, 3, 4, 5]);
   });
 
+  it("counts evictions of live entries, never of expired ones", () => {
+    let now = 0;
+    const map = new _TtlMap<number, number>(10, 2, () => now);
+    for (let i = 1; i <= 4; i++) map.set(i, i);
+    expect(map.evicted).toBe(2);
+    now = 10;
+    // 3 and 4 have expired: adding two more clears them instead of evicting.
+    map.set(5, 5);
+    map.set(6, 6);
+    expect(map.evicted).toBe(2);
+    map.set(7, 7);
+    expect(map.evicted).toBe(3);
+  });
+
   it("clears expired entries from the front when adding, and a re-set entry starts over", () => {
     let now = 0;
     const map = new _TtlMap<string, number>(10, 100, () => now);

@@ -1,0 +1,27 @@
+/**
+ * A garbage flood from its own process, as an attacker would send it: random datagrams of
+ * 1–200 bytes to 127.0.0.1:PORT, one after another, until COUNT are sent or it is killed.
+ * Tells its parent (IPC, when forked) "flooding" once the first thousand are out.
+ *
+ *   node test/_flood.mjs PORT [COUNT]
+ */
+
+import { randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+
+const port = Number(process.argv[2]);
+const count = Number(process.argv[3] ?? 1_000_000);
+const socket = createSocket("udp4");
+socket.bind(0, "127.0.0.1");
+await once(socket, "listening");
+let sent = 0;
+while (sent < count) {
+  await new Promise((resolve) =>
+    socket.send(randomBytes(1 + (sent % 200)), port, "127.0.0.1", resolve),
+  );
+  sent += 1;
+  if (sent === 1_000) process.send?.("flooding");
+}
+socket.close();
+process.disconnect?.();
