@@ -15,6 +15,7 @@ import {
   clientMessages,
   counted,
   createPrinter,
+  escapeText,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -101,9 +102,14 @@ process.exitCode = await runCommand({
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         trace: traceFlag(values.trace, stderr),
         signal,
-        // With --count only the summary is printed; otherwise each reply, as it comes.
+        // With --count only the summary is printed; otherwise each reply, as it comes, escaped
+        // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply, tries }) => {
-          if (count === undefined) print(reply, { event: "reply", seq, message, reply, tries });
+          if (count === undefined) {
+            const shown = escapeText(reply);
+            const data = { event: "reply", seq, message: escapeText(message), reply: shown, tries };
+            print(shown, data);
+          }
         },
       });
       if (count !== undefined) {

@@ -14,7 +14,7 @@ import { once } from "node:events";
 import { formatAddress, formatEndpoint, UDP_MAX_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
   counted,
-  createPrinter,
+  createServerLog,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -23,7 +23,8 @@ import {
   parseNumberFlag,
   parsePortFlag,
   portFlag,
-  printable,
+  preview,
+  previewOf,
   runCommand,
   TRACE_FLAG,
   traceFlag,
@@ -36,8 +37,10 @@ import {
   startServer,
 } from "./server.js";
 
+const NAME = "udp-echo-server";
+
 process.exitCode = await runCommand({
-  name: "udp-echo-server",
+  name: NAME,
   version: pkg.version,
   description: "a UDP server that answers every datagram from anyone (echo, or a fixed reply)",
   usage: "[options]",
@@ -70,7 +73,8 @@ process.exitCode = await runCommand({
       "Another program (perhaps an earlier udp-echo-server) holds that port: stop it, or choose another with --port (--port 0 picks a free one).",
   },
   async run({ values, signal, stdout, stderr }) {
-    const print = createPrinter(stdout, values.json);
+    // Message lines are previews, a few per sender per second; a closed stdout is not fatal.
+    const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
     const server = await startServer({
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
@@ -79,16 +83,20 @@ process.exitCode = await runCommand({
         parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
       ),
       trace: traceFlag(values.trace, stderr),
-      onEvent: (event) => print(...describe(event)),
+      onEvent: (event) => {
+        if (event.type === "error") log.print(...describe(event));
+        else log.message(formatAddress(event.from), () => describe(event));
+      },
     });
     const endpoint = formatEndpoint(server.endpoint);
-    print(`listening on ${endpoint}`, { event: "listening", endpoint });
+    log.print(`listening on ${endpoint}`, { event: "listening", endpoint });
 
     // Serve until Ctrl-C (SIGINT) or SIGTERM, then stop and count.
     if (!signal.aborted) await once(signal, "abort");
     const { peers, messages, refused } = await server.close();
     const notSent = refused > 0 ? `, ${counted(refused, "reply", "replies")} not sent` : "";
-    print(`stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}`, {
+    log.flush(); // what was not shown, per sender
+    log.print(`stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}`, {
       event: "stopped",
       peers,
       messages,
@@ -104,12 +112,16 @@ function describe(event: EchoServerEvent): [string, Record<string, unknown>] {
     const { code, message } = event.error;
     return [`${remote ?? "socket"}: ${message}`, { event: "error", remote, code, message }];
   }
+  // The peer's text, escaped and cut: a preview in the line, the same in the record.
   const from = formatAddress(event.from);
-  const { text, reply, sent, receivedBytes, replyBytes } = event;
-  const data = { event: "message", from, text, reply, sent, receivedBytes, replyBytes };
-  if (sent) return [`${from}: ${printable(text)}`, data];
+  const { sent, receivedBytes, replyBytes } = event;
+  const { text, moreBytes } = previewOf(event.text);
+  const reply = previewOf(event.reply).text;
+  const truncated = moreBytes > 0;
+  const data = { event: "message", from, text, truncated, reply, sent, receivedBytes, replyBytes };
+  if (sent) return [`${from}: ${preview(event.text)}`, data];
   return [
-    `${from}: ${printable(text)} — reply not sent: ${replyBytes} bytes for ${counted(receivedBytes, "byte")} received (--max-amplification)`,
+    `${from}: ${preview(event.text)} — reply not sent: ${replyBytes} bytes for ${counted(receivedBytes, "byte")} received (--max-amplification)`,
     data,
   ];
 }
