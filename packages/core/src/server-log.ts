@@ -1,11 +1,13 @@
 /**
  * A server's log on stdout, built so that no peer can stall it, grow it or end it: message lines
- * are rate-limited per peer with summaries of what was not shown, at most
- * `maxQueuedBytes` wait in stdout (more is dropped and counted), and a stdout whose reader went
- * away (EPIPE) is said once on stderr, after which the server serves on without printing.
+ * are rate-limited per peer with summaries of what was not shown, at most `maxQueuedBytes` wait
+ * in stdout (more is dropped and counted), a terminal or file that stops taking output never
+ * blocks the event loop, and a stdout whose reader went away (EPIPE) is said once on stderr,
+ * after which the server serves on without printing.
  * Message text itself is shown with {@link preview}.
  */
 
+import { createWriteStream, fstatSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { createLineOutput } from "./line-output.js";
 import {
@@ -55,7 +57,7 @@ export function createServerLog(options: ServerLogOptions): ServerLog {
   const { name, stdout, stderr, json = false, maxQueuedBytes } = options;
   // A closed stderr must not end the program either.
   if (stderr.listenerCount("error") === 0) stderr.on("error", () => {});
-  const output = createLineOutput(stdout, {
+  const output = createLineOutput(unblocking(stdout), {
     maxQueuedBytes,
     onClose: (error) => {
       const code = (error as NodeJS.ErrnoException).code ?? error.message;
@@ -78,6 +80,26 @@ export function createServerLog(options: ServerLogOptions): ServerLog {
     },
     flush: (source) => limiter.flush(source),
   };
+}
+
+/**
+ * Node writes `process.stdout` synchronously when it is a terminal or a file: a terminal that
+ * stops reading (Ctrl-S, a stalled ssh session) would block the whole server in write(2), every
+ * client with it, and SIGINT too. The log goes instead through a stream on the same file
+ * descriptor written from libuv's thread pool: only that thread waits, the event loop serves on,
+ * and what waits is capped like a pipe's. Pipes and sockets are asynchronous already.
+ */
+function unblocking(stdout: Writable): Writable {
+  if (stdout !== process.stdout) return stdout;
+  const fd = 1;
+  let stat: ReturnType<typeof fstatSync>;
+  try {
+    stat = fstatSync(fd);
+  } catch {
+    return stdout;
+  }
+  if (!stat.isCharacterDevice() && !stat.isFile()) return stdout;
+  return createWriteStream("", { fd, autoClose: false });
 }
 
 function describeNotShown({ source, sources, messages }: NotShown): LogRecord {
