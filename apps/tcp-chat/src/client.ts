@@ -25,7 +25,7 @@ import {
   isSocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
+import { escapeText, withDefaults } from "@socket-lab/core/cli";
 import { connect } from "@socket-lab/tcp";
 import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES, parseClientLine } from "./protocol.js";
 
@@ -139,7 +139,11 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
   let serverGone = false;
   const receiving = (async () => {
     try {
-      for await (const text of connection) printAbovePrompt(() => output.write(`${text}\n`));
+      // Escaped (\x1b, \u202e, …) in case the server did not: a line is text, never a command to
+      // this terminal.
+      for await (const text of connection) {
+        printAbovePrompt(() => output.write(`${escapeText(text)}\n`));
+      }
     } finally {
       serverGone = true;
       lines.close();

@@ -11,7 +11,10 @@
  *   /who             list the nicknames in the room
  *   /quit            leave: the server answers "* bye" and closes the connection
  *   any other text   a message for everyone else in the room (empty lines are ignored); only a
- *                    line that starts with "/" is a command, so " /quit" is a message
+ *                    line that starts with "/" is a command, so " /quit" is a message. It is
+ *                    passed on escaped: control characters, bidi overrides, U+2028 and the like
+ *                    as `\x1b`, `\u202e`, …, and a run of spaces as `\x20×40`, so that no
+ *                    member's terminal (nc's included) acts on them
  *
  * Server → client: the first character says what a line is.
  *   * welcome, you are guest1 (2 users online; commands: /nick NAME, /who, /quit)
@@ -31,7 +34,7 @@
  *                                    the last line to a client dropped for not reading
  */
 
-import { counted } from "@socket-lab/core/cli";
+import { counted, escapeText } from "@socket-lab/core/cli";
 
 /** The port a chat server listens on, and a client connects to, unless told otherwise. */
 export const DEFAULT_CHAT_PORT = 7002;
@@ -99,10 +102,6 @@ export type ClientLine =
   | { readonly type: "empty" }
   | { readonly type: "invalid"; readonly error: string };
 
-// Control characters other than tab (ESC among them) would let one client move another's cursor
-// or recolour its terminal; each becomes a "?" before a message is passed on.
-const CONTROL_CHARACTERS = /(?!\t)\p{Cc}/gu;
-
 /**
  * Reads one line a client sent.
  * @example
@@ -112,7 +111,9 @@ const CONTROL_CHARACTERS = /(?!\t)\p{Cc}/gu;
 export function parseClientLine(text: string): ClientLine {
   if (text.trim() === "") return { type: "empty" };
   if (!text.startsWith("/")) {
-    return { type: "message", text: text.replace(CONTROL_CHARACTERS, "?") };
+    // Escape sequences would let one member clear another's screen, write its clipboard (OSC 52)
+    // or reorder its line (U+202E); padding spaces could wrap into a fake "* alice left" line.
+    return { type: "message", text: escapeText(text) };
   }
   const [command = "", ...args] = text.trim().split(/\s+/);
   switch (command) {
@@ -133,7 +134,7 @@ export function parseClientLine(text: string): ClientLine {
     default:
       return {
         type: "invalid",
-        error: `unknown command '${command.slice(0, 20)}'; commands: ${COMMANDS}`,
+        error: `unknown command '${escapeText(command.slice(0, 20))}'; commands: ${COMMANDS}`,
       };
   }
 }

@@ -9,6 +9,7 @@
 
 import { formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
+  createServerLog,
   type FlagSpecs,
   HOST_FLAG,
   ifGiven,
@@ -17,6 +18,7 @@ import {
   parsePortFlag,
   parseSecondsFlag,
   portFlag,
+  preview,
   runCommand,
   TRACE_FLAG,
   traceFlag,
@@ -71,13 +73,16 @@ const flags = {
   trace: TRACE_FLAG,
 } as const satisfies FlagSpecs;
 
+const NAME = "chat-server";
+
 /** One log line per room event: what a person watching the server wants to see. */
 function formatEvent(event: ChatEvent): string {
   switch (event.type) {
     case "join":
       return `${event.nick} joined from ${formatAddress(event.remote)}`;
     case "message":
-      return `<${event.nick}> ${event.text}`;
+      // The text as the room got it (escaped by the protocol), cut to a preview.
+      return `<${event.nick}> ${preview(event.text, { quoted: false })}`;
     case "rename":
       return `${event.from} is now ${event.to}`;
     case "leave":
@@ -88,7 +93,7 @@ function formatEvent(event: ChatEvent): string {
 }
 
 process.exitCode = await runCommand({
-  name: "chat-server",
+  name: NAME,
   version: pkg.version,
   description: "a chat room on a TCP server: every line a client sends goes to all the others",
   usage: "[options]",
@@ -100,6 +105,8 @@ process.exitCode = await runCommand({
   ],
   hints: { EADDRINUSE: "Is a chat server already running? Choose another port with --port." },
   async run({ values, signal, stdout, stderr }) {
+    // Message lines are previews, a few per member per second; a closed stdout is not fatal.
+    const log = createServerLog({ name: NAME, stdout, stderr });
     const maxLineBytes = ifGiven(values["max-line"], (v) =>
       parseIntegerFlag("max-line", v, { min: 1, max: 1024 * 1024 }),
     );
@@ -129,14 +136,24 @@ process.exitCode = await runCommand({
         parseSecondsFlag("stall-timeout", v, { min: 0.1, max: 86_400 }),
       ),
       trace: traceFlag(values.trace, stderr),
-      onEvent: (event) => stdout.write(`${formatEvent(event)}\n`),
+      onEvent: (event) => {
+        if (event.type === "message") {
+          log.message(event.nick, () => [formatEvent(event), {}]);
+          return;
+        }
+        // What was not shown of a member's messages, before its name changes or it leaves.
+        if (event.type === "leave") log.flush(event.nick);
+        if (event.type === "rename") log.flush(event.from);
+        log.print(formatEvent(event), {});
+      },
     });
-    stdout.write(`listening on ${formatEndpoint(chat.endpoint)}\n`);
+    log.print(`listening on ${formatEndpoint(chat.endpoint)}`, {});
 
     // Run until Ctrl-C or SIGTERM, then say goodbye to everyone and close.
     await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     await chat.close();
-    stdout.write("closed\n");
+    log.flush();
+    log.print("closed", {});
     return 0;
   },
 });

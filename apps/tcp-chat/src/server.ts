@@ -280,7 +280,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
       case "empty":
         return;
       case "message": {
-        const bytes = Buffer.byteLength(text);
+        // Measured as passed on, escapes included (`\x1b` is 4 bytes), so what the room holds
+        // for each member stays within maxLineBytes + PREFIX_BYTES.
+        const bytes = Buffer.byteLength(request.text);
         if (bytes > maxLineBytes) {
           stats.linesTooLong += 1;
           deliver(

@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { ESCAPED, HOSTILE, hasRawControls, logAccounting } from "@socket-lab/test-utils/peer-text";
 import {
   CLIENT_CLI,
   LineClient,
@@ -296,4 +298,72 @@ describe("chat-client on a terminal", () => {
       }
     },
   );
+});
+
+describe("chat output", () => {
+  it("stdout closed after the first line (`chat-server | head -1`): the room goes on, stderr says so once, exit 0", async () => {
+    const chat = await server();
+    chat.child.stdout.destroy();
+    const alice = await rawJoin(chat.port, "alice");
+    const bob = await rawJoin(chat.port, "bob");
+    alice.send("still here");
+    await bob.waitFor("<alice> still here");
+    expect(await stop(chat)).toBe(0);
+    expect(chat.stderr.lines).toEqual([
+      "chat-server: stdout closed (EPIPE); serving on without printing",
+    ]);
+  });
+
+  it("a flood of 20,000 lines from one member: a bounded number of log lines, a summary that counts the rest", async () => {
+    const LINES = 20_000;
+    const chat = await server();
+    const alice = await rawJoin(chat.port, "alice");
+    alice.socket.write("x\n".repeat(LINES));
+    alice.send("/quit");
+    await chat.stdout.waitFor("alice left (quit)", 30_000);
+    expect(await stop(chat)).toBe(0);
+    const { shown, notShown } = logAccounting(chat.stdout.lines, "alice", "<alice> x");
+    expect(shown + notShown).toBe(LINES);
+    expect(shown).toBeLessThan(LINES / 20);
+    expect(chat.stdout.lines.length).toBeLessThan(LINES / 20);
+  });
+
+  it("escape sequences, C1 controls, bidi overrides and U+2028 reach members (nc and chat-client) and the log escaped", async () => {
+    const chat = await server();
+    const nc = await rawJoin(chat.port, "bob");
+    const carol = client(chat.port, ["--nick", "carol"]);
+    await carol.stdout.waitFor("* guest2 is now carol");
+    const mallory = await rawJoin(chat.port, "mallory");
+    mallory.send(HOSTILE);
+    mallory.send(`hi${" ".repeat(72)}* alice left`);
+    const padded = "<mallory> hi\\x20×72* alice left";
+    await nc.waitFor(padded);
+    expect(nc.lines).toContain(`<mallory> ${ESCAPED}`);
+    await carol.stdout.waitFor(padded);
+    expect(carol.stdout.lines).toContain(`<mallory> ${ESCAPED}`);
+    await chat.stdout.waitFor(padded);
+    expect(chat.stdout.lines).toContain(`<mallory> ${ESCAPED}`);
+    for (const lines of [nc.lines, carol.stdout.lines, chat.stdout.lines]) {
+      expect(hasRawControls(lines.join("\n"))).toBe(false);
+    }
+  });
+
+  it("chat-client escapes what a server sends even when the server does not", async () => {
+    // A server that passes a line on raw, as an old or hostile chat server would.
+    const raw = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.end(`<mallory> ${HOSTILE}\n`);
+    });
+    raw.listen(0, "127.0.0.1");
+    await once(raw, "listening");
+    try {
+      const address = raw.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      const result = await runToEnd(CLIENT_CLI, ["--port", String(address.port)]);
+      expect(result.stdout).toBe(`<mallory> ${ESCAPED}`);
+      expect(hasRawControls(result.stdout)).toBe(false);
+    } finally {
+      raw.close();
+    }
+  });
 });

@@ -27,10 +27,20 @@ describe("parseClientLine", () => {
     expect(parseClientLine(text)).toEqual(expected);
   });
 
-  it("replaces control characters but tab in messages, keeping the byte length", () => {
-    expect(parseClientLine("a\u0000b\u001b[31mc\u009bd\te")).toEqual({
-      type: "message",
-      text: "a?b?[31mc?d\te",
+  it.each([
+    ["C0 and C1 controls, tab", "a\u0000b\u001b[31mc\u009bd\te", "a\\x00b\\x1b[31mc\\x9bd\\te"],
+    ["a clipboard write (OSC 52)", "\u001b]52;c;aGk=\u0007", "\\x1b]52;c;aGk=\\x07"],
+    ["a bidi override and U+2028", "\u202eevil\u2028x", "\\u202eevil\\u2028x"],
+    ["telnet's IAC DO ECHO (as decoded)", "\uFFFD\uFFFD\u0001", "\uFFFD\uFFFD\\x01"],
+    ["padding spaces", `hi${" ".repeat(72)}* alice left`, "hi\\x20×72* alice left"],
+  ])("passes %s on escaped, so no member's terminal acts on them", (_, text, escaped) => {
+    expect(parseClientLine(text)).toEqual({ type: "message", text: escaped });
+  });
+
+  it("escapes an unknown command it quotes back", () => {
+    expect(parseClientLine("/\u001b[2J")).toEqual({
+      type: "invalid",
+      error: "unknown command '/\\x1b[2J'; commands: /nick NAME, /who, /quit",
     });
   });
 });

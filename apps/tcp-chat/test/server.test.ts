@@ -61,14 +61,29 @@ describe("the room", () => {
     await bob.waitFor("* alice left");
   });
 
-  it("passes messages on with control characters replaced and ignores empty lines", async () => {
+  it("passes messages on with control characters escaped and ignores empty lines", async () => {
     const { port } = await start();
     const alice = await join(port, "alice");
     const bob = await join(port, "bob");
     alice.send("");
     alice.send("\u001b[2Jboo\u0007\ttab");
-    await bob.waitFor("<alice> ?[2Jboo?\ttab");
-    expect(bob.lines.filter((line) => line.startsWith("<"))).toEqual(["<alice> ?[2Jboo?\ttab"]);
+    await bob.waitFor("<alice> \\x1b[2Jboo\\x07\\ttab");
+    expect(bob.lines.filter((line) => line.startsWith("<"))).toEqual([
+      "<alice> \\x1b[2Jboo\\x07\\ttab",
+    ]);
+  });
+
+  it("measures a line as passed on, escapes included, against maxLineBytes", async () => {
+    const { port, chat } = await start({ maxLineBytes: 100, queueLimitBytes: 100 + 64 });
+    const alice = await join(port, "alice");
+    const bob = await join(port, "bob");
+    // 100 bytes sent, 400 passed on: over the limit. Measured as sent, bob's queue of 164 bytes
+    // could not hold the line, and he would be dropped as too slow.
+    alice.send("\u001b".repeat(100));
+    await alice.waitFor("! error: line of 400 bytes is over the limit of 100; not sent");
+    alice.send("ok");
+    await bob.waitFor("<alice> ok");
+    expect(chat.stats.dropped).toBe(0);
   });
 
   it("keeps nicknames unique ignoring case and explains the rules", async () => {

@@ -13,6 +13,7 @@ import {
   clientMessages,
   counted,
   createPrinter,
+  escapeText,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -108,9 +109,13 @@ process.exitCode = await runCommand({
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         trace: traceFlag(values.trace, stderr),
         signal,
-        // With --count only the summary is printed; otherwise each reply, as it comes.
+        // With --count only the summary is printed; otherwise each reply, as it comes, escaped
+        // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply }) => {
-          if (count === undefined) print(reply, { event: "reply", seq, message, reply });
+          if (count === undefined) {
+            const shown = escapeText(reply);
+            print(shown, { event: "reply", seq, message: escapeText(message), reply: shown });
+          }
         },
       });
       if (count !== undefined) {

@@ -17,7 +17,7 @@ import {
 } from "@socket-lab/core";
 import {
   counted,
-  createPrinter,
+  createServerLog,
   formatFailure,
   HOST_FLAG,
   ifGiven,
@@ -29,7 +29,8 @@ import {
   parsePortFlag,
   parseSecondsFlag,
   portFlag,
-  printable,
+  preview,
+  previewOf,
   runCommand,
   TRACE_FLAG,
   traceFlag,
@@ -86,7 +87,8 @@ process.exitCode = await runCommand({
       "Another program (perhaps an earlier tcp-echo-server) holds that port: stop it, or choose another with --port (--port 0 picks a free one).",
   },
   async run({ values, signal, stdout, stderr }) {
-    const print = createPrinter(stdout, values.json);
+    // Message lines are previews, a few per client per second; a closed stdout is not fatal.
+    const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
     const server = await startServer({
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
@@ -104,17 +106,24 @@ process.exitCode = await runCommand({
       trace: traceFlag(values.trace, stderr),
       onEvent: (event) => {
         if (event.type === "server-error") stderr.write(`${formatFailure(NAME, event.error)}\n`);
-        else print(...describe(event));
+        else if (event.type === "message")
+          log.message(formatAddress(event.from), () => describe(event));
+        else {
+          // What was not shown of a client's messages, just before it leaves the log.
+          if (event.type === "disconnect") log.flush(formatAddress(event.remote));
+          log.print(...describe(event));
+        }
       },
     });
     const endpoint = formatEndpoint(server.endpoint);
-    print(`listening on ${endpoint}`, { event: "listening", endpoint });
+    log.print(`listening on ${endpoint}`, { event: "listening", endpoint });
 
     // Serve until Ctrl-C (SIGINT) or SIGTERM, then stop gracefully and count.
     if (!signal.aborted) await once(signal, "abort");
     const { connections, rejected, messages } = await server.close();
     const refused = rejected > 0 ? ` (${rejected} rejected)` : "";
-    print(
+    log.flush();
+    log.print(
       `stopped: ${counted(connections, "connection")}${refused}, ${counted(messages, "message")}`,
       { event: "stopped", connections, rejected, messages },
     );
@@ -131,9 +140,15 @@ function describe(
       return [`${remote} connected`, { event: "connect", remote }];
     }
     case "message": {
+      // The peer's text, escaped and cut: a preview in the line, the same in the record.
       const from = formatAddress(event.from);
-      const { text, reply } = event;
-      return [`${from}: ${printable(text)}`, { event: "message", from, text, reply }];
+      const { text, bytes, moreBytes } = previewOf(event.text);
+      const reply = previewOf(event.reply).text;
+      const truncated = moreBytes > 0;
+      return [
+        `${from}: ${preview(event.text)}`,
+        { event: "message", from, text, bytes, truncated, reply },
+      ];
     }
     case "disconnect": {
       const remote = formatAddress(event.remote);

@@ -15,6 +15,7 @@ import {
   clientMessages,
   counted,
   createPrinter,
+  escapeText,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -107,9 +108,14 @@ process.exitCode = await runCommand({
         expectEcho: values["expect-echo"],
         trace: traceFlag(values.trace, stderr),
         signal,
-        // With --count only the summary is printed; otherwise each reply, as it comes.
+        // With --count only the summary is printed; otherwise each reply, as it comes, escaped
+        // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply, tries }) => {
-          if (count === undefined) print(reply, { event: "reply", seq, message, reply, tries });
+          if (count === undefined) {
+            const shown = escapeText(reply);
+            const data = { event: "reply", seq, message: escapeText(message), reply: shown, tries };
+            print(shown, data);
+          }
         },
       });
       if (count !== undefined) {

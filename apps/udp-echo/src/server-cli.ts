@@ -14,7 +14,7 @@ import { once } from "node:events";
 import { formatAddress, formatEndpoint, UDP_MAX_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
   counted,
-  createPrinter,
+  createServerLog,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
@@ -23,7 +23,8 @@ import {
   parseNumberFlag,
   parsePortFlag,
   portFlag,
-  printable,
+  preview,
+  previewOf,
   runCommand,
   TRACE_FLAG,
   traceFlag,
@@ -36,8 +37,10 @@ import {
   startServer,
 } from "./server.js";
 
+const NAME = "udp-echo-server";
+
 process.exitCode = await runCommand({
-  name: "udp-echo-server",
+  name: NAME,
   version: pkg.version,
   description: "a UDP server that answers every datagram from anyone (echo, or a fixed reply)",
   usage: "[options]",
@@ -70,7 +73,8 @@ process.exitCode = await runCommand({
       "Another program (perhaps an earlier udp-echo-server) holds that port: stop it, or choose another with --port (--port 0 picks a free one).",
   },
   async run({ values, signal, stdout, stderr }) {
-    const print = createPrinter(stdout, values.json);
+    // Message lines are previews, a few per sender per second; a closed stdout is not fatal.
+    const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
     const server = await startServer({
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
@@ -79,10 +83,13 @@ process.exitCode = await runCommand({
         parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
       ),
       trace: traceFlag(values.trace, stderr),
-      onEvent: (event) => print(...describe(event)),
+      onEvent: (event) => {
+        if (event.type === "error" || event.type === "held") log.print(...describe(event));
+        else log.message(formatAddress(event.from), () => describe(event));
+      },
     });
     const endpoint = formatEndpoint(server.endpoint);
-    print(`listening on ${endpoint}`, { event: "listening", endpoint });
+    log.print(`listening on ${endpoint}`, { event: "listening", endpoint });
 
     // Serve until Ctrl-C (SIGINT) or SIGTERM, then stop and count.
     if (!signal.aborted) await once(signal, "abort");
@@ -90,7 +97,8 @@ process.exitCode = await runCommand({
     const notSent = refused > 0 ? `, ${counted(refused, "reply", "replies")} not sent` : "";
     const heldBack = Object.values(held).reduce((sum, n) => sum + n, 0);
     const withheld = heldBack > 0 ? `, ${counted(heldBack, "reply", "replies")} held back` : "";
-    print(
+    log.flush(); // what was not shown, per sender
+    log.print(
       `stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}${withheld}`,
       { event: "stopped", peers, messages, refused, held },
     );
@@ -116,12 +124,16 @@ function describe(event: EchoServerEvent): [string, Record<string, unknown>] {
     const text = `${from}: ${counted(count, "reply", "replies")} held back (${because})`;
     return [text, { event: "held", reason, from, count }];
   }
+  // The peer's text, escaped and cut: a preview in the line, the same in the record.
   const from = formatAddress(event.from);
-  const { text, reply, sent, receivedBytes, replyBytes } = event;
-  const data = { event: "message", from, text, reply, sent, receivedBytes, replyBytes };
-  if (sent) return [`${from}: ${printable(text)}`, data];
+  const { sent, receivedBytes, replyBytes } = event;
+  const { text, moreBytes } = previewOf(event.text);
+  const reply = previewOf(event.reply).text;
+  const truncated = moreBytes > 0;
+  const data = { event: "message", from, text, truncated, reply, sent, receivedBytes, replyBytes };
+  if (sent) return [`${from}: ${preview(event.text)}`, data];
   return [
-    `${from}: ${printable(text)} — reply not sent: ${replyBytes} bytes for ${counted(receivedBytes, "byte")} received (--max-amplification)`,
+    `${from}: ${preview(event.text)} — reply not sent: ${replyBytes} bytes for ${counted(receivedBytes, "byte")} received (--max-amplification)`,
     data,
   ];
 }

@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { type FlagSpec, parseNumberFlag, UsageError } from "./cli.js";
 import { DEFAULT_HOST } from "./endpoint.js";
+import { preview } from "./peer-text.js";
 import { type TraceListener, traceTo } from "./trace.js";
 
 /** `--host HOST`: where a server binds or a client sends; loopback unless asked. */
@@ -202,16 +203,13 @@ export function traceFlag(enabled: boolean, stderr: Writable): TraceListener | u
 }
 
 /**
- * Text received from the network, quoted and escaped for a log line, so a peer cannot move the
- * cursor or recolour the terminal with control characters.
+ * Text received from the network, whole, quoted and escaped for a log line, so a peer cannot move
+ * the cursor, recolour the terminal or reorder the line; {@link preview} also cuts it.
  * @example
- * printable("hi\u001b[2J") //=> "\"hi\\u001b[2J\""
+ * printable("hi\u001b[2J") //=> "\"hi\\x1b[2J\""
  */
 export function printable(text: string): string {
-  return JSON.stringify(text).replace(
-    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return preview(text, { maxChars: Number.POSITIVE_INFINITY });
 }
 
 /**

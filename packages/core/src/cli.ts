@@ -315,3 +315,28 @@ export function parseHostFlag(flag: string, value: string): string {
 }
 
 export * from "./cli-common.js";
+export type {
+  LineOutput,
+  LineOutputOptions,
+  LineOutputStats,
+} from "./line-output.js";
+export { createLineOutput, DEFAULT_MAX_QUEUED_OUTPUT_BYTES } from "./line-output.js";
+export type { MessageLimiter, MessageLimiterOptions, NotShown } from "./message-limiter.js";
+export {
+  createMessageLimiter,
+  DEFAULT_LINES_PER_SOURCE,
+  DEFAULT_LINES_PER_WINDOW,
+  DEFAULT_LOG_WINDOW_MS,
+  DEFAULT_MAX_LOG_SOURCES,
+  DEFAULT_MAX_SUMMARIES,
+} from "./message-limiter.js";
+export type { PeerTextPreview, PreviewOptions } from "./peer-text.js";
+export {
+  DEFAULT_PREVIEW_CHARS,
+  escapeText,
+  MAX_SPACE_RUN,
+  preview,
+  previewOf,
+} from "./peer-text.js";
+export type { LogRecord, ServerLog, ServerLogOptions } from "./server-log.js";
+export { createServerLog } from "./server-log.js";

@@ -200,11 +200,11 @@ describe("output", () => {
 
   test("printable quotes text and escapes what could move the cursor or reorder the line", () => {
     expect(printable("Hello from client")).toBe('"Hello from client"');
-    expect(printable("hi\u001b[2J")).toBe('"hi\\u001b[2J"');
-    expect(printable("a\nb\tc\u0000")).toBe('"a\\nb\\tc\\u0000"');
-    expect(printable("\u007f\u0085\u2028\u202e\u2066")).toBe(
-      '"\\u007f\\u0085\\u2028\\u202e\\u2066"',
-    );
+    expect(printable("hi\u001b[2J")).toBe('"hi\\x1b[2J"');
+    expect(printable("a\nb\tc\u0000")).toBe('"a\\nb\\tc\\x00"');
+    expect(printable("\u007f\u0085\u2028\u202e\u2066")).toBe('"\\x7f\\x85\\u2028\\u202e\\u2066"');
+    // Never cut: a preview is.
+    expect(printable("x".repeat(1000))).toBe(`"${"x".repeat(1000)}"`);
     // Ordinary non-ASCII text stays readable.
     expect(printable("héllo 中文 🙂")).toBe('"héllo 中文 🙂"');
   });

@@ -12,6 +12,7 @@
  */
 
 import { afterEach, describe, expect, test } from "vitest";
+import { ESCAPED, HOSTILE, hasRawControls } from "./peer-text.js";
 import type { createPrograms } from "./programs.js";
 
 type Programs = Pick<
@@ -156,7 +157,8 @@ export function echoCliContract(options: EchoCliContractOptions): void {
           `^sent 20 messages to ${protocol}://127\\.0\\.0\\.1:${port}, got every reply in [\\d.]+ ms${clientContract.countSummaryTail}\\n$`,
         ),
       );
-      await server.line(/: "Hello from client 20"$/);
+      // A few lines per client per second are shown (the 10th always), the rest summed up.
+      await server.line(/: "Hello from client 10"$/);
 
       const json = await run("client-cli", ["--port", port, "-n", "3", "-m", "ping", "--json"]);
       expect(json.code).toBe(0);
@@ -251,6 +253,33 @@ export function echoCliContract(options: EchoCliContractOptions): void {
       const client = await run("client-cli", ["--port", port], { stdin: "ignore" });
       expect(client).toMatchObject({ code: 0, stdout: "Hello from client\n", stderr: "" });
       await server.line(/^127\.0\.0\.1:\d+: "Hello from client"$/);
+    });
+
+    test(`stdout closed after the first line (\`${serverName} | head -1\`): it serves on, says so once on stderr, exits 0 on SIGINT`, async () => {
+      const { server, port } = await startServer();
+      // `head -1` has read its line and exited: the read end of the pipe is gone.
+      server.child.stdout?.destroy();
+      for (let i = 1; i <= 3; i += 1) {
+        const client = await run("client-cli", ["--port", port, "-m", `still here ${i}`]);
+        expect(client).toMatchObject({ code: 0, stdout: `still here ${i}\n` });
+      }
+      const stopped = await interrupt(server);
+      expect(stopped.code).toBe(0);
+      expect(stopped.stderr).toBe(
+        `${serverName}: stdout closed (EPIPE); serving on without printing\n`,
+      );
+    });
+
+    test("escape sequences, C1 controls, bidi overrides and U+2028 are shown escaped: server log, --json, and the client", async () => {
+      const { server, port } = await startServer();
+      const client = await run("client-cli", ["--port", port], { stdin: `${HOSTILE}\n` });
+      expect(client).toMatchObject({ code: 0, stdout: `${ESCAPED}\n` });
+      await server.line(/: "hi/);
+      const json = await run("client-cli", ["--port", port, "--json"], { stdin: `${HOSTILE}\n` });
+      expect(JSON.parse(json.stdout)).toMatchObject({ reply: ESCAPED, message: ESCAPED });
+      const stopped = await interrupt(server);
+      expect(stopped.stdout).toContain(`: "${ESCAPED}"\n`);
+      expect(hasRawControls(stopped.stdout)).toBe(false);
     });
 
     test("--reply answers every message with a fixed text, like the tutorial's server", async () => {

@@ -1,0 +1,141 @@
+/**
+ * What tcp-echo shows of its peers' data, and what its output can do to it: message lines are
+ * escaped previews, rate-limited with a summary; a stdout whose reader went away is not fatal.
+ */
+
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, test } from "vitest";
+import {
+  ESCAPED,
+  HOSTILE,
+  hasRawControls,
+  logAccounting,
+  messageRecords,
+} from "../../../test-utils/peer-text.js";
+import { interrupt, run, startServer, stopAll, WAIT_MS } from "./_spawn.js";
+
+afterEach(stopAll);
+
+/** A raw TCP socket to the server, as nc would open; replies are read and thrown away. */
+async function rawSocket(port: string): Promise<Socket> {
+  const socket = connect(Number(port), "127.0.0.1");
+  await once(socket, "connect");
+  socket.resume();
+  return socket;
+}
+
+describe("tcp-echo output", () => {
+  test("a flood of 100,000 empty lines: a bounded number of message lines and a summary that counts the rest; another client is answered", async () => {
+    const MESSAGES = 100_000;
+    const { server, port } = await startServer();
+    const flood = await rawSocket(port);
+    const source = `127.0.0.1:${flood.localPort}`;
+    flood.end("\n".repeat(MESSAGES));
+    // Meanwhile a well-behaved client is answered.
+    expect(await run("client-cli", ["--port", port, "-m", "hello"])).toMatchObject({
+      code: 0,
+      stdout: "hello\n",
+    });
+    await server.line(new RegExp(`^${source} disconnected after 100000 messages$`));
+    const stopped = await interrupt(server);
+    const lines = stopped.stdout.trimEnd().split("\n");
+    const { shown, notShown } = logAccounting(lines, source, `${source}: ""`);
+    // Every message is accounted for: shown, or counted in a summary line.
+    expect(shown + notShown).toBe(MESSAGES);
+    // 10 lines a second per client: far below one line per message, on any machine.
+    expect(shown).toBeLessThan(MESSAGES / 100);
+    expect(lines.length).toBeLessThan(MESSAGES / 100);
+    expect(lines.at(-1)).toBe("stopped: 2 connections, 100001 messages");
+  });
+
+  test("a terminal that stops reading (Ctrl-S): clients are still answered and Ctrl-C still stops the server", async () => {
+    // script(1) runs the server on a terminal of its own (a pty) and copies what it prints to us.
+    // Once we stop reading, script stops reading the terminal, and the terminal stops taking
+    // the server's output: Node writes a terminal synchronously, so a write(2) would block.
+    const server = fileURLToPath(new URL("../dist/server-cli.js", import.meta.url));
+    const command = `'${process.execPath}' '${server}' --port 0 --max-connections 1 --backlog 511`;
+    const terminal = spawn("script", ["-qfec", command, "/dev/null"]);
+    try {
+      let first = "";
+      terminal.stdout.setEncoding("utf8");
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no port in ${first}`)), WAIT_MS);
+        terminal.stdout.on("data", function read(chunk: string) {
+          first += chunk;
+          const match = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(first);
+          if (match === null) return;
+          clearTimeout(timer);
+          terminal.stdout.off("data", read);
+          resolve(Number(match[1]));
+        });
+      });
+      terminal.stdout.pause();
+      const held = await rawSocket(String(port));
+      // Each connection past --max-connections costs one line of ~80 bytes and no waiting:
+      // 4,000 of them are far more than the pipe, script and the pty hold (about 200 KB).
+      for (let i = 0; i < 4_000; i += 1) {
+        const socket = connect(port, "127.0.0.1");
+        socket.on("error", () => {});
+        const connected = await Promise.race([
+          once(socket, "connect").then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+        ]);
+        socket.destroy();
+        if (!connected) break; // the server stopped accepting: it is blocked
+      }
+      const echoed = new Promise<string>((resolve) => {
+        held.removeAllListeners("data");
+        held.setEncoding("utf8").once("data", resolve);
+      });
+      held.write("still there?\n");
+      const timeout = new Promise<string>((resolve) =>
+        setTimeout(() => resolve("no answer"), WAIT_MS).unref(),
+      );
+      expect(await Promise.race([echoed, timeout])).toBe("still there?\n");
+      // SIGINT (what Ctrl-C sends; script, blocked on its own output, cannot pass a typed one
+      // on): the server stops and closes its clients.
+      const closed = once(held, "close");
+      const children = `/proc/${terminal.pid}/task/${terminal.pid}/children`;
+      process.kill(Number(readFileSync(children, "utf8").trim()), "SIGINT");
+      await closed;
+      // Reading again lets the terminal take what is still queued; the server exits 0.
+      terminal.stdout.resume();
+      const [code] = (await Promise.race([
+        once(terminal, "exit"),
+        new Promise((resolve) => setTimeout(() => resolve(["still running"]), WAIT_MS).unref()),
+      ])) as [number | string];
+      expect(code).toBe(0);
+    } finally {
+      terminal.kill("SIGKILL");
+    }
+  });
+
+  test("--json: a message record carries the escaped preview and the length in bytes; a long one is cut", async () => {
+    const { server, port } = await startServer(["--json"]);
+    const long = "x".repeat(5_000);
+    const input = `${HOSTILE}\n${long}\n`;
+    expect((await run("client-cli", ["--port", port], { stdin: input })).code).toBe(0);
+    await server.line(/"event":"disconnect"/);
+    const stopped = await interrupt(server);
+    const messages = messageRecords(stopped.stdout);
+    expect(messages[0]).toMatchObject({
+      text: ESCAPED,
+      bytes: Buffer.byteLength(HOSTILE),
+      truncated: false,
+    });
+    expect(messages[1]).toMatchObject({ text: "x".repeat(120), bytes: 5_000, truncated: true });
+    expect(hasRawControls(stopped.stdout)).toBe(false);
+  });
+
+  test("a long line is cut in the log, with the count of bytes not shown", async () => {
+    const { server, port } = await startServer();
+    const long = `${"y".repeat(5_000)}`;
+    expect((await run("client-cli", ["--port", port, "-m", long])).stdout).toBe(`${long}\n`);
+    const line = await server.line(/: "y/);
+    expect(line).toMatch(/^127\.0\.0\.1:\d+: "y{120}"…\(4,880 more bytes\)$/);
+  });
+});
