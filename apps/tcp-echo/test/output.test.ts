@@ -15,7 +15,7 @@ import {
   hasRawControls,
   logAccounting,
   messageRecords,
-} from "../../../test-utils/peer-text.js";
+} from "@socket-lab/test-utils/peer-text";
 import { interrupt, run, startServer, stopAll, WAIT_MS } from "./_spawn.js";
 
 afterEach(stopAll);

@@ -12,7 +12,7 @@ import {
   hasRawControls,
   logAccounting,
   messageRecords,
-} from "../../../test-utils/peer-text.js";
+} from "@socket-lab/test-utils/peer-text";
 import { interrupt, run, startServer, stopAll } from "./_spawn.js";
 
 const sockets: Socket[] = [];
