@@ -348,6 +348,15 @@ describe("connection slots", () => {
 });
 
 describe("a quick close", () => {
+  it("close() right after destroy() settles (a destroyed socket never calls end()'s callback)", async () => {
+    const server = await startServer(":0", {});
+    await rawSocket(server);
+    const accepted = (await within(server[Symbol.asyncIterator]().next(), "accept"))
+      .value as Connection<string>;
+    accepted.destroy();
+    await within(accepted.close(), "close() after destroy()");
+  });
+
   it("close() after destroy() settles, with replies still unsent to a peer that does not read", async () => {
     const server = await startServer(":0", {
       framing: lengthPrefixed({ maxFrameBytes: 64 * MiB }),
