@@ -73,6 +73,8 @@ export async function connectionServer(options: {
     const server = await listen(`tcp://${LOOPBACK}:0`, {
       backlog,
       maxConnections,
+      // Every benchmark client comes from 127.0.0.1: the per-address limit would turn them away.
+      maxConnectionsPerAddress: maxConnections,
       handler: async (connection) => {
         for await (const line of connection) await connection.send(line);
       },

@@ -35,9 +35,15 @@ import {
   TRACE_FLAG,
   traceFlag,
 } from "@socket-lab/core/cli";
+import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
-import { DEFAULT_PORT, type EchoServerEvent, startServer } from "./server.js";
+import {
+  DEFAULT_PORT,
+  ECHO_CLOSE_TIMEOUT_MS,
+  type EchoServerEvent,
+  startServer,
+} from "./server.js";
 
 const NAME = "tcp-echo-server";
 
@@ -74,6 +80,32 @@ process.exitCode = await runCommand({
       description: "close a client that says nothing for this long (decimals allowed; 0 = never)",
       defaultText: String(DEFAULT_IDLE_TIMEOUT_MS / 1000),
     },
+    "max-frame": {
+      type: "string",
+      valueName: "BYTES",
+      description: "largest message: a frame's payload (--framing length) or a line",
+      defaultText: "8388608 for frames, 65536 for lines",
+    },
+    "max-buffered": {
+      type: "string",
+      valueName: "BYTES",
+      description:
+        "bytes held for all clients together (partial messages, unsent replies); over it the client holding the most is dropped",
+      defaultText: String(DEFAULT_MAX_BUFFERED_BYTES),
+    },
+    "max-per-address": {
+      type: "string",
+      valueName: "N",
+      description: "clients served at once from one IP address; one more is closed at once",
+      defaultText: String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    },
+    "close-timeout": {
+      type: "string",
+      valueName: "SECONDS",
+      description:
+        "on Ctrl-C, how long to let replies flush and clients hang up before cutting them off",
+      defaultText: String(ECHO_CLOSE_TIMEOUT_MS / 1000),
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
@@ -102,6 +134,18 @@ process.exitCode = await runCommand({
       ),
       idleTimeoutMs: ifGiven(values["idle-timeout"], (v) =>
         parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
+      ),
+      maxFrameBytes: ifGiven(values["max-frame"], (v) =>
+        parseIntegerFlag("max-frame", v, { min: 0, max: 0xffff_ffff }),
+      ),
+      maxBufferedBytes: ifGiven(values["max-buffered"], (v) =>
+        parseIntegerFlag("max-buffered", v, { min: 0, max: Number.MAX_SAFE_INTEGER }),
+      ),
+      maxConnectionsPerAddress: ifGiven(values["max-per-address"], (v) =>
+        parseIntegerFlag("max-per-address", v, { min: 1, max: 1_000_000 }),
+      ),
+      closeTimeoutMs: ifGiven(values["close-timeout"], (v) =>
+        parseSecondsFlag("close-timeout", v, { min: 0, max: 3_600 }),
       ),
       trace: traceFlag(values.trace, stderr),
       onEvent: (event) => {
@@ -160,9 +204,12 @@ function describe(
     }
     case "reject": {
       const remote = formatAddress(event.remote);
+      const { reason, maxConnections } = event;
+      const flag = reason === "max-connections" ? "--max-connections" : "--max-per-address";
+      const where = reason === "max-connections" ? "" : " from its address";
       return [
-        `${remote} rejected: ${counted(event.maxConnections, "client")} already connected (--max-connections)`,
-        { event: "reject", remote, maxConnections: event.maxConnections },
+        `${remote} rejected: ${counted(maxConnections, "client")} already connected${where} (${flag})`,
+        { event: "reject", remote, reason, maxConnections },
       ];
     }
     case "error": {

@@ -24,10 +24,25 @@ import {
   TUTORIAL_BACKLOG,
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
-import { type Connection, type Framing, lengthPrefixed, lines, listen } from "@socket-lab/tcp";
+import {
+  type Connection,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  type Framing,
+  lengthPrefixed,
+  lines,
+  listen,
+  type RejectInfo,
+} from "@socket-lab/tcp";
 
 /** The port tcp-echo listens on unless told otherwise (udp-echo uses 7001). */
 export const DEFAULT_PORT = 7000;
+
+/**
+ * How long `close()` lets replies in flight flush and clients hang up before cutting them off,
+ * in ms: short, so Ctrl-C with an idle `nc` or a client that never reads ends at once.
+ */
+export const ECHO_CLOSE_TIMEOUT_MS = 500;
 
 /** How messages are cut out of the byte stream. */
 export type EchoFraming = "lines" | "length";
@@ -48,6 +63,14 @@ export interface EchoServerOptions {
   maxConnections?: number;
   /** A connection silent this long is closed, in ms; 0 never closes one. @default DEFAULT_IDLE_TIMEOUT_MS (120,000) */
   idleTimeoutMs?: number;
+  /** Largest message in bytes: a frame's payload (`length`) or a line (`lines`). @default the framing's own (8 MiB frames, 64 KiB lines) */
+  maxFrameBytes?: number;
+  /** Bytes held for all clients together (partial messages, unsent replies); over it the biggest holder is dropped. @default DEFAULT_MAX_BUFFERED_BYTES (64 MiB) */
+  maxBufferedBytes?: number;
+  /** Connections served at once from one IP address. @default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS (256) */
+  maxConnectionsPerAddress?: number;
+  /** Time `close()` waits for clients before cutting them off, in ms. @default ECHO_CLOSE_TIMEOUT_MS (500) */
+  closeTimeoutMs?: number;
   /** Receives every socket call (socket, bind, listen, accept, recv, send, close). @default undefined */
   trace?: TraceListener;
   /** Receives what happens to clients, for printing. @default undefined */
@@ -64,7 +87,13 @@ export type EchoServerEvent =
       readonly reply: string;
     }
   | { readonly type: "disconnect"; readonly remote: Endpoint; readonly messages: number }
-  | { readonly type: "reject"; readonly remote: Endpoint; readonly maxConnections: number }
+  | {
+      readonly type: "reject";
+      readonly remote: Endpoint;
+      readonly reason: RejectInfo["reason"];
+      /** The limit that was reached: `maxConnections`, or `maxConnectionsPerAddress`. */
+      readonly maxConnections: number;
+    }
   | { readonly type: "error"; readonly remote: Endpoint; readonly error: SocketError }
   | { readonly type: "server-error"; readonly error: SocketError };
 
@@ -93,6 +122,9 @@ const DEFAULTS = {
   backlog: TUTORIAL_BACKLOG,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+  maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+  maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  closeTimeoutMs: ECHO_CLOSE_TIMEOUT_MS,
 };
 
 /**
@@ -106,14 +138,19 @@ const DEFAULTS = {
  * await server.close() //=> { connections: 0, rejected: 0, messages: 0 }
  */
 export async function startServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const settings = withDefaults(DEFAULTS, options);
   const { host, port, reply, framing, backlog, maxConnections, idleTimeoutMs, trace, onEvent } =
-    withDefaults(DEFAULTS, options);
+    settings;
+  const { maxFrameBytes, maxBufferedBytes, maxConnectionsPerAddress, closeTimeoutMs } = settings;
   const emit = onEvent ?? (() => {});
   let messages = 0;
   const serving = new Set<Promise<void>>();
 
   // With length framing a message is raw bytes (echoed exactly as they came); with lines, text.
-  const wire: Framing<string | Buffer> = framing === "length" ? lengthPrefixed() : lines();
+  const wire: Framing<string | Buffer> =
+    framing === "length"
+      ? lengthPrefixed({ maxFrameBytes })
+      : lines({ maxLineBytes: maxFrameBytes });
   const answer =
     reply === undefined ? undefined : framing === "length" ? Buffer.from(reply) : reply;
 
@@ -151,6 +188,8 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
       backlog,
       maxConnections,
       idleTimeoutMs,
+      maxBufferedBytes,
+      maxConnectionsPerAddress,
       trace,
       handler: (connection) => {
         const done = serve(connection);
@@ -159,7 +198,10 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
       },
     },
   );
-  server.on("reject", ({ remote }) => emit({ type: "reject", remote, maxConnections }));
+  server.on("reject", ({ remote, reason }) => {
+    const limit = reason === "max-connections" ? maxConnections : maxConnectionsPerAddress;
+    emit({ type: "reject", remote, reason, maxConnections: limit });
+  });
   // Server-level trouble (out of file descriptors while accepting) is reported, never fatal:
   // the clients already connected keep being served.
   server.on("error", (error) => emit({ type: "server-error", error }));
@@ -168,7 +210,7 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
     endpoint: server.endpoint,
     async close() {
       // close: the listening socket first (no new clients), then every client's socket.
-      await server.close();
+      await server.close({ timeoutMs: closeTimeoutMs });
       await Promise.all(serving);
       return { connections: server.stats.accepted, rejected: server.stats.rejected, messages };
     },

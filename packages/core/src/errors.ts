@@ -32,6 +32,11 @@ export const ErrorCode = {
   ERR_SOCKET_CLOSED: "ERR_SOCKET_CLOSED",
   /** A server refused a connection because it already holds `maxConnections`. */
   ERR_TOO_MANY_CONNECTIONS: "ERR_TOO_MANY_CONNECTIONS",
+  /**
+   * A server dropped a connection because its budget for bytes held for peers (partial
+   * messages, unsent replies) was full and this connection held the most.
+   */
+  ERR_BUFFER_BUDGET: "ERR_BUFFER_BUDGET",
   /** `explain()` was given an error with no code at all (or a value that is not an Error). */
   ERR_UNKNOWN: "ERR_UNKNOWN",
 } as const;

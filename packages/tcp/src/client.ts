@@ -25,7 +25,12 @@ import {
   MAX_TIMER_MS,
 } from "./_options.js";
 import { noop } from "./_promises.js";
-import { type Connection, DEFAULT_HIGH_WATER_MARK, TcpConnection } from "./connection.js";
+import {
+  type Connection,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_MESSAGES_PER_TURN,
+  TcpConnection,
+} from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
 
@@ -160,6 +165,9 @@ export async function connect<M = string>(
         ...socketEndpoints(socket, target.transport === "unix" ? target.path : undefined),
         idleTimeoutMs: settings.idleTimeoutMs,
         frameTimeoutMs: 0,
+        minDataRate: 0,
+        minDataRateGraceMs: 0,
+        maxMessagesPerTurn: DEFAULT_MAX_MESSAGES_PER_TURN,
         highWaterMark: settings.highWaterMark,
         trace,
       });

@@ -35,6 +35,15 @@ export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
+ * Default most messages a connection hands to its reader in one turn of the event loop before
+ * it yields (`setImmediate`), so that one peer's burst cannot keep the others waiting: one
+ * 64 KiB read of empty lines is 65,536 messages.
+ * @example
+ * await listen(":7000", { maxMessagesPerTurn: 256 }); // fairer still, a little slower per message
+ */
+export const DEFAULT_MAX_MESSAGES_PER_TURN = 1_024;
+
+/**
  * Sizes of the output buffer ("slab") `send()` encodes messages into, in bytes. A connection
  * starts small and doubles its slab each time one tick's messages overflow it, so a chatty
  * connection writes 128 KiB at once. A quiet one holds none between its messages: once the
@@ -202,12 +211,39 @@ export interface ConnectionSetup<M> {
    */
   frameTimeoutMs: number;
   highWaterMark: number;
+  /**
+   * Least average rate, in bytes per second, at which a message must arrive once it has been
+   * in progress for `minDataRateGraceMs`; 0: no minimum.
+   */
+  minDataRate: number;
+  minDataRateGraceMs: number;
+  /** Messages handed to the reader before yielding to the event loop. */
+  maxMessagesPerTurn: number;
+  /** The server's budget and drop reports; none for a client's connection. */
+  guard?: ConnectionGuard;
   trace: TraceListener | undefined;
   /**
    * Called once the socket has closed, with the connection: a server's bookkeeping, one
    * function for all its connections rather than a reaction to each `closed` promise.
    */
   onClosed?: (connection: TcpConnection<M>) => void;
+}
+
+/** Why a server dropped a connection it had accepted (see `ServerOptions`). */
+export type DropReason = "max-buffered-bytes" | "min-data-rate";
+
+/**
+ * What a server shares with its connections: the bytes they hold between them (partial and
+ * queued messages, unsent replies), counted against its budget, and where a connection says it
+ * was dropped for one of the server's limits.
+ */
+export interface ConnectionGuard {
+  /** Bytes all the server's connections hold now. */
+  heldBytes: number;
+  /** The budget: `overBudget()` is called whenever `heldBytes` goes over it. */
+  readonly maxBufferedBytes: number;
+  overBudget(): void;
+  dropped(remote: Endpoint, reason: DropReason, error: SocketError): void;
 }
 
 /** `#next()` of a connection, for {@link Messages}: set by the class's static block. */
@@ -230,6 +266,8 @@ let onSocketError: (this: OwnedSocket, err: Error) => void;
 let onSocketTimeout: (this: OwnedSocket) => void;
 let onSocketClose: (this: OwnedSocket) => void;
 let flushConnection: (connection: TcpConnection<unknown>) => void;
+let feedAgain: (connection: TcpConnection<unknown>) => void;
+let onFrameTimer: (connection: TcpConnection<unknown>) => void;
 
 /**
  * A loop's iterator: one small object whose methods every loop shares, rather than two
@@ -284,8 +322,26 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
   readonly #frameTimeoutMs: number;
-  /** Runs while part of a message is held and the socket is read; see `#watchFrame()`. */
+  readonly #minDataRate: number;
+  readonly #minDataRateGraceMs: number;
+  /** A frame deadline or a minimum data rate is set: `#watchFrame()` runs after each read. */
+  readonly #watchesFrames: boolean;
+  /** Runs while a message is incomplete; see `#watchFrame()` and `#onFrameTimer()`. */
   #frameTimer: NodeJS.Timeout | undefined;
+  /** When the message in progress began (or the deadline last started over), `performance.now()`. */
+  #messageStart = 0;
+  readonly #maxMessagesPerTurn: number;
+  /** Messages the loop took from the queue since it last waited or yielded. */
+  #turnMessages = 0;
+  /** `each()` goes on in a later turn: see `#feedListener()`. */
+  #feedScheduled = false;
+  readonly #guard: ConnectionGuard | undefined;
+  /** What this connection counts in `#guard.heldBytes`. */
+  #heldBytes = 0;
+  /** Bytes the queued messages were decoded from, at most: counted while the queue is not empty. */
+  #queuedBytes = 0;
+  /** Failed or closed: holds nothing any more. */
+  #released = false;
 
   // Sending: messages are encoded into `#slab` from `#end` on; `#start..#end` is not yet
   // written, and `#sealed` holds full slabs of this tick. One flush per tick writes them all.
@@ -337,6 +393,11 @@ export class TcpConnection<M> implements Connection<M> {
     this.#highWaterMark = setup.highWaterMark;
     this.#idleTimeoutMs = setup.idleTimeoutMs;
     this.#frameTimeoutMs = setup.frameTimeoutMs;
+    this.#minDataRate = setup.minDataRate;
+    this.#minDataRateGraceMs = setup.minDataRateGraceMs;
+    this.#watchesFrames = setup.frameTimeoutMs > 0 || setup.minDataRate > 0;
+    this.#maxMessagesPerTurn = setup.maxMessagesPerTurn;
+    this.#guard = setup.guard;
     this.local = setup.local;
     this.remote = setup.remote;
     let resolveClosed = noop;
@@ -359,6 +420,16 @@ export class TcpConnection<M> implements Connection<M> {
 
   get bufferedBytes(): number {
     return this.#unflushed + this.#socket.writableLength;
+  }
+
+  /** This connection, as the functions all connections share take it. */
+  get #shared(): TcpConnection<unknown> {
+    return this as unknown as TcpConnection<unknown>;
+  }
+
+  /** Bytes this connection holds, as counted against its server's `maxBufferedBytes`. */
+  get heldBytes(): number {
+    return this.#heldBytes;
   }
 
   send(message: M): Promise<void> {
@@ -427,6 +498,9 @@ export class TcpConnection<M> implements Connection<M> {
       this.#writable = false;
       if (this.#isClosed) {
         this.#ending = RESOLVED;
+      } else if (this.#socket.destroyed) {
+        // destroy() was called and 'close' is on its way: end()'s callback would never run.
+        this.#ending = rejectedHandled(this.#closedError());
       } else {
         this.#flush();
         this.#trace?.({ type: "shutdown", how: "SHUT_WR" });
@@ -488,6 +562,28 @@ export class TcpConnection<M> implements Connection<M> {
       this[CONNECTION].#onClose();
     };
     flushConnection = (connection) => connection.#flush();
+    feedAgain = (connection) => {
+      connection.#feedScheduled = false;
+      connection.#feedListener();
+    };
+    onFrameTimer = (connection) => connection.#onFrameTimer();
+  }
+
+  /**
+   * Fails the connection because its server's byte budget is full and it holds the most: the
+   * server calls this.
+   */
+  dropForBudget(maxBufferedBytes: number): void {
+    const held = this.#heldBytes.toLocaleString("en-US");
+    const error = new SocketError(
+      ErrorCode.ERR_BUFFER_BUDGET,
+      `connection to ${formatAddress(this.remote)} was closed: the server's budget of ${maxBufferedBytes.toLocaleString("en-US")} bytes for partial messages and unsent replies was full, and it held the most (${held} bytes)`,
+      {
+        hint: "A peer must finish the messages it starts and read the replies it is sent; raise maxBufferedBytes if many peers legitimately send or receive large messages at once.",
+      },
+    );
+    this.#guard?.dropped(this.remote, "max-buffered-bytes", error);
+    this.#fail(error, true);
   }
 
   /**
@@ -503,8 +599,9 @@ export class TcpConnection<M> implements Connection<M> {
   async #closeWithin(timeoutMs: number): Promise<void> {
     if (this.#isClosed) return;
     const timer = setTimeout(() => this.destroy(), timeoutMs);
-    // A failure while ending is already recorded; close() itself never rejects.
-    await this.end().catch(noop);
+    // Not awaited: 'close' comes however the end goes (a destroyed socket never calls end()'s
+    // callback), and a failure while ending is already recorded; close() never rejects.
+    this.end().catch(noop);
     await this.closed;
     clearTimeout(timer);
   }
@@ -522,6 +619,12 @@ export class TcpConnection<M> implements Connection<M> {
   #next(): Promise<IteratorResult<M>> {
     if (this.#listener !== undefined) return this.#readTwice();
     if (this.#queue.length > 0) {
+      // A burst of messages from one read is handed out a batch per turn of the event loop, so
+      // other connections' reads and timers run between batches.
+      if (++this.#turnMessages > this.#maxMessagesPerTurn) {
+        this.#turnMessages = 0;
+        return new Promise(this.#nextTurn);
+      }
       const value = this.#queue.shift() as M;
       if (this.#queue.length === 0) this.#resume();
       return Promise.resolve({ value, done: false });
@@ -538,8 +641,14 @@ export class TcpConnection<M> implements Connection<M> {
     // The loop is about to wait for the peer: what it sent goes out now rather than at the end
     // of the tick, so a request or a reply is on the wire before anything else runs.
     if (this.#unflushed > 0) this.#flush();
+    this.#turnMessages = 0;
     return new Promise(this.#wait);
   }
+
+  /** Answers a `next()` in the next turn of the event loop (a Promise executor made once). */
+  readonly #nextTurn = (resolve: (result: Promise<IteratorResult<M>>) => void): void => {
+    setImmediate(() => resolve(this.#next()));
+  };
 
   /** Queues a `next()` that waits for a message (a Promise executor made once, not per call). */
   readonly #wait = (
@@ -605,7 +714,17 @@ export class TcpConnection<M> implements Connection<M> {
    * then flushes what it sent, and settles `each()` once nothing more will come.
    */
   #feedListener(): void {
+    let handed = 0;
     while (this.#queue.length > 0 && this.#listener !== undefined && !this.#listenerBusy) {
+      if (handed === this.#maxMessagesPerTurn) {
+        // The rest in a later turn, after other connections' reads; the socket stays paused.
+        if (!this.#feedScheduled) {
+          this.#feedScheduled = true;
+          setImmediate(feedAgain, this.#shared);
+        }
+        break;
+      }
+      handed++;
       this.#callListener(this.#queue.shift() as M);
     }
     // What the listener sent goes out now, in one write, before the read that brought the
@@ -659,26 +778,81 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   #resume(): void {
+    if (this.#queuedBytes > 0 && this.#queue.length === 0) {
+      this.#queuedBytes = 0;
+      this.#account();
+    }
     if (this.#paused) {
       this.#paused = false;
       this.#socket.resume();
-      if (this.#frameTimeoutMs > 0 && !this.#discard) this.#watchFrame(false);
+      if (this.#watchesFrames && !this.#discard) {
+        // Time we did not read because our own loop was behind is not the peer's: it starts over.
+        this.#messageStart = performance.now();
+        this.#watchFrame(false);
+      }
     }
   }
 
   /**
-   * Keeps the frame deadline after a read: it runs while part of a message is held, starts
-   * over when a message completes (`progress`), and stops while the socket is paused, since
-   * the peer cannot finish a message we do not read.
+   * Keeps the frame deadline after a read: it runs while a message is incomplete and starts
+   * over when a message completes (`progress`). The timer is only moved lazily: it fires at the
+   * earliest moment a limit could be passed, and `#onFrameTimer()` checks and sets it again.
    */
   #watchFrame(progress: boolean): void {
-    if (this.#decoder.bufferedBytes === 0 || this.#paused) {
+    const decoder = this.#decoder;
+    if (!(decoder.incomplete ?? decoder.bufferedBytes > 0)) {
       this.#stopFrameTimer();
     } else if (this.#frameTimer === undefined) {
-      this.#frameTimer = setTimeout(() => this.#onFrameTimeout(), this.#frameTimeoutMs);
+      this.#messageStart = performance.now();
+      this.#frameTimer = setTimeout(onFrameTimer, this.#nextFrameCheck(0, 0), this.#shared);
     } else if (progress) {
-      this.#frameTimer.refresh();
+      this.#messageStart = performance.now();
     }
+  }
+
+  /**
+   * Milliseconds from now, `elapsed` ms into a message of which `bytes` have arrived, until the
+   * frame deadline or the minimum data rate could next be passed.
+   */
+  #nextFrameCheck(elapsed: number, bytes: number): number {
+    let at = this.#frameTimeoutMs > 0 ? this.#frameTimeoutMs : Number.POSITIVE_INFINITY;
+    if (this.#minDataRate > 0) {
+      at = Math.min(at, Math.max(this.#minDataRateGraceMs, (bytes * 1000) / this.#minDataRate));
+    }
+    return Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - elapsed)));
+  }
+
+  /**
+   * The frame timer fired: fails the connection when the message in progress is past its
+   * deadline or under the minimum rate, otherwise sets the timer again. While the socket is
+   * paused the time counts against the peer only when it is not reading our replies (more
+   * than the high-water mark unsent); when our own loop is behind, the deadline starts over.
+   */
+  #onFrameTimer(): void {
+    this.#frameTimer = undefined;
+    const decoder = this.#decoder;
+    if (this.#discard || this.#isClosed || !(decoder.incomplete ?? decoder.bufferedBytes > 0)) {
+      return;
+    }
+    const now = performance.now();
+    const peerNotReading = this.#paused && this.bufferedBytes > this.#highWaterMark;
+    if (this.#paused && !peerNotReading) this.#messageStart = now;
+    const elapsed = now - this.#messageStart;
+    const bytes = decoder.bufferedBytes;
+    if (this.#frameTimeoutMs > 0 && elapsed >= this.#frameTimeoutMs) {
+      this.#onFrameTimeout(peerNotReading);
+      return;
+    }
+    if (
+      !this.#paused &&
+      this.#minDataRate > 0 &&
+      elapsed >= this.#minDataRateGraceMs &&
+      bytes * 1000 < this.#minDataRate * elapsed
+    ) {
+      this.#onTooSlow(bytes, elapsed);
+      return;
+    }
+    this.#frameTimer = setTimeout(onFrameTimer, this.#nextFrameCheck(elapsed, bytes), this.#shared);
   }
 
   #stopFrameTimer(): void {
@@ -761,6 +935,33 @@ export class TcpConnection<M> implements Connection<M> {
     }
     this.stats.bytesSent += bytes;
     this.#trace?.({ type: "send", bytes });
+    if (this.#guard !== undefined) this.#account();
+  }
+
+  /**
+   * Brings this connection's share of its server's budget up to date: partial message, queued
+   * messages, unsent replies. Runs once per read, flush and completed write, never per message.
+   * Over the budget, the server drops the connection that holds the most.
+   */
+  #account(): void {
+    const guard = this.#guard;
+    if (guard === undefined || this.#released) return;
+    const held =
+      this.#decoder.bufferedBytes +
+      this.#queuedBytes +
+      this.#unflushed +
+      this.#socket.writableLength;
+    guard.heldBytes += held - this.#heldBytes;
+    this.#heldBytes = held;
+    if (guard.heldBytes > guard.maxBufferedBytes) guard.overBudget();
+  }
+
+  /** Gives back this connection's share of the budget: it failed or closed. */
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#guard !== undefined) this.#guard.heldBytes -= this.#heldBytes;
+    this.#heldBytes = 0;
   }
 
   /**
@@ -782,6 +983,7 @@ export class TcpConnection<M> implements Connection<M> {
     // A failed write: the socket is being destroyed, and its 'error' or 'close' rejects the
     // senders waiting for the drain; it must not look drained to them first.
     if (error) return;
+    if (this.#guard !== undefined) this.#account();
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedBytes <= this.#highWaterMark) {
       this.#drain = undefined;
@@ -793,6 +995,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.stats.bytesReceived += chunk.length;
     this.#trace?.({ type: "recv", bytes: chunk.length });
     if (this.#discard) return;
+    const heldBefore = this.#decoder.bufferedBytes;
     let messages: M[];
     try {
       messages = this.#decoder.push(chunk);
@@ -802,7 +1005,14 @@ export class TcpConnection<M> implements Connection<M> {
       return;
     }
     this.#deliver(messages);
-    if (this.#frameTimeoutMs > 0) this.#watchFrame(messages.length > 0);
+    if (this.#watchesFrames) this.#watchFrame(messages.length > 0);
+    if (this.#guard !== undefined) {
+      // The messages left queued are views of (or copies of) at most these bytes.
+      if (this.#queue.length > 0) {
+        this.#queuedBytes += heldBefore + chunk.length - this.#decoder.bufferedBytes;
+      }
+      this.#account();
+    }
   }
 
   #onEnd(): void {
@@ -835,24 +1045,40 @@ export class TcpConnection<M> implements Connection<M> {
     );
   }
 
-  #onFrameTimeout(): void {
-    this.#frameTimer = undefined;
+  #onFrameTimeout(peerNotReading: boolean): void {
     const what = this.#framing.name === "lines" ? "line" : "frame";
     const bytes = this.#decoder.bufferedBytes.toLocaleString("en-US");
+    const why = peerNotReading
+      ? ` while it left ${this.bufferedBytes.toLocaleString("en-US")} bytes of our replies unread`
+      : "";
     this.#fail(
       new SocketError(
         ErrorCode.ERR_TIMEOUT,
-        `connection to ${formatAddress(this.remote)} sent ${bytes} bytes of a ${what} and did not finish it within ${this.#frameTimeoutMs} ms; closed`,
+        `connection to ${formatAddress(this.remote)} sent ${bytes} bytes of a ${what} and did not finish it within ${this.#frameTimeoutMs} ms${why}; closed`,
         {
-          hint: "A peer must send each message whole within frameTimeoutMs (this stops slow-loris clients); raise frameTimeoutMs if large messages come over slow links.",
+          hint: "A peer must send each message whole within frameTimeoutMs, and read the replies it is sent (this stops slow-loris clients); raise frameTimeoutMs if large messages come over slow links.",
         },
       ),
       false,
     );
   }
 
+  #onTooSlow(bytes: number, elapsed: number): void {
+    const what = this.#framing.name === "lines" ? "line" : "frame";
+    const error = new SocketError(
+      ErrorCode.ERR_TIMEOUT,
+      `connection to ${formatAddress(this.remote)} sent ${bytes.toLocaleString("en-US")} bytes of a ${what} in ${Math.round(elapsed)} ms, under the minimum of ${this.#minDataRate.toLocaleString("en-US")} bytes/s; closed`,
+      {
+        hint: "A peer must keep sending a message it has started at minDataRate bytes per second or more (this stops slow-loris clients that finish each message just in time); lower minDataRate for slow links.",
+      },
+    );
+    this.#guard?.dropped(this.remote, "min-data-rate", error);
+    this.#fail(error, false);
+  }
+
   #onClose(): void {
     this.#stopFrameTimer();
+    this.#release();
     this.#isClosed = true;
     this.#writable = false;
     this.#trace?.({ type: "close", remote: this.remote });
@@ -869,6 +1095,8 @@ export class TcpConnection<M> implements Connection<M> {
     if (this.#error !== undefined || this.#isClosed) return;
     this.#error = error;
     this.#writable = false;
+    this.#stopFrameTimer();
+    this.#release();
     if (!this.#readDone) {
       this.#readDone = true;
       this.#readError = error;

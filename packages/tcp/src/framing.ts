@@ -43,6 +43,13 @@ export interface FrameDecoder<M> {
    * than `maxBytes` (or the first 3 bytes of a header) for length frames.
    */
   readonly bufferedBytes: number;
+  /**
+   * True while a message has begun and is not yet complete: bytes of it are held, or a length
+   * header has arrived whose payload has not (then `bufferedBytes` is 0). A server's frame
+   * deadline runs while it is true. Optional for decoders made elsewhere, which are taken to be
+   * inside a message while `bufferedBytes` is over 0.
+   */
+  readonly incomplete?: boolean;
 }
 
 /**

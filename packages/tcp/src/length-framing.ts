@@ -196,6 +196,10 @@ class LengthDecoder<F extends Buffer | Buffer[]> implements FrameDecoder<F> {
     return this.#headerHeld + this.#payload.length;
   }
 
+  get incomplete(): boolean {
+    return this.#headerHeld > 0 || this.#frameBytes >= 0;
+  }
+
   push(chunk: Uint8Array): F[] {
     if (this.#failure !== undefined) throw this.#failure;
     const buffer = asBuffer(chunk);

@@ -123,6 +123,10 @@ class LineDecoder implements FrameDecoder<string> {
     return this.#held.length;
   }
 
+  get incomplete(): boolean {
+    return this.#held.length > 0;
+  }
+
   push(chunk: Uint8Array): string[] {
     if (this.#failure !== undefined) throw this.#failure;
     const buffer = asBuffer(chunk);

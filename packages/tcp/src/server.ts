@@ -26,8 +26,11 @@ import { RingQueue } from "./_queue.js";
 import {
   type CloseOptions,
   type Connection,
+  type ConnectionGuard,
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_MESSAGES_PER_TURN,
+  type DropReason,
   TcpConnection,
 } from "./connection.js";
 import type { Framing } from "./framing.js";
@@ -47,6 +50,38 @@ export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
  * await listen(":7000", { frameTimeoutMs: 4 * DEFAULT_FRAME_TIMEOUT_MS }); // 8 MiB frames over a slow link
  */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * Default most bytes a server holds for all its peers together, in bytes: 64 MiB. It counts
+ * partial messages, messages received and not yet taken by the application, and replies not
+ * yet taken by the kernel. Over it, the connection holding the most is dropped.
+ * @example
+ * await listen(":7000", { framing: lengthPrefixed(), maxBufferedBytes: 4 * DEFAULT_MAX_BUFFERED_BYTES });
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Default most connections open at once from one IP address: 256, a quarter of
+ * `DEFAULT_MAX_CONNECTIONS`, so one host cannot take every slot.
+ * @example
+ * await listen(":7000", { maxConnectionsPerAddress: 2 * DEFAULT_MAX_CONNECTIONS_PER_ADDRESS });
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/**
+ * Default least rate at which a message must keep arriving once it has been in progress for
+ * `DEFAULT_MIN_DATA_RATE_GRACE_MS`, in bytes per second: 512.
+ * @example
+ * await listen(":7000", { minDataRate: 0 }); // no minimum: only frameTimeoutMs bounds a message
+ */
+export const DEFAULT_MIN_DATA_RATE = 512;
+
+/**
+ * Default time a message may take before `minDataRate` applies to it, in ms: 5 seconds.
+ * @example
+ * DEFAULT_MIN_DATA_RATE_GRACE_MS //=> 5000
+ */
+export const DEFAULT_MIN_DATA_RATE_GRACE_MS = 5_000;
 
 /** How long a turned-away connection may take to end its side before it is destroyed, in ms. */
 const REJECT_LINGER_MS = 1_000;
@@ -88,11 +123,53 @@ export interface ServerOptions<M = string> {
    * Time a connection may take to deliver one message (a line, a frame) whole once its first
    * byte has arrived, in ms; past it the connection fails with `ERR_TIMEOUT` and is closed.
    * 0 disables. The idle timeout alone cannot stop a slow-loris peer, which keeps a connection
-   * busy forever by sending a byte now and then and never finishing a message. Time the server
-   * does not read (its loop is behind, so the socket is paused) does not count.
+   * busy forever by sending a byte now and then and never finishing a message. The deadline
+   * runs from the first byte of a message, a length header included (a header and then nothing
+   * is caught too). Time the server does not read because its own loop is behind (the socket is
+   * paused while replies flow) does not count; time it does not read because the peer does not
+   * read its replies (more than `highWaterMark` of them unsent) does.
    * @default DEFAULT_FRAME_TIMEOUT_MS (30000, 30 seconds)
    */
   frameTimeoutMs?: number;
+  /**
+   * Least average rate at which a message must arrive, in bytes per second, once it has been
+   * in progress for `minDataRateGraceMs`: a message of which fewer than `minDataRate × t` bytes
+   * have come in its first t ms fails with `ERR_TIMEOUT`, and the connection is dropped
+   * ('drop' event, reason `"min-data-rate"`). It stops peers that hold a connection by
+   * finishing each message just before `frameTimeoutMs`. Messages sent whole (a line typed into
+   * `nc`) are never affected; 0 disables.
+   * @default DEFAULT_MIN_DATA_RATE (512 bytes/s)
+   */
+  minDataRate?: number;
+  /**
+   * Time a message may take before `minDataRate` applies to it, in ms.
+   * @default DEFAULT_MIN_DATA_RATE_GRACE_MS (5000, 5 seconds)
+   */
+  minDataRateGraceMs?: number;
+  /**
+   * Most connections open at once from one IP address; one more is closed as soon as it is
+   * accepted, counted in `stats.rejected` and reported as a 'reject' event with reason
+   * `"max-connections-per-address"`. Unix socket peers have no address and are not counted.
+   * @default DEFAULT_MAX_CONNECTIONS_PER_ADDRESS (256)
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Most bytes the server holds for all its peers together, in bytes: partial messages,
+   * messages received and not yet taken by the application, and replies not yet taken by the
+   * kernel. When a read or a write takes it over, the connection holding the most is reset
+   * with `ERR_BUFFER_BUDGET`, counted in `stats.dropped` and reported as a 'drop' event with
+   * reason `"max-buffered-bytes"`. Each connection is also bounded on its own by the framing's
+   * limit and `highWaterMark`.
+   * @default DEFAULT_MAX_BUFFERED_BYTES (67108864, 64 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Most messages a connection hands to the application in one turn of the event loop; then
+   * it yields (`setImmediate`) so that other connections are served, and goes on. One 64 KiB
+   * read can hold 65,536 empty lines.
+   * @default DEFAULT_MAX_MESSAGES_PER_TURN (1024)
+   */
+  maxMessagesPerTurn?: number;
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
@@ -118,26 +195,43 @@ export interface ServerOptions<M = string> {
 /**
  * Counters of a {@link Server}.
  * @example
- * server.stats //=> { accepted: 12, rejected: 1, closed: 10 }
+ * server.stats //=> { accepted: 12, rejected: 1, closed: 10, dropped: 0 }
  */
 export interface ServerStats {
   /** Connections accepted and handed out. */
   readonly accepted: number;
-  /** Connections closed at once because `maxConnections` were open. */
+  /** Connections closed at once because `maxConnections` or `maxConnectionsPerAddress` were open. */
   readonly rejected: number;
   /** Accepted connections that have closed since. */
   readonly closed: number;
+  /** Accepted connections closed for a server limit: `maxBufferedBytes`, `minDataRate`. */
+  readonly dropped: number;
 }
 
 /**
- * What a 'reject' event tells about a connection closed at once.
+ * What a 'reject' event tells about a connection closed at once: `"max-connections"` were
+ * open, or `"max-connections-per-address"` from its address.
  * @example
  * server.on("reject", ({ remote, reason }) => console.log(`${formatAddress(remote)}: ${reason}`));
  * //=> 127.0.0.1:51844: max-connections
  */
 export interface RejectInfo {
   readonly remote: Endpoint;
-  readonly reason: "max-connections";
+  readonly reason: "max-connections" | "max-connections-per-address";
+}
+
+/**
+ * What a 'drop' event tells about an accepted connection the server closed for one of its
+ * limits: the budget was full and it held the most (`"max-buffered-bytes"`), or it sent a
+ * message too slowly (`"min-data-rate"`). Its loop fails with `error` too.
+ * @example
+ * server.on("drop", ({ remote, reason }) => console.log(`${formatAddress(remote)}: ${reason}`));
+ * //=> 127.0.0.1:51846: max-buffered-bytes
+ */
+export interface DropInfo {
+  readonly remote: Endpoint;
+  readonly reason: DropReason;
+  readonly error: SocketError;
 }
 
 /**
@@ -167,8 +261,10 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   readonly connectionCount: number;
   /** Connection counters. */
   readonly stats: ServerStats;
-  /** A connection was closed at once because `maxConnections` were open. */
+  /** A connection was closed at once because `maxConnections` (or as many from its address) were open. */
   on(event: "reject", listener: (info: RejectInfo) => void): this;
+  /** An accepted connection was closed for `maxBufferedBytes` or `minDataRate`. */
+  on(event: "drop", listener: (info: DropInfo) => void): this;
   /**
    * A non-fatal server-level error: accept failing (EMFILE, …) or an error thrown by the
    * handler. Without a listener these become process warnings; they never crash the process.
@@ -178,10 +274,12 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   on(event: "connection", listener: (connection: Connection<M>) => void): this;
   /** Like `on`, for the next event only. */
   once(event: "reject", listener: (info: RejectInfo) => void): this;
+  once(event: "drop", listener: (info: DropInfo) => void): this;
   once(event: "error", listener: (err: SocketError) => void): this;
   once(event: "connection", listener: (connection: Connection<M>) => void): this;
   /** Removes a listener added with `on` or `once`. */
   off(event: "reject", listener: (info: RejectInfo) => void): this;
+  off(event: "drop", listener: (info: DropInfo) => void): this;
   off(event: "error", listener: (err: SocketError) => void): this;
   off(event: "connection", listener: (connection: Connection<M>) => void): this;
   /**
@@ -200,6 +298,11 @@ interface ServerSettings {
   maxConnections?: number;
   idleTimeoutMs?: number;
   frameTimeoutMs?: number;
+  minDataRate?: number;
+  minDataRateGraceMs?: number;
+  maxConnectionsPerAddress?: number;
+  maxBufferedBytes?: number;
+  maxMessagesPerTurn?: number;
   unixSocketMode?: number;
   highWaterMark?: number;
 }
@@ -209,6 +312,11 @@ const DEFAULTS: Required<ServerSettings> = {
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
   frameTimeoutMs: DEFAULT_FRAME_TIMEOUT_MS,
+  minDataRate: DEFAULT_MIN_DATA_RATE,
+  minDataRateGraceMs: DEFAULT_MIN_DATA_RATE_GRACE_MS,
+  maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+  maxMessagesPerTurn: DEFAULT_MAX_MESSAGES_PER_TURN,
   unixSocketMode: DEFAULT_UNIX_SOCKET_MODE,
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
 };
@@ -243,6 +351,11 @@ export async function listen<M = string>(
   checkInteger("maxConnections", settings.maxConnections, 1);
   checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("frameTimeoutMs", settings.frameTimeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("minDataRate", settings.minDataRate, 0);
+  checkInteger("minDataRateGraceMs", settings.minDataRateGraceMs, 0, MAX_TIMER_MS);
+  checkInteger("maxConnectionsPerAddress", settings.maxConnectionsPerAddress, 1);
+  checkInteger("maxBufferedBytes", settings.maxBufferedBytes, 0);
+  checkInteger("maxMessagesPerTurn", settings.maxMessagesPerTurn, 1);
   checkInteger("unixSocketMode", settings.unixSocketMode, 0, 0o777);
   checkInteger("highWaterMark", settings.highWaterMark, 0);
   checkFunction("handler", options.handler);
@@ -267,7 +380,7 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
 
 class TcpServer<M> extends EventEmitter implements Server<M> {
   endpoint: Endpoint;
-  readonly stats = { accepted: 0, rejected: 0, closed: 0 };
+  readonly stats = { accepted: 0, rejected: 0, closed: 0, dropped: 0 };
 
   readonly #settings: TcpServerSettings<M>;
   readonly #unixPath: string | undefined;
@@ -283,12 +396,26 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   /** Out of file descriptors, and already reported: see `#probeDescriptors`. */
   #outOfDescriptors = false;
   #probeScheduled = false;
+  /** Connections open per remote IP address (tcp only). */
+  readonly #perAddress = new Map<string, number>();
+  /** The byte budget all connections share, and where they report drops. */
+  readonly #guard: ConnectionGuard;
+  #enforcingBudget = false;
 
   constructor(target: Endpoint, settings: TcpServerSettings<M>) {
     super();
     this.endpoint = target;
     this.#settings = settings;
     this.#unixPath = target.transport === "unix" ? target.path : undefined;
+    this.#guard = {
+      heldBytes: 0,
+      maxBufferedBytes: settings.maxBufferedBytes,
+      overBudget: () => this.#overBudget(),
+      dropped: (remote, reason, error) => {
+        this.stats.dropped++;
+        this.emit("drop", { remote, reason, error } satisfies DropInfo);
+      },
+    };
     // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
     this.#net = net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
     this.#net.on("error", (err: NodeJS.ErrnoException) => {
@@ -391,7 +518,14 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       this.#probeScheduled = true;
       setImmediate(this.#probeDescriptors);
     }
-    if (this.#closing !== undefined || this.#open.size >= maxConnections) {
+    const address = remote.transport === "tcp" ? remote.host : undefined;
+    const fromAddress = address === undefined ? 0 : (this.#perAddress.get(address) ?? 0);
+    const full = this.#open.size >= maxConnections;
+    if (
+      this.#closing !== undefined ||
+      full ||
+      fromAddress >= this.#settings.maxConnectionsPerAddress
+    ) {
       // Turned away with a FIN, not a reset: closing a socket whose receive queue holds data
       // makes the kernel send RST, so whatever the client already sent is read and dropped
       // until it ends too. One that never ends is destroyed after REJECT_LINGER_MS.
@@ -402,10 +536,12 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       trace?.({ type: "close", remote });
       if (this.#closing === undefined) {
         this.stats.rejected++;
-        this.emit("reject", { remote, reason: "max-connections" } satisfies RejectInfo);
+        const reason = full ? "max-connections" : "max-connections-per-address";
+        this.emit("reject", { remote, reason } satisfies RejectInfo);
       }
       return;
     }
+    if (address !== undefined) this.#perAddress.set(address, fromAddress + 1);
     const connection = new TcpConnection<M>({
       socket,
       framing: this.#settings.framing,
@@ -413,6 +549,10 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       remote,
       idleTimeoutMs: this.#settings.idleTimeoutMs,
       frameTimeoutMs: this.#settings.frameTimeoutMs,
+      minDataRate: this.#settings.minDataRate,
+      minDataRateGraceMs: this.#settings.minDataRateGraceMs,
+      maxMessagesPerTurn: this.#settings.maxMessagesPerTurn,
+      guard: this.#guard,
       highWaterMark: this.#settings.highWaterMark,
       trace,
       onClosed: this.#forget,
@@ -433,7 +573,35 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     this.#open.delete(connection);
     this.#unclaimed.delete(connection);
     this.stats.closed++;
+    const { remote } = connection;
+    if (remote.transport === "tcp") {
+      const left = (this.#perAddress.get(remote.host) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(remote.host, left);
+      else this.#perAddress.delete(remote.host);
+    }
   };
+
+  /**
+   * The connections hold more than `maxBufferedBytes` between them: drops the one holding the
+   * most, then the next, until they fit. A scan of the open connections, only when over.
+   */
+  #overBudget(): void {
+    if (this.#enforcingBudget) return; // a drop below called back here
+    this.#enforcingBudget = true;
+    try {
+      const guard = this.#guard;
+      while (guard.heldBytes > guard.maxBufferedBytes) {
+        let most: TcpConnection<M> | undefined;
+        for (const connection of this.#open) {
+          if (connection.heldBytes > (most?.heldBytes ?? 0)) most = connection;
+        }
+        if (most === undefined) break;
+        most.dropForBudget(guard.maxBufferedBytes);
+      }
+    } finally {
+      this.#enforcingBudget = false;
+    }
+  }
 
   async #serve(
     connection: TcpConnection<M>,

@@ -10,7 +10,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TraceEvent, TraceEventType } from "@socket-lab/core";
-import { onTestFinished } from "vitest";
+import { onTestFinished, vi } from "vitest";
 import {
   type Connection,
   type ConnectOptions,
@@ -288,4 +288,49 @@ export async function stalledEndpoint(host: string): Promise<string> {
     for (const socket of fillers) socket.destroy();
   });
   return net.isIPv6(host) ? `tcp://[${host}]:${port}` : `tcp://${host}:${port}`;
+}
+
+/**
+ * Writes the start of a line (19 bytes) that never ends to `peer`, then runs the accepted end's
+ * timers on a fake clock (setTimeout, clearTimeout and performance.now()), moved by hand:
+ * resolves with whether its loop was still open at `ms − 1` ms, and what it failed with at `ms`.
+ */
+export async function fakeClockFailure(
+  accepted: Connection<string>,
+  peer: net.Socket,
+  ms: number,
+): Promise<{ openBefore: boolean; error: unknown }> {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+  try {
+    peer.write("the start of a line");
+    for (let spins = 0; accepted.stats.bytesReceived < 19; spins++) {
+      if (spins > 100_000) throw new Error("the bytes never arrived");
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    let settled = false;
+    const outcome = drain(accepted).finally(() => {
+      settled = true;
+    });
+    vi.advanceTimersByTime(ms - 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const openBefore = !settled;
+    vi.advanceTimersByTime(1);
+    vi.useRealTimers();
+    const { error } = await within(outcome, `the failure at ${ms} ms`);
+    return { openBefore, error };
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
+/** A handler that echoes every message and records how the connection ended: "end" or the error. */
+export function echoRecording(ends: unknown[]) {
+  return async (connection: Connection<unknown>): Promise<void> => {
+    try {
+      for await (const message of connection) await connection.send(message);
+      ends.push("end");
+    } catch (error) {
+      ends.push(error);
+    }
+  };
 }

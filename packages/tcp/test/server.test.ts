@@ -129,7 +129,7 @@ describe("connections", () => {
       await client.close();
     }
     expect(await within(closing ?? Promise.resolve(), "close")).toEqual({ ended: 2, destroyed: 0 });
-    expect(server.stats).toEqual({ accepted: 2, rejected: 0, closed: 2 });
+    expect(server.stats).toEqual({ accepted: 2, rejected: 0, dropped: 0, closed: 2 });
     expect(server.connectionCount).toBe(0);
   });
 
