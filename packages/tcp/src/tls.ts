@@ -159,7 +159,7 @@ function handshakeFailure(error: Error, remote: Endpoint): SocketError {
   if ((error as NodeJS.ErrnoException).code !== "ECONNRESET") return explain(error, { endpoint });
   return explain(error, {
     endpoint,
-    hint: "The client hung up during the TLS handshake, most often because it does not trust this server's certificate: give it the certificate to trust (its fingerprint is printed at start).",
+    hint: "The client hung up during the TLS handshake, most often because it does not trust this server's certificate: give the client that certificate (or its CA) to trust.",
   });
 }
 
