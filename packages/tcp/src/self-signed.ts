@@ -6,7 +6,6 @@
  */
 
 import { createHash, X509Certificate } from "node:crypto";
-import { generate } from "selfsigned";
 
 /** How {@link selfSignedCertificate} makes a certificate. */
 export interface SelfSignedOptions {
@@ -67,6 +66,9 @@ export async function selfSignedCertificate(
       ? { type: 7 as const, ip: host }
       : { type: 2 as const, value: host },
   );
+  // Loaded on first use: it and its X.509 libraries take a good part of a second to load,
+  // which every program importing this package would otherwise pay at start.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: first }], {
     keyType: "ec",
     curve: "P-256",
