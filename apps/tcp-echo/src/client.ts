@@ -23,7 +23,13 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
-import { connect, type Framing, lengthPrefixed, lines } from "@socket-lab/tcp";
+import {
+  connect,
+  type Framing,
+  lengthPrefixed,
+  lines,
+  type TlsConnectOptions,
+} from "@socket-lab/tcp";
 import { DEFAULT_PORT, type EchoFraming } from "./server.js";
 
 /** The tutorial's message. */
@@ -41,6 +47,8 @@ export interface EchoClientOptions {
   framing?: EchoFraming;
   /** How long to wait for the connection, and then for the server to say anything, in ms. @default DEFAULT_CONNECT_TIMEOUT_MS (10,000) */
   timeoutMs?: number;
+  /** Speak TLS, trusting what this says (`{ ca, servername, insecure }`): the endpoint becomes tls://. @default undefined (plain TCP) */
+  tls?: TlsConnectOptions;
   /** Receives every socket call (socket, connect, send, recv, close). @default undefined */
   trace?: TraceListener;
   /** Receives each reply as it arrives, in the order of the messages. @default undefined */
@@ -89,7 +97,7 @@ const DEFAULTS = {
  * //=> { server: { transport: "tcp", host: "127.0.0.1", port: 7000 }, messages: 1, elapsedMs: 0.9 }
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
-  const { host, port, messages, framing, timeoutMs, trace, onReply, signal } = withDefaults(
+  const { host, port, messages, framing, timeoutMs, tls, trace, onReply, signal } = withDefaults(
     DEFAULTS,
     options,
   );
@@ -98,8 +106,8 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
 
   // socket + connect: the kernel does the handshake; refused at once if nobody listens.
   const connection = await connect<string | Buffer>(
-    { transport: "tcp", host, port },
-    { framing: wire, timeoutMs, idleTimeoutMs: timeoutMs, trace, signal },
+    { transport: tls === undefined ? "tcp" : "tls", host, port },
+    { framing: wire, timeoutMs, idleTimeoutMs: timeoutMs, trace, signal, ...(tls && { tls }) },
   );
   const abort = () => connection.destroy(signal?.reason);
   signal?.addEventListener("abort", abort, { once: true });

@@ -24,7 +24,14 @@ import {
   TUTORIAL_BACKLOG,
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
-import { type Connection, type Framing, lengthPrefixed, lines, listen } from "@socket-lab/tcp";
+import {
+  type Connection,
+  type Framing,
+  lengthPrefixed,
+  lines,
+  listen,
+  type TlsServerOptions,
+} from "@socket-lab/tcp";
 
 /** The port tcp-echo listens on unless told otherwise (udp-echo uses 7001). */
 export const DEFAULT_PORT = 7000;
@@ -48,6 +55,8 @@ export interface EchoServerOptions {
   maxConnections?: number;
   /** A connection silent this long is closed, in ms; 0 never closes one. @default DEFAULT_IDLE_TIMEOUT_MS (120,000) */
   idleTimeoutMs?: number;
+  /** Speak TLS with this certificate and key (PEM): the endpoint becomes tls://. @default undefined (plain TCP) */
+  tls?: TlsServerOptions;
   /** Receives every socket call (socket, bind, listen, accept, recv, send, close). @default undefined */
   trace?: TraceListener;
   /** Receives what happens to clients, for printing. @default undefined */
@@ -106,8 +115,18 @@ const DEFAULTS = {
  * await server.close() //=> { connections: 0, rejected: 0, messages: 0 }
  */
 export async function startServer(options: EchoServerOptions = {}): Promise<EchoServer> {
-  const { host, port, reply, framing, backlog, maxConnections, idleTimeoutMs, trace, onEvent } =
-    withDefaults(DEFAULTS, options);
+  const {
+    host,
+    port,
+    reply,
+    framing,
+    backlog,
+    maxConnections,
+    idleTimeoutMs,
+    tls,
+    trace,
+    onEvent,
+  } = withDefaults(DEFAULTS, options);
   const emit = onEvent ?? (() => {});
   let messages = 0;
   const serving = new Set<Promise<void>>();
@@ -145,8 +164,9 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   // socket + bind + listen: the kernel now queues connections (backlog 5 by default), and
   // accept() takes them off the queue, one new socket per client.
   const server = await listen<string | Buffer>(
-    { transport: "tcp", host, port },
+    { transport: tls === undefined ? "tcp" : "tls", host, port },
     {
+      ...(tls === undefined ? {} : { tls }), // tls://: each client's TLS handshake, then lines
       framing: wire,
       backlog,
       maxConnections,
