@@ -9,4 +9,6 @@ export type {
 } from "./http-framing.js";
 export { http } from "./http-framing.js";
 export type { Certificate, SiteOptions, WebEvent, WebServer } from "./options.js";
+export type { ConnectionStory } from "./page.js";
+export { page } from "./page.js";
 export { startServer } from "./server.js";
