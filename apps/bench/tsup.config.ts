@@ -6,5 +6,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // A devDependency run by the web workload: tsup would bundle it, and its CommonJS with it.
+  external: ["autocannon"],
   removeNodeProtocol: false,
 });
