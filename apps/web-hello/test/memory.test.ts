@@ -64,9 +64,10 @@ test("10,000 keep-alive requests leave the server's memory flat (under 2 MB reta
     const after = memoryAfterGc();
     const grown = after.retained - before.retained;
     // Keeping as little as 200 bytes per request would be 2 MB; the page alone is 600 bytes.
-    expect(grown, `retained grew by ${grown} bytes; RSS ${before.rss} -> ${after.rss}`).toBeLessThan(
-      2_000_000,
-    );
+    expect(
+      grown,
+      `retained grew by ${grown} bytes; RSS ${before.rss} -> ${after.rss}`,
+    ).toBeLessThan(2_000_000);
   } finally {
     await server.close();
   }
