@@ -5,9 +5,13 @@ import { defineConfig, type Options } from "tsup";
  * their TypeScript sources (the `@socket-lab/source` export condition), so an app's programs
  * run on their own: `cd apps/tcp-echo && pnpm build` needs no package built first.
  */
-export function appConfig(entry: string[]): Options | Options[] {
+export function appConfig(
+  entry: string[],
+  extra: Pick<Options, "external" | "dts"> = {},
+): Options | Options[] {
   return defineConfig({
     entry,
+    ...extra,
     format: ["esm"],
     sourcemap: true,
     clean: true,

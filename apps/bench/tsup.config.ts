@@ -1,3 +1,4 @@
 import { appConfig } from "../../tsup.apps.js";
 
-export default appConfig(["src/cli.ts", "src/worker.ts"]);
+// autocannon is a devDependency the web workload runs: bundled, its CommonJS breaks.
+export default appConfig(["src/cli.ts", "src/worker.ts"], { external: ["autocannon"] });

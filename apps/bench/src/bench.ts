@@ -23,6 +23,8 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     pacedMs: 1_000,
     connections: 10_000,
     warmConnections: 500,
+    webRequests: 10_000,
+    warmWebRequests: 2_000,
   },
   quick: {
     reps: 1,
@@ -33,6 +35,8 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     pacedMs: 200,
     connections: 1_000,
     warmConnections: 100,
+    webRequests: 500,
+    warmWebRequests: 100,
   },
 };
 

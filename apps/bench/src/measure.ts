@@ -23,6 +23,9 @@ export interface ModeSettings {
   /** Concurrent connections, and connections opened and closed first as a warm-up. */
   readonly connections: number;
   readonly warmConnections: number;
+  /** Keep-alive requests of a web repetition (the RSS check spans them), and of its warm-up. */
+  readonly webRequests: number;
+  readonly warmWebRequests: number;
 }
 
 /** One figure of one variant, over the repetitions. */

@@ -20,6 +20,8 @@ const ROLES: Record<string, () => Promise<RoleFactory>> = {
   decoders: async () => (await import("./decoder-roles.js")).decoders,
   "connection-server": async () => (await import("./connection-roles.js")).connectionServer,
   "connection-clients": async () => (await import("./connection-roles.js")).connectionClients,
+  "web-server": async () => (await import("./web-roles.js")).webServer,
+  "http-load": async () => (await import("./web-roles.js")).httpLoad,
 };
 
 if (process.send === undefined) {

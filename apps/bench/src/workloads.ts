@@ -23,6 +23,7 @@ import type { EchoPorts, LatencyImpl, PingResult, Transport } from "./pingpong-r
 import type { Worker } from "./spawn-worker.js";
 import type { Ports, SendResult, SinkImpl, SourceImpl } from "./tcp-roles.js";
 import type { BlastResult, Bound, Collected, UdpImpl, UdpSourceImpl } from "./udp-roles.js";
+import type { LoadResult, WebImpl, WebListening } from "./web-roles.js";
 
 /** Every workload, in the order a full run goes. */
 export const WORKLOAD_NAMES = [
@@ -36,6 +37,7 @@ export const WORKLOAD_NAMES = [
   "decode-lines",
   "decode-length",
   "connections",
+  "web",
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -848,6 +850,90 @@ async function connections(context: Context): Promise<WorkloadReport> {
   };
 }
 
+/** Keep-alive connections autocannon opens. */
+const WEB_CONNECTIONS = 10;
+
+/** The web variants: which server, over which scheme. */
+const WEB_VARIANTS = [
+  "web-hello http",
+  "node:http http",
+  "web-hello https",
+  "node:http https",
+] as const;
+
+async function web(context: Context): Promise<WorkloadReport> {
+  const { settings } = context;
+  const amount = settings.webRequests;
+  const warm = settings.warmWebRequests;
+  const load = await context.spawn({ side: "client", role: "http-load", options: {} });
+  const results = await interleave(WEB_VARIANTS, settings.reps, async (variant) => {
+    const [impl, scheme] = variant.split(" ") as [WebImpl, "http" | "https"];
+    const server = await context.spawn({
+      side: "server",
+      role: "web-server",
+      options: { impl, tls: scheme === "https" },
+      exposeGc: true,
+    });
+    try {
+      const { port } = await server.call<WebListening>("listen");
+      const url = `${scheme}://127.0.0.1:${port}/`;
+      const run = (count: number) =>
+        load.call<LoadResult>(
+          "run",
+          { url, connections: WEB_CONNECTIONS, amount: count },
+          CALL_TIMEOUT_MS,
+        );
+      await run(warm);
+      const before = await server.call<number>("rss");
+      const measured = await run(amount);
+      const after = await server.call<number>("rss");
+      return {
+        rate: measured.requests / Math.max(measured.seconds, 0.001),
+        failures: measured.failures,
+        rssGrowth: after - before,
+      };
+    } finally {
+      await server.stop();
+    }
+  });
+  const figures = WEB_VARIANTS.flatMap((variant) => [
+    figure(variant, variant, "requests", "req/s", samplesOf(results, variant, "rate")),
+    figure(variant, variant, "failures", "", samplesOf(results, variant, "failures")),
+    figure(variant, variant, "server RSS growth", "B", samplesOf(results, variant, "rssGrowth")),
+  ]);
+  const rate = (variant: string) => median(figures, variant, "requests");
+  const failures = figures
+    .filter((f) => f.metric === "failures" && f.variant.startsWith("web-hello"))
+    .flatMap((f) => f.samples)
+    .reduce((a, b) => a + b, 0);
+  return {
+    name: "web",
+    title: `Keep-alive GETs of web-hello's page: ${amount.toLocaleString("en-US")} requests over ${WEB_CONNECTIONS} connections (autocannon), web-hello against node:http`,
+    figures,
+    checks: [
+      ratio("web-hello/node:http req/s, HTTP", rate("web-hello http") / rate("node:http http"), {
+        op: "≥",
+        value: 0.5,
+      }),
+      ratio("web-hello/node:http req/s, HTTPS", rate("web-hello https") / rate("node:http https"), {
+        op: "≥",
+        value: 0.5,
+      }),
+      limit("web-hello failures, all repetitions", failures, "", { op: "≤", value: 0 }),
+      limit(
+        `web-hello HTTP server RSS growth over ${amount.toLocaleString("en-US")} requests`,
+        median(figures, "web-hello http", "server RSS growth"),
+        "B",
+      ),
+    ],
+    notes: [
+      "Both servers serve the same page, made by web-hello's page() with their connection's details; node:http parses with llhttp (C), web-hello with its own decoder in TypeScript.",
+      `Server RSS is measured after a full GC, after a warm-up of ${warm.toLocaleString("en-US")} requests and again after the measured run.`,
+      "autocannon runs in the client worker and does not verify the self-signed certificate.",
+    ],
+  };
+}
+
 /** `1048576` → `1 MiB`, `212992` → `208 KiB`. */
 function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / 1024 / 1024} MiB`;
@@ -869,4 +955,5 @@ export const WORKLOAD_RUNNERS: Readonly<
   "decode-lines": decodeLines,
   "decode-length": decodeLength,
   connections,
+  web,
 };

@@ -8,6 +8,7 @@
  *   printf 'one\ntwo\n' | pnpm tcp:client    # one message per line: one, two
  */
 
+import { readFile } from "node:fs/promises";
 import { DEFAULT_CONNECT_TIMEOUT_MS, formatEndpoint } from "@socket-lab/core";
 import {
   clientMessages,
@@ -29,6 +30,7 @@ import {
   traceFlag,
   UsageError,
 } from "@socket-lab/core/cli";
+import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
 import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
@@ -71,11 +73,30 @@ process.exitCode = await runCommand({
         "send at most N messages ahead of their replies; more input is read as replies come",
       defaultText: String(DEFAULT_WINDOW),
     },
+    tls: { type: "boolean", description: "speak TLS (tls://); the server needs --tls too" },
+    ca: {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "with --tls: trust the certificate(s) in FILE (PEM), e.g. the server's --save-cert",
+      defaultText: "the system's CAs",
+    },
+    servername: {
+      type: "string",
+      valueName: "NAME",
+      description: "with --tls: the name the server's certificate must carry",
+      defaultText: "HOST when it is a name",
+    },
+    insecure: {
+      type: "boolean",
+      description: "with --tls: do NOT check the server's certificate (a throwaway test only)",
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
   examples: [
     "tcp-echo-client",
+    "tcp-echo-client localhost --tls --ca /tmp/echo.pem",
     "tcp-echo-client localhost --port 7000 --message 'Hi there'",
     "printf 'one\\ntwo\\n' | tcp-echo-client",
     "tcp-echo-client --count 1000 --json",
@@ -95,6 +116,7 @@ process.exitCode = await runCommand({
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
     const print = createPrinter(stdout, values.json);
+    const tls = await tlsOptionsOf(values, stderr);
     try {
       const summary = await runClient({
         host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
@@ -108,6 +130,7 @@ process.exitCode = await runCommand({
         ),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         trace: traceFlag(values.trace, stderr),
+        tls,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.
@@ -133,3 +156,35 @@ process.exitCode = await runCommand({
     }
   },
 });
+
+/** `--tls`, `--ca`, `--servername`, `--insecure` as connect()'s TLS options; none without --tls. */
+async function tlsOptionsOf(
+  values: { tls: boolean; ca?: string; servername?: string; insecure: boolean },
+  stderr: NodeJS.WritableStream,
+): Promise<TlsConnectOptions | undefined> {
+  const { tls, ca, servername, insecure } = values;
+  if (!tls) {
+    if (ca !== undefined || servername !== undefined || insecure) {
+      throw new UsageError("--ca, --servername and --insecure need --tls");
+    }
+    return undefined;
+  }
+  if (insecure) {
+    if (ca !== undefined)
+      throw new UsageError("--insecure checks nothing: give --ca or --insecure");
+    stderr.write(
+      "tcp-echo-client: WARNING: --insecure: the server's certificate is NOT checked; anyone on the path could read and change this connection\n",
+    );
+  }
+  const pem =
+    ca === undefined
+      ? undefined
+      : await readFile(ca, "utf8").catch((error: Error) => {
+          throw new UsageError(`--ca: cannot read ${ca}: ${error.message}`);
+        });
+  return {
+    ...(pem === undefined ? {} : { ca: pem }),
+    ...(servername === undefined ? {} : { servername }),
+    insecure,
+  };
+}

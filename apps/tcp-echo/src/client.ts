@@ -24,7 +24,13 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { counted, withDefaults } from "@socket-lab/core/cli";
-import { connect, type Framing, lengthPrefixed, lines } from "@socket-lab/tcp";
+import {
+  connect,
+  type Framing,
+  lengthPrefixed,
+  lines,
+  type TlsConnectOptions,
+} from "@socket-lab/tcp";
 import { InFlight } from "./_in-flight.js";
 import { DEFAULT_PORT, type EchoFraming } from "./server.js";
 
@@ -57,6 +63,8 @@ export interface EchoClientOptions {
    * @default DEFAULT_WINDOW (1,000)
    */
   window?: number;
+  /** Speak TLS, trusting what this says (`{ ca, servername, insecure }`): the endpoint becomes tls://. @default undefined (plain TCP) */
+  tls?: TlsConnectOptions;
   /** Receives every socket call (socket, connect, send, recv, close). @default undefined */
   trace?: TraceListener;
   /** Receives each reply as it arrives, in the order of the messages. @default undefined */
@@ -108,7 +116,8 @@ const DEFAULTS = {
  * //=> { server: { transport: "tcp", host: "127.0.0.1", port: 7000 }, messages: 1, elapsedMs: 0.9 }
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
-  const { host, port, messages, framing, timeoutMs, window, trace, onReply, signal } = withDefaults(
+  const { host, port, messages, framing, timeoutMs, window, tls, trace, onReply, signal } =
+    withDefaults(
     DEFAULTS,
     options,
   );
@@ -120,8 +129,8 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
 
   // socket + connect: the kernel does the handshake; refused at once if nobody listens.
   const connection = await connect<string | Buffer>(
-    { transport: "tcp", host, port },
-    { framing: wire, timeoutMs, trace, signal },
+    { transport: tls === undefined ? "tcp" : "tls", host, port },
+    { framing: wire, timeoutMs, trace, signal, ...(tls && { tls }) },
   );
   const abort = () => connection.destroy(signal?.reason);
   signal?.addEventListener("abort", abort, { once: true });

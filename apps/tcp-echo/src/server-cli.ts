@@ -7,7 +7,9 @@
  *   pnpm tcp:client      # terminal 2: Hello from client
  */
 
+import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
+import { readFile, writeFile } from "node:fs/promises";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -34,8 +36,14 @@ import {
   runCommand,
   TRACE_FLAG,
   traceFlag,
+  UsageError,
 } from "@socket-lab/core/cli";
-import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from "@socket-lab/tcp";
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  LOCALHOST_NAMES,
+  selfSignedCertificate,
+} from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
 import {
@@ -106,11 +114,25 @@ process.exitCode = await runCommand({
         "on Ctrl-C, how long to let replies flush and clients hang up before cutting them off",
       defaultText: String(ECHO_CLOSE_TIMEOUT_MS / 1000),
     },
+    tls: {
+      type: "boolean",
+      description:
+        "speak TLS (tls://): with --key/--cert, or a self-signed certificate made at start",
+    },
+    key: { type: "string", valueName: "FILE", description: "TLS private key (PEM), with --cert" },
+    cert: { type: "string", valueName: "FILE", description: "TLS certificate (PEM), with --key" },
+    "save-cert": {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "write the TLS certificate (PEM) to FILE, for clients: tcp-echo-client --tls --ca FILE",
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
   examples: [
     "tcp-echo-server",
+    "tcp-echo-server --tls --save-cert /tmp/echo.pem",
     "tcp-echo-server --port 0 --reply 'Hello from server'",
     "tcp-echo-server --trace --backlog 5 --max-connections 10",
   ],
@@ -121,7 +143,9 @@ process.exitCode = await runCommand({
   async run({ values, signal, stdout, stderr }) {
     // Message lines are previews, a few per client per second; a closed stdout is not fatal.
     const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
+    const tls = await certificateOf(values);
     const server = await startServer({
+      tls,
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
       reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
@@ -161,6 +185,18 @@ process.exitCode = await runCommand({
     });
     const endpoint = formatEndpoint(server.endpoint);
     log.print(`listening on ${endpoint}`, { event: "listening", endpoint });
+    if (tls !== undefined) {
+      const { origin, fingerprint256 } = tls;
+      const saved = values["save-cert"];
+      if (saved !== undefined) await writeFile(saved, tls.cert);
+      const where = saved === undefined ? "" : `; saved to ${saved}`;
+      log.print(`certificate: ${origin}; SHA-256 fingerprint ${fingerprint256}${where}`, {
+        event: "certificate",
+        origin,
+        fingerprint256,
+        saved,
+      });
+    }
 
     // Serve until Ctrl-C (SIGINT) or SIGTERM, then stop gracefully and count.
     if (!signal.aborted) await once(signal, "abort");
@@ -173,6 +209,38 @@ process.exitCode = await runCommand({
     );
   },
 });
+
+/** The TLS certificate: read from --key/--cert, or self-signed for localhost; none without --tls. */
+async function certificateOf(values: {
+  tls: boolean;
+  key: string | undefined;
+  cert: string | undefined;
+}): Promise<{ key: string; cert: string; origin: string; fingerprint256: string } | undefined> {
+  const { tls, key, cert } = values;
+  if (!tls) {
+    if (key !== undefined || cert !== undefined)
+      throw new UsageError("--key and --cert need --tls");
+    return undefined;
+  }
+  if (key === undefined && cert === undefined) {
+    const made = await selfSignedCertificate();
+    return { ...made, origin: `self-signed for ${LOCALHOST_NAMES.join(", ")}` };
+  }
+  if (key === undefined || cert === undefined) {
+    throw new UsageError("--key and --cert go together: give both files, or neither");
+  }
+  const read = (flag: string, path: string) =>
+    readFile(path, "utf8").catch((error: Error) => {
+      throw new UsageError(`--${flag}: cannot read ${path}: ${error.message}`);
+    });
+  const pem = await read("cert", cert);
+  return {
+    key: await read("key", key),
+    cert: pem,
+    origin: cert,
+    fingerprint256: new X509Certificate(pem).fingerprint256,
+  };
+}
 
 /** One event as a line of text and as a JSON record. */
 function describe(

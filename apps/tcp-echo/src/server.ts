@@ -33,6 +33,7 @@ import {
   lines,
   listen,
   type RejectInfo,
+  type TlsServerOptions,
 } from "@socket-lab/tcp";
 
 /** The port tcp-echo listens on unless told otherwise (udp-echo uses 7001). */
@@ -71,6 +72,8 @@ export interface EchoServerOptions {
   maxConnectionsPerAddress?: number;
   /** Time `close()` waits for clients before cutting them off, in ms. @default ECHO_CLOSE_TIMEOUT_MS (500) */
   closeTimeoutMs?: number;
+  /** Speak TLS with this certificate and key (PEM): the endpoint becomes tls://. @default undefined (plain TCP) */
+  tls?: TlsServerOptions;
   /** Receives every socket call (socket, bind, listen, accept, recv, send, close). @default undefined */
   trace?: TraceListener;
   /** Receives what happens to clients, for printing. @default undefined */
@@ -139,9 +142,10 @@ const DEFAULTS = {
  */
 export async function startServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const settings = withDefaults(DEFAULTS, options);
-  const { host, port, reply, framing, backlog, maxConnections, idleTimeoutMs, trace, onEvent } =
+  const { host, port, reply, framing, backlog, maxConnections, idleTimeoutMs, tls, trace } =
     settings;
-  const { maxFrameBytes, maxBufferedBytes, maxConnectionsPerAddress, closeTimeoutMs } = settings;
+  const { onEvent, maxFrameBytes, maxBufferedBytes, maxConnectionsPerAddress, closeTimeoutMs } =
+    settings;
   const emit = onEvent ?? (() => {});
   let messages = 0;
   const serving = new Set<Promise<void>>();
@@ -182,8 +186,9 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   // socket + bind + listen: the kernel now queues connections (backlog 5 by default), and
   // accept() takes them off the queue, one new socket per client.
   const server = await listen<string | Buffer>(
-    { transport: "tcp", host, port },
+    { transport: tls === undefined ? "tcp" : "tls", host, port },
     {
+      ...(tls === undefined ? {} : { tls }), // tls://: each client's TLS handshake, then lines
       framing: wire,
       backlog,
       maxConnections,

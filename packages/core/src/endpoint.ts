@@ -1,6 +1,7 @@
 /**
  * Endpoints: where a socket binds or connects, written as `tcp://127.0.0.1:7000`,
- * `udp://[::1]:7001`, `unix:///tmp/x.sock`, or the short `host:port`, `[v6]:port`, `:port`.
+ * `tls://127.0.0.1:8443` (TCP with TLS on top), `udp://[::1]:7001`, `unix:///tmp/x.sock`, or the
+ * short `host:port`, `[v6]:port`, `:port`.
  */
 
 import { isIP, isIPv4, isIPv6 } from "node:net";
@@ -8,9 +9,9 @@ import { Domain } from "./attributes.js";
 import { ErrorCode, SocketError } from "./errors.js";
 import { MAX_UNIX_PATH_BYTES } from "./limits.js";
 
-/** An IP endpoint: a host name or address and a port. */
+/** An IP endpoint: a host name or address and a port. `tls` is a TCP endpoint speaking TLS. */
 export interface InetEndpoint {
-  readonly transport: "tcp" | "udp";
+  readonly transport: "tcp" | "tls" | "udp";
   /** A host name (`localhost`) or an IP address without brackets (`127.0.0.1`, `::1`). */
   readonly host: string;
   /** 0–65535; 0 asks the system to choose a free port when binding. */
@@ -48,7 +49,7 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
 function fail(input: string, part: string): never {
   throw new SocketError(ErrorCode.ERR_INVALID_ENDPOINT, `invalid endpoint '${input}': ${part}`, {
-    hint: "Write it as tcp://127.0.0.1:7000, udp://[::1]:7001, unix:///tmp/x.sock, host:port or :port.",
+    hint: "Write it as tcp://127.0.0.1:7000, tls://127.0.0.1:8443, udp://[::1]:7001, unix:///tmp/x.sock, host:port or :port.",
   });
 }
 
@@ -88,7 +89,7 @@ function parseHost(text: string, input: string): string {
 }
 
 function parseInet(
-  transport: "tcp" | "udp",
+  transport: InetEndpoint["transport"],
   rest: string,
   input: string,
   options: ParseEndpointOptions,
@@ -174,8 +175,10 @@ export function parseEndpoint(input: string, options: ParseEndpointOptions = {})
     const name = (scheme[1] ?? "").toLowerCase();
     const rest = scheme[2] ?? "";
     if (name === "unix") return parseUnix(rest, input);
-    if (name === "tcp" || name === "udp") return parseInet(name, rest, input, options);
-    fail(input, `scheme '${name}://' is not one of tcp://, udp://, unix://`);
+    if (name === "tcp" || name === "tls" || name === "udp") {
+      return parseInet(name, rest, input, options);
+    }
+    fail(input, `scheme '${name}://' is not one of tcp://, tls://, udp://, unix://`);
   }
   if (input.startsWith("/")) return parseUnix(input, input);
   return parseInet(options.transport ?? "tcp", input, input, options);

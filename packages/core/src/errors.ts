@@ -69,8 +69,31 @@ export const SYSTEM_ERROR_CODES = [
 /** A system error code that `explain()` words; any other code passes through as it is. */
 export type SystemErrorCode = (typeof SYSTEM_ERROR_CODES)[number];
 
+/**
+ * The TLS error codes (Node's and OpenSSL's) that `explain()` words: certificate problems a
+ * client meets, and handshakes a server sees fail.
+ */
+export const TLS_ERROR_CODES = [
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_HTTP_REQUEST",
+  "ERR_TLS_HANDSHAKE_TIMEOUT",
+  "ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+  "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+  "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+] as const;
+
+/** A TLS error code that `explain()` words. */
+export type TlsErrorCode = (typeof TLS_ERROR_CODES)[number];
+
 /** Every code a {@link SocketError} can carry. Unknown system codes are kept as plain strings. */
-export type SocketErrorCode = ErrorCode | SystemErrorCode | (string & {});
+export type SocketErrorCode = ErrorCode | SystemErrorCode | TlsErrorCode | (string & {});
 
 /** What a {@link SocketError} is built from. */
 export interface SocketErrorOptions {
@@ -147,14 +170,21 @@ export interface ExplainContext {
 
 interface NodeSystemError extends Error {
   code?: unknown;
+  /** Why a certificate does not match its host name (ERR_TLS_CERT_ALTNAME_INVALID). */
+  reason?: unknown;
   syscall?: unknown;
   address?: unknown;
   port?: unknown;
   hostname?: unknown;
 }
 
-/** Words one system error; `where` is the endpoint, or undefined when nothing says which. */
-type Wording = (where: string | undefined) => { message: string; hint: string };
+/**
+ * Words one system or TLS error; `where` is the endpoint, or undefined when nothing says which.
+ */
+type Wording = (
+  where: string | undefined,
+  error: NodeSystemError,
+) => { message: string; hint: string };
 
 /** `" by 127.0.0.1:7000"` (`" 127.0.0.1:7000"` without a preposition), or nothing when unknown. */
 function at(where: string | undefined, preposition?: string): string {
@@ -263,8 +293,67 @@ function isUnixPath(err: NodeSystemError): boolean {
   return typeof err.address === "string" && err.address.startsWith("/");
 }
 
-function isSystemErrorCode(code: unknown): code is SystemErrorCode {
-  return typeof code === "string" && (SYSTEM_ERROR_CODES as readonly string[]).includes(code);
+const TRUST_IT =
+  "Give the client that certificate to trust (ca, or --ca FILE in the apps); --insecure skips the check, for a throwaway test only.";
+const UNKNOWN_CA = (where: string | undefined) => ({
+  message: `the certificate of${at(where)} is signed by a certificate authority this client does not know`,
+  hint: "Give the client the CA certificate that signed it (ca), or have the server send its whole chain.",
+});
+const NOT_TLS = (where: string | undefined) => ({
+  message: `the peer${at(where)} does not speak TLS — a plain TCP peer on a TLS connection`,
+  hint: "Use tls:// (https://) on both sides, or tcp:// (http://) on both; a client needs --tls exactly when its server has it.",
+});
+const CLIENT_REFUSED = (where: string | undefined) => ({
+  message: `the client${at(where)} refused this server's certificate during the TLS handshake`,
+  hint: "Make the client trust it: give it the certificate (its fingerprint is printed at start) as its CA, or use a certificate it already trusts.",
+});
+
+const TLS_WORDING: Record<TlsErrorCode, Wording> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: (where) => ({
+    message: `the certificate of${at(where)} is self-signed, and this client does not trust it`,
+    hint: TRUST_IT,
+  }),
+  SELF_SIGNED_CERT_IN_CHAIN: (where) => ({
+    message: `the certificate chain of${at(where)} ends in a self-signed root this client does not trust`,
+    hint: "Give the client that root CA's certificate to trust (ca).",
+  }),
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNKNOWN_CA,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNKNOWN_CA,
+  ERR_TLS_CERT_ALTNAME_INVALID: (where, error) => ({
+    message: `the certificate of${at(where)} is not for the name asked for${typeof error.reason === "string" ? `: ${error.reason}` : ""}`,
+    hint: "Connect with a name the certificate lists (a local one is for localhost, 127.0.0.1 and ::1), set servername to one, or make a certificate for this name.",
+  }),
+  CERT_HAS_EXPIRED: (where) => ({
+    message: `the certificate of${at(where)} has expired`,
+    hint: "Renew the server's certificate (a throwaway one: restart the server to make a fresh one), and check this machine's clock.",
+  }),
+  CERT_NOT_YET_VALID: (where) => ({
+    message: `the certificate of${at(where)} is not valid yet`,
+    hint: "Check the clocks of both machines, or make a certificate whose validity starts now.",
+  }),
+  ERR_SSL_WRONG_VERSION_NUMBER: NOT_TLS,
+  ERR_SSL_HTTP_REQUEST: (where) => ({
+    message: `the client${at(where)} sent a plain HTTP request to a TLS (HTTPS) port`,
+    hint: "Use https:// for this port; plain http:// goes to the HTTP port.",
+  }),
+  ERR_TLS_HANDSHAKE_TIMEOUT: (where) => ({
+    message: `the TLS handshake with${at(where)} did not finish in time`,
+    hint: "A client must finish the handshake within handshakeTimeoutMs; a plain TCP client on a TLS port never does.",
+  }),
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: CLIENT_REFUSED,
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: CLIENT_REFUSED,
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: CLIENT_REFUSED,
+};
+
+/** How `explain()` words `code`, when it knows it; `unix` when the error is about a path. */
+function wordingOf(code: string | undefined, unix: boolean): Wording | undefined {
+  if (code === undefined) return undefined;
+  if ((SYSTEM_ERROR_CODES as readonly string[]).includes(code)) {
+    return (unix ? UNIX_WORDING[code as SystemErrorCode] : undefined) ?? WORDING[code as SystemErrorCode];
+  }
+  if ((TLS_ERROR_CODES as readonly string[]).includes(code))
+    return TLS_WORDING[code as TlsErrorCode];
+  return undefined;
 }
 
 function addressOf(err: NodeSystemError): string | undefined {
@@ -320,10 +409,9 @@ export function explain(err: unknown, context: ExplainContext = {}): SocketError
   const code = typeof error.code === "string" ? error.code : undefined;
   const attempts = attemptsOf(error);
   const fields = systemFields(attempts[0]);
-  if (isSystemErrorCode(code)) {
-    const wording =
-      (isUnixPath(attempts[0] ?? error) ? UNIX_WORDING[code] : undefined) ?? WORDING[code];
-    const worded = wording(describeWhere(attempts, context));
+  const wording = wordingOf(code, isUnixPath(attempts[0] ?? error));
+  if (code !== undefined && wording !== undefined) {
+    const worded = wording(describeWhere(attempts, context), attempts[0]);
     return new SocketError(code, worded.message, {
       cause: err,
       hint: context.hint ?? worded.hint,

@@ -33,8 +33,16 @@ export type {
   SocketErrorCode,
   SocketErrorOptions,
   SystemErrorCode,
+  TlsErrorCode,
 } from "./errors.js";
-export { ErrorCode, explain, isSocketError, SocketError, SYSTEM_ERROR_CODES } from "./errors.js";
+export {
+  ErrorCode,
+  explain,
+  isSocketError,
+  SocketError,
+  SYSTEM_ERROR_CODES,
+  TLS_ERROR_CODES,
+} from "./errors.js";
 export {
   DEFAULT_BACKLOG,
   DEFAULT_CONNECT_TIMEOUT_MS,

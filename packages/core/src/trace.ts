@@ -13,6 +13,15 @@ export type TraceEvent =
   | { readonly type: "listen"; readonly backlog: number }
   | { readonly type: "accept"; readonly remote: Endpoint }
   | { readonly type: "connect"; readonly remote: Endpoint }
+  | {
+      /** A TLS handshake finished on a connection: what it agreed on (`tls://` endpoints). */
+      readonly type: "handshake";
+      readonly remote: Endpoint;
+      /** `TLSv1.3`, `TLSv1.2`. */
+      readonly protocol: string;
+      /** The cipher suite's standard name: `TLS_AES_256_GCM_SHA384`. */
+      readonly cipher: string;
+    }
   | { readonly type: "send"; readonly bytes: number; readonly to?: Endpoint }
   | { readonly type: "recv"; readonly bytes: number; readonly from?: Endpoint }
   | { readonly type: "shutdown"; readonly how: "SHUT_WR" }
@@ -33,6 +42,8 @@ const bytes = (n: number) => `${n} ${n === 1 ? "byte" : "bytes"}`;
  * formatTraceEvent({ type: "accept", remote: { transport: "tcp", host: "127.0.0.1", port: 54012 } })
  * //=> "accept() -> 127.0.0.1:54012"
  * formatTraceEvent({ type: "recv", bytes: 17 })                     //=> "recv 17 bytes"
+ * formatTraceEvent({ type: "handshake", remote, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" })
+ * //=> "tls handshake 127.0.0.1:54012 -> TLSv1.3 TLS_AES_256_GCM_SHA384"
  */
 export function formatTraceEvent(event: TraceEvent): string {
   switch (event.type) {
@@ -46,6 +57,8 @@ export function formatTraceEvent(event: TraceEvent): string {
       return `accept() -> ${formatAddress(event.remote)}`;
     case "connect":
       return `connect(${formatAddress(event.remote)})`;
+    case "handshake":
+      return `tls handshake ${formatAddress(event.remote)} -> ${event.protocol} ${event.cipher}`;
     case "send":
       return event.to
         ? `sendto(${formatAddress(event.to)}) ${bytes(event.bytes)}`

@@ -83,6 +83,7 @@ describe("parseEndpoint and formatEndpoint", () => {
       "tcp://127.0.0.1:0",
     ],
     ["udp://[::1]:65535", {}, { transport: "udp", host: "::1", port: 65_535 }, "udp://[::1]:65535"],
+    ["tls://[::1]:8443", {}, { transport: "tls", host: "::1", port: 8443 }, "tls://[::1]:8443"],
     [
       "TCP://example.com.:1",
       {},
@@ -116,7 +117,7 @@ describe("parseEndpoint and formatEndpoint", () => {
     [`unix://${tooLongPath}`, `at most ${MAX_UNIX_PATH_BYTES}`],
     ["", "it is empty"],
     ["tcp://host", "port is missing"],
-    ["ftp://x:1", "scheme 'ftp://' is not one of tcp://, udp://, unix://"],
+    ["ftp://x:1", "scheme 'ftp://' is not one of tcp://, tls://, udp://, unix://"],
     ["::1:80", "IPv6 address '::1:80' must be written in brackets"],
     ["999.1.1.1:80", "host '999.1.1.1' is not a valid host name or IP address"],
     ["tcp://a:-1", "port '-1' is not a number from 0 to 65535"],

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ErrorCode, explain, SYSTEM_ERROR_CODES } from "@socket-lab/core";
+import { ErrorCode, explain, SYSTEM_ERROR_CODES, TLS_ERROR_CODES } from "@socket-lab/core";
 import { describe, expect, test } from "vitest";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -28,10 +28,13 @@ describe("README error tables", () => {
         ? { hostname: "db.example" }
         : { address: "127.0.0.1", port: 7000 };
 
-  test.each(SYSTEM_ERROR_CODES)("shows %s exactly as explain() words it", (code) => {
-    const explained = explain(Object.assign(new Error(code), { code }, shownAt(code)));
-    expect(row(code)).toEqual([explained.message, explained.hint]);
-  });
+  test.each([...SYSTEM_ERROR_CODES, ...TLS_ERROR_CODES])(
+    "shows %s exactly as explain() words it",
+    (code) => {
+      const explained = explain(Object.assign(new Error(code), { code }, shownAt(code)));
+      expect(row(code)).toEqual([explained.message, explained.hint]);
+    },
+  );
 
   test.each(["EADDRINUSE", "ECONNREFUSED", "EACCES"])(
     "shows %s on a unix path exactly as explain() words it",

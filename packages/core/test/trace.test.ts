@@ -36,6 +36,10 @@ const cases: [TraceEvent, string][] = [
   [{ type: "accept", remote: client }, "accept() -> 127.0.0.1:54012"],
   [{ type: "connect", remote: server }, "connect(127.0.0.1:7000)"],
   [{ type: "connect", remote: peer6 }, "connect([::1]:7001)"],
+  [
+    { type: "handshake", remote: client, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" },
+    "tls handshake 127.0.0.1:54012 -> TLSv1.3 TLS_AES_256_GCM_SHA384",
+  ],
   [{ type: "send", bytes: 17 }, "send 17 bytes"],
   [{ type: "send", bytes: 1 }, "send 1 byte"],
   [{ type: "send", bytes: 17, to: peer6 }, "sendto([::1]:7001) 17 bytes"],
@@ -59,6 +63,7 @@ describe("formatTraceEvent", () => {
       listen: true,
       accept: true,
       connect: true,
+      handshake: true,
       send: true,
       recv: true,
       shutdown: true,

@@ -4,6 +4,7 @@
  */
 
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import {
   Domain,
   type Endpoint,
@@ -16,7 +17,7 @@ import {
 } from "@socket-lab/core";
 
 /**
- * Parses `tcp://host:port`, `unix:///path` or a short form, and refuses `udp://`.
+ * Parses `tcp://host:port`, `tls://host:port`, `unix:///path` or a short form, and refuses `udp://`.
  * @throws {SocketError} `ERR_INVALID_ENDPOINT`.
  */
 export function streamEndpoint(endpoint: string | Endpoint): Endpoint {
@@ -24,11 +25,13 @@ export function streamEndpoint(endpoint: string | Endpoint): Endpoint {
   if (typeof parsed !== "object" || parsed === null) {
     throw new TypeError(`endpoint must be a string or an Endpoint, got ${String(endpoint)}`);
   }
-  if (parsed.transport !== "tcp" && parsed.transport !== "unix") {
+  if (parsed.transport !== "tcp" && parsed.transport !== "tls" && parsed.transport !== "unix") {
     throw new SocketError(
       ErrorCode.ERR_INVALID_ENDPOINT,
-      `invalid endpoint '${String(parsed.transport)}://…': a stream socket needs tcp:// or unix://`,
-      { hint: "Write it as tcp://127.0.0.1:7000, tcp://[::1]:7000 or unix:///tmp/x.sock." },
+      `invalid endpoint '${String(parsed.transport)}://…': a stream socket needs tcp://, tls:// or unix://`,
+      {
+        hint: "Write it as tcp://127.0.0.1:7000, tcp://[::1]:7000, tls://127.0.0.1:8443 or unix:///tmp/x.sock.",
+      },
     );
   }
   return parsed;
@@ -42,8 +45,8 @@ export function streamAttributes(family: "IPv4" | "IPv6" | "unix"): SocketAttrib
 }
 
 /**
- * Both ends of a connected socket. Unix peers are unnamed, so for a unix socket both ends are
- * given as the server's socket path.
+ * Both ends of a connected socket (`tls` ones for a TLS socket). Unix peers are unnamed, so for a
+ * unix socket both ends are given as the server's socket path.
  */
 export function socketEndpoints(
   socket: Socket,
@@ -53,8 +56,9 @@ export function socketEndpoints(
     const endpoint: Endpoint = { transport: "unix", path: unixPath };
     return { local: endpoint, remote: endpoint };
   }
+  const transport = socket instanceof TLSSocket ? "tls" : "tcp";
   return {
-    local: { transport: "tcp", host: socket.localAddress ?? "", port: socket.localPort ?? 0 },
-    remote: { transport: "tcp", host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
+    local: { transport, host: socket.localAddress ?? "", port: socket.localPort ?? 0 },
+    remote: { transport, host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
   };
 }

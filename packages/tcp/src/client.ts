@@ -6,6 +6,7 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import tls from "node:tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   type Endpoint,
@@ -33,6 +34,12 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
+import {
+  checkTlsConnectOptions,
+  type TlsConnectOptions,
+  tlsConnectOptions,
+  traceHandshake,
+} from "./tls.js";
 
 /**
  * How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`.
@@ -98,6 +105,12 @@ export interface ConnectOptions<M = string> {
    * @default DEFAULT_HIGH_WATER_MARK (65536, 64 KiB)
    */
   highWaterMark?: number;
+  /**
+   * Whom to trust for a `tls://` endpoint: `{ ca, servername, insecure }`; refused for others.
+   * The handshake is part of each attempt, so `timeoutMs` covers it.
+   * @default undefined (the system's CAs; the endpoint's host name is checked)
+   */
+  tls?: TlsConnectOptions;
 }
 
 interface ClientSettings {
@@ -125,7 +138,10 @@ const LOCALHOST = ["::1", "127.0.0.1"];
  * @throws {SocketError} (as a rejection) with the endpoint in the message and a hint:
  *   `ECONNREFUSED` when nothing listens there, `ENOENT` for a missing unix socket,
  *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ERR_ABORTED` when `signal`
- *   fires, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`.
+ *   fires, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
+ *   certificate problems (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`,
+ *   `CERT_HAS_EXPIRED`, …) and `ERR_SSL_WRONG_VERSION_NUMBER` for a server that does not speak
+ *   TLS, each explained with a hint. A certificate problem is not retried.
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
  * const connection = await connect("tcp://127.0.0.1:7000");
@@ -155,10 +171,16 @@ export async function connect<M = string>(
   checkFunction("trace", trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
+  if (target.transport === "tls") checkTlsConnectOptions(options.tls);
+  else if (options.tls !== undefined) {
+    throw new TypeError(
+      `tls is for tls:// endpoints, got ${formatAddress(target)} (${target.transport})`,
+    );
+  }
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const socket = await attemptConnect(target, settings.timeoutMs, signal, trace);
+      const socket = await attemptConnect(target, settings.timeoutMs, signal, trace, options.tls);
       return new TcpConnection<M>({
         socket,
         framing,
@@ -172,7 +194,11 @@ export async function connect<M = string>(
         trace,
       });
     } catch (err) {
-      if (attempt >= settings.retries || (err as SocketError).code === ErrorCode.ERR_ABORTED) {
+      if (
+        attempt >= settings.retries ||
+        (err as SocketError).code === ErrorCode.ERR_ABORTED ||
+        isCertificateError(err)
+      ) {
         throw err;
       }
     }
@@ -191,6 +217,7 @@ async function attemptConnect(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
+  tlsOptions: TlsConnectOptions | undefined,
 ): Promise<net.Socket> {
   if (signal?.aborted) throw abortedError(target, signal);
   if (target.transport === "unix") return connectOnce(target, timeoutMs, signal, trace);
@@ -198,13 +225,17 @@ async function attemptConnect(
   let lastError: unknown;
   for (const host of await addressesOf(target.host)) {
     const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
-    const remote: Endpoint = { transport: "tcp", host, port: target.port };
+    const remote: Endpoint = { transport: target.transport, host, port: target.port };
+    const secure =
+      target.transport === "tls" ? tlsConnectOptions(tlsOptions, target.host) : undefined;
     try {
-      return await connectOnce(remote, deadline === Infinity ? 0 : remaining, signal, trace);
+      const timeout = deadline === Infinity ? 0 : remaining;
+      return await connectOnce(remote, timeout, signal, trace, secure);
     } catch (err) {
       lastError = err;
       const code = (err as SocketError).code;
       if (code === ErrorCode.ERR_ABORTED || code === ErrorCode.ERR_TIMEOUT) break;
+      if (isCertificateError(err)) break; // another address has the same certificate
     }
   }
   throw lastError;
@@ -221,28 +252,44 @@ async function addressesOf(host: string): Promise<string[]> {
   }
 }
 
-/** socket + connect to one address, or fail with a SocketError. */
+/** socket + connect to one address (+ the TLS handshake), or fail with a SocketError. */
 function connectOnce(
   remote: Endpoint,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
+  secure?: tls.ConnectionOptions,
 ): Promise<net.Socket> {
   const family = remote.transport === "unix" ? "unix" : net.isIPv6(remote.host) ? "IPv6" : "IPv4";
   trace?.({ type: "socket", attributes: streamAttributes(family) });
   trace?.({ type: "connect", remote });
   // allowHalfOpen: the server's end only ends its messages; we may still send, then end ours.
-  const socket =
-    remote.transport === "unix"
-      ? net.connect({ path: remote.path, allowHalfOpen: true })
-      : net.connect({ host: remote.host, port: remote.port, allowHalfOpen: true, noDelay: true });
+  let socket: net.Socket;
+  if (remote.transport === "unix") {
+    socket = net.connect({ path: remote.path, allowHalfOpen: true });
+  } else if (secure === undefined) {
+    socket = net.connect({
+      host: remote.host,
+      port: remote.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+  } else {
+    // tls.connect() passes allowHalfOpen on to its socket; @types/node does not list it.
+    const options = { ...secure, host: remote.host, port: remote.port, allowHalfOpen: true };
+    socket = tls.connect(options as tls.ConnectionOptions);
+    socket.setNoDelay(true);
+  }
+  // A TLS socket is ready once its handshake is done, a plain one once it is connected.
+  const ready = secure === undefined ? "connect" : "secureConnect";
   return new Promise((resolve, reject) => {
     const settle = (error?: SocketError) => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      socket.off("connect", onConnect);
+      socket.off(ready, onConnect);
       socket.off("error", onError);
       if (error === undefined) {
+        if (secure !== undefined) traceHandshake(socket, remote, trace);
         resolve(socket);
         return;
       }
@@ -257,10 +304,18 @@ function connectOnce(
       timeoutMs > 0
         ? setTimeout(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
         : undefined;
-    socket.once("connect", onConnect);
+    socket.once(ready, onConnect);
     socket.on("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** True for an error about the server's certificate: trying again cannot help. */
+function isCertificateError(err: unknown): boolean {
+  const { code } = err as SocketError;
+  return (
+    typeof code === "string" && (code.startsWith("ERR_TLS_CERT") || /CERT|SIGNATURE/.test(code))
+  );
 }
 
 function timeoutError(remote: Endpoint, timeoutMs: number): SocketError {

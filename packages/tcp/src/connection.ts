@@ -17,6 +17,7 @@ import { checkInteger, MAX_TIMER_MS } from "./_options.js";
 import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
 import { RingQueue } from "./_queue.js";
 import type { FrameDecoder, Framing } from "./framing.js";
+import { type TlsInfo, tlsInfoOf } from "./tls.js";
 
 /**
  * Default most bytes a connection buffers before `send()` makes its caller wait for 'drain':
@@ -109,6 +110,14 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   readonly local: Endpoint;
   /** The peer's endpoint. */
   readonly remote: Endpoint;
+  /**
+   * The socket's file descriptor, the number the kernel's calls take (`accept(3) = 21`), read
+   * from Node's handle (`socket._handle.fd`, not public API); `undefined` where Node does not
+   * expose one (on Windows, or once the socket is closed).
+   */
+  readonly fd: number | undefined;
+  /** What the TLS handshake agreed on (`tls://` endpoints); `undefined` over plain TCP or unix. */
+  readonly tls: TlsInfo | undefined;
   /** Byte and message counters. */
   readonly stats: ConnectionStats;
   /** Bytes accepted by `send()` or `write()` and not yet handed to the kernel. */
@@ -289,6 +298,20 @@ class Messages<M> implements AsyncIterator<M> {
   }
 }
 
+/**
+ * A socket's file descriptor from Node's internal handle, or `undefined`. A TLS socket's handle
+ * wraps the TCP one, so the descriptor is looked for one level down too.
+ */
+function descriptorOf(socket: Socket): number | undefined {
+  type Handle = { fd?: unknown; _parent?: Handle; _parentWrap?: { _handle?: Handle } };
+  const handle = (socket as unknown as { _handle?: Handle | null })._handle ?? undefined;
+  for (const candidate of [handle, handle?._parent, handle?._parentWrap?._handle]) {
+    const fd = candidate?.fd;
+    if (typeof fd === "number" && fd >= 0) return fd;
+  }
+  return undefined;
+}
+
 /** Whether a listener returned a promise (or any thenable) to wait for. */
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -416,6 +439,14 @@ export class TcpConnection<M> implements Connection<M> {
       socket.setTimeout(this.#idleTimeoutMs);
       socket.on("timeout", onSocketTimeout);
     }
+  }
+
+  get fd(): number | undefined {
+    return descriptorOf(this.#socket);
+  }
+
+  get tls(): TlsInfo | undefined {
+    return tlsInfoOf(this.#socket);
   }
 
   get bufferedBytes(): number {

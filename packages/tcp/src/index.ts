@@ -11,6 +11,8 @@ export type { LengthFramingOptions } from "./length-framing.js";
 export { lengthPrefixed, lengthPrefixedPieces } from "./length-framing.js";
 export type { LineFramingOptions } from "./line-framing.js";
 export { lines } from "./line-framing.js";
+export type { SelfSignedCertificate, SelfSignedOptions } from "./self-signed.js";
+export { LOCALHOST_NAMES, selfSignedCertificate } from "./self-signed.js";
 export type {
   CloseResult,
   DropInfo,
@@ -28,3 +30,4 @@ export {
   DEFAULT_UNIX_SOCKET_MODE,
   listen,
 } from "./server.js";
+export type { TlsConnectOptions, TlsInfo, TlsServerOptions } from "./tls.js";

@@ -35,6 +35,12 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
+import {
+  checkTlsServerOptions,
+  createTlsServer,
+  type TlsServerOptions,
+  traceHandshake,
+} from "./tls.js";
 
 /**
  * Default permissions of a unix socket file: read and write for its owner only.
@@ -190,6 +196,13 @@ export interface ServerOptions<M = string> {
    * @default DEFAULT_HIGH_WATER_MARK (65536, 64 KiB)
    */
   highWaterMark?: number;
+  /**
+   * The certificate and key of a `tls://` server; required there, refused elsewhere. Each
+   * accepted socket finishes its TLS handshake before it becomes a connection; one that fails
+   * (a plain-TCP client, an untrusted certificate) is reported as an 'error' of the server.
+   * @default undefined
+   */
+  tls?: TlsServerOptions;
 }
 
 /**
@@ -266,8 +279,8 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   /** An accepted connection was closed for `maxBufferedBytes` or `minDataRate`. */
   on(event: "drop", listener: (info: DropInfo) => void): this;
   /**
-   * A non-fatal server-level error: accept failing (EMFILE, …) or an error thrown by the
-   * handler. Without a listener these become process warnings; they never crash the process.
+   * A non-fatal server-level error: accept failing (EMFILE, …), a TLS handshake failing, or an
+   * error thrown by the handler. Without a listener these become process warnings; they never crash the process.
    */
   on(event: "error", listener: (err: SocketError) => void): this;
   /** A connection was accepted (before it goes to the handler or the iterator). */
@@ -362,11 +375,18 @@ export async function listen<M = string>(
   checkFunction("trace", options.trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
+  if (target.transport === "tls") checkTlsServerOptions(options.tls);
+  else if (options.tls !== undefined) {
+    throw new TypeError(
+      `tls is for tls:// endpoints, got ${formatAddress(target)} (${target.transport})`,
+    );
+  }
   const server = new TcpServer<M>(target, {
     ...settings,
     framing,
     handler: options.handler,
     trace: options.trace,
+    tls: options.tls,
   });
   await server.bind();
   return server;
@@ -376,6 +396,7 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
   framing: Framing<M>;
   handler: ((connection: Connection<M>) => void | Promise<void>) | undefined;
   trace: TraceListener | undefined;
+  tls: TlsServerOptions | undefined;
 }
 
 class TcpServer<M> extends EventEmitter implements Server<M> {
@@ -417,7 +438,13 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       },
     };
     // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
-    this.#net = net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
+    this.#net =
+      settings.tls === undefined
+        ? net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection)
+        : createTlsServer(settings.tls, settings.frameTimeoutMs, settings.trace, {
+            onSecure: this.#onConnection,
+            onFailure: (error) => this.#report(error),
+          });
     this.#net.on("error", (err: NodeJS.ErrnoException) => {
       if (this.#listenFailed) this.#listenFailed(err);
       else if (err.code === "EMFILE" || err.code === "ENFILE") this.#descriptorsRanOut(err);
@@ -461,7 +488,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     let family: "IPv4" | "IPv6" | "unix" = "unix";
     if (address !== null && typeof address === "object") {
       family = address.family === "IPv6" ? "IPv6" : "IPv4";
-      this.endpoint = { transport: "tcp", host: address.address, port: address.port };
+      const transport = target.transport === "tls" ? "tls" : "tcp";
+      this.endpoint = { transport, host: address.address, port: address.port };
     }
     trace?.({ type: "socket", attributes: streamAttributes(family) });
     trace?.({ type: "bind", local: this.endpoint });
@@ -513,7 +541,9 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   readonly #onConnection = (socket: net.Socket): void => {
     const { trace, maxConnections, handler } = this.#settings;
     const { local, remote } = socketEndpoints(socket, this.#unixPath);
-    trace?.({ type: "accept", remote });
+    // A TLS server traced accept() when the TCP connection came, before its handshake.
+    if (this.#settings.tls === undefined) trace?.({ type: "accept", remote });
+    else traceHandshake(socket, remote, trace);
     if (!this.#probeScheduled) {
       this.#probeScheduled = true;
       setImmediate(this.#probeDescriptors);

@@ -22,7 +22,11 @@ import {
   listen,
   type Server,
   type ServerOptions,
+  selfSignedCertificate,
 } from "../src/index.js";
+
+/** The certificate of the tls:// servers, made once, and trusted by the tls:// clients. */
+export const CERTIFICATE = await selfSignedCertificate();
 
 /** Longest any single wait in these tests may take, in ms. */
 export const WAIT_MS = 30_000;
@@ -59,7 +63,7 @@ export function tempDir(): string {
 /** A place to listen, as the contract suite runs it: `listenOn()` gives a fresh endpoint. */
 export interface Place {
   readonly name: string;
-  readonly transport: "tcp" | "unix";
+  readonly transport: "tcp" | "tls" | "unix";
   /** An endpoint to listen on: port 0, or a new path in a temp directory. */
   listenOn(): string;
 }
@@ -68,6 +72,7 @@ export const PLACES: readonly Place[] = [
   { name: "127.0.0.1", transport: "tcp", listenOn: () => "tcp://127.0.0.1:0" },
   { name: "::1", transport: "tcp", listenOn: () => "tcp://[::1]:0" },
   { name: "unix", transport: "unix", listenOn: () => `unix://${join(tempDir(), "s.sock")}` },
+  { name: "TLS on 127.0.0.1", transport: "tls", listenOn: () => "tls://127.0.0.1:0" },
 ];
 
 /**
@@ -86,13 +91,13 @@ export async function deadEndpoint(place: Place): Promise<string> {
     await within(once(server, "close"), "close");
     return `unix://${join(dir, "stale.sock")}`;
   }
-  const host = place.name;
+  const host = place.transport === "tls" ? "127.0.0.1" : place.name;
   server.listen(0, host);
   await within(once(server, "listening"), "listening");
   const { port } = server.address() as net.AddressInfo;
   server.close();
   await within(once(server, "close"), "close");
-  return net.isIPv6(host) ? `tcp://[${host}]:${port}` : `tcp://${host}:${port}`;
+  return net.isIPv6(host) ? `tcp://[${host}]:${port}` : `${place.transport}://${host}:${port}`;
 }
 
 /** A framing under test, with messages to send through it. */
@@ -192,24 +197,29 @@ const piecesCase: FramingCase<Buffer[]> = {
 
 export const FRAMINGS = [lineCase, lengthCase, piecesCase] as FramingCase<unknown>[];
 
-/** A server that is closed when the test ends, destroying what has not ended after 20 ms. */
+/**
+ * A server that is closed when the test ends, destroying what has not ended after 20 ms. A
+ * tls:// one has {@link CERTIFICATE}.
+ */
 export async function startServer<M>(
   endpoint: string,
   options: ServerOptions<M>,
 ): Promise<Server<M>> {
-  const server = await listen<M>(endpoint, options);
+  const tls = endpoint.startsWith("tls:") ? { tls: CERTIFICATE } : {};
+  const server = await listen<M>(endpoint, { ...tls, ...options });
   onTestFinished(async () => {
     await server.close({ timeoutMs: 20 });
   });
   return server;
 }
 
-/** A client connection that is destroyed when the test ends. */
+/** A client connection that is destroyed when the test ends; over tls:// it trusts {@link CERTIFICATE}. */
 export async function startClient<M>(
   endpoint: string,
   options: ConnectOptions<M>,
 ): Promise<Connection<M>> {
-  const connection = await connect<M>(endpoint, options);
+  const tls = endpoint.startsWith("tls:") ? { tls: { ca: CERTIFICATE.cert } } : {};
+  const connection = await connect<M>(endpoint, { ...tls, ...options });
   onTestFinished(() => connection.destroy());
   return connection;
 }
@@ -219,8 +229,8 @@ export function addressOf(server: Server<unknown>): string {
   const { endpoint } = server;
   if (endpoint.transport === "unix") return `unix://${endpoint.path}`;
   return net.isIPv6(endpoint.host)
-    ? `tcp://[${endpoint.host}]:${endpoint.port}`
-    : `tcp://${endpoint.host}:${endpoint.port}`;
+    ? `${endpoint.transport}://[${endpoint.host}]:${endpoint.port}`
+    : `${endpoint.transport}://${endpoint.host}:${endpoint.port}`;
 }
 
 /** Every message of a connection until its end, or the error that ended it. */

@@ -1,10 +1,11 @@
 /**
- * The contract every stream endpoint keeps, run over 127.0.0.1, ::1 and a unix socket path,
+ * The contract every stream endpoint keeps, run over 127.0.0.1, ::1, a unix socket path and TLS,
  * each with line and length-prefixed framing: real sockets, port 0, every wait bounded.
  */
 
 import { once } from "node:events";
 import net from "node:net";
+import tls from "node:tls";
 import { explain, type SocketError } from "@socket-lab/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -15,6 +16,7 @@ import {
 } from "../src/index.js";
 import {
   addressOf,
+  CERTIFICATE,
   deadEndpoint,
   drain,
   FRAMINGS,
@@ -379,9 +381,16 @@ describe.each(PLACES)("over $name", (place) => {
       const accepted = nextEvent(server, "connection");
       raw.pause();
       await within(once(raw, "connect"), "the raw connect");
+      if (endpoint.transport === "tls") {
+        // The server hands out a connection once its handshake is done: do it over `raw`.
+        const secure = tls.connect({ socket: raw, ca: CERTIFICATE.cert, servername: "localhost" });
+        secure.on("error", () => {});
+        secure.pause();
+        await within(once(secure, "secureConnect"), "the TLS handshake");
+      }
       await accepted;
       // TCP: send RST. Unix sockets have no RST; closing with unread data resets the peer.
-      if (endpoint.transport === "tcp") raw.resetAndDestroy();
+      if (endpoint.transport !== "unix") raw.resetAndDestroy();
       else raw.destroy();
 
       await within(failed, "the server to see the reset");
@@ -487,16 +496,31 @@ describe.each(PLACES)("over $name", (place) => {
       await within(client.closed, "close");
       await within(server.close(), "the server to close");
 
+      // Over TLS the handshake comes between connect (accept) and the first message.
+      const handshake = place.transport === "tls" ? (["handshake"] as const) : [];
       expect(clientTrace.events.map((event) => event.type)).toEqual([
         "socket",
         "connect",
+        ...handshake,
         "send",
         "shutdown",
         "recv",
         "close",
       ]);
       const types = serverTrace.events.map((event) => event.type);
-      expect(types.slice(0, 4)).toEqual(["socket", "bind", "listen", "accept"]);
+      expect(types.slice(0, 4 + handshake.length)).toEqual([
+        "socket",
+        "bind",
+        "listen",
+        "accept",
+        ...handshake,
+      ]);
+      for (const { events } of handshake.length > 0 ? [serverTrace, clientTrace] : []) {
+        expect(events.find((event) => event.type === "handshake")).toMatchObject({
+          protocol: "TLSv1.3",
+          cipher: expect.stringMatching(/^TLS_/),
+        });
+      }
       for (const type of ["recv", "send", "shutdown", "close"] as const) {
         expect(types).toContain(type);
       }

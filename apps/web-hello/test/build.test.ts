@@ -1,0 +1,3 @@
+import { itBuildsSelfContained } from "@socket-lab/test-utils/self-contained";
+
+itBuildsSelfContained(new URL("../dist/", import.meta.url));
