@@ -1,0 +1,224 @@
+/**
+ * The sender's half of selective repeat: the segments sent and not yet acknowledged, what the
+ * peer's cumulative ACK and SACK ranges say about them, and which of them are lost. Sequence
+ * numbers here are plain counts from 0 (the connection converts to and from the wire's u32).
+ * Pure bookkeeping: no timer, no socket.
+ *
+ * Loss detection (fast retransmit): every transmission gets a serial number. A segment not yet
+ * acknowledged counts as lost once a segment transmitted {@link DUP_THRESHOLD} or more
+ * transmissions after it has been acknowledged (cumulatively or by a SACK range). On a first
+ * transmission that is the "3 duplicate ACKs" of RFC 5681 counted through SACK, as RFC 6675
+ * does; on a retransmission it counts only what was sent after the retransmission, as RACK
+ * (RFC 8985) does with time, so a lost retransmission is found again without a timeout. One
+ * datagram overtaken by the next (the reordering netsim makes) is never taken for lost.
+ */
+
+/**
+ * Transmissions after a segment that must be acknowledged before it counts as lost.
+ * @example
+ * DUP_THRESHOLD //=> 3
+ */
+export const DUP_THRESHOLD = 3;
+
+/** One segment sent and not yet cumulatively acknowledged. */
+export interface OutstandingSegment {
+  /** Its number, counted from 0. */
+  readonly seq: number;
+  /** The message (empty for FIN). Dropped once SACKed: the peer holds it. */
+  payload: Buffer;
+  /** The FIN, which takes a number after the last message. */
+  readonly fin: boolean;
+  /** Times sent so far. */
+  transmissions: number;
+  /** Serial of its latest transmission. */
+  serial: number;
+  /** Its latest transmission's timestamp (µs modulo 2³², as on the wire). */
+  sentTs: number;
+  /** The peer holds it (a SACK range covered it). */
+  sacked: boolean;
+  /** Marked lost and waiting to be sent again: by the ACKs ("ack") or by a timeout ("rto"). */
+  lost: "ack" | "rto" | undefined;
+}
+
+/** What one acknowledgement did. */
+export interface AckOutcome {
+  /** `false`: it acknowledges numbers never sent; nothing was changed. */
+  readonly valid: boolean;
+  /** Segments newly acknowledged by the cumulative ACK. */
+  readonly acked: number;
+  /** Segments newly covered by SACK ranges. */
+  readonly sacked: number;
+  /** SACK ranges refused: empty, reversed, or reaching past what was sent. */
+  readonly invalidRanges: number;
+  /** Segments newly marked lost by this ACK. */
+  readonly lost: number;
+  /** The lowest segment the cumulative ACK newly acknowledged (for RTT and spurious checks). */
+  readonly first: OutstandingSegment | undefined;
+}
+
+/** The sender's window. */
+export class SendWindow {
+  /** Oldest number not yet cumulatively acknowledged. */
+  #una = 0;
+  /** Next number to give a new segment. */
+  #next = 0;
+  readonly #segments = new Map<number, OutstandingSegment>();
+  /** Numbers marked lost, in the order they were marked (oldest first); stale entries skipped. */
+  #lostQueue: number[] = [];
+  #serial = 0;
+  /** Highest serial of a segment the peer acknowledged. */
+  #deliveredSerial = 0;
+  /** Segments sent, not acknowledged, not SACKed, not marked lost: RFC 6675's "pipe". */
+  #pipe = 0;
+
+  /** Oldest number not yet acknowledged. */
+  get una(): number {
+    return this.#una;
+  }
+
+  /** The number the next new segment gets. */
+  get next(): number {
+    return this.#next;
+  }
+
+  /** Segments sent and not cumulatively acknowledged (SACKed ones included). */
+  get size(): number {
+    return this.#next - this.#una;
+  }
+
+  /** Segments believed to be in the network. */
+  get pipe(): number {
+    return this.#pipe;
+  }
+
+  /** The segment with number `seq`, if outstanding. */
+  get(seq: number): OutstandingSegment | undefined {
+    return this.#segments.get(seq);
+  }
+
+  /** Numbers a new segment; call {@link transmitted} when it is sent. */
+  add(payload: Buffer, fin = false): OutstandingSegment {
+    const segment: OutstandingSegment = {
+      seq: this.#next++,
+      payload,
+      fin,
+      transmissions: 0,
+      serial: 0,
+      sentTs: 0,
+      sacked: false,
+      lost: undefined,
+    };
+    this.#segments.set(segment.seq, segment);
+    return segment;
+  }
+
+  /** `segment` was just sent (again), with timestamp `ts`. */
+  transmitted(segment: OutstandingSegment, ts: number): void {
+    if (segment.transmissions === 0 || segment.lost !== undefined) this.#pipe++;
+    segment.lost = undefined;
+    segment.transmissions++;
+    segment.serial = ++this.#serial;
+    segment.sentTs = ts;
+  }
+
+  /** The oldest segment marked lost and not yet sent again, if any. */
+  nextLost(): OutstandingSegment | undefined {
+    while (this.#lostQueue.length > 0) {
+      const seq = this.#lostQueue[0] as number;
+      const segment = this.#segments.get(seq);
+      if (segment?.lost !== undefined) return segment;
+      this.#lostQueue.shift();
+    }
+    return undefined;
+  }
+
+  /**
+   * Applies an acknowledgement: `ack` is the next number the peer expects, `ranges` the SACK
+   * ranges (numbers counted like `ack`). An `ack` past what was sent changes nothing. Ranges
+   * below `una` are old news and ignored; ranges that are empty, reversed or reach past what
+   * was sent are refused and counted.
+   */
+  acknowledge(ack: number, ranges: readonly { start: number; end: number }[]): AckOutcome {
+    if (ack > this.#next) {
+      return { valid: false, acked: 0, sacked: 0, invalidRanges: 0, lost: 0, first: undefined };
+    }
+    let acked = 0;
+    let first: OutstandingSegment | undefined;
+    const delivered = this.#deliveredSerial;
+    for (let seq = this.#una; seq < ack; seq++) {
+      const segment = this.#segments.get(seq) as OutstandingSegment;
+      this.#segments.delete(seq);
+      first ??= segment;
+      if (!segment.sacked) {
+        acked++;
+        if (segment.lost === undefined) this.#pipe--;
+        this.#delivered(segment);
+      }
+    }
+    if (ack > this.#una) this.#una = ack;
+    let sacked = 0;
+    let invalidRanges = 0;
+    for (const range of ranges) {
+      if (range.end <= range.start || range.end > this.#next) {
+        invalidRanges++;
+        continue;
+      }
+      for (let seq = Math.max(range.start, this.#una); seq < range.end; seq++) {
+        const segment = this.#segments.get(seq) as OutstandingSegment;
+        if (segment.sacked) continue;
+        segment.sacked = true;
+        segment.payload = EMPTY;
+        if (segment.lost === undefined) this.#pipe--;
+        segment.lost = undefined;
+        sacked++;
+        this.#delivered(segment);
+      }
+    }
+    const lost = this.#deliveredSerial > delivered ? this.#markLost() : 0;
+    return { valid: true, acked, sacked, invalidRanges, lost, first };
+  }
+
+  /**
+   * A retransmission timeout: every outstanding segment the peer does not hold is lost.
+   * @returns how many were marked.
+   */
+  timeout(): number {
+    let marked = 0;
+    this.#lostQueue = [];
+    for (let seq = this.#una; seq < this.#next; seq++) {
+      const segment = this.#segments.get(seq) as OutstandingSegment;
+      if (segment.sacked) continue;
+      if (segment.lost === undefined) this.#pipe--;
+      segment.lost = "rto";
+      this.#lostQueue.push(seq);
+      marked++;
+    }
+    return marked;
+  }
+
+  #delivered(segment: OutstandingSegment): void {
+    if (segment.serial > this.#deliveredSerial) this.#deliveredSerial = segment.serial;
+  }
+
+  /** Marks the segments sent `DUP_THRESHOLD` transmissions before one the peer now holds. */
+  #markLost(): number {
+    let marked = 0;
+    const limit = this.#deliveredSerial - DUP_THRESHOLD;
+    for (let seq = this.#una; seq < this.#next; seq++) {
+      const segment = this.#segments.get(seq) as OutstandingSegment;
+      if (segment.sacked || segment.lost !== undefined) continue;
+      if (segment.serial > limit) {
+        // Every later segment sent for the first time was sent after this one: none is lost.
+        if (segment.transmissions === 1) break;
+        continue;
+      }
+      segment.lost = "ack";
+      this.#pipe--;
+      this.#lostQueue.push(seq);
+      marked++;
+    }
+    return marked;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
