@@ -131,7 +131,8 @@ export async function connect(
         );
       }, timeoutMs);
       onAbort = () => reject(aborted(target));
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
     });
   } catch (error) {
     connection.destroy(undefined, false);
