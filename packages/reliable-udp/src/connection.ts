@@ -63,6 +63,8 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
  * acknowledge the peer's FIN again if its ACK was lost (TCP lingers 2 × MSL, a minute).
  */
 const MIN_TIME_WAIT_MS = 200;
+/** Least wait before a tail-loss probe, ms: one timer tick past a loopback RTT. */
+const MIN_PROBE_MS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
 
 /**
@@ -197,6 +199,8 @@ export interface ReliableConnectionStats {
   readonly replayedHandshakes: number;
   /** Zero-window probes sent. */
   readonly windowProbes: number;
+  /** Tail-loss probes sent: no ACK for 2 × SRTT, so the last segment went again. */
+  readonly tailLossProbes: number;
   /** Datagrams dropped before reaching a connection: not a valid header (truncated, …). Client side. */
   readonly invalidSegments: number;
   /** Datagrams dropped for carrying another connection's id. Client side. */
@@ -337,6 +341,13 @@ export class Connection implements ReliableConnection {
   #lastAdvertised = 0;
   #ackScheduled = false;
   #timer: NodeJS.Timeout | undefined;
+  /** The armed timer is a tail-loss probe's, not the RTO's. */
+  #probeTimer = false;
+  /** A tail-loss probe went out since the last new acknowledgement. */
+  #probed = false;
+  /** Fires when a segment overtaken by the ACKs has waited long enough to count as lost. */
+  #lossTimer: NodeJS.Timeout | undefined;
+  #lossTimerAt = Number.POSITIVE_INFINITY;
   #closeTimer: NodeJS.Timeout | undefined;
   /** When the peer last showed life, or we started waiting for it (performance.now(), ms). */
   #lastProgress = performance.now();
@@ -374,6 +385,7 @@ export class Connection implements ReliableConnection {
     clampedWindows: 0,
     replayedHandshakes: 0,
     windowProbes: 0,
+    tailLossProbes: 0,
     invalidSegments: 0,
     foreignSegments: 0,
     rttvarMs: 0,
@@ -520,7 +532,14 @@ export class Connection implements ReliableConnection {
       this.#drain = undefined;
       drain.resolve();
     }
+    // Data now in flight that had none to probe for: the tail-loss probe goes first.
+    if (this.#timer !== undefined && !this.#probeTimer && this.#probeDue()) this.#stopTimer();
     this.#armTimer();
+  }
+
+  /** Whether the next timer should be a tail-loss probe rather than the RTO. */
+  #probeDue(): boolean {
+    return !this.#probed && this.#rto.srttMs !== undefined && this.#sw.size > 0 && this.#isOpen();
   }
 
   #shiftOutbox(): void {
@@ -675,7 +694,8 @@ export class Connection implements ReliableConnection {
       start: unwrapSeq(r.start, this.#isn, una),
       end: unwrapSeq(r.end, this.#isn, una),
     }));
-    const outcome = sw.acknowledge(ack, ranges);
+    const now = performance.now();
+    const outcome = sw.acknowledge(ack, ranges, now, this.#reorderMs());
     if (ack >= this.#peerAck) {
       this.#peerAck = ack;
       this.#setPeerWindow(ack, segment.window);
@@ -737,23 +757,59 @@ export class Connection implements ReliableConnection {
       } else if (((first.sentTs - segment.echo) | 0) > 0) {
         // The ACK echoes a timestamp older than the retransmission: the first copy arrived.
         c.spuriousRetransmissions++;
+        this.#cc.undo();
       }
     }
     if (newly === 0 && segment.type === SegmentType.ACK && sw.size > 0 && segment.sack.length > 0) {
       c.duplicateAcks++;
     }
-    if (outcome.lost > 0 && sw.una >= this.#recoveryPoint) {
-      // A new loss episode: halve once per window of data.
-      this.#cc.onLoss(sw.pipe + outcome.lost);
-      this.#recoveryPoint = sw.next;
-      c.lossEvents++;
-    }
+    this.#onLost(outcome.lost);
+    this.#armLossTimer(outcome.recheckAt);
     if (this.#finSeq !== undefined && sw.una > this.#finSeq) this.#onFinAcked();
     if (sw.una > una) {
       // RFC 6298 5.3: new data acknowledged restarts the timer (or stops it: nothing left).
+      this.#probed = false;
       this.#stopTimer();
       this.#armTimer();
     }
+  }
+
+  /** Segments just marked lost: a new loss episode halves the window, once per window. */
+  #onLost(lost: number): void {
+    const sw = this.#sw;
+    if (lost > 0 && sw.una >= this.#recoveryPoint) {
+      this.#cc.onLoss(sw.pipe + lost);
+      this.#recoveryPoint = sw.next;
+      this.#counters.lossEvents++;
+    }
+  }
+
+  /**
+   * How long a segment may stay unacknowledged after a later one was acknowledged before it
+   * counts as lost: SRTT plus a quarter of it (at least 1 ms) for reordering, as RACK does.
+   */
+  #reorderMs(): number {
+    const srtt = this.#rto.srttMs;
+    return srtt === undefined ? Number.POSITIVE_INFINITY : srtt + Math.max(srtt / 4, 1);
+  }
+
+  #armLossTimer(at: number): void {
+    if (!Number.isFinite(at) || at >= this.#lossTimerAt) return;
+    clearTimeout(this.#lossTimer);
+    this.#lossTimerAt = at;
+    this.#lossTimer = setTimeout(
+      () => {
+        this.#lossTimer = undefined;
+        this.#lossTimerAt = Number.POSITIVE_INFINITY;
+        if (!this.#isOpen()) return;
+        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
+        this.#onLost(lost);
+        this.#armLossTimer(recheckAt);
+        this.#pump();
+      },
+      Math.max(1, Math.ceil(at - performance.now())),
+    );
+    this.#lossTimer.unref();
   }
 
   #onData(segment: Segment): void {
@@ -872,6 +928,7 @@ export class Connection implements ReliableConnection {
   #finish(): void {
     this.#state = "CLOSED";
     this.#stopTimer();
+    clearTimeout(this.#lossTimer);
     clearTimeout(this.#closeTimer);
     this.#ackScheduled = false;
     this.#outbox = [];
@@ -910,6 +967,16 @@ export class Connection implements ReliableConnection {
   #armTimer(): void {
     if (this.#timer !== undefined || !this.#waiting()) return;
     let delay = this.#rto.rtoMs;
+    // Tail-loss probe (RFC 8985): after 2 × SRTT without an ACK, before the RTO.
+    const srtt = this.#rto.srttMs;
+    this.#probeTimer = false;
+    if (srtt !== undefined && this.#probeDue()) {
+      const pto = Math.max(2 * srtt, MIN_PROBE_MS);
+      if (pto < delay) {
+        delay = pto;
+        this.#probeTimer = true;
+      }
+    }
     if (this.#state !== "SYN_SENT") {
       const left = this.#lastProgress + this.#s.peerTimeoutMs - performance.now();
       delay = Math.min(delay, Math.max(1, Math.ceil(left)));
@@ -921,12 +988,20 @@ export class Connection implements ReliableConnection {
   #stopTimer(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#probeTimer = false;
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     if (!this.#waiting()) return;
     const state = this.#state;
+    if (this.#probeTimer) {
+      this.#probeTimer = false;
+      this.#probed = true;
+      this.#tailLossProbe();
+      this.#armTimer();
+      return;
+    }
     const silentMs = performance.now() - this.#lastProgress;
     if (state !== "SYN_SENT" && silentMs >= this.#s.peerTimeoutMs) {
       this.destroy(
@@ -963,6 +1038,25 @@ export class Connection implements ReliableConnection {
       this.#sendNew(next);
     }
     this.#pump();
+  }
+
+  /**
+   * Sends one segment to draw an ACK (with SACK ranges) out of the peer: new data if the
+   * windows allow it, else the last segment again.
+   */
+  #tailLossProbe(): void {
+    const sw = this.#sw;
+    this.#counters.tailLossProbes++;
+    const next = this.#outbox[this.#outHead];
+    if (next !== undefined && !this.#blocked && (next.fin || sw.next < this.#peerEdge)) {
+      this.#shiftOutbox();
+      this.#sendNew(next);
+      return;
+    }
+    const last = sw.last();
+    if (last === undefined || this.#blocked) return;
+    this.#counters.retransmissions++;
+    this.#sendData(last, true);
   }
 
   // ---- iteration -----------------------------------------------------------------------

@@ -8,9 +8,14 @@
  * acknowledged counts as lost once a segment transmitted {@link DUP_THRESHOLD} or more
  * transmissions after it has been acknowledged (cumulatively or by a SACK range). On a first
  * transmission that is the "3 duplicate ACKs" of RFC 5681 counted through SACK, as RFC 6675
- * does; on a retransmission it counts only what was sent after the retransmission, as RACK
- * (RFC 8985) does with time, so a lost retransmission is found again without a timeout. One
- * datagram overtaken by the next (the reordering netsim makes) is never taken for lost.
+ * does; on a retransmission it counts only what was sent after the retransmission, so a lost
+ * retransmission is found again without a timeout. One datagram overtaken by the next (the
+ * reordering netsim makes) is not taken for lost.
+ *
+ * With fewer than three segments after a gap (a small window, the end of a burst) that rule
+ * never fires. So, as RACK (RFC 8985) does, a segment also counts as lost when any segment
+ * sent after it was acknowledged and it has itself gone unacknowledged for `reorderMs` since
+ * it was sent (the caller passes about one RTT and a quarter).
  */
 
 /**
@@ -34,6 +39,8 @@ export interface OutstandingSegment {
   serial: number;
   /** Its latest transmission's timestamp (µs modulo 2³², as on the wire). */
   sentTs: number;
+  /** When its latest transmission left, ms on `performance.now()`'s clock. */
+  sentAt: number;
   /** The peer holds it (a SACK range covered it). */
   sacked: boolean;
   /** Marked lost and waiting to be sent again: by the ACKs ("ack") or by a timeout ("rto"). */
@@ -52,6 +59,11 @@ export interface AckOutcome {
   readonly invalidRanges: number;
   /** Segments newly marked lost by this ACK. */
   readonly lost: number;
+  /**
+   * When (ms) a segment the ACKs have overtaken will have waited `reorderMs`: call
+   * {@link SendWindow.detectLost} then. `Infinity` when none waits.
+   */
+  readonly recheckAt: number;
   /** The lowest segment the cumulative ACK newly acknowledged (for RTT and spurious checks). */
   readonly first: OutstandingSegment | undefined;
 }
@@ -105,6 +117,7 @@ export class SendWindow {
       transmissions: 0,
       serial: 0,
       sentTs: 0,
+      sentAt: 0,
       sacked: false,
       lost: undefined,
     };
@@ -112,8 +125,9 @@ export class SendWindow {
     return segment;
   }
 
-  /** `segment` was just sent (again), with timestamp `ts`. */
-  transmitted(segment: OutstandingSegment, ts: number): void {
+  /** `segment` was just sent (again), with timestamp `ts`, at `now` (ms). */
+  transmitted(segment: OutstandingSegment, ts: number, now = performance.now()): void {
+    segment.sentAt = now;
     if (segment.transmissions === 0 || segment.lost !== undefined) this.#pipe++;
     segment.lost = undefined;
     segment.transmissions++;
@@ -138,13 +152,25 @@ export class SendWindow {
    * below `una` are old news and ignored; ranges that are empty, reversed or reach past what
    * was sent are refused and counted.
    */
-  acknowledge(ack: number, ranges: readonly { start: number; end: number }[]): AckOutcome {
+  acknowledge(
+    ack: number,
+    ranges: readonly { start: number; end: number }[],
+    now = performance.now(),
+    reorderMs = Number.POSITIVE_INFINITY,
+  ): AckOutcome {
     if (ack > this.#next) {
-      return { valid: false, acked: 0, sacked: 0, invalidRanges: 0, lost: 0, first: undefined };
+      return {
+        valid: false,
+        acked: 0,
+        sacked: 0,
+        invalidRanges: 0,
+        lost: 0,
+        recheckAt: Number.POSITIVE_INFINITY,
+        first: undefined,
+      };
     }
     let acked = 0;
     let first: OutstandingSegment | undefined;
-    const delivered = this.#deliveredSerial;
     for (let seq = this.#una; seq < ack; seq++) {
       const segment = this.#segments.get(seq) as OutstandingSegment;
       this.#segments.delete(seq);
@@ -174,8 +200,8 @@ export class SendWindow {
         this.#delivered(segment);
       }
     }
-    const lost = this.#deliveredSerial > delivered ? this.#markLost() : 0;
-    return { valid: true, acked, sacked, invalidRanges, lost, first };
+    const { lost, recheckAt } = this.detectLost(now, reorderMs);
+    return { valid: true, acked, sacked, invalidRanges, lost, recheckAt, first };
   }
 
   /**
@@ -200,24 +226,46 @@ export class SendWindow {
     if (segment.serial > this.#deliveredSerial) this.#deliveredSerial = segment.serial;
   }
 
-  /** Marks the segments sent `DUP_THRESHOLD` transmissions before one the peer now holds. */
-  #markLost(): number {
-    let marked = 0;
-    const limit = this.#deliveredSerial - DUP_THRESHOLD;
+  /**
+   * Marks lost the segments sent before one the peer now holds: {@link DUP_THRESHOLD}
+   * transmissions before it, or at least `reorderMs` ago.
+   * @returns how many were marked, and when to look again for those still within `reorderMs`.
+   */
+  detectLost(
+    now: number,
+    reorderMs = Number.POSITIVE_INFINITY,
+  ): { lost: number; recheckAt: number } {
+    let lost = 0;
+    let recheckAt = Number.POSITIVE_INFINITY;
+    const delivered = this.#deliveredSerial;
+    const limit = delivered - DUP_THRESHOLD;
     for (let seq = this.#una; seq < this.#next; seq++) {
       const segment = this.#segments.get(seq) as OutstandingSegment;
       if (segment.sacked || segment.lost !== undefined) continue;
-      if (segment.serial > limit) {
-        // Every later segment sent for the first time was sent after this one: none is lost.
+      if (segment.serial > delivered) {
+        // Every later segment sent for the first time was sent after this one: no evidence.
         if (segment.transmissions === 1) break;
+        continue;
+      }
+      if (segment.serial > limit && now < segment.sentAt + reorderMs) {
+        recheckAt = Math.min(recheckAt, segment.sentAt + reorderMs);
         continue;
       }
       segment.lost = "ack";
       this.#pipe--;
       this.#lostQueue.push(seq);
-      marked++;
+      lost++;
     }
-    return marked;
+    return { lost, recheckAt };
+  }
+
+  /** The highest-numbered segment the peer does not hold: a tail-loss probe sends it again. */
+  last(): OutstandingSegment | undefined {
+    for (let seq = this.#next - 1; seq >= this.#una; seq--) {
+      const segment = this.#segments.get(seq) as OutstandingSegment;
+      if (!segment.sacked) return segment;
+    }
+    return undefined;
   }
 }
 

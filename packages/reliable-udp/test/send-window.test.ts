@@ -79,6 +79,19 @@ describe("SendWindow", () => {
     expect(window.nextLost()?.seq).toBe(0);
   });
 
+  test("with fewer than three later segments, a gap counts as lost once it waited reorderMs", () => {
+    const window = new SendWindow();
+    for (let i = 0; i < 2; i++) window.transmitted(window.add(Buffer.alloc(1)), i, 100);
+    // 1 arrived, 0 did not: too early to tell reordering from loss; look again at 100 + 5.
+    const early = window.acknowledge(0, [{ start: 1, end: 2 }], 102, 5);
+    expect(early).toMatchObject({ lost: 0, recheckAt: 105 });
+    expect(window.detectLost(104, 5).lost).toBe(0);
+    expect(window.detectLost(105, 5)).toEqual({ lost: 1, recheckAt: Number.POSITIVE_INFINITY });
+    expect(window.nextLost()?.seq).toBe(0);
+    // The tail-loss probe's choice: the highest segment the peer does not hold.
+    expect(window.last()?.seq).toBe(0);
+  });
+
   test("a timeout marks every outstanding segment the peer does not hold", () => {
     const window = sent(5);
     window.acknowledge(1, [{ start: 3, end: 4 }]);
