@@ -223,7 +223,12 @@ export class SendWindow {
   }
 
   #delivered(segment: OutstandingSegment): void {
-    if (segment.serial > this.#deliveredSerial) this.#deliveredSerial = segment.serial;
+    // Karn's rule again: for a segment sent more than once the ACK may be for an early copy,
+    // and taking the latest copy's serial would call everything sent before it lost: each
+    // such needless retransmission would then do the same, a storm.
+    if (segment.transmissions === 1 && segment.serial > this.#deliveredSerial) {
+      this.#deliveredSerial = segment.serial;
+    }
   }
 
   /**

@@ -92,6 +92,18 @@ describe("SendWindow", () => {
     expect(window.last()?.seq).toBe(0);
   });
 
+  test("an ACK for a segment sent twice marks nothing lost: it may be for the first copy", () => {
+    const window = new SendWindow();
+    const first = window.add(Buffer.alloc(1));
+    window.transmitted(first, 0, 0);
+    window.timeout();
+    for (let i = 0; i < 5; i++) window.transmitted(window.add(Buffer.alloc(1)), 0, 1);
+    window.transmitted(window.nextLost() as never, 0, 2); // the retransmission, last sent
+    // The first copy arrives: 0 is acknowledged; 1–5 are still on their way, not lost.
+    expect(window.acknowledge(1, [], 3, 100).lost).toBe(0);
+    expect(window.pipe).toBe(5);
+  });
+
   test("a timeout marks every outstanding segment the peer does not hold", () => {
     const window = sent(5);
     window.acknowledge(1, [{ start: 3, end: 4 }]);
