@@ -8,6 +8,7 @@
  *   tcp         client → netsim re-chunking relay → server   (tcp-row.ts)
  *   udp         sender → netsim lossy link → receiver         (udp-row.ts)
  *   udpRetries  requester ⇄ netsim lossy link ⇄ request server (udp-retry-row.ts)
+ *   udpWindow   client ⇄ netsim lossy link ⇄ server, reliable-udp (reliable-row.ts)
  *
  * Every message carries udp's 16-byte sequenced header (sequence number + send time), and the
  * receiving side of every row counts what arrived with udp's SequenceTracker: delivered, lost,
@@ -20,6 +21,7 @@
 
 import { withDefaults } from "@socket-lab/core/cli";
 import type { RowRun } from "./_row.js";
+import { type ReliableRowResult, runReliableRow } from "./reliable-row.js";
 import {
   CHUNKING_NAMES,
   type ChunkingName,
@@ -75,6 +77,7 @@ export interface Comparison {
   readonly tcp: TcpRowResult;
   readonly udp: UdpRowResult;
   readonly udpRetries: UdpRetryRowResult;
+  readonly udpWindow: ReliableRowResult;
   readonly crossCheck: CrossCheck;
 }
 
@@ -110,7 +113,7 @@ const DEFAULTS: Settings = {
 };
 
 /**
- * Runs the three rows one after another (so they never compete for the CPU) and returns what
+ * Runs the four rows one after another (so they never compete for the CPU) and returns what
  * each measured, with the cross-check of the one-way UDP row.
  *
  * @throws {TypeError|RangeError} naming a bad option and its value.
@@ -127,6 +130,7 @@ export async function runComparison(options: CompareOptions = {}): Promise<Compa
   const tcp = await runTcpRow(settings, run);
   const udp = await runUdpRow(settings, run);
   const udpRetries = await runUdpRetryRow(settings, run);
+  const udpWindow = await runReliableRow(settings, run);
   const crossCheck = {
     lost: udp.lost,
     dropped: udp.link.dropped,
@@ -134,7 +138,7 @@ export async function runComparison(options: CompareOptions = {}): Promise<Compa
     duplicatesInjected: udp.link.duplicated,
     ok: udp.lost === udp.link.dropped && udp.duplicated === udp.link.duplicated,
   };
-  return { settings, tcp, udp, udpRetries, crossCheck };
+  return { settings, tcp, udp, udpRetries, udpWindow, crossCheck };
 }
 
 function checkSettings(settings: Settings): Settings {
