@@ -23,6 +23,9 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     pacedMs: 1_000,
     connections: 10_000,
     warmConnections: 500,
+    reliableMessages: 1_000,
+    goodputMessages: 100_000,
+    latencyMessages: 5_000,
   },
   quick: {
     reps: 1,
@@ -33,6 +36,9 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     pacedMs: 200,
     connections: 1_000,
     warmConnections: 100,
+    reliableMessages: 200,
+    goodputMessages: 5_000,
+    latencyMessages: 500,
   },
 };
 

@@ -23,6 +23,10 @@ export interface ModeSettings {
   /** Concurrent connections, and connections opened and closed first as a warm-up. */
   readonly connections: number;
   readonly warmConnections: number;
+  /** Messages of the sliding window workload: through the lossy link, clean goodput, latency. */
+  readonly reliableMessages: number;
+  readonly goodputMessages: number;
+  readonly latencyMessages: number;
 }
 
 /** One figure of one variant, over the repetitions. */

@@ -20,6 +20,7 @@ const ROLES: Record<string, () => Promise<RoleFactory>> = {
   decoders: async () => (await import("./decoder-roles.js")).decoders,
   "connection-server": async () => (await import("./connection-roles.js")).connectionServer,
   "connection-clients": async () => (await import("./connection-roles.js")).connectionClients,
+  "reliable-scenarios": async () => (await import("./reliable-roles.js")).reliableScenarios,
 };
 
 if (process.send === undefined) {
