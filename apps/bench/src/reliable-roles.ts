@@ -93,6 +93,26 @@ class Tally {
   }
 }
 
+/** What a repetition measured, from its tally; `extra` for the sender's counters. */
+function measured(
+  tally: Tally,
+  started: number,
+  extra: Partial<ReliableResult> = {},
+): ReliableResult {
+  return {
+    elapsedMs: tally.lastAt - started,
+    delivered: tally.delivered,
+    inOrder: tally.inOrder,
+    p50Ms: tally.percentile(50),
+    p99Ms: tally.percentile(99),
+    dropped: 0,
+    retransmissions: 0,
+    spuriousRetransmissions: 0,
+    timeouts: 0,
+    ...extra,
+  };
+}
+
 /** Waits until `done()`, or fails after `deadlineMs`. */
 async function until(done: () => boolean, deadlineMs: number, what: string): Promise<void> {
   const deadline = performance.now() + deadlineMs;
@@ -140,17 +160,12 @@ async function window(rep: ReliableRep): Promise<ReliableResult> {
     await server.close({ timeoutMs: 2_000 });
     await link?.close();
   }
-  return {
-    elapsedMs: tally.lastAt - started,
-    delivered: tally.delivered,
-    inOrder: tally.inOrder,
-    p50Ms: tally.percentile(50),
-    p99Ms: tally.percentile(99),
+  return measured(tally, started, {
     dropped: link?.stats().toServer.dropped ?? 0,
     retransmissions: stats.retransmissions,
     spuriousRetransmissions: stats.spuriousRetransmissions,
     timeouts: stats.timeouts,
-  };
+  });
 }
 
 async function tcp(rep: ReliableRep): Promise<ReliableResult> {
@@ -181,17 +196,7 @@ async function tcp(rep: ReliableRep): Promise<ReliableResult> {
     await server.close();
     await relay.close();
   }
-  return {
-    elapsedMs: tally.lastAt - started,
-    delivered: tally.delivered,
-    inOrder: tally.inOrder,
-    p50Ms: tally.percentile(50),
-    p99Ms: tally.percentile(99),
-    dropped: 0,
-    retransmissions: 0,
-    spuriousRetransmissions: 0,
-    timeouts: 0,
-  };
+  return measured(tally, started);
 }
 
 async function stopAndWait(rep: ReliableRep): Promise<ReliableResult> {
@@ -222,17 +227,11 @@ async function stopAndWait(rep: ReliableRep): Promise<ReliableResult> {
     await link.close();
     await serverSocket.close();
   }
-  return {
-    elapsedMs: tally.lastAt - started,
-    delivered: tally.delivered,
+  return measured(tally, started, {
     inOrder: tally.inOrder && tally.delivered === rep.count,
-    p50Ms: tally.percentile(50),
-    p99Ms: tally.percentile(99),
     dropped: link.stats().toServer.dropped,
     retransmissions: requester.stats.tries - requester.stats.requests,
-    spuriousRetransmissions: 0,
-    timeouts: 0,
-  };
+  });
 }
 
 /** Raw node:dgram one-way, no reliability: what the socket alone carries. */
@@ -271,17 +270,7 @@ async function raw(rep: ReliableRep): Promise<ReliableResult> {
     sender.close();
     receiver.close();
   }
-  return {
-    elapsedMs: tally.lastAt - started,
-    delivered: tally.delivered,
-    inOrder: false,
-    p50Ms: tally.percentile(50),
-    p99Ms: tally.percentile(99),
-    dropped: 0,
-    retransmissions: 0,
-    spuriousRetransmissions: 0,
-    timeouts: 0,
-  };
+  return measured(tally, started, { inOrder: false });
 }
 
 const SCENARIOS: Record<ReliableVariant, (rep: ReliableRep) => Promise<ReliableResult>> = {
