@@ -36,9 +36,9 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     pacedMs: 200,
     connections: 1_000,
     warmConnections: 100,
-    reliableMessages: 200,
-    goodputMessages: 5_000,
-    latencyMessages: 500,
+    reliableMessages: 100,
+    goodputMessages: 2_000,
+    latencyMessages: 200,
   },
 };
 
