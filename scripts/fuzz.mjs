@@ -1,5 +1,5 @@
 // Fuzzes every decoder that reads what a peer sends, for as long as asked, from one seed: core's
-// endpoint parser, tcp's line and length decoders, udp's header decoders (the properties in each
+// endpoint parser, tcp's line and length decoders, udp's and reliable-udp's header decoders (the properties in each
 // package's test/reliability-fuzz.test.ts, which a normal test run does a few thousand times).
 //
 //   pnpm fuzz                             # 200,000 cases per property, from a random seed
@@ -58,7 +58,7 @@ const vitest = spawnSync(
     "exec",
     "vitest",
     "run",
-    ...["--project", "core", "--project", "tcp", "--project", "udp"],
+    ...["--project", "core", "--project", "tcp", "--project", "udp", "--project", "reliable-udp"],
     "--testTimeout=0",
     "--reporter=default",
     "reliability-fuzz",

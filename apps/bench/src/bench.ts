@@ -25,6 +25,9 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     warmConnections: 500,
     webRequests: 10_000,
     warmWebRequests: 2_000,
+    reliableMessages: 1_000,
+    goodputMessages: 100_000,
+    latencyMessages: 5_000,
   },
   quick: {
     reps: 1,
@@ -37,6 +40,9 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     warmConnections: 100,
     webRequests: 500,
     warmWebRequests: 100,
+    reliableMessages: 100,
+    goodputMessages: 2_000,
+    latencyMessages: 200,
   },
 };
 

@@ -26,6 +26,10 @@ export interface ModeSettings {
   /** Keep-alive requests of a web repetition (the RSS check spans them), and of its warm-up. */
   readonly webRequests: number;
   readonly warmWebRequests: number;
+  /** Messages of the sliding window workload: through the lossy link, clean goodput, latency. */
+  readonly reliableMessages: number;
+  readonly goodputMessages: number;
+  readonly latencyMessages: number;
 }
 
 /** One figure of one variant, over the repetitions. */

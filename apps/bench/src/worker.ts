@@ -22,6 +22,7 @@ const ROLES: Record<string, () => Promise<RoleFactory>> = {
   "connection-clients": async () => (await import("./connection-roles.js")).connectionClients,
   "web-server": async () => (await import("./web-roles.js")).webServer,
   "http-load": async () => (await import("./web-roles.js")).httpLoad,
+  "reliable-scenarios": async () => (await import("./reliable-roles.js")).reliableScenarios,
 };
 
 if (process.send === undefined) {

@@ -20,6 +20,7 @@ import {
   type WorkloadReport,
 } from "./measure.js";
 import type { EchoPorts, LatencyImpl, PingResult, Transport } from "./pingpong-roles.js";
+import type { ReliableRep, ReliableResult, ReliableVariant } from "./reliable-roles.js";
 import type { Worker } from "./spawn-worker.js";
 import type { Ports, SendResult, SinkImpl, SourceImpl } from "./tcp-roles.js";
 import type { BlastResult, Bound, Collected, UdpImpl, UdpSourceImpl } from "./udp-roles.js";
@@ -38,6 +39,7 @@ export const WORKLOAD_NAMES = [
   "decode-length",
   "connections",
   "web",
+  "reliable-udp",
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -941,6 +943,149 @@ function formatBytes(bytes: number): string {
   return `${bytes.toLocaleString("en-US")} B`;
 }
 
+/** The demo's impairments: what `pnpm demo` sends through. */
+const DEMO_LINK = { loss: 0.05, duplicate: 0.02, reorder: 0.05, seed: 42 } as const;
+const CLEAN_LINK = { loss: 0, duplicate: 0, reorder: 0, seed: 42 } as const;
+
+/**
+ * The sliding window (@socket-lab/reliable-udp) against TCP through netsim's re-chunking relay
+ * and against stop-and-wait through the same lossy link; its goodput against raw node:dgram;
+ * its p99 latency at 1 % loss against a clean link. Each scenario runs whole in one worker
+ * (client, link and server in one process, as `pnpm demo` runs them).
+ */
+async function reliableUdp(context: Context): Promise<WorkloadReport> {
+  const { settings } = context;
+  const worker = await context.spawn({ side: "client", role: "reliable-scenarios", options: {} });
+  const run = async (rep: Omit<ReliableRep, "deadlineMs">) => {
+    const result = await worker.call<ReliableResult>(
+      "rep",
+      { ...rep, deadlineMs: REP_DEADLINE_MS },
+      CALL_TIMEOUT_MS,
+    );
+    if (rep.variant !== "raw" && (result.delivered !== rep.count || !result.inOrder)) {
+      throw new Error(
+        `${rep.variant}: ${result.delivered} of ${rep.count} delivered, in order: ${result.inOrder}`,
+      );
+    }
+    return result;
+  };
+  const count = settings.reliableMessages;
+  const lossy = await interleave(
+    ["window", "tcp", "stop-and-wait"] as const,
+    settings.reps,
+    async (variant: ReliableVariant) => {
+      const r = await run({ variant, count, size: 256, burst: 32, ...DEMO_LINK });
+      return {
+        ms: r.elapsedMs,
+        perLoss: r.retransmissions / Math.max(1, r.dropped),
+        retransmissions: r.retransmissions,
+      };
+    },
+  );
+  const bulk = settings.goodputMessages;
+  const goodputVariants = ["window", "raw", "window-lossy"] as const;
+  const goodput = await interleave(goodputVariants, settings.reps, async (key) => {
+    const variant = key === "raw" ? "raw" : "window";
+    const link = key === "window-lossy" ? { ...CLEAN_LINK, loss: 0.05 } : CLEAN_LINK;
+    const r = await run({ variant, count: bulk, size: 1024, burst: 0, ...link });
+    return {
+      mbps: (r.delivered * 1024) / 1e6 / (r.elapsedMs / 1000),
+      spurious: (100 * r.spuriousRetransmissions) / bulk,
+      retransmissions: r.retransmissions,
+    };
+  });
+  const latency = await interleave(["clean", "loss-1"] as const, settings.reps, async (key) => {
+    const link = key === "clean" ? CLEAN_LINK : { ...CLEAN_LINK, loss: 0.01 };
+    const r = await run({
+      variant: "window",
+      count: settings.latencyMessages,
+      size: 256,
+      burst: 8,
+      ...link,
+    });
+    return { p50: r.p50Ms, p99: r.p99Ms };
+  });
+  const figures: Figure[] = [
+    figure("window", "sliding window, demo link", "time", "ms", samplesOf(lossy, "window", "ms")),
+    figure("tcp", "TCP through the relay", "time", "ms", samplesOf(lossy, "tcp", "ms")),
+    figure(
+      "stop-and-wait",
+      "UDP + retries, demo link",
+      "time",
+      "ms",
+      samplesOf(lossy, "stop-and-wait", "ms"),
+    ),
+    figure(
+      "window",
+      "sliding window: retransmissions per datagram dropped",
+      "perLoss",
+      "×",
+      samplesOf(lossy, "window", "perLoss"),
+    ),
+    figure(
+      "window",
+      "sliding window, clean loopback",
+      "goodput",
+      "MB/s",
+      samplesOf(goodput, "window", "mbps"),
+    ),
+    figure("raw", "raw node:dgram one-way", "goodput", "MB/s", samplesOf(goodput, "raw", "mbps")),
+    figure(
+      "window-lossy",
+      "sliding window, 5 % loss",
+      "goodput",
+      "MB/s",
+      samplesOf(goodput, "window-lossy", "mbps"),
+    ),
+    figure(
+      "window",
+      "spurious retransmissions, clean loopback",
+      "spurious",
+      "%",
+      samplesOf(goodput, "window", "spurious"),
+    ),
+    figure("clean", "sliding window p99, clean", "p99", "ms", samplesOf(latency, "clean", "p99")),
+    figure(
+      "loss-1",
+      "sliding window p99, 1 % loss",
+      "p99",
+      "ms",
+      samplesOf(latency, "loss-1", "p99"),
+    ),
+  ];
+  const m = (variant: string, metric: string) => median(figures, variant, metric);
+  return {
+    name: "reliable-udp",
+    title: `Sliding window (reliable-udp): ${count.toLocaleString("en-US")} × 256 B through the demo's link; ${bulk.toLocaleString("en-US")} × 1 KiB goodput`,
+    figures,
+    checks: [
+      ratio("window/TCP time", m("window", "time") / m("tcp", "time"), { op: "≤", value: 2 }),
+      ratio("stop-and-wait/window time", m("stop-and-wait", "time") / m("window", "time"), {
+        op: "≥",
+        value: 20,
+      }),
+      ratio("window/raw goodput", m("window", "goodput") / m("raw", "goodput"), {
+        op: "≥",
+        value: 0.6,
+      }),
+      ratio(
+        "window 5 % loss/clean goodput",
+        m("window-lossy", "goodput") / m("window", "goodput"),
+        { op: "≥", value: 0.5 },
+      ),
+      ratio("p99 1 % loss/clean", m("loss-1", "p99") / m("clean", "p99"), { op: "≤", value: 3 }),
+      limit("spurious retransmissions, clean", m("window", "spurious"), "%", { op: "≤", value: 5 }),
+      limit("retransmissions per datagram dropped", m("window", "perLoss"), "×"),
+    ],
+    notes: [
+      "Every repetition checks that every message arrived once and in order (raw excepted); a failure stops the workload.",
+      "Client, netsim link and server share one worker process, as in pnpm demo; the demo's link drops 5 %, duplicates 2 %, reorders 5 % (seed 42) in both directions.",
+      `The sliding window's least RTO is ${10} ms, the stop-and-wait requester's first timeout. raw sends with at most 256 sends in flight and counts what arrives (loopback may drop some).`,
+      "Latency: messages in bursts of 8 per turn of the event loop, one-way from the send time stamped in the message.",
+    ],
+  };
+}
+
 /** The runner of each workload. */
 export const WORKLOAD_RUNNERS: Readonly<
   Record<WorkloadName, (context: Context) => Promise<WorkloadReport>>
@@ -956,4 +1101,5 @@ export const WORKLOAD_RUNNERS: Readonly<
   "decode-length": decodeLength,
   connections,
   web,
+  "reliable-udp": reliableUdp,
 };

@@ -8,6 +8,7 @@
  *   tcp         client → netsim re-chunking relay → server   (tcp-row.ts)
  *   udp         sender → netsim lossy link → receiver         (udp-row.ts)
  *   udpRetries  requester ⇄ netsim lossy link ⇄ request server (udp-retry-row.ts)
+ *   udpWindow   client ⇄ netsim lossy link ⇄ server, reliable-udp (reliable-row.ts)
  *
  * Every message carries udp's 16-byte sequenced header (sequence number + send time), and the
  * receiving side of every row counts what arrived with udp's SequenceTracker: delivered, lost,
@@ -22,6 +23,7 @@ import { withDefaults } from "@socket-lab/core/cli";
 import type { KernelLoss } from "@socket-lab/netsim";
 import type { RowRun } from "./_row.js";
 import { type KernelReport, watchKernel } from "./kernel-watch.js";
+import { type ReliableRowResult, runReliableRow } from "./reliable-row.js";
 import {
   CHUNKING_NAMES,
   type ChunkingName,
@@ -85,6 +87,7 @@ export interface Comparison {
   readonly tcp: TcpRowResult;
   readonly udp: UdpRowResult;
   readonly udpRetries: UdpRetryRowResult;
+  readonly udpWindow: ReliableRowResult;
   readonly crossCheck: CrossCheck;
   /** What the kernel did to each row, under kernel loss; `null` with netsim. */
   readonly kernel: KernelReport | null;
@@ -126,7 +129,7 @@ const DEFAULTS: Settings = {
 const NETSIM_OFF = { loss: 0, duplicate: 0, reorder: 0, delayMs: 0, jitterMs: 0 } as const;
 
 /**
- * Runs the three rows one after another (so they never compete for the CPU) and returns what
+ * Runs the four rows one after another (so they never compete for the CPU) and returns what
  * each measured, with the cross-check of the one-way UDP row.
  *
  * @throws {TypeError|RangeError} naming a bad option and its value.
@@ -150,6 +153,7 @@ export async function runComparison(options: CompareOptions = {}): Promise<Compa
   const tcp = await measured("tcp", () => runTcpRow(settings, run));
   const udp = await measured("udp", () => runUdpRow(settings, run));
   const udpRetries = await measured("udpRetries", () => runUdpRetryRow(settings, run));
+  const udpWindow = await measured("udpWindow", () => runReliableRow(settings, run));
   const kernelReport = watch?.report() ?? null;
   // Under kernel loss, the one-way UDP row's datagrams were all the UDP packets of its turn.
   const dropped = kernelReport?.rows.udp?.udp.dropped ?? udp.link.dropped;
@@ -160,7 +164,7 @@ export async function runComparison(options: CompareOptions = {}): Promise<Compa
     duplicatesInjected: udp.link.duplicated,
     ok: udp.lost === dropped && udp.duplicated === udp.link.duplicated,
   };
-  return { settings, tcp, udp, udpRetries, crossCheck, kernel: kernelReport };
+  return { settings, tcp, udp, udpRetries, udpWindow, crossCheck, kernel: kernelReport };
 }
 
 function checkSettings(settings: Settings): Settings {

@@ -188,6 +188,7 @@ function formatSummary(result: Comparison): string[] {
       ? `UDP + retries: ${all(retry)}, with no retry needed${pace(slower, "but")}.`
       : `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${p99}${pace(slower, "and")}.`,
   );
+  lines.push(windowSummary(result, all));
   for (const id of ROWS) {
     if (result[id].timeLimited) {
       lines.push(
@@ -218,6 +219,7 @@ function formatKernelSummary(result: Comparison, all: (row: RowResult) => string
       ? `UDP: ${int(udp.lost)} of ${int(udp.sent)} datagrams were lost (${percent(udp.lost / Math.max(udp.sent, 1))}) — exactly the ones the kernel dropped — and nothing sent them again. Datagrams promise nothing more.`
       : "UDP: every datagram arrived — the kernel happened to drop none of them, not because UDP promises it.",
     `UDP + retries: ${all(retry)}, with ${counted(retry.retries, "retry", "retries")} after waits of ${retry.timeoutMs} ms or more; the slowest 1% took ${p99(retry)}.`,
+    windowSummary(result, all),
   ];
   if (!result.crossCheck.ok) {
     lines.push(
@@ -227,12 +229,33 @@ function formatKernelSummary(result: Comparison, all: (row: RowResult) => string
   return lines.flatMap((text) => ["", ...wrap(text, 100)]).slice(1);
 }
 
+/** The sliding window row's sentence: what it resent, and its RTO and windows at the end. */
+function windowSummary(result: Comparison, all: (row: RowResult) => string): string {
+  const { udpWindow: row, udpRetries: retry, tcp } = result;
+  const s = row.sender;
+  if (row.sent === 0) return "UDP + sliding window: could not connect: no SYN_ACK came back.";
+  const resent =
+    s.retransmissions === 0
+      ? "with no retransmission needed"
+      : `with ${counted(s.retransmissions, "retransmission")} of only what was missing — ${int(s.fastRetransmits)} found from the ACKs of later segments, and the RTO ran out ${counted(s.timeouts, "time")}`;
+  const faster =
+    retry.elapsedMs > 0 && row.elapsedMs > 0
+      ? ` It took ${duration(row.elapsedMs)}: ${times(retry.elapsedMs / row.elapsedMs)} faster than one request at a time, ${times(row.elapsedMs / Math.max(tcp.elapsedMs, 0.1))} TCP's time.`
+      : "";
+  return `UDP + sliding window: ${all(row)}, many in flight at once, ${resent}. At the end the RTO was ${s.rtoMs} ms (SRTT ${s.srttMs.toFixed(2)} ms), the congestion window ${counted(s.cwnd, "segment")} (ssthresh ${int(s.ssthresh)}) and the receiver's window ${int(s.peerWindow)}.${faster}`;
+}
+
+/** A ratio in words: "12×", "1.4×". */
+function times(ratio: number): string {
+  return `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}×`;
+}
+
 /**
  * The `--json` document (schema version {@link SCHEMA_VERSION}): the settings, one object per
  * row with the table's columns, what netsim did, and the cross-check.
  */
 export function toJson(result: Comparison): Record<string, unknown> {
-  const { settings, tcp, udp, udpRetries, crossCheck } = result;
+  const { settings, tcp, udp, udpRetries, udpWindow, crossCheck } = result;
   const row = (id: RowId, r: RowResult) => ({
     label: ROW_LABELS[id],
     sent: r.sent,
@@ -258,11 +281,13 @@ export function toJson(result: Comparison): Record<string, unknown> {
         timeoutMs: udpRetries.timeoutMs,
         repeatsAnswered: udpRetries.repeatsAnswered,
       },
+      udpWindow: { ...row("udpWindow", udpWindow), sender: udpWindow.sender },
     },
     netsim: {
       tcpStream: { chunking: describeChunking(settings.chunking, settings.size), ...tcp.stream },
       udpLink: udp.link,
       retryLink: udpRetries.link,
+      windowLink: udpWindow.link,
     },
     crossCheck,
     kernel: result.kernel === null ? null : kernelJson(result.kernel),

@@ -110,13 +110,14 @@ export interface Settings {
 }
 
 /** The rows of a comparison, in the order they run and print. */
-export type RowId = "tcp" | "udp" | "udpRetries";
+export type RowId = "tcp" | "udp" | "udpRetries" | "udpWindow";
 
 /** What every row shows in the table. */
 export const ROW_LABELS: Readonly<Record<RowId, string>> = {
   tcp: "TCP stream",
   udp: "UDP datagrams",
   udpRetries: "UDP + retries",
+  udpWindow: "UDP + sliding window",
 };
 
 /** Every row, in the order they run and print: the pictures and the kernel figures follow it. */

@@ -88,6 +88,28 @@ export const FIXTURE: Comparison = {
       toClient: { received: 1_162, forwarded: 1_125, dropped: 54, duplicated: 17, reordered: 46 },
     },
   },
+  udpWindow: {
+    ...row,
+    retries: 61,
+    elapsedMs: 80,
+    messagesPerSecond: 12_500,
+    latencyMs: { p50: 2.5, p99: 14.5 },
+    sender: {
+      retransmissions: 61,
+      fastRetransmits: 55,
+      timeouts: 6,
+      spuriousRetransmissions: 3,
+      srttMs: 0.41,
+      rtoMs: 10,
+      cwnd: 7,
+      ssthresh: 5,
+      peerWindow: 256,
+    },
+    link: {
+      toServer: { received: 1_061, forwarded: 1_030, dropped: 52, duplicated: 21, reordered: 50 },
+      toClient: { received: 700, forwarded: 680, dropped: 33, duplicated: 13, reordered: 35 },
+    },
+  },
   crossCheck: { lost: 51, dropped: 51, duplicated: 11, duplicatesInjected: 11, ok: true },
   kernel: null,
 };

@@ -35,6 +35,7 @@ function counts(json: Json) {
     tcp: pick(rows.tcp as Json),
     udp: pick(rows.udp as Json),
     udpRetries: pick(rows.udpRetries as Json),
+    udpWindow: pick(rows.udpWindow as Json),
     udpLink: netsim.udpLink,
     crossCheck: json.crossCheck,
   };
@@ -74,6 +75,13 @@ describe("socket-lab-compare (the built program)", () => {
     expect(rows.udp?.outOfOrder).toBeGreaterThan(0);
     expect(rows.udpRetries).toMatchObject({ delivered: 1000, lost: 0, duplicated: 0 });
     expect(rows.udpRetries?.retries).toBeGreaterThan(0);
+    expect(rows.udpWindow).toMatchObject({
+      delivered: 1000,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+    });
+    expect(rows.udpWindow?.retries).toBeGreaterThan(0);
     expect(json.crossCheck).toMatchObject({ ok: true });
   });
 

@@ -16,12 +16,13 @@ function counts(result: Awaited<ReturnType<typeof runComparison>>) {
     tcp: pick(result.tcp),
     udp: { ...pick(result.udp), link: result.udp.link },
     udpRetries: pick(result.udpRetries),
+    udpWindow: pick(result.udpWindow),
     crossCheck: result.crossCheck,
   };
 }
 
 describe("runComparison", () => {
-  test("runs the three rows, the cross-check holds, and the same seed gives the same counts", async () => {
+  test("runs the four rows, the cross-check holds, and the same seed gives the same counts", async () => {
     const options = { ...QUICK, count: 200, seed: 1234 };
     const first = await runComparison(options);
     const second = await runComparison(options);
@@ -37,6 +38,12 @@ describe("runComparison", () => {
     });
     expect(first.tcp).toMatchObject({ delivered: 200, lost: 0, duplicated: 0, outOfOrder: 0 });
     expect(first.udpRetries).toMatchObject({ delivered: 200, lost: 0, duplicated: 0 });
+    expect(first.udpWindow).toMatchObject({
+      delivered: 200,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+    });
     expect(first.settings).toEqual(options);
     expect(first.kernel).toBeNull();
   });
@@ -67,7 +74,7 @@ describe("runComparison", () => {
         seen.set(row, [...(seen.get(row) ?? []), sent]);
       },
     });
-    expect([...seen.keys()]).toEqual(["tcp", "udp", "udpRetries"]);
+    expect([...seen.keys()]).toEqual(["tcp", "udp", "udpRetries", "udpWindow"]);
     for (const steps of seen.values()) {
       expect(steps).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     }

@@ -9,13 +9,14 @@ import {
 import { FIXTURE } from "./_fixture.js";
 
 describe("formatTable", () => {
-  test("puts the three rows side by side under two heading lines, numbers right-aligned", () => {
+  test("puts the four rows side by side under two heading lines, numbers right-aligned", () => {
     expect(formatTable(FIXTURE)).toEqual([
-      "                                                   out of                                p50       p99",
-      "                sent  delivered  lost  duplicated   order  retries  elapsed   msg/s  latency   latency",
-      "TCP stream     1,000      1,000     0           0       0        –    40 ms  25,000  1.50 ms   7.25 ms",
-      "UDP datagrams  1,000        949    51          11      41        –    60 ms  15,817  1.50 ms   7.25 ms",
-      "UDP + retries  1,000      1,000     0           0       0      212   2.92 s     342  0.07 ms  29.84 ms",
+      "                                                          out of                                p50       p99",
+      "                       sent  delivered  lost  duplicated   order  retries  elapsed   msg/s  latency   latency",
+      "TCP stream            1,000      1,000     0           0       0        –    40 ms  25,000  1.50 ms   7.25 ms",
+      "UDP datagrams         1,000        949    51          11      41        –    60 ms  15,817  1.50 ms   7.25 ms",
+      "UDP + retries         1,000      1,000     0           0       0      212   2.92 s     342  0.07 ms  29.84 ms",
+      "UDP + sliding window  1,000      1,000     0           0       0       61    80 ms  12,500  2.50 ms  14.50 ms",
     ]);
   });
 
@@ -48,7 +49,12 @@ describe("formatReport", () => {
     expect(text).toContain(formatCrossCheck(FIXTURE));
     expect(text).toContain("1,051 pieces");
     expect(text).toContain("212 retries");
-    expect(text.split("\n").every((line) => line.length <= 105)).toBe(true);
+    expect(text).toContain("61 retransmissions of only what was missing — 55 found from the ACKs");
+    expect(text).toMatch(/RTO was 10 ms \(SRTT 0\.41 ms\), the congestion window 7 segments/);
+    expect(text).toContain("37× faster than one request at a time,");
+    expect(text).toContain("2.0× TCP's time.");
+    // The table is the widest part: 111 columns with the "UDP + sliding window" label.
+    expect(text.split("\n").every((line) => line.length <= 111)).toBe(true);
     expect(text).not.toContain("time limit");
     expect(text).not.toContain("cross-check failed");
   });
@@ -81,10 +87,12 @@ describe("toJson", () => {
       tcp: { label: "TCP stream", retries: null, lost: 0 },
       udp: { label: "UDP datagrams", lost: 51 },
       udpRetries: { label: "UDP + retries", retries: 212, unanswered: 0, timeoutMs: 10 },
+      udpWindow: { label: "UDP + sliding window", retries: 61, sender: FIXTURE.udpWindow.sender },
     });
     expect(json.netsim).toMatchObject({
       tcpStream: { chunking: "random pieces of 1–512 bytes", relayPieces: 1_051, clientWrites: 30 },
       udpLink: FIXTURE.udp.link,
+      windowLink: FIXTURE.udpWindow.link,
     });
     // Plain data: it survives JSON unchanged.
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);

@@ -32,6 +32,7 @@ import {
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
 import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, runClient } from "./client.js";
+import { runReliableClient } from "./reliable.js";
 import { DEFAULT_PORT } from "./server.js";
 
 process.exitCode = await runCommand({
@@ -73,11 +74,17 @@ process.exitCode = await runCommand({
       description:
         "take only the message itself back as its reply; any other datagram is garbage (ignored, counted)",
     },
+    reliable: {
+      type: "boolean",
+      description:
+        "talk to udp-echo-server --reliable over one @socket-lab/reliable-udp connection (--trace shows SEQ/ACK/SACK and retransmissions)",
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
   examples: [
     "udp-echo-client",
+    "udp-echo-client --reliable --trace",
     "udp-echo-client localhost --port 7001 --message 'Hi there'",
     "printf 'one\\ntwo\\n' | udp-echo-client",
     "udp-echo-client --count 1000 --timeout 0.2 --retries 5 --json",
@@ -96,6 +103,39 @@ process.exitCode = await runCommand({
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
     const print = createPrinter(stdout, values.json);
+    if (values.reliable) {
+      if (values.timeout !== undefined || values.retries !== undefined) {
+        throw new UsageError(
+          "--timeout and --retries are for plain datagrams: with --reliable the sliding window retransmits by itself",
+        );
+      }
+      try {
+        const summary = await runReliableClient({
+          host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
+          port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+          messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+          trace: traceFlag(values.trace, stderr),
+          onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
+          signal,
+          onReply: (seq, reply) => {
+            // Escaped, as for plain datagrams: the server's text must not act on the terminal.
+            const shown = escapeText(reply);
+            if (count === undefined) print(shown, { event: "reply", seq, reply: shown });
+          },
+        });
+        if (count !== undefined) {
+          const { messages, retransmissions } = summary;
+          const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
+          print(
+            `sent ${counted(messages, "message")} over one reliable connection, got every reply in ${elapsedMs.toFixed(1)} ms (${counted(retransmissions, "retransmission")})`,
+            { event: "summary", messages, replies: messages, retransmissions, elapsedMs },
+          );
+        }
+      } finally {
+        stdin.destroy();
+      }
+      return;
+    }
     try {
       const summary = await runClient({
         host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),

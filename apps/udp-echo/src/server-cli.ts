@@ -30,6 +30,7 @@ import {
   traceFlag,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
+import { startReliableServer } from "./reliable.js";
 import {
   DEFAULT_MAX_AMPLIFICATION,
   DEFAULT_PORT,
@@ -60,11 +61,17 @@ process.exitCode = await runCommand({
         "send no reply larger than RATIO × the request's bytes (a forged sender cannot use us to flood a victim); a larger --reply is not sent",
       defaultText: String(DEFAULT_MAX_AMPLIFICATION),
     },
+    reliable: {
+      type: "boolean",
+      description:
+        "serve @socket-lab/reliable-udp connections instead: handshake, SEQ/ACK/SACK, retransmission (--trace shows each segment)",
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
   examples: [
     "udp-echo-server",
+    "udp-echo-server --reliable --trace",
     "udp-echo-server --port 0 --reply 'Hello from server'",
     "udp-echo-server --reply 'a longer answer than most questions' --max-amplification 10",
   ],
@@ -75,6 +82,31 @@ process.exitCode = await runCommand({
   async run({ values, signal, stdout, stderr }) {
     // Message lines are previews, a few per sender per second; a closed stdout is not fatal.
     const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
+    if (values.reliable) {
+      const server = await startReliableServer({
+        host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
+        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
+        trace: traceFlag(values.trace, stderr),
+        onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
+        onMessage: (from, text) =>
+          log.message(formatAddress(from), () => {
+            const { text: shown, moreBytes } = previewOf(text);
+            return [
+              `${formatAddress(from)}: ${preview(text)}`,
+              { event: "message", from: formatAddress(from), text: shown, truncated: moreBytes > 0 },
+            ];
+          }),
+      });
+      const endpoint = formatEndpoint(server.endpoint);
+      log.print(`listening (reliable) on ${endpoint}`, { event: "listening", endpoint });
+      if (!signal.aborted) await once(signal, "abort");
+      const { accepted } = server.stats;
+      await server.close({ timeoutMs: 1_000 });
+      log.flush();
+      log.print(`stopped: ${counted(accepted, "connection")}`, { event: "stopped", accepted });
+      return;
+    }
     const server = await startServer({
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),

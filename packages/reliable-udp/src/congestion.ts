@@ -1,0 +1,99 @@
+/**
+ * The congestion window, counted in segments: slow start, then additive increase,
+ * multiplicative decrease (RFC 5681, in segments rather than bytes). Pure arithmetic.
+ *
+ * - Slow start: while `cwnd < ssthresh`, each newly acknowledged segment adds 1 (the window
+ *   doubles every round trip).
+ * - Congestion avoidance: above `ssthresh`, each newly acknowledged segment adds `1 / cwnd`
+ *   (about one segment per round trip).
+ * - A loss found by fast retransmit cuts the window to 0.7 of the data in flight:
+ *   `ssthresh = cwnd = max(0.7 × flight, 2)`, once per window of data (the caller decides
+ *   when a loss starts a new episode). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
+ *   to a link that drops at random rather than because it is full.
+ * - A retransmission timeout starts over: `ssthresh = max(0.7 × flight, 2)`, `cwnd = 1`.
+ * - A reduction found spurious (the retransmission was not needed) is undone, as the Eifel
+ *   response (RFC 4015) does.
+ */
+
+/**
+ * Congestion window a connection starts with, in segments: RFC 6928's ten.
+ * @example
+ * DEFAULT_INITIAL_CWND //=> 10
+ */
+export const DEFAULT_INITIAL_CWND = 10;
+/** Least `ssthresh` after a loss, segments (RFC 5681 eq. 4: 2 × SMSS). */
+const MIN_SSTHRESH = 2;
+/**
+ * What a loss multiplies the window by.
+ * @example
+ * DECREASE_FACTOR //=> 0.7
+ */
+export const DECREASE_FACTOR = 0.7;
+
+/** The window and threshold of one connection's sender. */
+export class CongestionControl {
+  readonly #max: number;
+  #cwnd: number;
+  #ssthresh: number;
+  /** The window and threshold before the latest reduction, for `undo()`. */
+  #before: { cwnd: number; ssthresh: number } | undefined;
+
+  /**
+   * @param initialCwnd first window, segments.
+   * @param maxCwnd largest window, segments (the most the sender keeps outstanding anyway).
+   */
+  constructor(initialCwnd = DEFAULT_INITIAL_CWND, maxCwnd = Number.POSITIVE_INFINITY) {
+    if (!(initialCwnd >= 1) || !(maxCwnd >= 1)) {
+      throw new RangeError(`congestion windows must be ≥ 1, got ${initialCwnd} and ${maxCwnd}`);
+    }
+    this.#max = maxCwnd;
+    this.#cwnd = Math.min(initialCwnd, maxCwnd);
+    this.#ssthresh = maxCwnd;
+  }
+
+  /** The congestion window, whole segments (at least 1). */
+  get cwnd(): number {
+    return Math.max(1, Math.floor(this.#cwnd));
+  }
+
+  /** The slow-start threshold, segments. */
+  get ssthresh(): number {
+    return this.#ssthresh;
+  }
+
+  /** Whether the window grows exponentially now. */
+  get slowStart(): boolean {
+    return this.#cwnd < this.#ssthresh;
+  }
+
+  /** `segments` newly acknowledged (cumulatively or selectively): grows the window. */
+  onAck(segments: number): void {
+    for (let i = 0; i < segments && this.#cwnd < this.#max; i++) {
+      this.#cwnd += this.#cwnd < this.#ssthresh ? 1 : 1 / this.#cwnd;
+    }
+    if (this.#cwnd > this.#max) this.#cwnd = this.#max;
+  }
+
+  /** A loss found by fast retransmit, with `flight` segments outstanding: cuts the window. */
+  onLoss(flight: number): void {
+    this.#before = { cwnd: this.#cwnd, ssthresh: this.#ssthresh };
+    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), MIN_SSTHRESH);
+    this.#cwnd = this.#ssthresh;
+  }
+
+  /** A retransmission timeout, with `flight` segments outstanding: back to one segment. */
+  onTimeout(flight: number): void {
+    this.#before = { cwnd: this.#cwnd, ssthresh: this.#ssthresh };
+    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), MIN_SSTHRESH);
+    this.#cwnd = 1;
+  }
+
+  /** The latest reduction was for a loss that was not one: back to the window before it. */
+  undo(): void {
+    const before = this.#before;
+    if (before === undefined) return;
+    this.#before = undefined;
+    this.#cwnd = Math.max(this.#cwnd, before.cwnd);
+    this.#ssthresh = Math.max(this.#ssthresh, before.ssthresh);
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The segment header: 28 bytes, then up to four SACK ranges of 8 bytes, then (DATA only) one
+ * message. Pure encode/decode, no socket inside.
+ *
+ * ```
+ * offset  size  field
+ * 0       2     magic 0x52 0x55 ("RU")
+ * 2       1     version 0x01
+ * 3       1     type: 1 SYN, 2 SYN_ACK, 3 ACK, 4 DATA, 5 FIN, 6 RST
+ * 4       4     connection id, u32, chosen at random by the client, never 0
+ * 8       4     sequence number, u32 (SYN, SYN_ACK: the initial one; DATA, FIN: the segment's)
+ * 12      4     acknowledgement: the next sequence number expected from the peer, u32
+ * 16      2     window: segments the sender can still take beyond the acknowledgement, u16
+ * 18      1     SACK range count, 0–4
+ * 19      1     flags, 0x00 (reserved: written as 0, refused otherwise)
+ * 20      4     timestamp: the sender's clock when this datagram left, µs, u32 (wraps)
+ * 24      4     timestamp echo: the timestamp of the peer's latest data segment, µs, u32
+ * 28      8×n   SACK ranges: start (first held), end (one past the last held), u32 each
+ * 28+8n   …     payload (DATA only)
+ * ```
+ *
+ * All integers are big-endian. Sequence numbers wrap at 2³²: compare them with
+ * {@link unwrapSeq}, never with `<`.
+ */
+
+import { ErrorCode, SocketError } from "@socket-lab/core";
+
+/** Bytes of the header without SACK ranges. */
+export const HEADER_BYTES = 28;
+/** Bytes of one SACK range. */
+export const SACK_RANGE_BYTES = 8;
+/** Most SACK ranges one header carries. */
+export const MAX_SACK_RANGES = 4;
+/** Bytes of the largest header: 28 + 4 × 8. */
+export const MAX_HEADER_BYTES = HEADER_BYTES + MAX_SACK_RANGES * SACK_RANGE_BYTES;
+/** The header version this package writes and reads. */
+export const HEADER_VERSION = 1;
+/** Largest window a header can advertise, in segments. */
+export const MAX_ADVERTISED_WINDOW = 0xffff;
+
+const MAGIC_0 = 0x52; // "R"
+const MAGIC_1 = 0x55; // "U"
+
+/** What a segment is for. */
+export const SegmentType = {
+  /** Client → server: open a connection with this id; `seq` is the client's initial number. */
+  SYN: 1,
+  /** Server → client: accepted; `seq` is the server's initial number, `ack` the client's. */
+  SYN_ACK: 2,
+  /** Acknowledgement only: `ack`, `window`, SACK ranges. Never acknowledged itself. */
+  ACK: 3,
+  /** One message, numbered `seq`, with an acknowledgement riding along. */
+  DATA: 4,
+  /** No more messages from this side; takes one sequence number, after the last message. */
+  FIN: 5,
+  /** The connection is refused or aborted; the peer fails with ECONNRESET. */
+  RST: 6,
+} as const;
+
+/** A segment type's number. */
+export type SegmentType = (typeof SegmentType)[keyof typeof SegmentType];
+
+const TYPE_NAMES: Record<number, string> = {
+  1: "SYN",
+  2: "SYN_ACK",
+  3: "ACK",
+  4: "DATA",
+  5: "FIN",
+  6: "RST",
+};
+
+/** A run of sequence numbers the receiver holds: from `start` up to, not including, `end`. */
+export interface SackRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The fields of a segment header, as u32/u16 numbers on the wire. */
+export interface SegmentHeader {
+  readonly type: SegmentType;
+  readonly connId: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly window: number;
+  /** Sender's clock, µs modulo 2³². */
+  readonly timestamp: number;
+  /** The peer's timestamp being echoed, µs modulo 2³²; 0 when there is none yet. */
+  readonly echo: number;
+  readonly sack: readonly SackRange[];
+}
+
+/** A decoded segment. */
+export interface Segment extends SegmentHeader {
+  /** The bytes after the header: a view into the datagram, not a copy. Empty unless DATA. */
+  readonly payload: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The header's size with `sackRanges` ranges, in bytes. */
+export function headerBytes(sackRanges: number): number {
+  return HEADER_BYTES + sackRanges * SACK_RANGE_BYTES;
+}
+
+/**
+ * Writes a segment: header, SACK ranges, then `payload` (DATA only).
+ * @throws {RangeError} naming the field: a number outside its width, more than 4 SACK ranges,
+ *   connection id 0, or a payload on a segment that is not DATA.
+ * @example
+ * encodeSegment({ type: SegmentType.ACK, connId: 7, seq: 0, ack: 5, window: 64,
+ *   timestamp: 0, echo: 0, sack: [] }).length
+ * //=> 28
+ */
+export function encodeSegment(header: SegmentHeader, payload: Uint8Array = EMPTY): Buffer {
+  const sack = header.sack;
+  if (sack.length > MAX_SACK_RANGES) {
+    throw new RangeError(`sack must hold at most ${MAX_SACK_RANGES} ranges, got ${sack.length}`);
+  }
+  if (TYPE_NAMES[header.type] === undefined) {
+    throw new RangeError(`type must be a SegmentType from 1 to 6, got ${header.type}`);
+  }
+  if (payload.length > 0 && header.type !== SegmentType.DATA) {
+    throw new RangeError(
+      `only DATA carries a payload, got ${payload.length} bytes on ${TYPE_NAMES[header.type]}`,
+    );
+  }
+  checkU32("connId", header.connId, 1);
+  const size = headerBytes(sack.length);
+  const out = Buffer.allocUnsafe(size + payload.length);
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  out[2] = HEADER_VERSION;
+  out[3] = header.type;
+  out.writeUInt32BE(header.connId, 4);
+  out.writeUInt32BE(checkU32("seq", header.seq), 8);
+  out.writeUInt32BE(checkU32("ack", header.ack), 12);
+  if (
+    !Number.isInteger(header.window) ||
+    header.window < 0 ||
+    header.window > MAX_ADVERTISED_WINDOW
+  ) {
+    throw new RangeError(`window must be an integer from 0 to 65535, got ${header.window}`);
+  }
+  out.writeUInt16BE(header.window, 16);
+  out[18] = sack.length;
+  out[19] = 0;
+  out.writeUInt32BE(checkU32("timestamp", header.timestamp), 20);
+  out.writeUInt32BE(checkU32("echo", header.echo), 24);
+  let offset = HEADER_BYTES;
+  for (const range of sack) {
+    out.writeUInt32BE(checkU32("sack start", range.start), offset);
+    out.writeUInt32BE(checkU32("sack end", range.end), offset + 4);
+    offset += SACK_RANGE_BYTES;
+  }
+  if (payload.length > 0) out.set(payload, offset);
+  return out;
+}
+
+/**
+ * Reads a segment. The payload is a view into `data`.
+ * @throws {SocketError} `ERR_INVALID_HEADER`, saying what is wrong: too short for its header
+ *   or SACK ranges, wrong magic, unknown version or type, flags set, connection id 0, more
+ *   than 4 SACK ranges, or a payload on a segment that is not DATA. Nothing else is thrown.
+ * @example
+ * decodeSegment(Buffer.from("hello")) // throws ERR_INVALID_HEADER: 5 bytes, shorter than …
+ */
+export function decodeSegment(data: Uint8Array): Segment {
+  const buffer = Buffer.isBuffer(data)
+    ? data
+    : Buffer.from(data.buffer, data.byteOffset, data.length);
+  if (buffer.length < HEADER_BYTES) {
+    throw invalid(`${buffer.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  }
+  if (buffer[0] !== MAGIC_0 || buffer[1] !== MAGIC_1) throw invalid("wrong magic, not a segment");
+  if (buffer[2] !== HEADER_VERSION) throw invalid(`unsupported version ${buffer[2]}`);
+  const type = buffer[3] as number;
+  if (TYPE_NAMES[type] === undefined) throw invalid(`unknown segment type ${type}`);
+  const connId = buffer.readUInt32BE(4);
+  if (connId === 0) throw invalid("connection id 0");
+  const count = buffer[18] as number;
+  if (count > MAX_SACK_RANGES) throw invalid(`${count} SACK ranges, more than ${MAX_SACK_RANGES}`);
+  if (buffer[19] !== 0) throw invalid(`reserved flags set (${buffer[19]})`);
+  const size = headerBytes(count);
+  if (buffer.length < size) {
+    throw invalid(`${buffer.length} bytes, shorter than a header with ${count} SACK ranges`);
+  }
+  if (buffer.length > size && type !== SegmentType.DATA) {
+    throw invalid(`${TYPE_NAMES[type]} with a payload`);
+  }
+  const sack: SackRange[] = [];
+  for (let offset = HEADER_BYTES; offset < size; offset += SACK_RANGE_BYTES) {
+    sack.push({ start: buffer.readUInt32BE(offset), end: buffer.readUInt32BE(offset + 4) });
+  }
+  return {
+    type: type as SegmentType,
+    connId,
+    seq: buffer.readUInt32BE(8),
+    ack: buffer.readUInt32BE(12),
+    window: buffer.readUInt16BE(16),
+    timestamp: buffer.readUInt32BE(20),
+    echo: buffer.readUInt32BE(24),
+    sack,
+    payload: buffer.subarray(size),
+  };
+}
+
+/** The name of a segment type: `"DATA"`. */
+export function segmentTypeName(type: SegmentType): string {
+  return TYPE_NAMES[type] ?? `type ${type}`;
+}
+
+/**
+ * One line for a trace: `DATA seq=12 ack=7 win=64 sack=[14,16) 1024 bytes`. Numbers are shown
+ * as on the wire.
+ */
+export function formatSegment(segment: SegmentHeader & { payload?: Uint8Array }): string {
+  const parts = [segmentTypeName(segment.type)];
+  if (segment.type !== SegmentType.ACK && segment.type !== SegmentType.RST) {
+    parts.push(`seq=${segment.seq}`);
+  }
+  if (segment.type !== SegmentType.SYN && segment.type !== SegmentType.RST) {
+    parts.push(`ack=${segment.ack}`, `win=${segment.window}`);
+  }
+  if (segment.sack.length > 0) {
+    parts.push(`sack=${segment.sack.map((r) => `[${r.start},${r.end})`).join("")}`);
+  }
+  const bytes = segment.payload?.length ?? 0;
+  if (segment.type === SegmentType.DATA) parts.push(`${bytes} ${bytes === 1 ? "byte" : "bytes"}`);
+  return parts.join(" ");
+}
+
+/**
+ * The sequence number `wire` as a plain count from `isn`, taken as the one nearest to
+ * `near` (a count already known): the wire carries numbers modulo 2³², the connection counts
+ * without wrapping. Works while the two are less than 2³¹ apart.
+ * @example
+ * unwrapSeq(3, 0xffff_fffe, 0) //=> 5
+ */
+export function unwrapSeq(wire: number, isn: number, near: number): number {
+  return near + ((wire - isn - near) | 0);
+}
+
+/** A plain count from `isn` as the u32 it is on the wire. */
+export function wrapSeq(count: number, isn: number): number {
+  return (isn + count) >>> 0;
+}
+
+function checkU32(name: string, value: number, min = 0): number {
+  if (!Number.isInteger(value) || value < min || value > 0xffff_ffff) {
+    throw new RangeError(`${name} must be an integer from ${min} to 4294967295, got ${value}`);
+  }
+  return value;
+}
+
+function invalid(reason: string): SocketError {
+  return new SocketError(ErrorCode.ERR_INVALID_HEADER, `invalid segment: ${reason}`, {
+    hint: "Only @socket-lab/reliable-udp peers speak this header; other datagrams are dropped.",
+  });
+}

@@ -1,0 +1,50 @@
+import { expect, test } from "vitest";
+import { CongestionControl } from "../src/congestion.js";
+
+test("slow start doubles the window per round trip until ssthresh", () => {
+  const cc = new CongestionControl(2, 1_000);
+  expect(cc.slowStart).toBe(true);
+  cc.onAck(2); // one round trip of a 2-segment window
+  expect(cc.cwnd).toBe(4);
+  cc.onAck(4);
+  expect(cc.cwnd).toBe(8);
+});
+
+test("a fast-retransmit loss cuts to 0.7 × flight; congestion avoidance then adds about one per round trip", () => {
+  const cc = new CongestionControl(10, 1_000);
+  cc.onAck(10); // 20
+  cc.onLoss(20);
+  expect(cc.cwnd).toBe(14);
+  expect(cc.ssthresh).toBe(14);
+  expect(cc.slowStart).toBe(false);
+  cc.onAck(14); // one window's worth of ACKs
+  expect(cc.cwnd).toBe(14); // 14 + ~0.97
+  cc.onAck(1);
+  expect(cc.cwnd).toBe(15);
+});
+
+test("undo restores the window a spurious loss took away", () => {
+  const cc = new CongestionControl(10, 1_000);
+  cc.onTimeout(10);
+  expect(cc.cwnd).toBe(1);
+  cc.undo();
+  expect(cc.cwnd).toBe(10);
+  cc.undo(); // nothing more to undo
+  expect(cc.cwnd).toBe(10);
+});
+
+test("a timeout starts over from one segment; ssthresh never drops below 2", () => {
+  const cc = new CongestionControl(10, 1_000);
+  cc.onTimeout(2);
+  expect(cc.cwnd).toBe(1);
+  expect(cc.ssthresh).toBe(2);
+  cc.onAck(1);
+  expect(cc.cwnd).toBe(2);
+});
+
+test("the window never exceeds its maximum", () => {
+  const cc = new CongestionControl(10, 16);
+  cc.onAck(1_000);
+  expect(cc.cwnd).toBe(16);
+  expect(() => new CongestionControl(0)).toThrow(RangeError);
+});

@@ -1,0 +1,255 @@
+import { ErrorCode, type InetEndpoint } from "@socket-lab/core";
+import { describe, expect, test } from "vitest";
+import {
+  connect,
+  encodeSegment,
+  listen,
+  type ReliableConnection,
+  type ReliableServer,
+  SegmentType,
+  wrapSeq,
+} from "../src/index.js";
+import { echoServer, FAST, handshake, type RawPeer, rawPeer, until } from "./_peers.js";
+
+/** A server, a hand-made client connected to it, and the connection the server accepted. */
+async function setup(sendWindow?: number) {
+  const server = await listen("udp://127.0.0.1:0", {
+    ...FAST,
+    ...(sendWindow ? { sendWindow } : {}),
+  });
+  const peer = await rawPeer();
+  const connId = 0x1234_5678;
+  const numbers = await handshake(peer, server.endpoint, connId);
+  const accepted = await (async () => {
+    for await (const c of server) return c;
+  })();
+  if (accepted === undefined) throw new Error("not accepted");
+  await until(() => accepted.state === "ESTABLISHED", "ESTABLISHED");
+  return {
+    server,
+    peer,
+    connId,
+    accepted,
+    ...numbers,
+    // The raw client never closes: reset what is left after a short wait.
+    [Symbol.asyncDispose]: async () => {
+      await Promise.all([server.close({ timeoutMs: 50 }), peer.close()]);
+    },
+  };
+}
+
+/** The accepted connection still works: the raw client sends message 0 and gets it acknowledged. */
+async function stillWorks(s: {
+  peer: RawPeer;
+  server: ReliableServer;
+  connId: number;
+  isn: number;
+  serverIsn: number;
+  accepted: ReliableConnection;
+}) {
+  s.peer.send(
+    { type: SegmentType.DATA, connId: s.connId, seq: s.isn, ack: s.serverIsn },
+    s.server.endpoint,
+    Buffer.from("still here"),
+  );
+  for await (const message of s.accepted) {
+    expect(message.toString()).toBe("still here");
+    break;
+  }
+  await until(
+    () => s.peer.received.some((r) => r.type === SegmentType.ACK && r.ack === wrapSeq(1, s.isn)),
+    "the ACK of message 0",
+  );
+}
+
+describe("hostile or broken input is dropped and counted", () => {
+  test("an ACK for data never sent", async () => {
+    await using s = await setup();
+    s.peer.send(
+      { type: SegmentType.ACK, connId: s.connId, seq: s.isn, ack: wrapSeq(50, s.serverIsn) },
+      s.server.endpoint,
+    );
+    await until(() => s.accepted.stats.invalidAcks === 1, "invalidAcks");
+    await stillWorks(s);
+  });
+
+  test("SACK ranges outside the window", async () => {
+    await using s = await setup();
+    await s.accepted.send("one");
+    await until(
+      () => s.peer.received.some((r) => r.type === SegmentType.DATA),
+      "the server's DATA",
+    );
+    s.peer.send(
+      {
+        type: SegmentType.ACK,
+        connId: s.connId,
+        seq: s.isn,
+        ack: s.serverIsn,
+        sack: [
+          { start: wrapSeq(5, s.serverIsn), end: wrapSeq(9, s.serverIsn) }, // never sent
+          { start: wrapSeq(1, s.serverIsn), end: wrapSeq(0, s.serverIsn) }, // reversed
+          { start: 0, end: 0xffff_ffff }, // everything
+        ],
+      },
+      s.server.endpoint,
+    );
+    await until(() => s.accepted.stats.invalidSacks === 3, "invalidSacks");
+    expect(s.accepted.stats.inFlight).toBe(1);
+    await stillWorks(s);
+  });
+
+  test("a huge advertised window is clamped to sendWindow", async () => {
+    await using s = await setup(64);
+    s.peer.send(
+      { type: SegmentType.ACK, connId: s.connId, seq: s.isn, ack: s.serverIsn, window: 0xffff },
+      s.server.endpoint,
+    );
+    await until(() => s.accepted.stats.clampedWindows >= 1, "clampedWindows");
+    expect(s.accepted.stats.peerWindow).toBe(64);
+  });
+
+  test("replayed handshakes: a SYN or SYN_ACK on an open connection, a SYN for a closed one", async () => {
+    await using s = await setup();
+    const synAcks = () => s.peer.received.filter((r) => r.type === SegmentType.SYN_ACK).length;
+    const before = synAcks();
+    s.peer.send({ type: SegmentType.SYN, connId: s.connId, seq: s.isn }, s.server.endpoint);
+    s.peer.send({ type: SegmentType.SYN_ACK, connId: s.connId, seq: 1 }, s.server.endpoint);
+    await until(() => s.accepted.stats.replayedHandshakes === 2, "replayedHandshakes");
+    await stillWorks(s);
+    // Reset by the client, then the same SYN again: the id is remembered, nothing reopens.
+    s.peer.send({ type: SegmentType.RST, connId: s.connId }, s.server.endpoint);
+    await until(() => s.server.connectionCount === 0, "the reset");
+    s.peer.send({ type: SegmentType.SYN, connId: s.connId, seq: s.isn }, s.server.endpoint);
+    await until(() => s.server.stats.staleConnection === 1, "staleConnection");
+    expect(s.server.connectionCount).toBe(0);
+    expect(synAcks()).toBe(before);
+  });
+
+  test("datagrams from another source, or for another connection id", async () => {
+    await using s = await setup();
+    const stranger = await rawPeer();
+    stranger.send(
+      { type: SegmentType.DATA, connId: s.connId, seq: s.isn, ack: s.serverIsn },
+      s.server.endpoint,
+      Buffer.from("spoof"),
+    );
+    s.peer.send(
+      { type: SegmentType.DATA, connId: 999, seq: s.isn, ack: s.serverIsn },
+      s.server.endpoint,
+      Buffer.from("who"),
+    );
+    await until(
+      () => s.server.stats.wrongSource === 1 && s.server.stats.unknownConnection === 1,
+      "the drops",
+    );
+    expect(s.accepted.stats.segmentsReceived).toBe(1); // the handshake's ACK only
+    await stillWorks(s);
+    await stranger.close();
+  });
+
+  test("truncated headers and junk", async () => {
+    await using s = await setup();
+    const good = encodeSegment({
+      type: SegmentType.ACK,
+      connId: s.connId,
+      seq: s.isn,
+      ack: s.serverIsn,
+      window: 8,
+      timestamp: 0,
+      echo: 0,
+      sack: [],
+    });
+    for (let length = 0; length < good.length; length += 3)
+      s.peer.sendBytes(good.subarray(0, length), s.server.endpoint);
+    s.peer.sendBytes(Buffer.from("GET / HTTP/1.0\r\n\r\n"), s.server.endpoint);
+    await until(() => s.server.stats.invalidSegments === 11, "invalidSegments");
+    await stillWorks(s);
+  });
+
+  test("a flood of junk keeps memory bounded: no connection, no state", async () => {
+    const server = await listen("udp://127.0.0.1:0", FAST);
+    await using _server = server;
+    const peer = await rawPeer();
+    for (let i = 0; i < 2_000; i++) {
+      peer.send(
+        { type: SegmentType.DATA, connId: i + 1, seq: i },
+        server.endpoint,
+        Buffer.alloc(100),
+      );
+    }
+    await until(
+      () => server.stats.unknownConnection + server.stats.invalidSegments > 0,
+      "the flood to arrive",
+    );
+    expect(server.connectionCount).toBe(0);
+    await peer.close();
+  });
+});
+
+describe("maxConnections", () => {
+  test("a SYN beyond it gets an RST: connect() fails with ECONNRESET; others go on", async () => {
+    const { server } = await echoServer({ maxConnections: 2 });
+    await using _server = server;
+    const a = await connect(server.endpoint, FAST);
+    const b = await connect(server.endpoint, FAST);
+    await expect(connect(server.endpoint, FAST)).rejects.toMatchObject({ code: "ECONNRESET" });
+    expect(server.stats.rejected).toBe(1);
+    expect(server.connectionCount).toBe(2);
+    await a.send("a");
+    for await (const reply of a) {
+      expect(reply.toString()).toBe("a");
+      break;
+    }
+    await Promise.all([a.close(), b.close()]);
+    await until(() => server.connectionCount === 0, "both closed");
+    const c = await connect(server.endpoint, FAST);
+    await c.close();
+  });
+});
+
+describe("connect()", () => {
+  test("nothing listening: ECONNREFUSED", async () => {
+    const peer = await rawPeer();
+    const port = peer.port;
+    await peer.close();
+    await expect(connect(`udp://127.0.0.1:${port}`, FAST)).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+    });
+  });
+
+  test("a UDP socket that never answers: ERR_TIMEOUT after timeoutMs", async () => {
+    const peer = await rawPeer();
+    const to: InetEndpoint = { transport: "udp", host: "127.0.0.1", port: peer.port };
+    await expect(connect(to, { ...FAST, timeoutMs: 300 })).rejects.toMatchObject({
+      code: ErrorCode.ERR_TIMEOUT,
+    });
+    // The SYN was sent again after each RTO.
+    expect(peer.received.filter((s) => s.type === SegmentType.SYN).length).toBeGreaterThan(1);
+    await peer.close();
+  });
+
+  test("an AbortSignal cancels: ERR_ABORTED", async () => {
+    const peer = await rawPeer();
+    const controller = new AbortController();
+    const pending = connect(
+      { transport: "udp", host: "127.0.0.1", port: peer.port },
+      { signal: controller.signal },
+    );
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: ErrorCode.ERR_ABORTED });
+    await peer.close();
+  });
+
+  test("bad options name themselves", async () => {
+    await expect(connect("udp://127.0.0.1:9", { receiveWindow: 0 })).rejects.toThrow(
+      /receiveWindow/,
+    );
+    await expect(connect("tcp://127.0.0.1:9")).rejects.toMatchObject({
+      code: ErrorCode.ERR_INVALID_ENDPOINT,
+    });
+    await expect(listen("udp://127.0.0.1:0", { maxConnections: 0 })).rejects.toThrow(
+      /maxConnections/,
+    );
+  });
+});
