@@ -26,8 +26,8 @@ import { nowMicros } from "@socket-lab/udp";
 import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./_pace.js";
 import {
   _linkCounts,
-  _NO_LINK,
   _message,
+  _NO_LINK,
   _Receiver,
   _traceOf,
   type LinkCounts,

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
 import { ESCAPED, HOSTILE, hasRawControls, logAccounting } from "@socket-lab/test-utils/peer-text";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   CLIENT_CLI,
   LineClient,

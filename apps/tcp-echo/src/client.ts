@@ -117,10 +117,7 @@ const DEFAULTS = {
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
   const { host, port, messages, framing, timeoutMs, window, tls, trace, onReply, signal } =
-    withDefaults(
-    DEFAULTS,
-    options,
-  );
+    withDefaults(DEFAULTS, options);
   if (!Number.isInteger(window) || window < 1) {
     throw new RangeError(`window must be an integer of at least 1 message, got ${window}`);
   }

@@ -8,7 +8,6 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, test } from "vitest";
 import {
   ESCAPED,
   HOSTILE,
@@ -16,6 +15,7 @@ import {
   logAccounting,
   messageRecords,
 } from "@socket-lab/test-utils/peer-text";
+import { afterEach, describe, expect, test } from "vitest";
 import { interrupt, run, startServer, stopAll, WAIT_MS } from "./_spawn.js";
 
 afterEach(stopAll);

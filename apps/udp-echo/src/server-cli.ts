@@ -94,7 +94,12 @@ process.exitCode = await runCommand({
             const { text: shown, moreBytes } = previewOf(text);
             return [
               `${formatAddress(from)}: ${preview(text)}`,
-              { event: "message", from: formatAddress(from), text: shown, truncated: moreBytes > 0 },
+              {
+                event: "message",
+                from: formatAddress(from),
+                text: shown,
+                truncated: moreBytes > 0,
+              },
             ];
           }),
       });

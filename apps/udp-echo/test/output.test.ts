@@ -5,7 +5,6 @@
 
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
-import { afterEach, describe, expect, test } from "vitest";
 import {
   ESCAPED,
   HOSTILE,
@@ -13,6 +12,7 @@ import {
   logAccounting,
   messageRecords,
 } from "@socket-lab/test-utils/peer-text";
+import { afterEach, describe, expect, test } from "vitest";
 import { interrupt, run, startServer, stopAll } from "./_spawn.js";
 
 const sockets: Socket[] = [];

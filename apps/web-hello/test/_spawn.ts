@@ -1,7 +1,7 @@
-import { createPrograms } from "../../../test-utils/programs.js";
+import { createPrograms } from "@socket-lab/test-utils/programs";
 
-export type { Exit, Program, StartOptions } from "../../../test-utils/programs.js";
-export { inOrder, WAIT_MS } from "../../../test-utils/programs.js";
+export type { Exit, Program, StartOptions } from "@socket-lab/test-utils/programs";
+export { inOrder, WAIT_MS } from "@socket-lab/test-utils/programs";
 export const { start, run, startServer, interrupt, stopAll } = createPrograms(
   new URL("../dist/", import.meta.url),
 );

@@ -1,6 +1,6 @@
+import { cutAt } from "@socket-lab/test-utils/chunks";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { cutAt } from "@socket-lab/test-utils/chunks";
 import { type HttpMessage, type HttpRequest, http } from "../src/http-framing.js";
 
 const GET = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";

@@ -349,7 +349,9 @@ const TLS_WORDING: Record<TlsErrorCode, Wording> = {
 function wordingOf(code: string | undefined, unix: boolean): Wording | undefined {
   if (code === undefined) return undefined;
   if ((SYSTEM_ERROR_CODES as readonly string[]).includes(code)) {
-    return (unix ? UNIX_WORDING[code as SystemErrorCode] : undefined) ?? WORDING[code as SystemErrorCode];
+    return (
+      (unix ? UNIX_WORDING[code as SystemErrorCode] : undefined) ?? WORDING[code as SystemErrorCode]
+    );
   }
   if ((TLS_ERROR_CODES as readonly string[]).includes(code))
     return TLS_WORDING[code as TlsErrorCode];
