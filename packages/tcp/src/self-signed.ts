@@ -68,7 +68,7 @@ export async function selfSignedCertificate(
   );
   // Loaded on first use: it and its X.509 libraries take a good part of a second to load,
   // which every program importing this package would otherwise pay at start.
-  const { generate } = await import("selfsigned");
+  const { generate } = await loadSelfsigned();
   const pems = await generate([{ name: "commonName", value: first }], {
     keyType: "ec",
     curve: "P-256",
@@ -96,4 +96,22 @@ export async function selfSignedCertificate(
     fingerprint256: x509.fingerprint256,
     spki256: createHash("sha256").update(spki).digest("base64"),
   };
+}
+
+/**
+ * The `selfsigned` package: an optional peer dependency, since only this function needs it.
+ * @throws {Error} `ERR_MODULE_NOT_FOUND`, saying how to install it, when it is not installed
+ */
+async function loadSelfsigned(): Promise<typeof import("selfsigned")> {
+  try {
+    return await import("selfsigned");
+  } catch (cause) {
+    throw Object.assign(
+      new Error(
+        "selfSignedCertificate() needs the optional package 'selfsigned': npm install selfsigned (or pass a key and certificate of your own)",
+        { cause },
+      ),
+      { code: "ERR_MODULE_NOT_FOUND" },
+    );
+  }
 }

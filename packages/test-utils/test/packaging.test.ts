@@ -14,12 +14,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const PACKAGES = ["core", "tcp", "udp", "netsim"] as const;
+const PACKAGES = ["core", "tcp", "udp", "netsim", "reliable-udp"] as const;
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const TYPE_ROOTS = join(ROOT, "node_modules", "@types");
 /** npm and pnpm on a busy machine take a while; this bounds each command. */
 const COMMAND_MS = 180_000;
+
+/** The name a program gives a package: reliable-udp → reliableUdp. */
+function binding(name: string): string {
+  return name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
+}
 
 let work = "";
 let tarballs: string[] = [];
@@ -69,6 +74,19 @@ await socket.send(Buffer.from("ping"), socket.local);
 for await (const datagram of socket) { console.log("udp:", datagram.data.toString()); break; }
 await socket.close();
 
+const reliable = await reliableUdp.listen("udp://127.0.0.1:0");
+(async () => {
+  for await (const connection of reliable) {
+    for await (const message of connection) connection.write(message);
+    await connection.close();
+  }
+})();
+const ordered = await reliableUdp.connect(reliable.endpoint);
+ordered.write("in order");
+for await (const reply of ordered) { console.log("reliable-udp:", reply.toString()); break; }
+await ordered.close();
+await reliable.close();
+
 const refused = await tcp.connect("tcp://127.0.0.1:1").catch((error) => error);
 console.log("refused:", refused.code, core.isSocketError(refused), refused instanceof core.SocketError);
 console.log("netsim:", typeof netsim.startLossyLink, core.formatSocketCall(core.socketAttributes({ domain: core.Domain.AF_INET, type: core.SocketType.SOCK_STREAM })));
@@ -77,6 +95,7 @@ console.log("netsim:", typeof netsim.startLossyLink, core.formatSocketCall(core.
 const EXPECTED = [
   "tcp: HELLO",
   "udp: ping",
+  "reliable-udp: in order",
   "refused: ECONNREFUSED true true",
   "netsim: function socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)",
 ].join("\n");
@@ -120,9 +139,9 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     "run as an ES module",
     () => {
       const dir = esm;
-      const load = PACKAGES.map((name) => `import * as ${name} from "@socket-lab/${name}";`).join(
-        "\n",
-      );
+      const load = PACKAGES.map(
+        (name) => `import * as ${binding(name)} from "@socket-lab/${name}";`,
+      ).join("\n");
       writeFileSync(join(dir, "main.mjs"), PROGRAM(load));
       expect(run(process.execPath, ["main.mjs"], dir).trim()).toBe(EXPECTED);
     },
@@ -133,9 +152,9 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     "run from CommonJS with require()",
     () => {
       const dir = cjs;
-      const load = PACKAGES.map((name) => `const ${name} = require("@socket-lab/${name}");`).join(
-        "\n",
-      );
+      const load = PACKAGES.map(
+        (name) => `const ${binding(name)} = require("@socket-lab/${name}");`,
+      ).join("\n");
       writeFileSync(join(dir, "main.cjs"), `(async () => {\n${PROGRAM(load)}\n})();\n`);
       expect(run(process.execPath, ["main.cjs"], dir).trim()).toBe(EXPECTED);
     },
