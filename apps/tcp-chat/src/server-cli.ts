@@ -128,7 +128,7 @@ process.exitCode = await runCommand({
       stallTimeoutMs: ifGiven(values["stall-timeout"], (v) =>
         parseSecondsFlag("stall-timeout", v, { min: 0.1, max: 86_400 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: "chat-server" }),
       onEvent: (event) => stdout.write(`${formatEvent(event)}\n`),
     });
     stdout.write(`listening on ${formatEndpoint(chat.endpoint)}\n`);

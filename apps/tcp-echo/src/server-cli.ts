@@ -101,7 +101,7 @@ process.exitCode = await runCommand({
       idleTimeoutMs: ifGiven(values["idle-timeout"], (v) =>
         parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: NAME }),
       onEvent: (event) => {
         if (event.type === "server-error") stderr.write(`${formatFailure(NAME, event.error)}\n`);
         else print(...describe(event));

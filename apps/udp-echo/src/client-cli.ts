@@ -99,7 +99,7 @@ process.exitCode = await runCommand({
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
-        trace: traceFlag(values.trace, stderr),
+        trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes.
         onReply: ({ seq, message, reply, tries }) => {

@@ -78,7 +78,7 @@ process.exitCode = await runCommand({
       maxAmplification: ifGiven(values["max-amplification"], (v) =>
         parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
       onEvent: (event) => print(...describe(event)),
     });
     const endpoint = formatEndpoint(server.endpoint);

@@ -8,6 +8,7 @@ import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  descriptorOf,
   type Endpoint,
   ErrorCode,
   explain,
@@ -221,13 +222,20 @@ function connectOnce(
   trace: TraceListener | undefined,
 ): Promise<net.Socket> {
   const family = remote.transport === "unix" ? "unix" : net.isIPv6(remote.host) ? "IPv6" : "IPv4";
-  trace?.({ type: "socket", attributes: streamAttributes(family) });
-  trace?.({ type: "connect", remote });
   // allowHalfOpen: the server's end only ends its messages; we may still send, then end ours.
   const socket =
     remote.transport === "unix"
       ? net.connect({ path: remote.path, allowHalfOpen: true })
       : net.connect({ host: remote.host, port: remote.port, allowHalfOpen: true, noDelay: true });
+  let fd: number | undefined;
+  if (trace) {
+    // Node makes the socket and calls connect() on the next tick (at once for a unix path).
+    process.nextTick(() => {
+      fd = descriptorOf(socket);
+      trace({ type: "socket", attributes: streamAttributes(family), fd });
+      trace({ type: "connect", remote, fd });
+    });
+  }
   return new Promise((resolve, reject) => {
     const settle = (error?: SocketError) => {
       clearTimeout(timer);
@@ -239,6 +247,8 @@ function connectOnce(
         return;
       }
       socket.on("error", noop);
+      // destroy() closes the descriptor at once (the 'close' event comes later).
+      trace?.({ type: "close", remote, fd });
       socket.destroy();
       reject(error);
     };

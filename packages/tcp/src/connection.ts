@@ -5,6 +5,7 @@
 
 import type { Socket } from "node:net";
 import {
+  descriptorOf,
   type Endpoint,
   ErrorCode,
   explain,
@@ -280,6 +281,8 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #framing: Framing<M>;
   readonly #decoder: FrameDecoder<M>;
   readonly #trace: TraceListener | undefined;
+  /** The socket's file descriptor, for the trace; `undefined` where Node does not expose it. */
+  readonly #fd: number | undefined;
   readonly #onClosed: ((connection: TcpConnection<M>) => void) | undefined;
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
@@ -333,6 +336,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#framing = setup.framing;
     this.#decoder = setup.framing.createDecoder();
     this.#trace = setup.trace;
+    this.#fd = setup.trace === undefined ? undefined : descriptorOf(setup.socket);
     this.#onClosed = setup.onClosed;
     this.#highWaterMark = setup.highWaterMark;
     this.#idleTimeoutMs = setup.idleTimeoutMs;
@@ -429,7 +433,7 @@ export class TcpConnection<M> implements Connection<M> {
         this.#ending = RESOLVED;
       } else {
         this.#flush();
-        this.#trace?.({ type: "shutdown", how: "SHUT_WR" });
+        this.#trace?.({ type: "shutdown", how: "SHUT_WR", fd: this.#fd });
         const ending = deferred<void>();
         this.#socket.end((err?: Error | null) => {
           if (err) ending.reject(this.#error ?? this.#closedError());
@@ -760,7 +764,7 @@ export class TcpConnection<M> implements Connection<M> {
       else socket.write(EMPTY, this.#afterWrite);
     }
     this.stats.bytesSent += bytes;
-    this.#trace?.({ type: "send", bytes });
+    this.#trace?.({ type: "send", bytes, fd: this.#fd });
   }
 
   /**
@@ -791,7 +795,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   #onData(chunk: Buffer): void {
     this.stats.bytesReceived += chunk.length;
-    this.#trace?.({ type: "recv", bytes: chunk.length });
+    this.#trace?.({ type: "recv", bytes: chunk.length, fd: this.#fd });
     if (this.#discard) return;
     let messages: M[];
     try {
@@ -806,6 +810,7 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   #onEnd(): void {
+    this.#trace?.({ type: "recv", bytes: 0, fd: this.#fd }); // read() = 0: the peer shut down
     this.#stopFrameTimer(); // the peer sends no more: no message of it can still be late
     if (!this.#discard) {
       try {
@@ -855,7 +860,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#stopFrameTimer();
     this.#isClosed = true;
     this.#writable = false;
-    this.#trace?.({ type: "close", remote: this.remote });
+    this.#trace?.({ type: "close", remote: this.remote, fd: this.#fd });
     this.#readDone = true;
     if (this.#queue.length === 0) this.#settleReaders();
     this.#drain?.reject(this.#error ?? this.#closedError());
