@@ -1,7 +1,8 @@
 /**
  * `--trace` for a program that moves thousands of messages: each socket's lifecycle (socket,
- * bind, listen, accept, connect, shutdown, close) as it happens, and its sends and receives
- * folded into one line of counts, printed when the socket closes.
+ * bind, listen, accept, connect, shutdown, the end of a stream, close) as it happens, and its
+ * sends and receives folded into one line of counts per call and fd, printed before the next
+ * lifecycle event.
  */
 
 import { formatTraceEvent, type TraceEvent, type TraceListener } from "@socket-lab/core";
@@ -22,11 +23,11 @@ interface Tally {
  * @example
  * const trace = compactTrace((line) => process.stderr.write(`${line}\n`));
  * await bind("udp://127.0.0.1:0", { trace: trace("udp receiver") });
- * // udp receiver    socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP)
- * // udp receiver    bind(127.0.0.1:40158)
+ * // udp receiver    socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 21
+ * // udp receiver    bind(21, 127.0.0.1:40158)
  * // … later, when it closes:
- * // udp receiver    recvfrom ×1,019 (260,864 bytes)
- * // udp receiver    close()
+ * // udp receiver    recvfrom(21) ×1,019 (260,864 bytes)
+ * // udp receiver    close(21)
  */
 export function compactTrace(write: (line: string) => void, width = 16): TraceFactory {
   return (socket) => {
@@ -39,7 +40,8 @@ export function compactTrace(write: (line: string) => void, width = 16): TraceFa
       tallies.clear();
     };
     return (event: TraceEvent) => {
-      if (event.type === "send" || event.type === "recv") {
+      const endOfStream = event.type === "recv" && event.bytes === 0 && event.from === undefined;
+      if ((event.type === "send" || event.type === "recv") && !endOfStream) {
         // Datagram calls name their peer (sendto/recvfrom); stream calls do not.
         const call = callName(event);
         const tally = tallies.get(call) ?? { calls: 0, bytes: 0 };
@@ -55,8 +57,15 @@ export function compactTrace(write: (line: string) => void, width = 16): TraceFa
 }
 
 function callName(event: TraceEvent & { type: "send" | "recv" }): string {
-  if (event.type === "send") return event.to === undefined ? "send" : "sendto";
-  return event.from === undefined ? "recv" : "recvfrom";
+  const name =
+    event.type === "send"
+      ? event.to === undefined
+        ? "send"
+        : "sendto"
+      : event.from === undefined
+        ? "recv"
+        : "recvfrom";
+  return `${name}(${event.fd ?? "?"})`;
 }
 
 function bytesText(bytes: number): string {

@@ -131,16 +131,17 @@ describe("socket-lab-compare (the built program)", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("cross-check:");
     for (const line of [
-      /^tcp server +socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\)$/m,
-      /^tcp server +listen\(backlog=\d+\)$/m,
-      /^tcp server +accept\(\) -> 127\.0\.0\.1:\d+$/m,
-      /^tcp client +connect\(127\.0\.0\.1:\d+\)$/m,
-      /^tcp client +shutdown\(SHUT_WR\)$/m,
-      /^tcp server +recv ×\d+ \(5,200 bytes\)$/m,
-      /^udp receiver +bind\(127\.0\.0\.1:\d+\)$/m,
-      /^udp sender +sendto ×20 \(5,120 bytes\)$/m,
-      /^retry server +socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\)$/m,
-      /^retry client +close\(\)$/m,
+      /^tcp server +socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = \d+$/m,
+      /^tcp server +listen\(\d+, \d+\)$/m,
+      /^tcp server +accept\(\d+\) = \d+ \(127\.0\.0\.1:\d+\)$/m,
+      /^tcp client +connect\(\d+, 127\.0\.0\.1:\d+\)$/m,
+      /^tcp client +shutdown\(\d+, SHUT_WR\)$/m,
+      /^tcp server +recv\(\d+\) ×\d+ \(5,200 bytes\)$/m,
+      /^tcp server +recv\(\d+\) = 0 \(end of stream\)$/m,
+      /^udp receiver +bind\(\d+, 127\.0\.0\.1:\d+\)$/m,
+      /^udp sender +sendto\(\d+\) ×20 \(5,120 bytes\)$/m,
+      /^retry server +socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = \d+$/m,
+      /^retry client +close\(\d+\)$/m,
     ]) {
       expect(stderr).toMatch(line);
     }

@@ -62,7 +62,7 @@ process.exitCode = await runCommand({
       input: stdin,
       output: stdout,
       signal,
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "client", name: NAME }),
     });
     if (closedBy === "server") {
       stderr.write(`${NAME}: the server closed the connection\n`);

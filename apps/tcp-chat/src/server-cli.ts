@@ -135,7 +135,7 @@ process.exitCode = await runCommand({
       stallTimeoutMs: ifGiven(values["stall-timeout"], (v) =>
         parseSecondsFlag("stall-timeout", v, { min: 0.1, max: 86_400 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: "chat-server" }),
       onEvent: (event) => {
         if (event.type === "message") {
           log.message(event.nick, () => [formatEvent(event), {}]);

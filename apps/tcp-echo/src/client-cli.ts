@@ -129,7 +129,7 @@ process.exitCode = await runCommand({
           parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
         ),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
-        trace: traceFlag(values.trace, stderr),
+        trace: traceFlag(values.trace, stderr, { role: "client", name: "tcp-echo-client" }),
         tls,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped

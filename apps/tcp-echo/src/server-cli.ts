@@ -171,7 +171,7 @@ process.exitCode = await runCommand({
       closeTimeoutMs: ifGiven(values["close-timeout"], (v) =>
         parseSecondsFlag("close-timeout", v, { min: 0, max: 3_600 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: NAME }),
       onEvent: (event) => {
         if (event.type === "server-error") stderr.write(`${formatFailure(NAME, event.error)}\n`);
         else if (event.type === "message")

@@ -50,14 +50,18 @@ describe("tcp-echo-client", () => {
     const { port } = await startServer();
     const client = await run("client-cli", ["--port", port, "--trace"]);
     expect(client.code).toBe(0);
+    const fd = /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = (\d+)$/m.exec(client.stderr)?.[1];
+    expect(fd).toBeDefined();
     inOrder(client.stderr.split("\n"), [
-      /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\)$/,
-      new RegExp(`^connect\\(127\\.0\\.0\\.1:${port}\\)$`),
-      /^send 18 bytes$/,
-      /^shutdown\(SHUT_WR\)$/,
-      /^recv 18 bytes$/,
-      /^close\(\)/,
+      new RegExp(`^socket\\(AF_INET, SOCK_STREAM, IPPROTO_TCP\\) = ${fd}$`),
+      new RegExp(`^connect\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^send\\(${fd}, 18 bytes\\)$`),
+      new RegExp(`^recv\\(${fd}\\) = 18$`),
+      new RegExp(`^recv\\(${fd}\\) = 0 \\(end of stream\\)$`),
+      new RegExp(`^close\\(${fd}\\)$`),
     ]);
+    // The client says "no more" with shutdown(SHUT_WR) after its message.
+    inOrder(client.stderr.split("\n"), [/^send\(/, new RegExp(`^shutdown\\(${fd}, SHUT_WR\\)$`)]);
     expect(client.stdout).toBe("Hello from client\n");
   });
 });

@@ -65,22 +65,32 @@ describe("tcp-echo-server", () => {
     const { server, port } = await startServer(["--trace"]);
     expect((await run("client-cli", ["--port", port])).code).toBe(0);
     const stopped = await interrupt(server);
-    inOrder(stopped.stderr.split("\n"), [
-      /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\)$/,
-      new RegExp(`^bind\\(127\\.0\\.0\\.1:${port}\\)$`),
-      /^listen\(backlog=5\)$/,
-      /^accept\(\) -> 127\.0\.0\.1:\d+$/,
-      /^recv 18 bytes$/, // "Hello from client\n"
-      /^send 18 bytes$/,
-      /^close\(\) 127\.0\.0\.1:\d+$/,
-      /^close\(\)$/, // the listening socket
+    const err = stopped.stderr;
+    const fd = /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = (\d+)$/m.exec(err)?.[1];
+    const client = new RegExp(`^accept\\(${fd}\\) = (\\d+) \\(127\\.0\\.0\\.1:\\d+\\)$`, "m").exec(
+      err,
+    )?.[1];
+    // accept() returns a new socket, with a descriptor of its own.
+    expect(fd).toBeDefined();
+    expect(client).toBeDefined();
+    expect(client).not.toBe(fd);
+    inOrder(err.split("\n"), [
+      new RegExp(`^bind\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^listen\\(${fd}, 5\\)$`),
+      new RegExp(`^accept\\(${fd}\\) = ${client} `),
+      new RegExp(`^recv\\(${client}\\) = 18$`), // "Hello from client\n"
+      new RegExp(`^send\\(${client}, 18 bytes\\)$`),
+      new RegExp(`^recv\\(${client}\\) = 0 \\(end of stream\\)$`), // the client's shutdown
+      new RegExp(`^shutdown\\(${client}, SHUT_WR\\)$`), // and ours
+      new RegExp(`^close\\(${client}\\)$`),
+      new RegExp(`^close\\(${fd}\\)$`), // the listening socket
     ]);
   });
 
   test("--backlog sets the listen() queue length", async () => {
     const { server } = await startServer(["--trace", "--backlog", "7"]);
     const stopped = await interrupt(server);
-    expect(stopped.stderr).toContain("listen(backlog=7)\n");
+    expect(stopped.stderr).toMatch(/^listen\(\d+, 7\)$/m);
   });
 
   test("--max-connections turns one client too many away, and both sides say so", async () => {

@@ -114,7 +114,7 @@ process.exitCode = await runCommand({
           host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
           port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
           messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
-          trace: traceFlag(values.trace, stderr),
+          trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
           onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
           signal,
           onReply: (seq, reply) => {
@@ -146,7 +146,7 @@ process.exitCode = await runCommand({
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         expectEcho: values["expect-echo"],
-        trace: traceFlag(values.trace, stderr),
+        trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.

@@ -87,7 +87,7 @@ process.exitCode = await runCommand({
         host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
         port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
         reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
-        trace: traceFlag(values.trace, stderr),
+        trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
         onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
         onMessage: (from, text) =>
           log.message(formatAddress(from), () => {
@@ -119,7 +119,7 @@ process.exitCode = await runCommand({
       maxAmplification: ifGiven(values["max-amplification"], (v) =>
         parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
       onEvent: (event) => {
         if (event.type === "error" || event.type === "held") log.print(...describe(event));
         else log.message(formatAddress(event.from), () => describe(event));

@@ -78,12 +78,14 @@ describe("udp-echo-client", () => {
     const client = await run("client-cli", ["--port", port, "--trace"]);
     expect(client.code).toBe(0);
     const lines = client.stderr.split("\n");
+    const fd = /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = (\d+)$/m.exec(client.stderr)?.[1];
+    expect(fd).toBeDefined();
     inOrder(lines, [
-      /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\)$/,
-      /^bind\(127\.0\.0\.1:\d+\)$/,
-      new RegExp(`^sendto\\(127\\.0\\.0\\.1:${port}\\) 17 bytes$`),
-      new RegExp(`^recvfrom\\(127\\.0\\.0\\.1:${port}\\) 17 bytes$`),
-      /^close\(\)$/,
+      new RegExp(`^socket\\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\\) = ${fd}$`),
+      new RegExp(`^bind\\(${fd}, 127\\.0\\.0\\.1:\\d+\\)$`),
+      new RegExp(`^sendto\\(${fd}, 17 bytes, 127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^recvfrom\\(${fd}\\) = 17 \\(127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^close\\(${fd}\\)$`),
     ]);
     // No connect(): a datagram is simply addressed and sent.
     expect(lines.filter((line) => line.startsWith("connect"))).toEqual([]);

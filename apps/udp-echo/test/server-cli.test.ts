@@ -102,12 +102,14 @@ describe("udp-echo-server", () => {
     expect((await run("client-cli", ["--port", port])).code).toBe(0);
     const stopped = await interrupt(server);
     const lines = stopped.stderr.split("\n");
+    const fd = /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = (\d+)$/m.exec(stopped.stderr)?.[1];
+    expect(fd).toBeDefined();
     inOrder(lines, [
-      /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\)$/,
-      new RegExp(`^bind\\(127\\.0\\.0\\.1:${port}\\)$`),
-      /^recvfrom\(127\.0\.0\.1:\d+\) 17 bytes$/,
-      /^sendto\(127\.0\.0\.1:\d+\) 17 bytes$/,
-      /^close\(\)$/,
+      new RegExp(`^socket\\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\\) = ${fd}$`),
+      new RegExp(`^bind\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^recvfrom\\(${fd}\\) = 17 \\(127\\.0\\.0\\.1:\\d+\\)$`),
+      new RegExp(`^sendto\\(${fd}, 17 bytes, 127\\.0\\.0\\.1:\\d+\\)$`),
+      new RegExp(`^close\\(${fd}\\)$`),
     ]);
     // No listen() and no accept(): a datagram socket has no connections.
     expect(lines.filter((line) => /^(listen|accept)/.test(line))).toEqual([]);

@@ -152,7 +152,7 @@ process.exitCode = await runCommand({
       maxConnections: ifGiven(values["max-connections"], (v) =>
         parseIntegerFlag("max-connections", v, { min: 1, max: 1_000_000 }),
       ),
-      trace: traceFlag(values.trace, stderr),
+      trace: traceFlag(values.trace, stderr, { role: "server", name: "web-hello-server" }),
       onEvent: (event) => print(...describe(event)),
     });
     if (certificate !== undefined) {

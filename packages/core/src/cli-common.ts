@@ -10,7 +10,7 @@ import type { Readable, Writable } from "node:stream";
 import { type FlagSpec, parseNumberFlag, UsageError } from "./cli.js";
 import { DEFAULT_HOST } from "./endpoint.js";
 import { preview } from "./peer-text.js";
-import { type TraceListener, traceTo } from "./trace.js";
+import { type MermaidTraceOptions, mermaidTraceTo, type TraceListener, traceTo } from "./trace.js";
 
 /** `--host HOST`: where a server binds or a client sends; loopback unless asked. */
 export const HOST_FLAG = {
@@ -35,10 +35,12 @@ export function portFlag(defaultPort: number) {
   } as const satisfies FlagSpec;
 }
 
-/** `--trace`: the socket story on stderr. */
+/** `--trace`: the socket story on stderr, as lines or (`--trace=mermaid`) a sequence diagram. */
 export const TRACE_FLAG = {
   type: "boolean",
-  description: "print each socket call (socket, bind, connect, send, recv, close, …) to stderr",
+  words: ["text", "mermaid"],
+  description:
+    "print each socket call to stderr as strace names it (socket, bind, listen, accept, connect, send, recv, shutdown, close, with the fds); =mermaid: as a mermaid sequence diagram",
 } as const satisfies FlagSpec;
 
 /** `--json`: data as one JSON object per line. */
@@ -194,12 +196,20 @@ export function createPrinter(stdout: Writable, json: boolean): Printer {
 }
 
 /**
- * The trace listener for `--trace`: each socket call as one line on `stderr`, or none.
+ * The trace listener for `--trace`: each socket call as one line on `stderr`; with
+ * `--trace=mermaid`, a mermaid sequence diagram on `stderr` in which this program is `who`;
+ * none without the flag.
  * @example
- * listen(endpoint, { trace: traceFlag(values.trace, process.stderr) });
+ * listen(endpoint, { trace: traceFlag(values.trace, process.stderr, { role: "server", name: NAME }) });
  */
-export function traceFlag(enabled: boolean, stderr: Writable): TraceListener | undefined {
-  return enabled ? traceTo((line) => stderr.write(`${line}\n`)) : undefined;
+export function traceFlag(
+  value: boolean | "text" | "mermaid",
+  stderr: Writable,
+  who: MermaidTraceOptions,
+): TraceListener | undefined {
+  const write = (line: string) => stderr.write(`${line}\n`);
+  if (value === "mermaid") return mermaidTraceTo(write, who);
+  return value === false ? undefined : traceTo(write);
 }
 
 /**

@@ -33,6 +33,11 @@ export interface FlagSpec {
   readonly valueName?: string;
   /** Shown in `--help` as "(default: …)"; the command applies it when the flag is absent. */
   readonly defaultText?: string;
+  /**
+   * For a boolean flag: words it may also be given as `--flag=WORD` (`--trace=mermaid`); its
+   * value is then that word instead of `true`. @default none
+   */
+  readonly words?: readonly string[];
 }
 
 /** The flags of a command, by long name. */
@@ -40,7 +45,11 @@ export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
 /** Parsed flag values: booleans are `true`/`false`, strings are `undefined` when absent. */
 export type FlagValues<F extends FlagSpecs> = {
-  -readonly [K in keyof F]: F[K]["type"] extends "boolean" ? boolean : string | undefined;
+  -readonly [K in keyof F]: F[K]["type"] extends "boolean"
+    ? F[K] extends { readonly words: readonly (infer W)[] }
+      ? boolean | W
+      : boolean
+    : string | undefined;
 };
 
 /** What a command's `run` receives. */
@@ -110,9 +119,10 @@ export async function runCommand<F extends FlagSpecs>(
   const flags: FlagSpecs = { ...command.flags, ...BUILTIN_FLAGS };
 
   let parsed: ReturnType<typeof parseArgs>;
+  const words: Record<string, string> = {};
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: takeWords(argv, flags, words),
       options: Object.fromEntries(
         Object.entries(flags).map(([name, spec]) => [
           name,
@@ -161,7 +171,7 @@ export async function runCommand<F extends FlagSpecs>(
     const values = Object.fromEntries(
       Object.entries(command.flags).map(([name, spec]) => [
         name,
-        parsed.values[name] ?? (spec.type === "boolean" ? false : undefined),
+        words[name] ?? parsed.values[name] ?? (spec.type === "boolean" ? false : undefined),
       ]),
     ) as FlagValues<F>;
     const code = await command.run({
@@ -183,6 +193,30 @@ export async function runCommand<F extends FlagSpecs>(
     process.off("uncaughtException", onFatal);
     process.off("unhandledRejection", onFatal);
   }
+}
+
+/**
+ * Takes `--flag=WORD` of the boolean flags that accept words (which parseArgs would refuse) out
+ * of `argv` into `words`, leaving `--flag`; arguments after `--` are left alone.
+ * @throws {UsageError} for a word the flag does not take.
+ */
+function takeWords(
+  argv: readonly string[],
+  flags: FlagSpecs,
+  words: Record<string, string>,
+): string[] {
+  const end = argv.indexOf("--");
+  return argv.map((arg, i) => {
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    const spec = match === null ? undefined : flags[match[1] ?? ""];
+    if (match === null || spec?.words === undefined || (end >= 0 && i > end)) return arg;
+    const [, name = "", word = ""] = match;
+    if (!spec.words.includes(word)) {
+      throw new UsageError(`--${name}: '${word}' is not one of ${spec.words.join(", ")}`);
+    }
+    words[name] = word;
+    return `--${name}`;
+  });
 }
 
 function reportUsage(name: string, err: unknown, stderr: Writable): number {
@@ -220,7 +254,12 @@ export function formatHelp<F extends FlagSpecs>(command: CommandOptions<F>): str
   const flags: FlagSpecs = { ...command.flags, ...BUILTIN_FLAGS };
   const rows = Object.entries(flags).map(([name, spec]) => {
     const short = spec.short === undefined ? "    " : `-${spec.short}, `;
-    const value = spec.type === "string" ? ` ${spec.valueName ?? "VALUE"}` : "";
+    const value =
+      spec.type === "string"
+        ? ` ${spec.valueName ?? "VALUE"}`
+        : spec.words === undefined
+          ? ""
+          : `[=${spec.words.join("|")}]`;
     const text =
       spec.defaultText === undefined
         ? spec.description

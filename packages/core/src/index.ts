@@ -57,5 +57,5 @@ export {
   UDP_SAFE_PAYLOAD_IPV4,
   UDP_SAFE_PAYLOAD_IPV6,
 } from "./limits.js";
-export type { TraceEvent, TraceEventType, TraceListener } from "./trace.js";
-export { formatTraceEvent, traceTo } from "./trace.js";
+export type { MermaidTraceOptions, TraceEvent, TraceEventType, TraceListener } from "./trace.js";
+export { descriptorOf, formatTraceEvent, mermaidTraceTo, traceTo } from "./trace.js";

@@ -190,12 +190,24 @@ describe("output", () => {
   });
 
   test("traceFlag writes each event as a line to stderr when enabled, and is absent otherwise", () => {
+    const who = { role: "server", name: "srv" } as const;
     const stderr = collect();
-    const trace = traceFlag(true, stderr.stream);
-    trace?.({ type: "listen", backlog: 5 });
-    trace?.({ type: "close" });
-    expect(stderr.text()).toBe("listen(backlog=5)\nclose()\n");
-    expect(traceFlag(false, stderr.stream)).toBeUndefined();
+    for (const value of [true, "text"] as const) {
+      const trace = traceFlag(value, stderr.stream, who);
+      trace?.({ type: "listen", backlog: 5, fd: 3 });
+      trace?.({ type: "close", fd: 3 });
+    }
+    expect(stderr.text()).toBe("listen(3, 5)\nclose(3)\n".repeat(2));
+    expect(traceFlag(false, stderr.stream, who)).toBeUndefined();
+  });
+
+  test("traceFlag with 'mermaid' writes a sequence diagram in which the program is `who`", () => {
+    const stderr = collect();
+    const trace = traceFlag("mermaid", stderr.stream, { role: "server", name: "srv" });
+    trace?.({ type: "listen", backlog: 5, fd: 3 });
+    expect(stderr.text()).toBe(
+      "sequenceDiagram\n    participant C as clients\n    participant S as srv\n    S->>S: listen(3, 5)\n",
+    );
   });
 
   test("printable quotes text and escapes what could move the cursor or reorder the line", () => {

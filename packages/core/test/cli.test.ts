@@ -61,7 +61,7 @@ function command(run: Run, extra: Partial<CommandOptions<typeof flags>> = {}) {
 }
 
 /** Runs a command with in-memory streams; returns its exit code and what it printed. */
-async function runWith(options: CommandOptions<typeof flags>, argv: string[]) {
+async function runWith<F extends FlagSpecs>(options: CommandOptions<F>, argv: readonly string[]) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const code = await runCommand(options, { argv, stdin: new PassThrough(), stdout, stderr });
@@ -203,6 +203,66 @@ describe("runCommand: flags", () => {
       stderr: "",
     });
     expect(run).not.toHaveBeenCalled();
+  });
+});
+
+describe("runCommand: a boolean flag with words", () => {
+  const worded = {
+    trace: { type: "boolean", words: ["text", "mermaid"], description: "print the socket calls" },
+  } as const satisfies FlagSpecs;
+  const commandWith = (run: CommandOptions<typeof worded>["run"]) => ({
+    name: "prog",
+    version: "1.0.0",
+    description: "d",
+    usage: "[options]",
+    flags: worded,
+    maxPositionals: 1,
+    run,
+  });
+
+  test.each([
+    [[], false],
+    [["--trace"], true],
+    [["--trace=mermaid"], "mermaid"],
+    [["--trace=text"], "text"],
+  ] as const)("%j gives %j", async (argv, value) => {
+    let seen: unknown;
+    const result = await runWith(
+      commandWith(({ values }) => {
+        seen = values.trace;
+        return 0;
+      }),
+      argv,
+    );
+    expect(result.code).toBe(EXIT_OK);
+    expect(seen).toBe(value);
+  });
+
+  test("another word is a usage error naming the choices; after -- it is a positional", async () => {
+    const result = await runWith(
+      commandWith(() => 0),
+      ["--trace=yes"],
+    );
+    expect(result).toEqual({
+      code: EXIT_USAGE,
+      stdout: "",
+      stderr: "prog: --trace: 'yes' is not one of text, mermaid\nRun 'prog --help' for usage.\n",
+    });
+    let positionals: readonly string[] = [];
+    await runWith(
+      commandWith((context) => {
+        positionals = context.positionals;
+        return 0;
+      }),
+      ["--", "--trace=yes"],
+    );
+    expect(positionals).toEqual(["--trace=yes"]);
+  });
+
+  test("the help shows the words", () => {
+    expect(formatHelp(commandWith(() => 0))).toMatch(
+      /^ {6}--trace\[=text\|mermaid\] +print the socket calls$/m,
+    );
   });
 });
 

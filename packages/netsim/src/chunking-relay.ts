@@ -7,6 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import {
   DEFAULT_BACKLOG,
   Domain,
+  descriptorOf,
   type Endpoint,
   endpointDomain,
   endpointOf,
@@ -331,18 +332,17 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   let closing: Promise<void> | undefined;
 
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
-  trace?.({
-    type: "socket",
-    attributes: socketAttributes({
-      domain: endpointDomain(listenEndpoint) ?? Domain.AF_INET,
-      type: SocketType.SOCK_STREAM,
-    }),
-  });
   await listenOn(server, listenEndpoint);
   const address = server.address();
   const endpoint = address === null ? listenEndpoint : endpointOf("tcp", address);
-  trace?.({ type: "bind", local: endpoint });
-  trace?.({ type: "listen", backlog: DEFAULT_BACKLOG });
+  const listening = descriptorOf(server);
+  const attributes = socketAttributes({
+    domain: endpointDomain(listenEndpoint) ?? Domain.AF_INET,
+    type: SocketType.SOCK_STREAM,
+  });
+  trace?.({ type: "socket", attributes, fd: listening });
+  trace?.({ type: "bind", local: endpoint, fd: listening });
+  trace?.({ type: "listen", backlog: DEFAULT_BACKLOG, fd: listening });
 
   server.on("connection", (client: Socket) => {
     const index = accepted++;
@@ -350,7 +350,8 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
       endpoint.transport === "unix"
         ? endpoint
         : endpointOf("tcp", { address: client.remoteAddress, port: client.remotePort });
-    trace?.({ type: "accept", remote });
+    const clientFd = descriptorOf(client);
+    trace?.({ type: "accept", remote, fd: listening, newFd: clientFd });
     const upstream = createConnection(connectOptions(targetEndpoint));
     client.setNoDelay(true);
     upstream.setNoDelay(true);
@@ -362,7 +363,9 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
       if (++closed < 2) return;
       connections.delete(pair);
       for (const stop of pair.stops) stop();
-      trace?.({ type: "close", remote });
+      trace?.({ type: "close", remote, fd: clientFd });
+      if (upstreamFd !== undefined)
+        trace?.({ type: "close", remote: targetEndpoint, fd: upstreamFd });
     };
     client.on("close", onClose);
     upstream.on("close", onClose);
@@ -370,25 +373,29 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
     client.on("error", () => reset(upstream));
     upstream.on("error", () => reset(client));
 
+    let upstreamFd: number | undefined;
     upstream.on("connect", () => {
-      trace?.({ type: "connect", remote: targetEndpoint });
-      const lane = (stream: number, counters: Counters): Lane => ({
+      upstreamFd = descriptorOf(upstream);
+      trace?.({ type: "socket", attributes, fd: upstreamFd });
+      trace?.({ type: "connect", remote: targetEndpoint, fd: upstreamFd });
+      const lane = (stream: number, counters: Counters, fd: number | undefined): Lane => ({
         chunker: createChunker(split, mulberry32(deriveSeed(seed, 2 * index + stream))),
         coalesceMs,
         delayMs,
         paceMs,
         counters,
-        onEnd: () => trace?.({ type: "shutdown", how: "SHUT_WR" }),
+        onEnd: () => trace?.({ type: "shutdown", how: "SHUT_WR", fd }),
       });
       pair.stops.push(
-        forward(client, upstream, lane(0, counters.toServer)),
-        forward(upstream, client, lane(1, counters.toClient)),
+        forward(client, upstream, lane(0, counters.toServer, upstreamFd)),
+        forward(upstream, client, lane(1, counters.toClient, clientFd)),
       );
     });
   });
 
   async function shutdown(): Promise<void> {
     const done = [new Promise<void>((resolve) => server.close(() => resolve()))];
+    trace?.({ type: "close", fd: listening });
     for (const { client, upstream, stops } of connections) {
       for (const stop of stops) stop();
       for (const socket of [client, upstream]) {
@@ -397,7 +404,6 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
       }
     }
     await Promise.all(done);
-    trace?.({ type: "close" });
   }
 
   const close = (): Promise<void> => {

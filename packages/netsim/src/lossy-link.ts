@@ -6,6 +6,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import {
   Domain,
+  descriptorOf,
   type Endpoint,
   endpointOf,
   explain,
@@ -124,6 +125,8 @@ interface Lane {
   readonly client: InetEndpoint;
   readonly counters: Counters;
   readonly send: (data: Buffer, done: (err: Error | null) => void) => void;
+  /** The socket that sends, for the trace's fd. */
+  readonly socket: Socket;
   readonly to: InetEndpoint;
   held: Buffer[];
   holdTimer: NodeJS.Timeout | undefined;
@@ -233,15 +236,16 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
   let closing: Promise<void> | undefined;
 
   const listener = createSocket({ type: local.type });
-  trace?.({ type: "socket", attributes: dgramAttributes(local.type) });
   await bindSocket(listener, local.address, listenEndpoint.port);
+  const listenerFd = descriptorOf(listener); // libuv makes the socket at bind
+  trace?.({ type: "socket", attributes: dgramAttributes(local.type), fd: listenerFd });
   const endpoint = endpointOf("udp", listener.address()) as InetEndpoint;
   const targetInet: InetEndpoint = {
     transport: "udp",
     host: server.address,
     port: targetEndpoint.port,
   };
-  trace?.({ type: "bind", local: endpoint });
+  trace?.({ type: "bind", local: endpoint, fd: listenerFd });
   // After bind, an unconnected UDP socket reports send failures through the send callback.
   listener.on("error", () => {});
 
@@ -253,7 +257,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
       if (err) lane.counters.failed++;
       else {
         lane.counters.forwarded++;
-        trace?.({ type: "send", bytes: data.length, to: lane.to });
+        trace?.({ type: "send", bytes: data.length, to: lane.to, fd: descriptorOf(lane.socket) });
       }
       if (onIdle && totalPending() === 0) onIdle();
     });
@@ -331,6 +335,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
         client,
         counters: counters["to-server"],
         to: targetInet,
+        socket: upstream,
         held: [],
         holdTimer: undefined,
         send: (data, done) => {
@@ -344,6 +349,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
         client,
         counters: counters["to-client"],
         to: client,
+        socket: listener,
         held: [],
         holdTimer: undefined,
         send: (data, done) => listener.send(data, rinfo.port, rinfo.address, done),
@@ -362,14 +368,16 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
     upstream.on("error", (err) => {
       if (session.waiting) flushWaiting(explain(err));
     });
-    trace?.({ type: "socket", attributes: dgramAttributes(server.type) });
     upstream.bind({ address: LOOPBACK[server.type], port: 0, exclusive: true }, () => {
-      trace?.({ type: "bind", local: endpointOf("udp", upstream.address()) });
+      const fd = descriptorOf(upstream);
+      trace?.({ type: "socket", attributes: dgramAttributes(server.type), fd });
+      trace?.({ type: "bind", local: endpointOf("udp", upstream.address()), fd });
       flushWaiting();
     });
     upstream.on("message", (data, from) => {
       if (stopped) return;
-      trace?.({ type: "recv", bytes: data.length, from: endpointOf("udp", from) });
+      const fd = descriptorOf(upstream);
+      trace?.({ type: "recv", bytes: data.length, from: endpointOf("udp", from), fd });
       admit(session.toClient, data);
     });
     return session;
@@ -377,7 +385,8 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
 
   listener.on("message", (data, rinfo) => {
     if (stopped) return;
-    trace?.({ type: "recv", bytes: data.length, from: endpointOf("udp", rinfo) });
+    const from = endpointOf("udp", rinfo);
+    trace?.({ type: "recv", bytes: data.length, from, fd: listenerFd });
     const key = `${rinfo.address}|${rinfo.port}`;
     let session = sessions.get(key);
     if (session === undefined) {
@@ -404,10 +413,11 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
       });
     }
     const sockets = [listener, ...[...sessions.values()].map((s) => s.upstream)];
+    const fds = sockets.map((socket) => descriptorOf(socket));
     await Promise.all(
       sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
     );
-    for (const _ of sockets) trace?.({ type: "close" });
+    for (const fd of fds) trace?.({ type: "close", fd });
   }
 
   const snapshot = (c: Counters): LinkDirectionStats => ({ ...c });

@@ -121,7 +121,14 @@ describe("startChunkingRelay", () => {
     expect(r.stats().toClient).toMatchObject({ bytes: 8, chunks: 8 });
     await until(() => r.stats().open === 0, "both sides to close");
     const types = events.map((event) => event.type);
-    expect(types.slice(0, 5)).toEqual(["socket", "bind", "listen", "accept", "connect"]);
+    expect(types.slice(0, 6)).toEqual(["socket", "bind", "listen", "accept", "socket", "connect"]);
+    // accept(3) = 4 for the client, and a socket of its own (5) to the server.
+    const [listening, , , accept, upstream] = events;
+    expect(accept).toMatchObject({ fd: listening?.fd, newFd: expect.any(Number) });
+    expect(upstream?.fd).toEqual(expect.any(Number));
+    expect(
+      new Set([listening?.fd, accept?.type === "accept" && accept.newFd, upstream?.fd]).size,
+    ).toBe(3);
     expect(types.filter((type) => type === "shutdown")).toHaveLength(2);
     expect(types.at(-1)).toBe("close");
   });

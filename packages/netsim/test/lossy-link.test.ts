@@ -247,7 +247,8 @@ describe("startLossyLink", () => {
     expect(peer.received.map(seqOf)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     await link.close();
     const types = events.map((e) => e.type);
-    expect(events[1]).toEqual({ type: "bind", local: link.endpoint });
+    expect(events[1]).toEqual({ type: "bind", local: link.endpoint, fd: expect.any(Number) });
+    expect(events.every((event) => typeof event.fd === "number")).toBe(true);
     expect(types.filter((t) => t === "recv")).toHaveLength(20);
     expect(types.filter((t) => t === "send")).toHaveLength(20);
     expect(types.filter((t) => t === "close")).toHaveLength(2);

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  descriptorOf,
   type Endpoint,
   ErrorCode,
   explain,
@@ -261,8 +262,6 @@ function connectOnce(
   secure?: tls.ConnectionOptions,
 ): Promise<net.Socket> {
   const family = remote.transport === "unix" ? "unix" : net.isIPv6(remote.host) ? "IPv6" : "IPv4";
-  trace?.({ type: "socket", attributes: streamAttributes(family) });
-  trace?.({ type: "connect", remote });
   // allowHalfOpen: the server's end only ends its messages; we may still send, then end ours.
   let socket: net.Socket;
   if (remote.transport === "unix") {
@@ -282,6 +281,15 @@ function connectOnce(
   }
   // A TLS socket is ready once its handshake is done, a plain one once it is connected.
   const ready = secure === undefined ? "connect" : "secureConnect";
+  let fd: number | undefined;
+  if (trace) {
+    // Node makes the socket and calls connect() on the next tick (at once for a unix path).
+    process.nextTick(() => {
+      fd = descriptorOf(socket);
+      trace({ type: "socket", attributes: streamAttributes(family), fd });
+      trace({ type: "connect", remote, fd });
+    });
+  }
   return new Promise((resolve, reject) => {
     const settle = (error?: SocketError) => {
       clearTimeout(timer);
@@ -294,6 +302,8 @@ function connectOnce(
         return;
       }
       socket.on("error", noop);
+      // destroy() closes the descriptor at once (the 'close' event comes later).
+      trace?.({ type: "close", remote, fd });
       socket.destroy();
       reject(error);
     };

@@ -5,6 +5,7 @@
 
 import type { Socket } from "node:net";
 import {
+  descriptorOf,
   type Endpoint,
   ErrorCode,
   explain,
@@ -298,20 +299,6 @@ class Messages<M> implements AsyncIterator<M> {
   }
 }
 
-/**
- * A socket's file descriptor from Node's internal handle, or `undefined`. A TLS socket's handle
- * wraps the TCP one, so the descriptor is looked for one level down too.
- */
-function descriptorOf(socket: Socket): number | undefined {
-  type Handle = { fd?: unknown; _parent?: Handle; _parentWrap?: { _handle?: Handle } };
-  const handle = (socket as unknown as { _handle?: Handle | null })._handle ?? undefined;
-  for (const candidate of [handle, handle?._parent, handle?._parentWrap?._handle]) {
-    const fd = candidate?.fd;
-    if (typeof fd === "number" && fd >= 0) return fd;
-  }
-  return undefined;
-}
-
 /** Whether a listener returned a promise (or any thenable) to wait for. */
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -341,6 +328,8 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #framing: Framing<M>;
   readonly #decoder: FrameDecoder<M>;
   readonly #trace: TraceListener | undefined;
+  /** The socket's file descriptor, for the trace; `undefined` where Node does not expose it. */
+  readonly #fd: number | undefined;
   readonly #onClosed: ((connection: TcpConnection<M>) => void) | undefined;
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
@@ -412,6 +401,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#framing = setup.framing;
     this.#decoder = setup.framing.createDecoder();
     this.#trace = setup.trace;
+    this.#fd = setup.trace === undefined ? undefined : descriptorOf(setup.socket);
     this.#onClosed = setup.onClosed;
     this.#highWaterMark = setup.highWaterMark;
     this.#idleTimeoutMs = setup.idleTimeoutMs;
@@ -534,7 +524,7 @@ export class TcpConnection<M> implements Connection<M> {
         this.#ending = rejectedHandled(this.#closedError());
       } else {
         this.#flush();
-        this.#trace?.({ type: "shutdown", how: "SHUT_WR" });
+        this.#trace?.({ type: "shutdown", how: "SHUT_WR", fd: this.#fd });
         const ending = deferred<void>();
         this.#socket.end((err?: Error | null) => {
           if (err) ending.reject(this.#error ?? this.#closedError());
@@ -965,7 +955,7 @@ export class TcpConnection<M> implements Connection<M> {
       else socket.write(EMPTY, this.#afterWrite);
     }
     this.stats.bytesSent += bytes;
-    this.#trace?.({ type: "send", bytes });
+    this.#trace?.({ type: "send", bytes, fd: this.#fd });
     if (this.#guard !== undefined) this.#account();
   }
 
@@ -1024,7 +1014,7 @@ export class TcpConnection<M> implements Connection<M> {
 
   #onData(chunk: Buffer): void {
     this.stats.bytesReceived += chunk.length;
-    this.#trace?.({ type: "recv", bytes: chunk.length });
+    this.#trace?.({ type: "recv", bytes: chunk.length, fd: this.#fd });
     if (this.#discard) return;
     const heldBefore = this.#decoder.bufferedBytes;
     let messages: M[];
@@ -1047,6 +1037,7 @@ export class TcpConnection<M> implements Connection<M> {
   }
 
   #onEnd(): void {
+    this.#trace?.({ type: "recv", bytes: 0, fd: this.#fd }); // read() = 0: the peer shut down
     this.#stopFrameTimer(); // the peer sends no more: no message of it can still be late
     if (!this.#discard) {
       try {
@@ -1112,7 +1103,7 @@ export class TcpConnection<M> implements Connection<M> {
     this.#release();
     this.#isClosed = true;
     this.#writable = false;
-    this.#trace?.({ type: "close", remote: this.remote });
+    this.#trace?.({ type: "close", remote: this.remote, fd: this.#fd });
     this.#readDone = true;
     if (this.#queue.length === 0) this.#settleReaders();
     this.#drain?.reject(this.#error ?? this.#closedError());

@@ -12,6 +12,7 @@ import {
   DEFAULT_BACKLOG,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  descriptorOf,
   type Endpoint,
   explain,
   formatAddress,
@@ -491,9 +492,10 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       const transport = target.transport === "tls" ? "tls" : "tcp";
       this.endpoint = { transport, host: address.address, port: address.port };
     }
-    trace?.({ type: "socket", attributes: streamAttributes(family) });
-    trace?.({ type: "bind", local: this.endpoint });
-    trace?.({ type: "listen", backlog });
+    const fd = descriptorOf(this.#net);
+    trace?.({ type: "socket", attributes: streamAttributes(family), fd });
+    trace?.({ type: "bind", local: this.endpoint, fd });
+    trace?.({ type: "listen", backlog, fd });
   }
 
   close(options: CloseOptions = {}): Promise<CloseResult> {
@@ -541,9 +543,11 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   readonly #onConnection = (socket: net.Socket): void => {
     const { trace, maxConnections, handler } = this.#settings;
     const { local, remote } = socketEndpoints(socket, this.#unixPath);
+    const fd = descriptorOf(socket);
     // A TLS server traced accept() when the TCP connection came, before its handshake.
-    if (this.#settings.tls === undefined) trace?.({ type: "accept", remote });
-    else traceHandshake(socket, remote, trace);
+    if (this.#settings.tls === undefined) {
+      trace?.({ type: "accept", remote, fd: descriptorOf(this.#net), newFd: fd });
+    } else traceHandshake(socket, remote, trace);
     if (!this.#probeScheduled) {
       this.#probeScheduled = true;
       setImmediate(this.#probeDescriptors);
@@ -563,7 +567,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       socket.resume();
       socket.end();
       socket.setTimeout(REJECT_LINGER_MS, () => socket.destroy());
-      trace?.({ type: "close", remote });
+      if (trace) socket.once("close", () => trace({ type: "close", remote, fd }));
       if (this.#closing === undefined) {
         this.stats.rejected++;
         const reason = full ? "max-connections" : "max-connections-per-address";
@@ -658,7 +662,9 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
 
   async #shutdown(timeoutMs: number): Promise<CloseResult> {
     // close(listening socket): no more accepts. The callback waits for every connection.
+    const fd = descriptorOf(this.#net);
     const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    this.#settings.trace?.({ type: "close", fd });
     for (let claimer = this.#claimers.shift(); claimer; claimer = this.#claimers.shift()) {
       claimer.resolve(DONE);
     }
@@ -678,7 +684,6 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     await Promise.all(connections.map((connection) => connection.closed));
     clearTimeout(deadline);
     await stopped;
-    this.#settings.trace?.({ type: "close" });
     return { ended: connections.length - destroyed, destroyed };
   }
 

@@ -37,11 +37,25 @@ describe("connect", () => {
     const port = server.endpoint.transport === "tcp" ? server.endpoint.port : 0;
     const { trace, events } = recorder();
     const client = await startClient(`tcp://localhost:${port}`, { trace });
+    // Two sockets: the refused one on ::1 is closed, then one connects to 127.0.0.1.
     expect(events.filter((event) => event.type === "connect")).toEqual([
-      { type: "connect", remote: { transport: "tcp", host: "::1", port } },
-      { type: "connect", remote: { transport: "tcp", host: "127.0.0.1", port } },
+      { type: "connect", remote: { transport: "tcp", host: "::1", port }, fd: expect.any(Number) },
+      {
+        type: "connect",
+        remote: { transport: "tcp", host: "127.0.0.1", port },
+        fd: expect.any(Number),
+      },
     ]);
     expect(client.remote).toEqual(server.endpoint);
+    // strace's order: socket, connect refused, close, and a new socket for the next address.
+    expect(events.map((event) => event.type)).toEqual([
+      "socket",
+      "connect",
+      "close",
+      "socket",
+      "connect",
+    ]);
+    expect(events[2]?.fd).toBe(events[0]?.fd);
   });
 
   it("reports a unix path where no socket exists as ENOENT, naming the path", async () => {

@@ -505,8 +505,18 @@ describe.each(PLACES)("over $name", (place) => {
         "send",
         "shutdown",
         "recv",
+        "recv",
         "close",
       ]);
+      const sent = clientTrace.events.find((event) => event.type === "send");
+      expect(sent).toMatchObject({ bytes: client.stats.bytesSent });
+      // The last recv returned 0: the server shut its side down, the end of the stream.
+      expect(clientTrace.events.at(-2)).toMatchObject({ type: "recv", bytes: 0 });
+      // One socket, one descriptor, on every call of the client.
+      const clientFd = clientTrace.events[0]?.fd;
+      expect(clientFd).toBeGreaterThan(2);
+      for (const event of clientTrace.events) expect(event.fd).toBe(clientFd);
+
       const types = serverTrace.events.map((event) => event.type);
       expect(types.slice(0, 4 + handshake.length)).toEqual([
         "socket",
@@ -524,9 +534,18 @@ describe.each(PLACES)("over $name", (place) => {
       for (const type of ["recv", "send", "shutdown", "close"] as const) {
         expect(types).toContain(type);
       }
-      expect(types.at(-1)).toBe("close");
-      const sent = clientTrace.events.find((event) => event.type === "send");
-      expect(sent).toMatchObject({ bytes: client.stats.bytesSent });
+      // accept(3) = 4: the listening socket hands back a new one, and the conversation is on it;
+      // the listening socket is closed last.
+      const [socket, , , accept] = serverTrace.events;
+      const listening = socket?.fd;
+      expect(listening).toBeGreaterThan(2);
+      expect(accept).toMatchObject({ type: "accept", fd: listening });
+      const accepted = accept?.type === "accept" ? accept.newFd : undefined;
+      expect(accepted).toBeGreaterThan(2);
+      expect(accepted).not.toBe(listening);
+      for (const event of serverTrace.events.slice(4, -1)) expect(event.fd).toBe(accepted);
+      expect(serverTrace.events.at(-1)).toEqual({ type: "close", fd: listening });
+      expect(serverTrace.events).toContainEqual({ type: "recv", bytes: 0, fd: accepted });
     });
 
     it("tells both endpoints and counts bytes and messages on both sides", async () => {

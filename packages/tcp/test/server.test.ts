@@ -83,10 +83,12 @@ describe("listen on tcp", () => {
     const server = await startServer(":0", { trace, backlog: 5 });
     expect(server.endpoint).toMatchObject({ transport: "tcp", host: "127.0.0.1" });
     expect(server.endpoint.transport === "tcp" && server.endpoint.port).toBeGreaterThan(0);
+    const fd = events[0]?.fd;
+    expect(fd).toBeGreaterThan(2);
     expect(events).toEqual([
-      { type: "socket", attributes: { domain: 2, type: 1, protocol: 6 } },
-      { type: "bind", local: server.endpoint },
-      { type: "listen", backlog: 5 },
+      { type: "socket", attributes: { domain: 2, type: 1, protocol: 6 }, fd },
+      { type: "bind", local: server.endpoint, fd },
+      { type: "listen", backlog: 5, fd },
     ]);
   });
 

@@ -71,9 +71,12 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
   return examples;
 }
 
-/** Replaces what differs from run to run: ports above 1023 and durations. */
+/**
+ * Replaces what differs from run to run: ports above 1023, durations, and the file descriptors
+ * of trace lines (numbered in order of first appearance, so `accept(3) = 4` stays a new fd).
+ */
 export function normaliseOutput(text: string): string {
-  return text
+  return renumberDescriptors(text)
     .replace(/(:|port: )\d{4,5}\b/g, "$1PORT")
     .replace(/\b\d+(\.\d+)? ?(ms|s)\b/g, "N $2")
     .replace(/(elapsedMs|Ms): \d+(\.\d+)?/g, "$1: N")
@@ -110,6 +113,27 @@ function runExample(file: string): string {
 
 /** `$ node hello.mjs --port 9; echo "exit $?"`: the arguments, and whether the exit code is shown. */
 const COMMAND = /^\$ (?:sudo )?node \S+\.m?js((?: [^;\s]+)*)(; echo "exit \$\?")?$/;
+
+/** The descriptors in trace lines: `socket(…) = 19`, `accept(19) = 20`, `listen(19, 5)`, …. */
+const CALL_FD =
+  /(socket\([^()]*\) = )(\d+)|(accept\()(\d+)(\) = )(\d+)|(\b(?:bind|listen|connect|send|sendto|recv|recvfrom|shutdown|close)\()(\d+)\b/g;
+
+/** Each descriptor of the trace lines in `text` becomes `fd1`, `fd2`, … in order of first use. */
+export function renumberDescriptors(text: string): string {
+  const names = new Map<string, string>();
+  const name = (fd: string) => {
+    if (!names.has(fd)) names.set(fd, `fd${names.size + 1}`);
+    return names.get(fd);
+  };
+  return text.replace(CALL_FD, (...groups: (string | undefined)[]) => {
+    const [, socket, made, accept, listening, equals, accepted, call, fd] = groups;
+    if (socket !== undefined) return `${socket}${name(made ?? "")}`;
+    if (accept !== undefined) {
+      return `${accept}${name(listening ?? "")}${equals}${name(accepted ?? "")}`;
+    }
+    return `${call}${name(fd ?? "")}`;
+  });
+}
 
 /**
  * Runs a `js` example once per command of a shell transcript (an output block whose lines

@@ -9,6 +9,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import {
   Domain,
+  descriptorOf,
   type Endpoint,
   ErrorCode,
   explain,
@@ -257,6 +258,8 @@ class _UdpSocket implements UdpSocket {
   readonly #family: 4 | 6;
   readonly #queue: _ReceiveQueue<Datagram>;
   readonly #trace: TraceListener | undefined;
+  /** The socket's file descriptor once bound, for the trace; `undefined` where Node hides it. */
+  #fd: number | undefined;
   #local: InetEndpoint = { transport: "udp", host: "", port: 0 };
   #remote: InetEndpoint | undefined;
   #recvBufferSize = 0;
@@ -292,11 +295,6 @@ class _UdpSocket implements UdpSocket {
     // An 'error' without a listener would crash the process; this one is never removed.
     this.#socket.on("error", (error) => this.#onError(error));
     this.#socket.on("message", (data, rinfo) => this.#onMessage(data, rinfo));
-    const domain = family === 6 ? Domain.AF_INET6 : Domain.AF_INET;
-    this.#trace?.({
-      type: "socket",
-      attributes: socketAttributes({ domain, type: SocketType.SOCK_DGRAM }),
-    });
   }
 
   get local(): InetEndpoint {
@@ -332,7 +330,15 @@ class _UdpSocket implements UdpSocket {
       await this.#step((done) => socket.bind(local.port, local.host, done));
       const address = socket.address();
       this.#local = { transport: "udp", host: address.address, port: address.port };
-      this.#trace?.({ type: "bind", local: this.#local });
+      if (this.#trace) {
+        // Node (libuv) makes the socket only now, just before bind().
+        const fd = descriptorOf(socket);
+        this.#fd = fd;
+        const domain = this.#family === 6 ? Domain.AF_INET6 : Domain.AF_INET;
+        const attributes = socketAttributes({ domain, type: SocketType.SOCK_DGRAM });
+        this.#trace({ type: "socket", attributes, fd });
+        this.#trace({ type: "bind", local: this.#local, fd });
+      }
       // setsockopt(SO_RCVBUF / SO_SNDBUF): only possible once the socket exists, i.e. after bind.
       if (settings.recvBufferSize !== undefined) socket.setRecvBufferSize(settings.recvBufferSize);
       if (settings.sendBufferSize !== undefined) socket.setSendBufferSize(settings.sendBufferSize);
@@ -345,7 +351,7 @@ class _UdpSocket implements UdpSocket {
         await this.#step((done) => socket.connect(remote.port, remote.host, done));
         const peer = socket.remoteAddress();
         this.#remote = { transport: "udp", host: peer.address, port: peer.port };
-        this.#trace?.({ type: "connect", remote: this.#remote });
+        this.#trace?.({ type: "connect", remote: this.#remote, fd: this.#fd });
       }
       this.#open = true;
     } catch (error) {
@@ -429,7 +435,7 @@ class _UdpSocket implements UdpSocket {
           `send() on a socket connected to ${formatAddress(remote)} takes no 'to'`,
         );
       }
-      this.#trace?.({ type: "send", bytes: size });
+      this.#trace?.({ type: "send", bytes: size, fd: this.#fd });
     } else {
       if (to === undefined) throw new TypeError("send() on an unconnected socket needs 'to'");
       target = this.#target(to);
@@ -440,7 +446,7 @@ class _UdpSocket implements UdpSocket {
           { hint: "Send to the port the receiver is bound to (its socket.local.port)." },
         );
       }
-      this.#trace?.({ type: "send", bytes: size, to: target });
+      this.#trace?.({ type: "send", bytes: size, to: target, fd: this.#fd });
     }
     return target;
   }
@@ -527,7 +533,7 @@ class _UdpSocket implements UdpSocket {
     stats.bytesReceived += bytes;
     const from: InetEndpoint = { transport: "udp", host: rinfo.address, port: rinfo.port };
     // recvfrom(): the sender comes with every datagram; there is no connection to ask.
-    this.#trace?.({ type: "recv", bytes, from });
+    this.#trace?.({ type: "recv", bytes, from, fd: this.#fd });
     if (bytes > this.maxPayload) stats.droppedOversize++;
     else if (!this.#queue.push({ data, from })) stats.droppedQueueFull++;
   }
@@ -550,8 +556,11 @@ class _UdpSocket implements UdpSocket {
       drain?.reject(this.#closedError("wait to send"));
       // close(): the port is free again; datagrams that arrive for it now are refused.
       this.#socket.close(() => {
+        const fd = this.#fd;
         this.#trace?.(
-          this.#remote === undefined ? { type: "close" } : { type: "close", remote: this.#remote },
+          this.#remote === undefined
+            ? { type: "close", fd }
+            : { type: "close", remote: this.#remote, fd },
         );
         resolve();
       });

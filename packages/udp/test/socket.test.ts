@@ -183,18 +183,28 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     await nextDatagram(client);
     await client.close();
     await peer.close();
+    // Each socket has its own descriptor, the same on every call it makes.
+    const fd = events[0]?.fd;
+    const clientFd = events[2]?.fd;
+    expect(fd).toBeGreaterThan(2);
+    expect(clientFd).toBeGreaterThan(2);
+    expect(clientFd).not.toBe(fd);
     expect(events).toEqual([
-      { type: "socket", attributes: expect.objectContaining({ type: 2, protocol: 17 }) },
-      { type: "bind", local: peer.local },
-      { type: "socket", attributes: expect.objectContaining({ type: 2, protocol: 17 }) },
-      { type: "bind", local: client.local },
-      { type: "connect", remote: peer.local },
-      { type: "send", bytes: 4 },
-      { type: "recv", bytes: 4, from: client.local },
-      { type: "send", bytes: 5, to: client.local },
-      { type: "recv", bytes: 5, from: peer.local },
-      { type: "close", remote: peer.local },
-      { type: "close" },
+      { type: "socket", attributes: expect.objectContaining({ type: 2, protocol: 17 }), fd },
+      { type: "bind", local: peer.local, fd },
+      {
+        type: "socket",
+        attributes: expect.objectContaining({ type: 2, protocol: 17 }),
+        fd: clientFd,
+      },
+      { type: "bind", local: client.local, fd: clientFd },
+      { type: "connect", remote: peer.local, fd: clientFd },
+      { type: "send", bytes: 4, fd: clientFd },
+      { type: "recv", bytes: 4, from: client.local, fd },
+      { type: "send", bytes: 5, to: client.local, fd },
+      { type: "recv", bytes: 5, from: peer.local, fd: clientFd },
+      { type: "close", remote: peer.local, fd: clientFd },
+      { type: "close", fd },
     ]);
   });
 

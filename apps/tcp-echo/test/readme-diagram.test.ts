@@ -1,0 +1,7 @@
+import { testReadmeDiagram } from "@socket-lab/test-utils/trace-diagram";
+import { interrupt, run, startServer, stopAll } from "./_spawn.js";
+
+testReadmeDiagram(
+  { interrupt, run, startServer, stopAll },
+  { client: "tcp-echo-client", server: "tcp-echo-server" },
+);
