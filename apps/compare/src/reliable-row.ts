@@ -121,12 +121,17 @@ export async function runReliableRow(
     }
   })();
   received.catch(() => {});
+  const resentAt: number[] = [];
   try {
     // connect: SYN through the link, SYN_ACK back.
     let client: ReliableConnection;
     try {
       client = await connect(link?.endpoint ?? server.endpoint, {
         ...CONNECTION,
+        // Every segment sent again (the handshake's too), for the report's timeline.
+        onSegment: ({ direction, retransmit }) => {
+          if (direction === "send" && retransmit) resentAt.push(nowMicros());
+        },
         timeoutMs: STALL_MS,
         signal: run.signal,
         trace: _traceOf(run, "window client"),
@@ -169,12 +174,15 @@ export async function runReliableRow(
         );
       }
       const stats = client.stats;
+      // As the stats count them: what the close sends again comes after.
+      const resendsAtMs = resentAt.map((at) => Math.max(0, Math.round(at - started) / 1000));
       // close: the FIN goes after the last message; the server's loop ends and it closes too.
       await client.close({ timeoutMs: STALL_MS });
       await received;
       return {
         ...receiver.result(sent, started, stats.retransmissions, sent < count),
         retries: stats.retransmissions,
+        resendsAtMs,
         sender: senderCounts(stats),
         link: linkCounts(link),
       };
