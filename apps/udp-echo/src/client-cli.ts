@@ -31,9 +31,10 @@ import {
   UsageError,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
-import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, runClient } from "./client.js";
+import { runClient } from "./client.js";
+import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
 import { runReliableClient } from "./reliable.js";
-import { DEFAULT_PORT } from "./server.js";
+import { DEFAULT_PORT } from "./server-options.js";
 
 process.exitCode = await runCommand({
   name: "udp-echo-client",

@@ -18,7 +18,7 @@ import {
   type SegmentEvent,
 } from "@socket-lab/reliable-udp";
 import { withoutLineBreak } from "./_line-break.js";
-import { DEFAULT_PORT } from "./server.js";
+import { DEFAULT_PORT } from "./server-options.js";
 
 /** Options of {@link startReliableServer} and {@link runReliableClient}. */
 export interface ReliableEchoOptions {

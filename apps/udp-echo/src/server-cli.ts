@@ -31,12 +31,8 @@ import {
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
 import { startReliableServer } from "./reliable.js";
-import {
-  DEFAULT_MAX_AMPLIFICATION,
-  DEFAULT_PORT,
-  type EchoServerEvent,
-  startServer,
-} from "./server.js";
+import { startServer } from "./server.js";
+import { DEFAULT_MAX_AMPLIFICATION, DEFAULT_PORT, type EchoServerEvent } from "./server-options.js";
 
 const NAME = "udp-echo-server";
 

@@ -21,6 +21,11 @@ export class _ReceiveQueue<T> {
     this.#limit = limit;
   }
 
+  /** Items waiting for a reader. */
+  get size(): number {
+    return this.#items.length;
+  }
+
   /** Hands `item` to the first waiting reader or queues it; `false` when the queue is full. */
   push(item: T): boolean {
     const waiter = this.#waiters.shift();

@@ -24,7 +24,7 @@ import {
   UDP_SAFE_PAYLOAD_IPV6,
 } from "@socket-lab/core";
 import { _udpEndpoint } from "./_endpoint.js";
-import { _applyDefaults, _checkInteger, _payloadBytes } from "./_options.js";
+import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
 import { _ReceiveQueue } from "./_receive-queue.js";
 
 /**
@@ -601,9 +601,11 @@ class _UdpSocket implements UdpSocket {
   receive(options: ReceiveOptions = {}): Promise<Datagram> {
     const { timeoutMs, signal } = options;
     try {
-      if (timeoutMs !== undefined) _checkInteger("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      if (timeoutMs !== undefined) _checkNumber("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
       if (this.#closing !== undefined) throw this.#closedError("receive");
       signal?.throwIfAborted();
+      // 0: recvfrom() with MSG_DONTWAIT, which fails at once when nothing is queued.
+      if (timeoutMs === 0 && this.#queue.size === 0) throw this.#timedOut(0);
     } catch (error) {
       return Promise.reject(error);
     }

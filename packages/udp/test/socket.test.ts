@@ -210,7 +210,7 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     expect(await waiting).toEqual(new Error("enough"));
     await expect(socket.receive({ signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
     await expect(socket.receive({ timeoutMs: -1 })).rejects.toThrow(
-      new RangeError("timeoutMs must be an integer from 0 to 2147483647, got -1"),
+      new RangeError("timeoutMs must be a number from 0 to 2147483647, got -1"),
     );
     const closing = rejectionOf(socket.receive());
     await socket.close();
