@@ -10,7 +10,7 @@
  * Unlike tcp-echo-client it has --retries: TCP retransmits lost segments itself, UDP does not.
  */
 
-import { formatEndpoint } from "@socket-lab/core";
+import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -22,6 +22,7 @@ import {
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
+  parseNumberFlag,
   parsePortFlag,
   parseSecondsFlag,
   portFlag,
@@ -33,6 +34,7 @@ import {
 import pkg from "../package.json" with { type: "json" };
 import { runClient } from "./client.js";
 import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
+import { startLossyStory } from "./lossy-story.js";
 import { runReliableClient } from "./reliable.js";
 import { DEFAULT_PORT } from "./server-options.js";
 
@@ -75,6 +77,28 @@ process.exitCode = await runCommand({
       description:
         "take only the message itself back as its reply; any other datagram is garbage (ignored, counted)",
     },
+    loss: {
+      type: "string",
+      valueName: "RATE",
+      description:
+        "start netsim's lossy link in this process, between client and server, dropping this share of datagrams (0 to 1) both ways, and tell each message's story",
+    },
+    duplicate: {
+      type: "string",
+      valueName: "RATE",
+      description: "with the link: send this share of datagrams twice (0 to 1)",
+    },
+    reorder: {
+      type: "string",
+      valueName: "RATE",
+      description:
+        "with the link: hold this share of datagrams back until a later one passes (0 to 1)",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      description: "with the link: seed of its decisions; the same seed, the same story",
+    },
     reliable: {
       type: "boolean",
       description:
@@ -89,6 +113,7 @@ process.exitCode = await runCommand({
     "udp-echo-client localhost --port 7001 --message 'Hi there'",
     "printf 'one\\ntwo\\n' | udp-echo-client",
     "udp-echo-client --count 1000 --timeout 0.2 --retries 5 --json",
+    "udp-echo-client --count 10 --loss 0.2 --duplicate 0.1 --reorder 0.1 --seed 7",
   ],
   hints: {
     ERR_TIMEOUT:
@@ -104,7 +129,20 @@ process.exitCode = await runCommand({
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
     const print = createPrinter(stdout, values.json);
+    const rate = (flag: string, v: string) => parseNumberFlag(flag, v, { min: 0, max: 1 });
+    const netsim = {
+      loss: ifGiven(values.loss, (v) => rate("loss", v)),
+      duplicate: ifGiven(values.duplicate, (v) => rate("duplicate", v)),
+      reorder: ifGiven(values.reorder, (v) => rate("reorder", v)),
+      seed: ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 0xffff_ffff })),
+    };
+    const lossy = Object.values(netsim).some((value) => value !== undefined);
     if (values.reliable) {
+      if (lossy) {
+        throw new UsageError(
+          "--loss, --duplicate, --reorder and --seed put netsim under plain datagrams; for --reliable over a lossy link see pnpm demo",
+        );
+      }
       if (values.timeout !== undefined || values.retries !== undefined) {
         throw new UsageError(
           "--timeout and --retries are for plain datagrams: with --reliable the sliding window retransmits by itself",
@@ -137,22 +175,40 @@ process.exitCode = await runCommand({
       }
       return;
     }
+    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
+    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    // With --loss & co. the client talks to netsim's link, and the link to the server.
+    const server = formatAddress({
+      transport: "udp",
+      host: host ?? DEFAULT_HOST,
+      port: port ?? DEFAULT_PORT,
+    });
+    const story = lossy ? await startLossyStory(server, netsim, print) : undefined;
+    const trace = traceFlag(values.trace, stderr);
     try {
       const summary = await runClient({
-        host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
-        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        host: story?.endpoint.host ?? host,
+        port: story?.endpoint.port ?? port,
         timeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         expectEcho: values["expect-echo"],
-        trace: traceFlag(values.trace, stderr),
+        trace:
+          story === undefined
+            ? trace
+            : (event) => {
+                if (event.type === "send") story.onSend();
+                trace?.(event);
+              },
+        onEvent: story?.onEvent,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply, tries }) => {
-          if (count === undefined) {
+          if (story !== undefined) story.onReply({ seq, message, reply, tries }, escapeText(reply));
+          else if (count === undefined) {
             const shown = escapeText(reply);
             const data = { event: "reply", seq, message: escapeText(message), reply: shown, tries };
             print(shown, data);
@@ -179,6 +235,7 @@ process.exitCode = await runCommand({
         );
       }
     } finally {
+      await story?.close();
       // Stop reading a pipe that may stay open (we gave up before it ended).
       stdin.destroy();
     }

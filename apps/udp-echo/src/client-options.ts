@@ -84,13 +84,14 @@ export type EchoClientEvent =
     }
   | {
       /**
-       * While waiting for message `seq`, the server sent the text of earlier message `of`
-       * again: a duplicate, the answer to a retry, or a reply that took longer than the
-       * others. Ignored (counted in `late`).
+       * Before or while message `seq` was sent, the server sent the text of earlier message
+       * `of` again (`undefined` when it was another text, queued before the send): a
+       * duplicate, the answer to a retry, or a reply slower than the others. Ignored
+       * (counted in `late`).
        */
       readonly type: "late";
       readonly seq: number;
-      readonly of: number;
+      readonly of: number | undefined;
     };
 
 export const CLIENT_DEFAULTS = {

@@ -64,16 +64,20 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   }
   const fromServer = ({ host, port }: InetEndpoint) =>
     targets.find((target) => target.host === host && target.port === port);
-
   const started = performance.now();
   const summary = { messages: 0, retries: 0, late: 0, garbage: 0 };
   const earlier: string[] = []; // the latest messages, to tell their late echoes
+  const ignoreLate = (seq: number, index: number) => {
+    summary.late += 1;
+    const of = index === -1 ? undefined : seq - earlier.length + index;
+    settings.onEvent?.({ type: "late", seq, of });
+  };
   try {
     for await (const message of messages) {
       const seq = ++summary.messages;
       // What waits now came before this message was sent: it cannot be its reply.
-      for (const { from } of await takeQueued(sockets.values())) {
-        if (fromServer(from)) summary.late += 1;
+      for (const { data, from } of await takeQueued(sockets.values())) {
+        if (fromServer(from)) ignoreLate(seq, earlier.lastIndexOf(withoutLineBreak(data)));
         else summary.garbage += 1;
       }
       const firstSend = performance.now();
@@ -93,10 +97,8 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
           const of = text === message ? -1 : earlier.lastIndexOf(text);
           if (from === undefined || (of === -1 && text !== message && expectEcho)) {
             summary.garbage += 1;
-          } else if (of !== -1) {
-            summary.late += 1;
-            settings.onEvent?.({ type: "late", seq, of: seq - earlier.length + of });
-          } else answer = { reply: text, from };
+          } else if (of !== -1) ignoreLate(seq, of);
+          else answer = { reply: text, from };
         }
       }
       summary.retries += tries - 1;
