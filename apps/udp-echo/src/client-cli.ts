@@ -4,7 +4,7 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server                          # terminal 1
- *   pnpm udp:client                          # terminal 2: Hello from client
+ *   pnpm udp:client                          # terminal 2: a > prompt; type, see it come back
  *   printf 'one\ntwo\n' | pnpm udp:client    # one datagram per line: one, two
  *
  * Unlike tcp-echo-client it has --retries: TCP retransmits lost segments itself, UDP does not.
@@ -32,6 +32,7 @@ import {
   UsageError,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
+import { typedLines } from "./_typed-lines.js";
 import { runClient } from "./client.js";
 import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
 import { startLossyStory } from "./lossy-story.js";
@@ -42,7 +43,8 @@ process.exitCode = await runCommand({
   name: "udp-echo-client",
   version: pkg.version,
   description: "send datagrams to a UDP echo server and print its replies, in order",
-  usage: "[HOST] [options]   (messages: --message, --count, or one per line of piped stdin)",
+  usage:
+    "[HOST] [options]   (messages: --message, --count, each line typed at the > prompt, or one per line of piped stdin)",
   maxPositionals: 1,
   flags: {
     host: HOST_FLAG,
@@ -51,7 +53,8 @@ process.exitCode = await runCommand({
       type: "string",
       short: "m",
       valueName: "TEXT",
-      description: "send TEXT (without it: one message per line of piped stdin)",
+      description:
+        "send TEXT (without it: each line typed at the prompt, or one per line of piped stdin)",
       defaultText: DEFAULT_MESSAGE,
     },
     count: {
@@ -175,6 +178,11 @@ process.exitCode = await runCommand({
       }
       return;
     }
+    // At a terminal, with no --message or --count: a prompt, and each line typed is a message.
+    const interactive = stdin.isTTY === true && message === undefined && count === undefined;
+    const messages = interactive
+      ? typedLines(stdin, stdout)
+      : clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE });
     const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
     const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
     // With --loss & co. the client talks to netsim's link, and the link to the server.
@@ -193,7 +201,7 @@ process.exitCode = await runCommand({
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
-        messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+        messages,
         expectEcho: values["expect-echo"],
         trace:
           story === undefined

@@ -9,7 +9,7 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server                          # terminal 1
- *   pnpm udp:client                          # terminal 2: Hello from client
+ *   pnpm udp:client                          # terminal 2: a > prompt; type, see it come back
  *   printf 'one\ntwo\n' | pnpm udp:client    # one datagram per line: one, two
  */
 

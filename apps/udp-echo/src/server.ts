@@ -8,7 +8,7 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server      # terminal 1: listening on udp://127.0.0.1:7001
- *   pnpm udp:client      # terminal 2: Hello from client
+ *   pnpm udp:client      # terminal 2: a > prompt; type a line, see it come back
  *
  * Read this file first, then client.ts; server-cli.ts only turns flags into these options.
  */
