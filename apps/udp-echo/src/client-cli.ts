@@ -132,6 +132,11 @@ process.exitCode = await runCommand({
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
     const print = createPrinter(stdout, values.json);
+    // At a terminal, with no --message or --count: a prompt, and each line typed is a message.
+    const interactive = stdin.isTTY === true && message === undefined && count === undefined;
+    const messages = interactive
+      ? typedLines(stdin, stdout)
+      : clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE });
     const rate = (flag: string, v: string) => parseNumberFlag(flag, v, { min: 0, max: 1 });
     const netsim = {
       loss: ifGiven(values.loss, (v) => rate("loss", v)),
@@ -155,7 +160,7 @@ process.exitCode = await runCommand({
         const summary = await runReliableClient({
           host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
           port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
-          messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+          messages,
           trace: traceFlag(values.trace, stderr),
           onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
           signal,
@@ -178,11 +183,6 @@ process.exitCode = await runCommand({
       }
       return;
     }
-    // At a terminal, with no --message or --count: a prompt, and each line typed is a message.
-    const interactive = stdin.isTTY === true && message === undefined && count === undefined;
-    const messages = interactive
-      ? typedLines(stdin, stdout)
-      : clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE });
     const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
     const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
     // With --loss & co. the client talks to netsim's link, and the link to the server.
