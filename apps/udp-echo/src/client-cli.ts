@@ -186,12 +186,12 @@ process.exitCode = await runCommand({
     const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
     const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
     // With --loss & co. the client talks to netsim's link, and the link to the server.
-    const server = formatAddress({
+    const target = formatAddress({
       transport: "udp",
       host: host ?? DEFAULT_HOST,
       port: port ?? DEFAULT_PORT,
     });
-    const story = lossy ? await startLossyStory(server, netsim, print) : undefined;
+    const story = lossy ? await startLossyStory(target, netsim, print) : undefined;
     const trace = traceFlag(values.trace, stderr);
     try {
       const summary = await runClient({
@@ -224,7 +224,9 @@ process.exitCode = await runCommand({
         },
       });
       if (count !== undefined) {
-        const server = formatEndpoint(summary.server);
+        // Through the link, the address that answered is the link's: name the server instead.
+        const server =
+          story === undefined ? formatEndpoint(summary.server) : `udp://${target} via netsim`;
         const { messages, retries, late, garbage } = summary;
         const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
         const ignored = garbage > 0 ? `, ${counted(garbage, "garbage datagram")} ignored` : "";

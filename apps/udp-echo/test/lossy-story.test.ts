@@ -38,7 +38,7 @@ describe("udp-echo-client over netsim's lossy link", () => {
     ).toEqual(Array.from({ length: COUNT }, (_, i) => [String(i + 1), String(i + 1)]));
     expect(lines.at(-2)).toMatch(
       new RegExp(
-        `^sent ${COUNT} messages to udp://127\\.0\\.0\\.1:\\d+, got every reply in [\\d.]+ ms \\(${retries.length} retr(y|ies)\\)$`,
+        `^sent ${COUNT} messages to udp://127\\.0\\.0\\.1:${port} via netsim, got every reply in [\\d.]+ ms \\(${retries.length} retr(y|ies)\\)$`,
       ),
     );
     // A late copy the story shows is a datagram the link forwarded to the client.
