@@ -4,13 +4,13 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server                          # terminal 1
- *   pnpm udp:client                          # terminal 2: Hello from client
+ *   pnpm udp:client                          # terminal 2: a > prompt; type, see it come back
  *   printf 'one\ntwo\n' | pnpm udp:client    # one datagram per line: one, two
  *
  * Unlike tcp-echo-client it has --retries: TCP retransmits lost segments itself, UDP does not.
  */
 
-import { formatEndpoint } from "@socket-lab/core";
+import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -22,6 +22,7 @@ import {
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
+  parseNumberFlag,
   parsePortFlag,
   parseSecondsFlag,
   portFlag,
@@ -31,15 +32,19 @@ import {
   UsageError,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
-import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, runClient } from "./client.js";
+import { typedLines } from "./_typed-lines.js";
+import { runClient } from "./client.js";
+import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
+import { startLossyStory } from "./lossy-story.js";
 import { runReliableClient } from "./reliable.js";
-import { DEFAULT_PORT } from "./server.js";
+import { DEFAULT_PORT } from "./server-options.js";
 
 process.exitCode = await runCommand({
   name: "udp-echo-client",
   version: pkg.version,
   description: "send datagrams to a UDP echo server and print its replies, in order",
-  usage: "[HOST] [options]   (messages: --message, --count, or one per line of piped stdin)",
+  usage:
+    "[HOST] [options]   (messages: --message, --count, each line typed at the > prompt, or one per line of piped stdin)",
   maxPositionals: 1,
   flags: {
     host: HOST_FLAG,
@@ -48,7 +53,8 @@ process.exitCode = await runCommand({
       type: "string",
       short: "m",
       valueName: "TEXT",
-      description: "send TEXT (without it: one message per line of piped stdin)",
+      description:
+        "send TEXT (without it: each line typed at the prompt, or one per line of piped stdin)",
       defaultText: DEFAULT_MESSAGE,
     },
     count: {
@@ -74,6 +80,28 @@ process.exitCode = await runCommand({
       description:
         "take only the message itself back as its reply; any other datagram is garbage (ignored, counted)",
     },
+    loss: {
+      type: "string",
+      valueName: "RATE",
+      description:
+        "start netsim's lossy link in this process, between client and server, dropping this share of datagrams (0 to 1) both ways, and tell each message's story",
+    },
+    duplicate: {
+      type: "string",
+      valueName: "RATE",
+      description: "with the link: send this share of datagrams twice (0 to 1)",
+    },
+    reorder: {
+      type: "string",
+      valueName: "RATE",
+      description:
+        "with the link: hold this share of datagrams back until a later one passes (0 to 1)",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      description: "with the link: seed of its decisions; the same seed, the same story",
+    },
     reliable: {
       type: "boolean",
       description:
@@ -88,6 +116,7 @@ process.exitCode = await runCommand({
     "udp-echo-client localhost --port 7001 --message 'Hi there'",
     "printf 'one\\ntwo\\n' | udp-echo-client",
     "udp-echo-client --count 1000 --timeout 0.2 --retries 5 --json",
+    "udp-echo-client --count 10 --loss 0.2 --duplicate 0.1 --reorder 0.1 --seed 7",
   ],
   hints: {
     ERR_TIMEOUT:
@@ -103,7 +132,25 @@ process.exitCode = await runCommand({
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
     const print = createPrinter(stdout, values.json);
+    // At a terminal, with no --message or --count: a prompt, and each line typed is a message.
+    const interactive = stdin.isTTY === true && message === undefined && count === undefined;
+    const messages = interactive
+      ? typedLines(stdin, stdout)
+      : clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE });
+    const rate = (flag: string, v: string) => parseNumberFlag(flag, v, { min: 0, max: 1 });
+    const netsim = {
+      loss: ifGiven(values.loss, (v) => rate("loss", v)),
+      duplicate: ifGiven(values.duplicate, (v) => rate("duplicate", v)),
+      reorder: ifGiven(values.reorder, (v) => rate("reorder", v)),
+      seed: ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 0xffff_ffff })),
+    };
+    const lossy = Object.values(netsim).some((value) => value !== undefined);
     if (values.reliable) {
+      if (lossy) {
+        throw new UsageError(
+          "--loss, --duplicate, --reorder and --seed put netsim under plain datagrams; for --reliable over a lossy link see pnpm demo",
+        );
+      }
       if (values.timeout !== undefined || values.retries !== undefined) {
         throw new UsageError(
           "--timeout and --retries are for plain datagrams: with --reliable the sliding window retransmits by itself",
@@ -113,7 +160,7 @@ process.exitCode = await runCommand({
         const summary = await runReliableClient({
           host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
           port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
-          messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+          messages,
           trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
           onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
           signal,
@@ -136,22 +183,40 @@ process.exitCode = await runCommand({
       }
       return;
     }
+    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
+    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    // With --loss & co. the client talks to netsim's link, and the link to the server.
+    const target = formatAddress({
+      transport: "udp",
+      host: host ?? DEFAULT_HOST,
+      port: port ?? DEFAULT_PORT,
+    });
+    const story = lossy ? await startLossyStory(target, netsim, print) : undefined;
+    const trace = traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" });
     try {
       const summary = await runClient({
-        host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
-        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        host: story?.endpoint.host ?? host,
+        port: story?.endpoint.port ?? port,
         timeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
-        messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+        messages,
         expectEcho: values["expect-echo"],
-        trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
+        trace:
+          story === undefined
+            ? trace
+            : (event) => {
+                if (event.type === "send") story.onSend();
+                trace?.(event);
+              },
+        onEvent: story?.onEvent,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply, tries }) => {
-          if (count === undefined) {
+          if (story !== undefined) story.onReply({ seq, message, reply, tries }, escapeText(reply));
+          else if (count === undefined) {
             const shown = escapeText(reply);
             const data = { event: "reply", seq, message: escapeText(message), reply: shown, tries };
             print(shown, data);
@@ -159,7 +224,9 @@ process.exitCode = await runCommand({
         },
       });
       if (count !== undefined) {
-        const server = formatEndpoint(summary.server);
+        // Through the link, the address that answered is the link's: name the server instead.
+        const server =
+          story === undefined ? formatEndpoint(summary.server) : `udp://${target} via netsim`;
         const { messages, retries, late, garbage } = summary;
         const elapsedMs = Math.round(summary.elapsedMs * 10) / 10;
         const ignored = garbage > 0 ? `, ${counted(garbage, "garbage datagram")} ignored` : "";
@@ -178,6 +245,7 @@ process.exitCode = await runCommand({
         );
       }
     } finally {
+      await story?.close();
       // Stop reading a pipe that may stay open (we gave up before it ended).
       stdin.destroy();
     }

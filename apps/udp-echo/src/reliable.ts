@@ -6,7 +6,7 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server --reliable                    # terminal 1
- *   pnpm udp:client --reliable --trace            # terminal 2: Hello from client
+ *   pnpm udp:client --reliable --trace            # terminal 2: type a line at the > prompt
  */
 
 import { DEFAULT_HOST, type Endpoint, type TraceListener } from "@socket-lab/core";
@@ -18,7 +18,7 @@ import {
   type SegmentEvent,
 } from "@socket-lab/reliable-udp";
 import { withoutLineBreak } from "./_line-break.js";
-import { DEFAULT_PORT } from "./server.js";
+import { DEFAULT_PORT } from "./server-options.js";
 
 /** Options of {@link startReliableServer} and {@link runReliableClient}. */
 export interface ReliableEchoOptions {

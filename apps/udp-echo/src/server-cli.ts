@@ -4,7 +4,7 @@
  *
  * Run it in two terminals:
  *   pnpm udp:server      # terminal 1: listening on udp://127.0.0.1:7001
- *   pnpm udp:client      # terminal 2: Hello from client
+ *   pnpm udp:client      # terminal 2: a > prompt; type a line, see it come back
  *
  * Unlike tcp-echo-server it has no --backlog, --max-connections, --idle-timeout or --framing:
  * a datagram socket has no listen() queue and no connections, and each datagram is a message.
@@ -31,12 +31,8 @@ import {
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
 import { startReliableServer } from "./reliable.js";
-import {
-  DEFAULT_MAX_AMPLIFICATION,
-  DEFAULT_PORT,
-  type EchoServerEvent,
-  startServer,
-} from "./server.js";
+import { startServer } from "./server.js";
+import { DEFAULT_MAX_AMPLIFICATION, DEFAULT_PORT, type EchoServerEvent } from "./server-options.js";
 
 const NAME = "udp-echo-server";
 

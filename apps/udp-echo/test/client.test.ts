@@ -9,8 +9,10 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { InetEndpoint } from "@socket-lab/core";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { type EchoReply, runClient } from "../src/client.js";
-import { type EchoServer, startServer } from "../src/server.js";
+import { runClient } from "../src/client.js";
+import type { EchoReply } from "../src/client-options.js";
+import { startServer } from "../src/server.js";
+import type { EchoServer } from "../src/server-options.js";
 import { useRawSockets } from "./_raw-sockets.js";
 import { WAIT_MS } from "./_spawn.js";
 

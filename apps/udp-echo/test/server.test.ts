@@ -9,7 +9,8 @@ import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import type { UdpSocket } from "@socket-lab/udp";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { type EchoServer, type EchoServerEvent, startServer } from "../src/server.js";
+import { startServer } from "../src/server.js";
+import type { EchoServer, EchoServerEvent } from "../src/server-options.js";
 import { WAIT_MS } from "./_spawn.js";
 
 const bound = vi.hoisted(() => [] as UdpSocket[]);

@@ -90,27 +90,20 @@ export async function connect(
     onEstablished: () => {},
     onClosed: () => void socket.close(),
   });
+  // An ICMP error (ECONNREFUSED: the server's port is closed) fails the connection.
+  socket.onError((error) => connection.destroy(error, false));
   void (async () => {
     // recv(): each datagram is checked and handed to the one connection.
-    for (let open = true; open; ) {
+    for await (const { data } of socket) {
+      let segment: ReturnType<typeof decodeSegment>;
       try {
-        for await (const { data } of socket) {
-          let segment: ReturnType<typeof decodeSegment>;
-          try {
-            segment = decodeSegment(data);
-          } catch {
-            connection.countDropped("invalidSegments");
-            continue;
-          }
-          if (segment.connId !== connection.id) connection.countDropped("foreignSegments");
-          else connection.receive(segment);
-        }
-        open = false;
-      } catch (error) {
-        // An ICMP error (ECONNREFUSED: the server's port is closed) fails the connection.
-        connection.destroy(error as Error, false);
-        open = false;
+        segment = decodeSegment(data);
+      } catch {
+        connection.countDropped("invalidSegments");
+        continue;
       }
+      if (segment.connId !== connection.id) connection.countDropped("foreignSegments");
+      else connection.receive(segment);
     }
   })();
 

@@ -151,15 +151,9 @@ class Server implements ReliableServer {
   }
 
   async #readLoop(): Promise<void> {
-    // Errors from the socket (a failed send) are thrown once; reading goes on after them.
-    for (let open = true; open; ) {
-      try {
-        for await (const { data, from } of this.#socket) this.#route(data, from);
-        open = false;
-      } catch {
-        open = this.#closing === undefined;
-      }
-    }
+    // Ends when the socket closes. Its errors (a failed send) go to onError, unread: reading
+    // goes on after them.
+    for await (const { data, from } of this.#socket) this.#route(data, from);
   }
 
   /** recvfrom(): checks one datagram and hands it to its connection, or drops it. */

@@ -1,12 +1,12 @@
 /**
- * Private: the bounded queue between a socket's 'message' events and whoever iterates it.
- * A datagram goes straight to a waiting reader when there is one; otherwise it waits in the
- * queue, and when the queue is full it is refused (the socket counts it as dropped).
+ * Private: the bounded queue between a socket's 'message' events and whoever reads it (an
+ * iterator or a `receive()`). A datagram goes straight to a waiting reader when there is one;
+ * otherwise it waits in the queue, and when the queue is full it is refused (the socket counts
+ * it as dropped). Errors never pass through here: a socket reports them on their own channel.
  */
 
 interface Waiter<T> {
   resolve(result: IteratorResult<T, undefined>): void;
-  reject(error: unknown): void;
 }
 
 const DONE: IteratorResult<never, undefined> = { done: true, value: undefined };
@@ -15,11 +15,15 @@ export class _ReceiveQueue<T> {
   readonly #limit: number;
   readonly #items: T[] = [];
   readonly #waiters: Waiter<T>[] = [];
-  #error: { error: unknown } | undefined;
   #closed = false;
 
   constructor(limit: number) {
     this.#limit = limit;
+  }
+
+  /** Items waiting for a reader. */
+  get size(): number {
+    return this.#items.length;
   }
 
   /** Hands `item` to the first waiting reader or queues it; `false` when the queue is full. */
@@ -34,27 +38,17 @@ export class _ReceiveQueue<T> {
     return true;
   }
 
-  /**
-   * Rejects the first waiting reader with `error`, or keeps it for the next read. Only the
-   * first unread error is kept: later ones describe the same trouble.
-   */
-  fail(error: unknown): void {
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter.reject(error);
-    else this.#error ??= { error };
-  }
-
   /** Ends every read, now and later; queued items are discarded. */
   close(): void {
     this.#closed = true;
     this.#items.length = 0;
-    this.#error = undefined;
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE);
   }
 
   /**
    * An iterator over the queue. Several may exist; each item goes to one of them. `return()`
-   * (a `break` out of `for await`) ends that iterator only, never the queue.
+   * (a `break` out of `for await`, a `receive()` that gives up) ends that iterator only, never
+   * the queue, and gives up its place in line.
    */
   iterate(): AsyncIterableIterator<T> {
     let current: Waiter<T> | undefined;
@@ -64,14 +58,9 @@ export class _ReceiveQueue<T> {
       if (this.#items.length > 0) {
         return Promise.resolve({ done: false, value: this.#items.shift() as T });
       }
-      const pending = this.#error;
-      if (pending !== undefined) {
-        this.#error = undefined;
-        return Promise.reject(pending.error);
-      }
       if (this.#closed) return Promise.resolve(DONE);
-      return new Promise((resolve, reject) => {
-        current = { resolve, reject };
+      return new Promise((resolve) => {
+        current = { resolve };
         this.#waiters.push(current);
       });
     };

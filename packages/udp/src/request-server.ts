@@ -107,7 +107,7 @@ export interface RequestServerStats {
    * datagram that triggered them (a first try, or a retry answered from the cache).
    */
   refused: number;
-  /** Handler throws and failed sends. */
+  /** Handler throws, failed sends, and errors the socket reported (see `UdpSocket.onError`). */
   errors: number;
   /** Requests dropped because `maxInFlight` handler calls were running. */
   busy: number;
@@ -181,6 +181,7 @@ class _RequestServer implements RequestServer {
   readonly #settings: typeof DEFAULTS & ServeRequestsOptions;
   readonly #seen: _TtlMap<string, Seen>;
   readonly #iterator: AsyncIterator<Datagram>;
+  readonly #stopErrors: () => void;
   #inFlight = 0;
   #closed = false;
 
@@ -194,21 +195,17 @@ class _RequestServer implements RequestServer {
     this.#settings = settings;
     this.#seen = new _TtlMap(settings.dedupWindowMs, settings.dedupMaxEntries);
     this.#iterator = socket[Symbol.asyncIterator]();
+    // A socket error is not about any one request: counted, and the server goes on.
+    this.#stopErrors = socket.onError(() => this.stats.errors++);
     void this.#read();
   }
 
   async #read(): Promise<void> {
-    while (!this.#closed) {
-      let result: IteratorResult<Datagram>;
-      try {
-        result = await this.#iterator.next();
-      } catch {
-        // A socket error is not about any one request; the server goes on.
-        this.stats.errors++;
-        continue;
-      }
-      if (result.done === true) break;
+    // Ends when the socket is closed; socket errors come through onError() instead.
+    let result = await this.#iterator.next();
+    while (result.done !== true) {
       this.#onDatagram(result.value);
+      result = await this.#iterator.next();
     }
     this.close();
   }
@@ -292,6 +289,7 @@ class _RequestServer implements RequestServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopErrors();
     void this.#iterator.return?.();
   }
 }

@@ -159,6 +159,7 @@ class _Requester implements Requester {
     REMEMBERED_IDS,
   );
   readonly #iterator: AsyncIterator<Datagram>;
+  readonly #stopErrors: () => void;
   #nextId = randomInt(0, 2 ** 32);
   #closed = false;
 
@@ -166,22 +167,18 @@ class _Requester implements Requester {
     this.#socket = socket;
     this.#settings = settings;
     this.#iterator = socket[Symbol.asyncIterator]();
+    // On a connected socket this is ECONNREFUSED: the one peer every request goes to is not
+    // there, so no pending request will be answered.
+    this.#stopErrors = socket.onError((error) => this.#failAll(error));
     void this.#read();
   }
 
   async #read(): Promise<void> {
-    while (!this.#closed) {
-      let result: IteratorResult<Datagram>;
-      try {
-        result = await this.#iterator.next();
-      } catch (error) {
-        // On a connected socket this is ECONNREFUSED: the one peer every request goes to is
-        // not there, so no pending request will be answered.
-        this.#failAll(error);
-        continue;
-      }
-      if (result.done === true) break;
+    // Ends when the socket is closed; socket errors come through onError() instead.
+    let result = await this.#iterator.next();
+    while (result.done !== true) {
       this.#onDatagram(result.value);
+      result = await this.#iterator.next();
     }
     this.close();
   }
@@ -283,6 +280,7 @@ class _Requester implements Requester {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopErrors();
     void this.#iterator.return?.();
     this.#failAll(_closedError());
   }

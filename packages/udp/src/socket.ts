@@ -25,7 +25,7 @@ import {
   UDP_SAFE_PAYLOAD_IPV6,
 } from "@socket-lab/core";
 import { _udpEndpoint } from "./_endpoint.js";
-import { _applyDefaults, _checkInteger, _payloadBytes } from "./_options.js";
+import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
 import { _ReceiveQueue } from "./_receive-queue.js";
 
 /**
@@ -81,7 +81,7 @@ export interface UdpSocketOptions {
   /**
    * Connected mode: the one peer this socket talks to. send() then takes no `to`, only this
    * peer's datagrams arrive, and if nothing listens there the kernel's ICMP "port unreachable"
-   * surfaces as a `SocketError` with code `ECONNREFUSED` from the iterator (or a send()).
+   * surfaces as a `SocketError` with code `ECONNREFUSED` through `onError()` (or from a send()).
    * @default unconnected
    */
   connect?: string | Endpoint;
@@ -97,14 +97,31 @@ export interface Datagram {
   readonly from: InetEndpoint;
 }
 
+/** Options of {@link UdpSocket.receive}. */
+export interface ReceiveOptions {
+  /**
+   * How long to wait for a datagram, in ms; then `receive()` rejects with `ERR_TIMEOUT`. 0 takes
+   * only a datagram already queued. Like recvfrom() with SO_RCVTIMEO.
+   * @default no limit
+   */
+  timeoutMs?: number;
+  /** Stops waiting: `receive()` rejects with the signal's reason. @default none */
+  signal?: AbortSignal;
+}
+
 /** Counters of one socket; they only grow. */
 export interface UdpSocketStats {
   /** Datagrams the OS accepted for sending. */
   datagramsSent: number;
   /** Payload bytes in `datagramsSent`. */
   bytesSent: number;
-  /** Sends the OS refused (`send()` rejected them; a failed `write()` is thrown by the iterator). */
+  /** Sends the OS refused (`send()` rejected them; a failed `write()` goes to `onError()`). */
   sendsFailed: number;
+  /**
+   * Errors the OS reported after the fact and `onError()` listeners were given: ICMP errors
+   * (`ECONNREFUSED` on a connected socket) and failed `write()`s.
+   */
+  errors: number;
   /** Datagrams read from the OS, the dropped ones below included. */
   datagramsReceived: number;
   /** Payload bytes in `datagramsReceived`. */
@@ -116,11 +133,12 @@ export interface UdpSocketStats {
 }
 
 /**
- * A bound UDP socket. Iterate it (`for await`) for received datagrams; iteration ends when the
- * socket is closed (datagrams still queued are discarded). Leaving a `for await` with `break`
- * does not close the socket. Errors never crash the process: they reject a send() or are
- * thrown by the iterator once (an ICMP error, a failed write()), after which iterating again
- * goes on.
+ * A bound UDP socket. Iterate it (`for await`) for received datagrams, or take them one at a
+ * time with `receive()`; iteration ends when the socket is closed (datagrams still queued are
+ * discarded). Leaving a `for await` with `break` does not close the socket. Errors never crash
+ * the process and never end iteration: they reject a send(), or — when the OS reports them
+ * later (an ICMP error, a failed write()) — go to `onError()` listeners and `stats.errors`,
+ * and the socket goes on receiving. A datagram socket has no connection to lose.
  */
 export interface UdpSocket extends AsyncIterable<Datagram> {
   /** The bound address, with the real port when bound to port 0. */
@@ -136,6 +154,28 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
   /** Live counters. */
   readonly stats: Readonly<UdpSocketStats>;
   /**
+   * recvfrom(): the next datagram, waiting at most `timeoutMs`. Datagrams go to whoever asks
+   * first: a `receive()` and a `for await` on the same socket share them.
+   * @throws (rejects) {SocketError} `ERR_TIMEOUT` when none arrives within `timeoutMs`;
+   *   `ERR_SOCKET_CLOSED` when the socket is (or gets) closed; the signal's reason on abort.
+   *   {RangeError} for a bad `timeoutMs`.
+   * @example
+   * const { data, from } = await socket.receive({ timeoutMs: 1_000 });
+   * `${data} from ${from.port}` //=> "pong from 7001"
+   */
+  receive(options?: ReceiveOptions): Promise<Datagram>;
+  /**
+   * Calls `listener` with each error the OS reports after the fact: the kernel's ICMP "port
+   * unreachable" on a connected socket (`ECONNREFUSED`, with a hint) or a failed `write()`.
+   * Such an error does not end iteration or reject a `receive()`: the socket goes on, as
+   * recvfrom() does after reporting it once. Each one also counts in `stats.errors`.
+   * @returns a function that removes the listener.
+   * @example
+   * socket.onError((error) => console.error(`${error.code}: ${error.message}`));
+   * //=> ECONNREFUSED: connection refused by 127.0.0.1:7001 — no server is listening there
+   */
+  onError(listener: (error: SocketError) => void): () => void;
+  /**
    * Sends one datagram; resolves when the OS has taken it (not when anyone received it).
    * `to` is required when unconnected and refused when connected.
    * @throws (rejects) {SocketError} `ERR_DATAGRAM_TOO_LARGE` over `maxPayload`, before the OS
@@ -150,8 +190,8 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    * datagram is checked and handed to the OS exactly as with `send()`.
    *
    * What `send()` would reject with at once is thrown here. A failure the OS reports later
-   * (e.g. `ECONNREFUSED`) is counted in `stats.sendsFailed` and thrown by the iterator, the way
-   * an ICMP error is.
+   * (e.g. `ECONNREFUSED`) is counted in `stats.sendsFailed` and given to `onError()`
+   * listeners, the way an ICMP error is.
    * @throws {SocketError} `ERR_DATAGRAM_TOO_LARGE`, `ERR_SOCKET_CLOSED`, `ERR_INVALID_ENDPOINT`,
    *   as send() rejects. {TypeError} for bad arguments.
    * @example
@@ -181,6 +221,8 @@ const DEFAULTS = {
 };
 
 const RESOLVED = Promise.resolve();
+/** The longest setTimeout() waits, in ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const noop = (): void => {};
 
 const REFUSED_HINT =
@@ -248,6 +290,7 @@ class _UdpSocket implements UdpSocket {
     datagramsSent: 0,
     bytesSent: 0,
     sendsFailed: 0,
+    errors: 0,
     datagramsReceived: 0,
     bytesReceived: 0,
     droppedOversize: 0,
@@ -260,6 +303,7 @@ class _UdpSocket implements UdpSocket {
   readonly #trace: TraceListener | undefined;
   /** The socket's file descriptor once bound, for the trace; `undefined` where Node hides it. */
   #fd: number | undefined;
+  readonly #errorListeners = new Set<(error: SocketError) => void>();
   #local: InetEndpoint = { transport: "udp", host: "", port: 0 };
   #remote: InetEndpoint | undefined;
   #recvBufferSize = 0;
@@ -483,7 +527,7 @@ class _UdpSocket implements UdpSocket {
   /** Completion of every write(): one function for all, no closure per datagram. */
   readonly #written = (error: Error | null, bytes: number): void => {
     this.#sendDone(error, bytes);
-    if (error && this.#open) this.#queue.fail(this.#explain(error, this.#peerOf(error)));
+    if (error && this.#open) this.#report(this.#explain(error, this.#peerOf(error)));
   };
 
   /** Whom a failed send was for: the address dgram names in its error, or the connected peer. */
@@ -540,7 +584,69 @@ class _UdpSocket implements UdpSocket {
 
   #onError(error: Error): void {
     if (this.#failStep !== undefined) this.#failStep(error);
-    else if (this.#open) this.#queue.fail(this.#explain(error, this.#remote));
+    else if (this.#open) this.#report(this.#explain(error, this.#remote));
+  }
+
+  /** An error the OS reported after the fact: counted and handed to every listener. */
+  #report(error: SocketError): void {
+    this.stats.errors++;
+    for (const listener of this.#errorListeners) listener(error);
+  }
+
+  onError(listener: (error: SocketError) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError(`onError() needs a function, got ${typeof listener}`);
+    }
+    // A Set: the same function added twice is called once, and removed by either handle.
+    this.#errorListeners.add(listener);
+    return () => {
+      this.#errorListeners.delete(listener);
+    };
+  }
+
+  receive(options: ReceiveOptions = {}): Promise<Datagram> {
+    const { timeoutMs, signal } = options;
+    try {
+      if (timeoutMs !== undefined) _checkNumber("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      if (this.#closing !== undefined) throw this.#closedError("receive");
+      signal?.throwIfAborted();
+      // 0: recvfrom() with MSG_DONTWAIT, which fails at once when nothing is queued.
+      if (timeoutMs === 0 && this.#queue.size === 0) throw this.#timedOut(0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // One read of the queue, given up (and its place in line with it) on timeout or abort.
+    const reader = this.#queue.iterate();
+    return new Promise<Datagram>((resolve, reject) => {
+      const stop = (error: unknown) => {
+        settle();
+        void reader.return?.();
+        reject(error);
+      };
+      const onAbort = () => stop(signal?.reason);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => stop(this.#timedOut(timeoutMs)), timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      reader.next().then((result) => {
+        settle();
+        if (result.done === true) reject(this.#closedError("receive"));
+        else resolve(result.value);
+      }, stop);
+    });
+  }
+
+  #timedOut(timeoutMs: number): SocketError {
+    return new SocketError(
+      ErrorCode.ERR_TIMEOUT,
+      `no datagram arrived at ${formatAddress(this.#local)} within ${timeoutMs.toLocaleString("en-US")} ms`,
+      { hint: "UDP promises nothing: the datagram may be lost. Send again, or wait longer." },
+    );
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Datagram> {

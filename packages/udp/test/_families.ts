@@ -4,6 +4,7 @@
  */
 
 import {
+  type SocketError,
   UDP_MAX_PAYLOAD_IPV4,
   UDP_MAX_PAYLOAD_IPV6,
   UDP_SAFE_PAYLOAD_IPV4,
@@ -57,26 +58,24 @@ export function useSockets(): (endpoint: string, options?: UdpSocketOptions) => 
   };
 }
 
-/**
- * The next datagram the socket receives; rejects after `timeoutMs`, and then stops waiting so
- * that a later datagram is not taken by this read.
- */
-export async function nextDatagram(socket: UdpSocket, timeoutMs = WAIT_MS): Promise<Datagram> {
-  const iterator = socket[Symbol.asyncIterator]();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void iterator.return?.();
-      reject(new Error(`no datagram within ${timeoutMs} ms`));
+/** The next datagram the socket receives; rejects with `ERR_TIMEOUT` after `timeoutMs`. */
+export function nextDatagram(socket: UdpSocket, timeoutMs = WAIT_MS): Promise<Datagram> {
+  return socket.receive({ timeoutMs });
+}
+
+/** The next error the socket reports through `onError()`; rejects after `timeoutMs`. */
+export function nextError(socket: UdpSocket, timeoutMs = WAIT_MS): Promise<SocketError> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no error reported within ${timeoutMs} ms`));
     }, timeoutMs);
+    const stop = socket.onError((error) => {
+      clearTimeout(timer);
+      stop();
+      resolve(error);
+    });
   });
-  try {
-    const result = await Promise.race([iterator.next(), timeout]);
-    if (result.done === true) throw new Error("the socket closed while waiting for a datagram");
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A loopback port of the family where nothing is bound (bound, then closed again). */

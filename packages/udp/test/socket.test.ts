@@ -9,7 +9,15 @@ import {
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { bind, DEFAULT_RECEIVE_QUEUE_SIZE } from "../src/index.js";
-import { closedPort, FAMILIES, nextDatagram, pattern, useSockets, WAIT_MS } from "./_families.js";
+import {
+  closedPort,
+  FAMILIES,
+  nextDatagram,
+  nextError,
+  pattern,
+  useSockets,
+  WAIT_MS,
+} from "./_families.js";
 
 /** Rejection of `promise`, which must reject. */
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -142,12 +150,19 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     await expect(peer.send("x")).rejects.toThrow(/needs 'to'/);
   });
 
-  it("in connected mode reports a closed peer port as ECONNREFUSED with a hint, and goes on", async () => {
+  it("in connected mode reports a closed peer port as ECONNREFUSED with a hint to onError(), and iteration goes on", async () => {
     const port = await closedPort(family);
     const where = formatAddress({ transport: "udp", host: family.host, port });
     const socket = await open(family.anyPort, { connect: `udp://${where}` });
+    const received: string[] = [];
+    // One for-await over the whole test: an ICMP error must not end it.
+    const reading = (async () => {
+      for await (const { data } of socket) received.push(data.toString());
+    })();
+    const reported = nextError(socket);
     await socket.send("anyone there?");
-    const error = await rejectionOf(nextDatagram(socket));
+    const error = await reported;
+    expect(socket.stats.errors).toBe(1);
     expect(error).toBeInstanceOf(SocketError);
     expect((error as SocketError).code).toBe("ECONNREFUSED");
     expect((error as SocketError).message).toBe(
@@ -155,12 +170,52 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     );
     expect((error as SocketError).hint).toMatch(/ICMP port unreachable/);
 
-    // The error was reported once; the socket still works when a server appears there.
+    // The error was reported; the same loop still reads when a server appears there.
     const server = await open(`udp://${where}`);
     await socket.send("now?");
     expect((await nextDatagram(server)).data.toString()).toBe("now?");
     await server.send("yes", formatAddress(socket.local));
-    expect((await nextDatagram(socket)).data.toString()).toBe("yes");
+    await vi.waitFor(() => expect(received).toEqual(["yes"]), { timeout: WAIT_MS });
+    await socket.close();
+    await reading;
+  });
+
+  it("receive() takes the next datagram, or rejects ERR_TIMEOUT and gives up its place in line", async () => {
+    const socket = await open(family.anyPort);
+    const peer = await open(family.anyPort);
+    const error = await rejectionOf(socket.receive({ timeoutMs: 1 }));
+    expect(isSocketError(error, "ERR_TIMEOUT")).toBe(true);
+    expect((error as SocketError).message).toBe(
+      `no datagram arrived at ${formatAddress(socket.local)} within 1 ms`,
+    );
+    // The timed-out read took nothing: the next datagram goes to the next receive().
+    await peer.send("first", formatAddress(socket.local));
+    await peer.send("second", formatAddress(socket.local));
+    expect((await socket.receive({ timeoutMs: WAIT_MS })).data.toString()).toBe("first");
+    // Already queued: even a 0 ms limit takes it.
+    await vi.waitFor(() => expect(socket.stats.datagramsReceived).toBe(2), { timeout: WAIT_MS });
+    const second = await socket.receive({ timeoutMs: 0 });
+    expect(second.data.toString()).toBe("second");
+    expect(second.from).toEqual(peer.local);
+    expect(isSocketError(await rejectionOf(socket.receive({ timeoutMs: 0 })), "ERR_TIMEOUT")).toBe(
+      true,
+    );
+  });
+
+  it("receive() stops on abort and on close, and names a bad timeoutMs", async () => {
+    const socket = await open(family.anyPort);
+    const controller = new AbortController();
+    const waiting = rejectionOf(socket.receive({ signal: controller.signal }));
+    controller.abort(new Error("enough"));
+    expect(await waiting).toEqual(new Error("enough"));
+    await expect(socket.receive({ signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
+    await expect(socket.receive({ timeoutMs: -1 })).rejects.toThrow(
+      new RangeError("timeoutMs must be a number from 0 to 2147483647, got -1"),
+    );
+    const closing = rejectionOf(socket.receive());
+    await socket.close();
+    expect(isSocketError(await closing, "ERR_SOCKET_CLOSED")).toBe(true);
+    expect(isSocketError(await rejectionOf(socket.receive()), "ERR_SOCKET_CLOSED")).toBe(true);
   });
 
   it("sets the kernel buffer sizes after bind and reports what was granted", async () => {

@@ -1,7 +1,15 @@
 import { formatAddress, isSocketError, SocketError } from "@socket-lab/core";
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_MAX_PENDING_SENDS } from "../src/index.js";
-import { closedPort, FAMILIES, nextDatagram, pattern, useSockets, WAIT_MS } from "./_families.js";
+import {
+  closedPort,
+  FAMILIES,
+  nextDatagram,
+  nextError,
+  pattern,
+  useSockets,
+  WAIT_MS,
+} from "./_families.js";
 
 /** The error `run` throws, which it must. */
 function thrownBy(run: () => unknown): unknown {
@@ -169,22 +177,25 @@ describe.each(FAMILIES)("UDP write() over $name", (family) => {
     expect((error as SocketError).message).toBe("cannot wait to send: the socket is closed");
   });
 
-  it("reports a write() to a closed port as ECONNREFUSED from the iterator, and goes on", async () => {
+  it("reports a write() to a closed port as ECONNREFUSED to onError(), and goes on", async () => {
     const port = await closedPort(family);
     const where = formatAddress({ transport: "udp", host: family.host, port });
     const socket = await open(family.anyPort, { connect: `udp://${where}` });
+    const errors: SocketError[] = [];
+    socket.onError((error) => errors.push(error));
     socket.write("anyone there?");
     // The ICMP answer fails the socket's next system call: a read, or the next send. Either
-    // way the iterator throws it.
+    // way it is reported to onError().
     await vi.waitFor(
-      async () => {
-        if (socket.stats.sendsFailed === 0) socket.write("again?");
-        const error = await nextDatagram(socket, 50).catch((reason: unknown) => reason);
-        expect(isSocketError(error, "ECONNREFUSED")).toBe(true);
-        expect((error as SocketError).hint).toMatch(/ICMP port unreachable/);
+      () => {
+        if (socket.stats.errors === 0) socket.write("again?");
+        expect(errors.length).toBeGreaterThan(0);
       },
       { timeout: WAIT_MS, interval: 10 },
     );
+    expect(isSocketError(errors[0], "ECONNREFUSED")).toBe(true);
+    expect(errors[0]?.hint).toMatch(/ICMP port unreachable/);
+    expect(socket.stats.errors).toBe(errors.length);
     const server = await open(`udp://${where}`);
     socket.write("now?");
     expect((await nextDatagram(server)).data.toString()).toBe("now?");
@@ -194,15 +205,16 @@ describe.each(FAMILIES)("UDP write() over $name", (family) => {
 describe("UDP write() failures the OS reports later", () => {
   const open = useSockets();
 
-  it("counts a refused write() in sendsFailed and throws it from the iterator once, naming the peer", async () => {
+  it("counts a refused write() in sendsFailed and reports it to onError() once, naming the peer", async () => {
     // An IPv6 socket cannot send to an IPv4 address: sendto() fails with EINVAL.
     const socket = await open("udp://[::1]:0");
+    const reported = nextError(socket);
     expect(socket.write("x", "udp://127.0.0.1:9")).toBe(true);
-    const error = await nextDatagram(socket).catch((reason: unknown) => reason);
+    const error = await reported;
     expect(error).toBeInstanceOf(SocketError);
     expect((error as SocketError).code).toBe("EINVAL");
     expect((error as SocketError).message).toContain("127.0.0.1:9");
-    expect(socket.stats).toMatchObject({ sendsFailed: 1, datagramsSent: 0 });
+    expect(socket.stats).toMatchObject({ sendsFailed: 1, datagramsSent: 0, errors: 1 });
     expect(socket.pendingSends).toBe(0);
     // Reported once: the socket goes on.
     const peer = await open("udp://[::1]:0");
