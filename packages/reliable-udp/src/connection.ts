@@ -14,9 +14,12 @@ import {
 } from "@socket-lab/core";
 import { CongestionControl, DEFAULT_INITIAL_CWND } from "./congestion.js";
 import {
-  encodeSegment,
+  encodeSegments,
+  headerBytes,
   MAX_ADVERTISED_WINDOW,
   MAX_HEADER_BYTES,
+  type OutgoingSegment,
+  PACKED_LENGTH_BYTES,
   type Segment,
   type SegmentHeader,
   SegmentType,
@@ -167,8 +170,10 @@ export interface ReliableConnectionStats {
   readonly bytesSent: number;
   /** Payload bytes delivered to this side. */
   readonly bytesReceived: number;
-  /** Datagrams sent: handshake, data, FIN, ACKs, retransmissions. */
+  /** Segments sent: handshake, data, FIN, ACKs, retransmissions. */
   readonly segmentsSent: number;
+  /** Datagrams sent: data segments written together leave packed in fewer datagrams. */
+  readonly datagramsSent: number;
   /** Datagrams received for this connection. */
   readonly segmentsReceived: number;
   /** Segments sent again (handshake included). */
@@ -340,6 +345,16 @@ export class Connection implements ReliableConnection {
   #echo = 0;
   #lastAdvertised = 0;
   #ackScheduled = false;
+  /** Data segments waiting to leave in one datagram, and that datagram's size so far. */
+  #batch: OutgoingSegment[] = [];
+  #batchBytes = 0;
+  /** Largest datagram segments are packed into, bytes. */
+  readonly #datagramCap: number;
+  /** A pump is due at the end of this turn: what `write()` queues leaves together. */
+  #pumpScheduled = false;
+  /** Segments of one datagram are being taken: ACKs wait until all of them are. */
+  #receiving = false;
+  #ackPending = false;
   #timer: NodeJS.Timeout | undefined;
   /** The armed timer is a tail-loss probe's, not the RTO's. */
   #probeTimer = false;
@@ -370,6 +385,7 @@ export class Connection implements ReliableConnection {
     bytesSent: 0,
     bytesReceived: 0,
     segmentsSent: 0,
+    datagramsSent: 0,
     segmentsReceived: 0,
     retransmissions: 0,
     fastRetransmits: 0,
@@ -403,6 +419,7 @@ export class Connection implements ReliableConnection {
     this.local = setup.local;
     this.remote = setup.remote;
     this.#rw = new ReceiveWindow(this.#s.receiveWindow);
+    this.#datagramCap = Math.max(UDP_SAFE_PAYLOAD_IPV4, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
     this.#rto = new RtoEstimator(this.#s);
     this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow);
     this.#inbox = new MessageQueue(() => this.#onRead());
@@ -485,7 +502,7 @@ export class Connection implements ReliableConnection {
     this.#counters.messagesSent++;
     this.#counters.bytesSent += payload.length;
     this.#outbox.push({ payload, fin: false });
-    this.#pump();
+    this.#schedulePump();
     return this.bufferedMessages < this.#s.highWaterMark;
   }
 
@@ -506,9 +523,26 @@ export class Connection implements ReliableConnection {
     return this.#drain.promise;
   }
 
+  /**
+   * Pumps once the caller's synchronous writes are done (a microtask), so that messages
+   * written in one go leave packed into as few datagrams as fit: the autocorking of Linux
+   * TCP, the per-flush packing of KCP.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   /** Sends what the windows allow: lost segments first, then new ones. */
   #pump(): void {
-    if (this.#blocked || !this.#isOpen()) return;
+    if (this.#blocked || !this.#isOpen()) {
+      this.#flush();
+      return;
+    }
     const sw = this.#sw;
     // Each turn sends one segment; the congestion window bounds the turns.
     while (sw.pipe < this.#cc.cwnd) {
@@ -527,6 +561,7 @@ export class Connection implements ReliableConnection {
       this.#sendNew(next);
       if (this.#blocked) break;
     }
+    this.#flush();
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedMessages <= this.#s.highWaterMark >> 1) {
       this.#drain = undefined;
@@ -561,13 +596,41 @@ export class Connection implements ReliableConnection {
   }
 
   #sendData(segment: OutstandingSegment, retransmit: boolean): void {
+    const samePacket = this.#batch.length > 0 && this.#fits(segment.payload.length);
     const ts = this.#transmit(
       segment.fin ? SegmentType.FIN : SegmentType.DATA,
       wrapSeq(segment.seq, this.#isn),
       segment.payload,
       retransmit,
     );
-    this.#sw.transmitted(segment, ts);
+    this.#sw.transmitted(segment, ts, performance.now(), samePacket);
+  }
+
+  /** Whether a data segment of `payloadBytes` still fits the datagram being packed. */
+  #fits(payloadBytes: number): boolean {
+    const added = headerBytes(this.#rw.sack().length) + payloadBytes + PACKED_LENGTH_BYTES;
+    return this.#batchBytes + added <= this.#datagramCap;
+  }
+
+  /** Sends the packed data segments as one datagram. */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#send(encodeSegments(batch));
+  }
+
+  /** sendto(): one datagram; a full socket buffer blocks sending until it drains. */
+  #send(datagram: Buffer): void {
+    this.#counters.datagramsSent++;
+    if (!this.#setup.transmit(datagram) && !this.#blocked) {
+      this.#blocked = true;
+      this.#setup.writable().then(() => {
+        this.#blocked = false;
+        this.#pump();
+      }, noop);
+    }
   }
 
   #sendSyn(): void {
@@ -579,6 +642,11 @@ export class Connection implements ReliableConnection {
   }
 
   #sendAck(): void {
+    if (this.#receiving) {
+      // One ACK for the whole datagram, once all of its segments are taken.
+      this.#ackPending = true;
+      return;
+    }
     this.#transmit(SegmentType.ACK, wrapSeq(this.#sw.next, this.#isn), EMPTY, false);
   }
 
@@ -614,15 +682,23 @@ export class Connection implements ReliableConnection {
     };
     this.#lastAdvertised = window;
     this.#ackScheduled = false;
-    const datagram = encodeSegment(header, payload);
+    this.#ackPending = false;
     this.#counters.segmentsSent++;
     this.#s.onSegment?.({ direction: "send", segment: { ...header, payload }, retransmit });
-    if (!this.#setup.transmit(datagram) && !this.#blocked) {
-      this.#blocked = true;
-      this.#setup.writable().then(() => {
-        this.#blocked = false;
-        this.#pump();
-      }, noop);
+    if (type === SegmentType.DATA || type === SegmentType.FIN) {
+      // Packed with the other data segments of this pump; sent when it ends or fills up.
+      const bytes = headerBytes(header.sack.length) + payload.length;
+      if (
+        this.#batch.length > 0 &&
+        this.#batchBytes + bytes + PACKED_LENGTH_BYTES > this.#datagramCap
+      ) {
+        this.#flush();
+      }
+      this.#batchBytes += bytes + (this.#batch.length > 0 ? PACKED_LENGTH_BYTES : 0);
+      this.#batch.push({ header, payload });
+    } else {
+      this.#flush();
+      this.#send(encodeSegments([{ header, payload }]));
     }
     return timestamp;
   }
@@ -647,8 +723,27 @@ export class Connection implements ReliableConnection {
     this.#counters[kind]++;
   }
 
+  /**
+   * Takes the segments of one datagram (all with this connection's id, from its peer's
+   * address): they are acknowledged together, and what they let us send leaves together.
+   */
+  receiveAll(segments: readonly Segment[]): void {
+    this.#receiving = true;
+    try {
+      for (const segment of segments) this.#receive(segment);
+    } finally {
+      this.#receiving = false;
+    }
+    if (this.#ackPending && this.#state !== "CLOSED") this.#sendAck();
+    this.#pump();
+  }
+
   /** Takes one segment with this connection's id, from its peer's address. */
   receive(segment: Segment): void {
+    this.receiveAll([segment]);
+  }
+
+  #receive(segment: Segment): void {
     if (this.#state === "CLOSED") return;
     this.#counters.segmentsReceived++;
     this.#s.onSegment?.({ direction: "recv", segment, retransmit: false });
@@ -702,7 +797,6 @@ export class Connection implements ReliableConnection {
     }
     this.#onAcknowledged(outcome, una, segment);
     if (segment.type !== SegmentType.ACK) this.#onData(segment);
-    this.#pump();
   }
 
   #setPeerWindow(ack: number, window: number): void {
@@ -931,6 +1025,8 @@ export class Connection implements ReliableConnection {
     clearTimeout(this.#lossTimer);
     clearTimeout(this.#closeTimer);
     this.#ackScheduled = false;
+    this.#batch = [];
+    this.#batchBytes = 0;
     this.#outbox = [];
     this.#outHead = 0;
     this.#inbox.end();
@@ -999,6 +1095,7 @@ export class Connection implements ReliableConnection {
       this.#probeTimer = false;
       this.#probed = true;
       this.#tailLossProbe();
+      this.#flush();
       this.#armTimer();
       return;
     }

@@ -16,10 +16,13 @@ export {
   DEFAULT_RECEIVE_WINDOW,
   DEFAULT_SEND_WINDOW,
 } from "./connection.js";
-export type { SackRange, Segment, SegmentHeader } from "./header.js";
+export type { OutgoingSegment, SackRange, Segment, SegmentHeader } from "./header.js";
 export {
   decodeSegment,
+  decodeSegments,
   encodeSegment,
+  encodeSegments,
+  FLAG_PACKED,
   formatSegment,
   HEADER_BYTES,
   HEADER_VERSION,
