@@ -68,6 +68,13 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 const MIN_TIME_WAIT_MS = 200;
 /** Least wait before a tail-loss probe, ms: one timer tick past a loopback RTT. */
 const MIN_PROBE_MS = 2;
+/**
+ * Datagrams a tail-loss probe sends. RFC 9002 (6.2.4) lets a QUIC probe send two, "to avoid
+ * an expensive consecutive PTO expiration due to a single lost datagram"; the second also
+ * pushes out a first one a path holds back (netsim's reordering holds a datagram until the
+ * next one passes).
+ */
+const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
 
 /**
@@ -204,7 +211,7 @@ export interface ReliableConnectionStats {
   readonly replayedHandshakes: number;
   /** Zero-window probes sent. */
   readonly windowProbes: number;
-  /** Tail-loss probes sent: no ACK for 2 × SRTT, so the last segment went again. */
+  /** Tail-loss probes sent: no ACK for 2 × SRTT, so two datagrams went (new data or the last segment). */
   readonly tailLossProbes: number;
   /** Datagrams dropped before reaching a connection: not a valid header (truncated, …). Client side. */
   readonly invalidSegments: number;
@@ -1138,20 +1145,27 @@ export class Connection implements ReliableConnection {
   }
 
   /**
-   * Sends one segment to draw an ACK (with SACK ranges) out of the peer: new data if the
-   * windows allow it, else the last segment again.
+   * Draws an ACK (with SACK ranges) out of the peer: {@link PROBE_DATAGRAMS} datagrams, each
+   * with one segment — new data if the windows allow it, else the last segment again.
    */
   #tailLossProbe(): void {
-    const sw = this.#sw;
     this.#counters.tailLossProbes++;
+    for (let i = 0; i < PROBE_DATAGRAMS && !this.#blocked; i++) {
+      this.#probeSegment();
+      this.#flush();
+    }
+  }
+
+  #probeSegment(): void {
+    const sw = this.#sw;
     const next = this.#outbox[this.#outHead];
-    if (next !== undefined && !this.#blocked && (next.fin || sw.next < this.#peerEdge)) {
+    if (next !== undefined && (next.fin || sw.next < this.#peerEdge)) {
       this.#shiftOutbox();
       this.#sendNew(next);
       return;
     }
     const last = sw.last();
-    if (last === undefined || this.#blocked) return;
+    if (last === undefined) return;
     this.#counters.retransmissions++;
     this.#sendData(last, true);
   }

@@ -62,6 +62,36 @@ async function stillWorks(s: {
   );
 }
 
+describe("loss recovery", () => {
+  test("a tail-loss probe sends two datagrams (RFC 9002 6.2.4), so one lost probe is not an RTO", async () => {
+    await using s = await setup();
+    const { peer, accepted, connId, isn, serverIsn } = s;
+    const data = (seq: number) =>
+      peer.received.filter((r) => r.type === SegmentType.DATA && r.seq === wrapSeq(seq, serverIsn));
+    accepted.write("m0");
+    await until(() => data(0).length > 0, "message 0");
+    // Acknowledge message 0 with its timestamp echoed: an RTT sample, so probes come before the RTO.
+    peer.send(
+      {
+        type: SegmentType.ACK,
+        connId,
+        seq: isn,
+        ack: wrapSeq(1, serverIsn),
+        echo: data(0)[0]?.timestamp,
+      },
+      s.server.endpoint,
+    );
+    await until(() => accepted.stats.inFlight === 0, "message 0 acknowledged");
+    // Message 1 is never acknowledged: the probe sends it twice, in two datagrams.
+    accepted.write("m1");
+    await until(() => accepted.stats.tailLossProbes >= 1, "a tail-loss probe");
+    await until(() => data(1).length >= 3, "two probe copies of message 1");
+    const stats = accepted.stats;
+    expect(stats.tailLossProbes).toBe(1);
+    expect(stats.retransmissions - stats.timeouts).toBe(2 * stats.tailLossProbes);
+  });
+});
+
 describe("hostile or broken input is dropped and counted", () => {
   test("an ACK for data never sent", async () => {
     await using s = await setup();
