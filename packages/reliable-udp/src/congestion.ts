@@ -6,10 +6,13 @@
  *   doubles every round trip).
  * - Congestion avoidance: above `ssthresh`, each newly acknowledged segment adds `1 / cwnd`
  *   (about one segment per round trip).
- * - A loss found by fast retransmit cuts the window to 0.7 of the data in flight:
- *   `ssthresh = cwnd = max(0.7 × flight, 2)`, once per window of data (the caller decides
- *   when a loss starts a new episode). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
- *   to a link that drops at random rather than because it is full.
+ * - A loss found by fast retransmit cuts the window to 0.7 of itself:
+ *   `ssthresh = cwnd = max(0.7 × cwnd, 2)`, once per recovery episode (the caller decides
+ *   when a loss starts a new one). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
+ *   to a link that drops at random rather than because it is full. It scales the window, not
+ *   the segments in flight, as QUIC (RFC 9002 7.3.2) and Linux's CUBIC do: after SACKed and
+ *   lost segments leave the count, the flight is far below the window, and RFC 5681's
+ *   `FlightSize / 2` taken that way cut a window of 20 to 2 on one random loss.
  * - A retransmission timeout starts over: `ssthresh = max(0.7 × flight, 2)`, `cwnd = 1`.
  * - A reduction found spurious (the retransmission was not needed) is undone, as the Eifel
  *   response (RFC 4015) does.
@@ -74,10 +77,10 @@ export class CongestionControl {
     if (this.#cwnd > this.#max) this.#cwnd = this.#max;
   }
 
-  /** A loss found by fast retransmit, with `flight` segments outstanding: cuts the window. */
-  onLoss(flight: number): void {
+  /** A loss found by fast retransmit, the first of its recovery episode: cuts the window. */
+  onLoss(): void {
     this.#before = { cwnd: this.#cwnd, ssthresh: this.#ssthresh };
-    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), MIN_SSTHRESH);
+    this.#ssthresh = Math.max(Math.floor(this.#cwnd * DECREASE_FACTOR), MIN_SSTHRESH);
     this.#cwnd = this.#ssthresh;
   }
 

@@ -879,7 +879,7 @@ export class Connection implements ReliableConnection {
   #onLost(lost: number): void {
     const sw = this.#sw;
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
-      this.#cc.onLoss(sw.pipe + lost);
+      this.#cc.onLoss();
       this.#recoveryPoint = sw.next;
       this.#counters.lossEvents++;
     }
@@ -934,15 +934,15 @@ export class Connection implements ReliableConnection {
       if (finished) {
         this.#sendAck();
         this.#onPeerFin();
-      } else if (this.#rw.held > 0) this.#sendAck();
-      else this.#scheduleAck();
+      } else this.#scheduleAck();
       return;
     }
     if (arrival === "out-of-order") c.outOfOrder++;
     else if (arrival === "duplicate") c.duplicatesReceived++;
     else c.outOfWindow++;
-    // Out of order, duplicate, out of window: ACK at once, so the sender learns of the gap.
-    this.#sendAck();
+    // Out of order, duplicate, out of window: ACK in this turn still, so the sender learns of
+    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn.
+    this.#scheduleAck();
   }
 
   // ---- closing -------------------------------------------------------------------------

@@ -10,10 +10,10 @@ test("slow start doubles the window per round trip until ssthresh", () => {
   expect(cc.cwnd).toBe(8);
 });
 
-test("a fast-retransmit loss cuts to 0.7 × flight; congestion avoidance then adds about one per round trip", () => {
+test("a fast-retransmit loss cuts to 0.7 × cwnd; congestion avoidance then adds about one per round trip", () => {
   const cc = new CongestionControl(10, 1_000);
   cc.onAck(10); // 20
-  cc.onLoss(20);
+  cc.onLoss();
   expect(cc.cwnd).toBe(14);
   expect(cc.ssthresh).toBe(14);
   expect(cc.slowStart).toBe(false);
@@ -21,6 +21,13 @@ test("a fast-retransmit loss cuts to 0.7 × flight; congestion avoidance then ad
   expect(cc.cwnd).toBe(14); // 14 + ~0.97
   cc.onAck(1);
   expect(cc.cwnd).toBe(15);
+});
+
+test("the cut scales the window, however few segments are in flight", () => {
+  const cc = new CongestionControl(20, 1_000);
+  // A flight of 3 (the rest SACKed or lost) used to cut a window of 20 to 2.
+  cc.onLoss();
+  expect(cc.cwnd).toBe(14);
 });
 
 test("undo restores the window a spurious loss took away", () => {

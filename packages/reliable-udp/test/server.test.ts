@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import {
   connect,
   encodeSegment,
+  encodeSegments,
   listen,
   type ReliableConnection,
   type ReliableServer,
@@ -89,6 +90,35 @@ describe("loss recovery", () => {
     const stats = accepted.stats;
     expect(stats.tailLossProbes).toBe(1);
     expect(stats.retransmissions - stats.timeouts).toBe(2 * stats.tailLossProbes);
+  });
+});
+
+describe("acknowledgements", () => {
+  test("the segments of one packed datagram, out of order, get one ACK with their SACK range", async () => {
+    await using s = await setup();
+    const { peer, connId, isn, serverIsn } = s;
+    // Messages 1, 2, 3 packed in one datagram; message 0 is missing.
+    const segment = (n: number) => ({
+      header: {
+        type: SegmentType.DATA,
+        connId,
+        seq: wrapSeq(n, isn),
+        ack: serverIsn,
+        window: 64,
+        timestamp: 1,
+        echo: 0,
+        sack: [],
+      },
+      payload: Buffer.from(`m${n}`),
+    });
+    const before = peer.received.length;
+    peer.sendBytes(encodeSegments([segment(1), segment(2), segment(3)]), s.server.endpoint);
+    const acks = () =>
+      peer.received.slice(before).filter((r) => r.type === SegmentType.ACK && r.sack.length > 0);
+    await until(() => acks().length > 0, "an ACK with SACK ranges");
+    // The first (and only) one covers all three: no ACK went out per segment.
+    expect(acks()[0]?.sack).toEqual([{ start: wrapSeq(1, isn), end: wrapSeq(4, isn) }]);
+    expect(acks()[0]?.ack).toBe(wrapSeq(0, isn));
   });
 });
 
