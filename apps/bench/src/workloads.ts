@@ -1017,7 +1017,7 @@ async function reliableUdp(context: Context): Promise<WorkloadReport> {
     ),
     figure(
       "window",
-      "sliding window: retransmissions per datagram dropped",
+      "sliding window: retransmissions per message dropped",
       "perLoss",
       "×",
       samplesOf(lossy, "window", "perLoss"),
@@ -1075,7 +1075,7 @@ async function reliableUdp(context: Context): Promise<WorkloadReport> {
       ),
       ratio("p99 1 % loss/clean", m("loss-1", "p99") / m("clean", "p99"), { op: "≤", value: 3 }),
       limit("spurious retransmissions, clean", m("window", "spurious"), "%", { op: "≤", value: 5 }),
-      limit("retransmissions per datagram dropped", m("window", "perLoss"), "×"),
+      limit("retransmissions per message dropped", m("window", "perLoss"), "×"),
     ],
     notes: [
       "Every repetition checks that every message arrived once and in order (raw excepted); a failure stops the workload.",

@@ -29,6 +29,7 @@ export {
   MAX_ADVERTISED_WINDOW,
   MAX_HEADER_BYTES,
   MAX_SACK_RANGES,
+  PACKED_LENGTH_BYTES,
   SegmentType,
   segmentTypeName,
   unwrapSeq,
