@@ -746,10 +746,6 @@ export class Connection implements ReliableConnection {
   }
 
   /** Takes one segment with this connection's id, from its peer's address. */
-  receive(segment: Segment): void {
-    this.receiveAll([segment]);
-  }
-
   #receive(segment: Segment): void {
     if (this.#state === "CLOSED") return;
     this.#counters.segmentsReceived++;
