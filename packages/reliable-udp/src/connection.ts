@@ -12,7 +12,7 @@ import {
   SocketError,
   UDP_SAFE_PAYLOAD_IPV4,
 } from "@socket-lab/core";
-import { CongestionControl, DEFAULT_INITIAL_CWND } from "./congestion.js";
+import { CongestionControl, DEFAULT_INITIAL_CWND, DEFAULT_MIN_CWND } from "./congestion.js";
 import {
   encodeSegments,
   headerBytes,
@@ -114,6 +114,12 @@ export interface ConnectionOptions extends RtoOptions {
   /** First congestion window, segments. @default DEFAULT_INITIAL_CWND (10) */
   initialCwnd?: number;
   /**
+   * Least congestion window a fast-retransmit loss leaves (and least ssthresh), segments; a
+   * timeout still goes to 1. Above 2, random loss costs less throughput and the window
+   * yields less to a congested path. @default DEFAULT_MIN_CWND (2)
+   */
+  minCwnd?: number;
+  /**
    * Time the peer may stay silent while it owes an acknowledgement (data, FIN, a window
    * probe, the handshake on the server) before the connection fails with ERR_TIMEOUT, ms.
    * @default DEFAULT_PEER_TIMEOUT_MS (15000)
@@ -133,6 +139,7 @@ const DEFAULTS = {
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   initialCwnd: DEFAULT_INITIAL_CWND,
+  minCwnd: DEFAULT_MIN_CWND,
   peerTimeoutMs: DEFAULT_PEER_TIMEOUT_MS,
   initialRtoMs: DEFAULT_INITIAL_RTO_MS,
   minRtoMs: DEFAULT_MIN_RTO_MS,
@@ -153,6 +160,7 @@ export function resolveConnectionOptions(
   checkInteger("highWaterMark", s.highWaterMark, 1, 2 ** 31 - 1);
   checkInteger("maxMessageBytes", s.maxMessageBytes, 0, maxPayload - MAX_HEADER_BYTES);
   checkInteger("initialCwnd", s.initialCwnd, 1, 2 ** 20);
+  checkInteger("minCwnd", s.minCwnd, 1, 2 ** 20);
   checkInteger("peerTimeoutMs", s.peerTimeoutMs, 1, MAX_TIMER_MS);
   checkInteger("initialRtoMs", s.initialRtoMs, 1, MAX_TIMER_MS);
   checkInteger("minRtoMs", s.minRtoMs, 1, MAX_TIMER_MS);
@@ -428,7 +436,7 @@ export class Connection implements ReliableConnection {
     this.#rw = new ReceiveWindow(this.#s.receiveWindow);
     this.#datagramCap = Math.max(UDP_SAFE_PAYLOAD_IPV4, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
     this.#rto = new RtoEstimator(this.#s);
-    this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow);
+    this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow, this.#s.minCwnd);
     this.#inbox = new MessageQueue(() => this.#onRead());
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;

@@ -1,6 +1,11 @@
 export type { ConnectOptions } from "./client.js";
 export { connect } from "./client.js";
-export { CongestionControl, DECREASE_FACTOR, DEFAULT_INITIAL_CWND } from "./congestion.js";
+export {
+  CongestionControl,
+  DECREASE_FACTOR,
+  DEFAULT_INITIAL_CWND,
+  DEFAULT_MIN_CWND,
+} from "./congestion.js";
 export type {
   ConnectionOptions,
   ConnectionState,

@@ -30,6 +30,21 @@ test("the cut scales the window, however few segments are in flight", () => {
   expect(cc.cwnd).toBe(14);
 });
 
+test("minCwnd: a fast-retransmit loss leaves at least that window; a timeout still goes to 1", () => {
+  const cc = new CongestionControl(10, 1_000, 10);
+  cc.onLoss();
+  expect(cc.cwnd).toBe(10); // 0.7 × 10 = 7, floored at 10
+  expect(cc.ssthresh).toBe(10);
+  cc.onTimeout(4);
+  expect(cc.cwnd).toBe(1);
+  expect(cc.ssthresh).toBe(10);
+  // The default floor is RFC 5681's two segments.
+  const standard = new CongestionControl(2, 1_000);
+  standard.onLoss();
+  expect(standard.cwnd).toBe(2);
+  expect(() => new CongestionControl(10, 1_000, 0)).toThrow(RangeError);
+});
+
 test("undo restores the window a spurious loss took away", () => {
   const cc = new CongestionControl(10, 1_000);
   cc.onTimeout(10);

@@ -305,6 +305,7 @@ describe("connect()", () => {
     await expect(connect("udp://127.0.0.1:9", { receiveWindow: 0 })).rejects.toThrow(
       /receiveWindow/,
     );
+    await expect(connect("udp://127.0.0.1:9", { minCwnd: 0 })).rejects.toThrow(/minCwnd/);
     await expect(connect("tcp://127.0.0.1:9")).rejects.toMatchObject({
       code: ErrorCode.ERR_INVALID_ENDPOINT,
     });
