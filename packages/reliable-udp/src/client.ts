@@ -24,7 +24,7 @@ import {
   randomConnId,
   resolveConnectionOptions,
 } from "./connection.js";
-import { decodeSegment } from "./header.js";
+import { decodeSegments, type Segment } from "./header.js";
 import { checkInteger, MAX_TIMER_MS } from "./internal/options.js";
 
 /** How {@link connect} connects, and how the connection behaves. */
@@ -95,15 +95,16 @@ export async function connect(
   void (async () => {
     // recv(): each datagram is checked and handed to the one connection.
     for await (const { data } of socket) {
-      let segment: ReturnType<typeof decodeSegment>;
+      let segments: Segment[];
       try {
-        segment = decodeSegment(data);
+        segments = decodeSegments(data);
       } catch {
         connection.countDropped("invalidSegments");
         continue;
       }
-      if (segment.connId !== connection.id) connection.countDropped("foreignSegments");
-      else connection.receive(segment);
+      // decodeSegments() checked that every segment carries the first one's id.
+      if (segments[0]?.connId !== connection.id) connection.countDropped("foreignSegments");
+      else connection.receiveAll(segments);
     }
   })();
 

@@ -6,10 +6,13 @@
  *   doubles every round trip).
  * - Congestion avoidance: above `ssthresh`, each newly acknowledged segment adds `1 / cwnd`
  *   (about one segment per round trip).
- * - A loss found by fast retransmit cuts the window to 0.7 of the data in flight:
- *   `ssthresh = cwnd = max(0.7 × flight, 2)`, once per window of data (the caller decides
- *   when a loss starts a new episode). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
- *   to a link that drops at random rather than because it is full.
+ * - A loss found by fast retransmit cuts the window to 0.7 of itself:
+ *   `ssthresh = cwnd = max(0.7 × cwnd, 2)`, once per recovery episode (the caller decides
+ *   when a loss starts a new one). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
+ *   to a link that drops at random rather than because it is full. It scales the window, not
+ *   the segments in flight, as QUIC (RFC 9002 7.3.2) and Linux's CUBIC do: after SACKed and
+ *   lost segments leave the count, the flight is far below the window, and RFC 5681's
+ *   `FlightSize / 2` taken that way cut a window of 20 to 2 on one random loss.
  * - A retransmission timeout starts over: `ssthresh = max(0.7 × flight, 2)`, `cwnd = 1`.
  * - A reduction found spurious (the retransmission was not needed) is undone, as the Eifel
  *   response (RFC 4015) does.
@@ -21,8 +24,13 @@
  * DEFAULT_INITIAL_CWND //=> 10
  */
 export const DEFAULT_INITIAL_CWND = 10;
-/** Least `ssthresh` after a loss, segments (RFC 5681 eq. 4: 2 × SMSS). */
-const MIN_SSTHRESH = 2;
+/**
+ * Least window a fast-retransmit loss leaves, and least `ssthresh`, segments: RFC 5681's
+ * 2 × SMSS (eq. 4), QUIC's kMinimumWindow (RFC 9002 7.2).
+ * @example
+ * DEFAULT_MIN_CWND //=> 2
+ */
+export const DEFAULT_MIN_CWND = 2;
 /**
  * What a loss multiplies the window by.
  * @example
@@ -33,6 +41,7 @@ export const DECREASE_FACTOR = 0.7;
 /** The window and threshold of one connection's sender. */
 export class CongestionControl {
   readonly #max: number;
+  readonly #min: number;
   #cwnd: number;
   #ssthresh: number;
   /** The window and threshold before the latest reduction, for `undo()`. */
@@ -41,12 +50,21 @@ export class CongestionControl {
   /**
    * @param initialCwnd first window, segments.
    * @param maxCwnd largest window, segments (the most the sender keeps outstanding anyway).
+   * @param minCwnd least window a fast-retransmit loss leaves, segments (a timeout still
+   *   goes to 1).
    */
-  constructor(initialCwnd = DEFAULT_INITIAL_CWND, maxCwnd = Number.POSITIVE_INFINITY) {
-    if (!(initialCwnd >= 1) || !(maxCwnd >= 1)) {
-      throw new RangeError(`congestion windows must be ≥ 1, got ${initialCwnd} and ${maxCwnd}`);
+  constructor(
+    initialCwnd = DEFAULT_INITIAL_CWND,
+    maxCwnd = Number.POSITIVE_INFINITY,
+    minCwnd = DEFAULT_MIN_CWND,
+  ) {
+    if (!(initialCwnd >= 1) || !(maxCwnd >= 1) || !(minCwnd >= 1)) {
+      throw new RangeError(
+        `congestion windows must be ≥ 1, got ${initialCwnd}, ${maxCwnd} and ${minCwnd}`,
+      );
     }
     this.#max = maxCwnd;
+    this.#min = Math.min(minCwnd, maxCwnd);
     this.#cwnd = Math.min(initialCwnd, maxCwnd);
     this.#ssthresh = maxCwnd;
   }
@@ -74,17 +92,17 @@ export class CongestionControl {
     if (this.#cwnd > this.#max) this.#cwnd = this.#max;
   }
 
-  /** A loss found by fast retransmit, with `flight` segments outstanding: cuts the window. */
-  onLoss(flight: number): void {
+  /** A loss found by fast retransmit, the first of its recovery episode: cuts the window. */
+  onLoss(): void {
     this.#before = { cwnd: this.#cwnd, ssthresh: this.#ssthresh };
-    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), MIN_SSTHRESH);
+    this.#ssthresh = Math.max(Math.floor(this.#cwnd * DECREASE_FACTOR), this.#min);
     this.#cwnd = this.#ssthresh;
   }
 
   /** A retransmission timeout, with `flight` segments outstanding: back to one segment. */
   onTimeout(flight: number): void {
     this.#before = { cwnd: this.#cwnd, ssthresh: this.#ssthresh };
-    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), MIN_SSTHRESH);
+    this.#ssthresh = Math.max(Math.floor(flight * DECREASE_FACTOR), this.#min);
     this.#cwnd = 1;
   }
 

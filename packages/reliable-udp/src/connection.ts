@@ -12,11 +12,14 @@ import {
   SocketError,
   UDP_SAFE_PAYLOAD_IPV4,
 } from "@socket-lab/core";
-import { CongestionControl, DEFAULT_INITIAL_CWND } from "./congestion.js";
+import { CongestionControl, DEFAULT_INITIAL_CWND, DEFAULT_MIN_CWND } from "./congestion.js";
 import {
-  encodeSegment,
+  encodeSegments,
+  headerBytes,
   MAX_ADVERTISED_WINDOW,
   MAX_HEADER_BYTES,
+  type OutgoingSegment,
+  PACKED_LENGTH_BYTES,
   type Segment,
   type SegmentHeader,
   SegmentType,
@@ -65,6 +68,13 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 const MIN_TIME_WAIT_MS = 200;
 /** Least wait before a tail-loss probe, ms: one timer tick past a loopback RTT. */
 const MIN_PROBE_MS = 2;
+/**
+ * Datagrams a tail-loss probe sends. RFC 9002 (6.2.4) lets a QUIC probe send two, "to avoid
+ * an expensive consecutive PTO expiration due to a single lost datagram"; the second also
+ * pushes out a first one a path holds back (netsim's reordering holds a datagram until the
+ * next one passes).
+ */
+const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
 
 /**
@@ -104,6 +114,12 @@ export interface ConnectionOptions extends RtoOptions {
   /** First congestion window, segments. @default DEFAULT_INITIAL_CWND (10) */
   initialCwnd?: number;
   /**
+   * Least congestion window a fast-retransmit loss leaves (and least ssthresh), segments; a
+   * timeout still goes to 1. Above 2, random loss costs less throughput and the window
+   * yields less to a congested path. @default DEFAULT_MIN_CWND (2)
+   */
+  minCwnd?: number;
+  /**
    * Time the peer may stay silent while it owes an acknowledgement (data, FIN, a window
    * probe, the handshake on the server) before the connection fails with ERR_TIMEOUT, ms.
    * @default DEFAULT_PEER_TIMEOUT_MS (15000)
@@ -123,6 +139,7 @@ const DEFAULTS = {
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   initialCwnd: DEFAULT_INITIAL_CWND,
+  minCwnd: DEFAULT_MIN_CWND,
   peerTimeoutMs: DEFAULT_PEER_TIMEOUT_MS,
   initialRtoMs: DEFAULT_INITIAL_RTO_MS,
   minRtoMs: DEFAULT_MIN_RTO_MS,
@@ -143,6 +160,7 @@ export function resolveConnectionOptions(
   checkInteger("highWaterMark", s.highWaterMark, 1, 2 ** 31 - 1);
   checkInteger("maxMessageBytes", s.maxMessageBytes, 0, maxPayload - MAX_HEADER_BYTES);
   checkInteger("initialCwnd", s.initialCwnd, 1, 2 ** 20);
+  checkInteger("minCwnd", s.minCwnd, 1, 2 ** 20);
   checkInteger("peerTimeoutMs", s.peerTimeoutMs, 1, MAX_TIMER_MS);
   checkInteger("initialRtoMs", s.initialRtoMs, 1, MAX_TIMER_MS);
   checkInteger("minRtoMs", s.minRtoMs, 1, MAX_TIMER_MS);
@@ -167,8 +185,10 @@ export interface ReliableConnectionStats {
   readonly bytesSent: number;
   /** Payload bytes delivered to this side. */
   readonly bytesReceived: number;
-  /** Datagrams sent: handshake, data, FIN, ACKs, retransmissions. */
+  /** Segments sent: handshake, data, FIN, ACKs, retransmissions. */
   readonly segmentsSent: number;
+  /** Datagrams sent: data segments written together leave packed in fewer datagrams. */
+  readonly datagramsSent: number;
   /** Datagrams received for this connection. */
   readonly segmentsReceived: number;
   /** Segments sent again (handshake included). */
@@ -199,7 +219,7 @@ export interface ReliableConnectionStats {
   readonly replayedHandshakes: number;
   /** Zero-window probes sent. */
   readonly windowProbes: number;
-  /** Tail-loss probes sent: no ACK for 2 × SRTT, so the last segment went again. */
+  /** Tail-loss probes sent: no ACK for 2 × SRTT, so two datagrams went (new data or the last segment). */
   readonly tailLossProbes: number;
   /** Datagrams dropped before reaching a connection: not a valid header (truncated, …). Client side. */
   readonly invalidSegments: number;
@@ -340,6 +360,16 @@ export class Connection implements ReliableConnection {
   #echo = 0;
   #lastAdvertised = 0;
   #ackScheduled = false;
+  /** Data segments waiting to leave in one datagram, and that datagram's size so far. */
+  #batch: OutgoingSegment[] = [];
+  #batchBytes = 0;
+  /** Largest datagram segments are packed into, bytes. */
+  readonly #datagramCap: number;
+  /** A pump is due at the end of this turn: what `write()` queues leaves together. */
+  #pumpScheduled = false;
+  /** Segments of one datagram are being taken: ACKs wait until all of them are. */
+  #receiving = false;
+  #ackPending = false;
   #timer: NodeJS.Timeout | undefined;
   /** The armed timer is a tail-loss probe's, not the RTO's. */
   #probeTimer = false;
@@ -370,6 +400,7 @@ export class Connection implements ReliableConnection {
     bytesSent: 0,
     bytesReceived: 0,
     segmentsSent: 0,
+    datagramsSent: 0,
     segmentsReceived: 0,
     retransmissions: 0,
     fastRetransmits: 0,
@@ -403,8 +434,9 @@ export class Connection implements ReliableConnection {
     this.local = setup.local;
     this.remote = setup.remote;
     this.#rw = new ReceiveWindow(this.#s.receiveWindow);
+    this.#datagramCap = Math.max(UDP_SAFE_PAYLOAD_IPV4, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
     this.#rto = new RtoEstimator(this.#s);
-    this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow);
+    this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow, this.#s.minCwnd);
     this.#inbox = new MessageQueue(() => this.#onRead());
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -485,7 +517,7 @@ export class Connection implements ReliableConnection {
     this.#counters.messagesSent++;
     this.#counters.bytesSent += payload.length;
     this.#outbox.push({ payload, fin: false });
-    this.#pump();
+    this.#schedulePump();
     return this.bufferedMessages < this.#s.highWaterMark;
   }
 
@@ -506,9 +538,26 @@ export class Connection implements ReliableConnection {
     return this.#drain.promise;
   }
 
+  /**
+   * Pumps once the caller's synchronous writes are done (a microtask), so that messages
+   * written in one go leave packed into as few datagrams as fit: the autocorking of Linux
+   * TCP, the per-flush packing of KCP.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   /** Sends what the windows allow: lost segments first, then new ones. */
   #pump(): void {
-    if (this.#blocked || !this.#isOpen()) return;
+    if (this.#blocked || !this.#isOpen()) {
+      this.#flush();
+      return;
+    }
     const sw = this.#sw;
     // Each turn sends one segment; the congestion window bounds the turns.
     while (sw.pipe < this.#cc.cwnd) {
@@ -527,6 +576,7 @@ export class Connection implements ReliableConnection {
       this.#sendNew(next);
       if (this.#blocked) break;
     }
+    this.#flush();
     const drain = this.#drain;
     if (drain !== undefined && this.bufferedMessages <= this.#s.highWaterMark >> 1) {
       this.#drain = undefined;
@@ -561,13 +611,41 @@ export class Connection implements ReliableConnection {
   }
 
   #sendData(segment: OutstandingSegment, retransmit: boolean): void {
+    const samePacket = this.#batch.length > 0 && this.#fits(segment.payload.length);
     const ts = this.#transmit(
       segment.fin ? SegmentType.FIN : SegmentType.DATA,
       wrapSeq(segment.seq, this.#isn),
       segment.payload,
       retransmit,
     );
-    this.#sw.transmitted(segment, ts);
+    this.#sw.transmitted(segment, ts, performance.now(), samePacket);
+  }
+
+  /** Whether a data segment of `payloadBytes` still fits the datagram being packed. */
+  #fits(payloadBytes: number): boolean {
+    const added = headerBytes(this.#rw.sack().length) + payloadBytes + PACKED_LENGTH_BYTES;
+    return this.#batchBytes + added <= this.#datagramCap;
+  }
+
+  /** Sends the packed data segments as one datagram. */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#send(encodeSegments(batch));
+  }
+
+  /** sendto(): one datagram; a full socket buffer blocks sending until it drains. */
+  #send(datagram: Buffer): void {
+    this.#counters.datagramsSent++;
+    if (!this.#setup.transmit(datagram) && !this.#blocked) {
+      this.#blocked = true;
+      this.#setup.writable().then(() => {
+        this.#blocked = false;
+        this.#pump();
+      }, noop);
+    }
   }
 
   #sendSyn(): void {
@@ -579,6 +657,11 @@ export class Connection implements ReliableConnection {
   }
 
   #sendAck(): void {
+    if (this.#receiving) {
+      // One ACK for the whole datagram, once all of its segments are taken.
+      this.#ackPending = true;
+      return;
+    }
     this.#transmit(SegmentType.ACK, wrapSeq(this.#sw.next, this.#isn), EMPTY, false);
   }
 
@@ -614,15 +697,23 @@ export class Connection implements ReliableConnection {
     };
     this.#lastAdvertised = window;
     this.#ackScheduled = false;
-    const datagram = encodeSegment(header, payload);
+    this.#ackPending = false;
     this.#counters.segmentsSent++;
     this.#s.onSegment?.({ direction: "send", segment: { ...header, payload }, retransmit });
-    if (!this.#setup.transmit(datagram) && !this.#blocked) {
-      this.#blocked = true;
-      this.#setup.writable().then(() => {
-        this.#blocked = false;
-        this.#pump();
-      }, noop);
+    if (type === SegmentType.DATA || type === SegmentType.FIN) {
+      // Packed with the other data segments of this pump; sent when it ends or fills up.
+      const bytes = headerBytes(header.sack.length) + payload.length;
+      if (
+        this.#batch.length > 0 &&
+        this.#batchBytes + bytes + PACKED_LENGTH_BYTES > this.#datagramCap
+      ) {
+        this.#flush();
+      }
+      this.#batchBytes += bytes + (this.#batch.length > 0 ? PACKED_LENGTH_BYTES : 0);
+      this.#batch.push({ header, payload });
+    } else {
+      this.#flush();
+      this.#send(encodeSegments([{ header, payload }]));
     }
     return timestamp;
   }
@@ -647,8 +738,23 @@ export class Connection implements ReliableConnection {
     this.#counters[kind]++;
   }
 
+  /**
+   * Takes the segments of one datagram (all with this connection's id, from its peer's
+   * address): they are acknowledged together, and what they let us send leaves together.
+   */
+  receiveAll(segments: readonly Segment[]): void {
+    this.#receiving = true;
+    try {
+      for (const segment of segments) this.#receive(segment);
+    } finally {
+      this.#receiving = false;
+    }
+    if (this.#ackPending && this.#state !== "CLOSED") this.#sendAck();
+    this.#pump();
+  }
+
   /** Takes one segment with this connection's id, from its peer's address. */
-  receive(segment: Segment): void {
+  #receive(segment: Segment): void {
     if (this.#state === "CLOSED") return;
     this.#counters.segmentsReceived++;
     this.#s.onSegment?.({ direction: "recv", segment, retransmit: false });
@@ -702,7 +808,6 @@ export class Connection implements ReliableConnection {
     }
     this.#onAcknowledged(outcome, una, segment);
     if (segment.type !== SegmentType.ACK) this.#onData(segment);
-    this.#pump();
   }
 
   #setPeerWindow(ack: number, window: number): void {
@@ -778,7 +883,7 @@ export class Connection implements ReliableConnection {
   #onLost(lost: number): void {
     const sw = this.#sw;
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
-      this.#cc.onLoss(sw.pipe + lost);
+      this.#cc.onLoss();
       this.#recoveryPoint = sw.next;
       this.#counters.lossEvents++;
     }
@@ -833,15 +938,15 @@ export class Connection implements ReliableConnection {
       if (finished) {
         this.#sendAck();
         this.#onPeerFin();
-      } else if (this.#rw.held > 0) this.#sendAck();
-      else this.#scheduleAck();
+      } else this.#scheduleAck();
       return;
     }
     if (arrival === "out-of-order") c.outOfOrder++;
     else if (arrival === "duplicate") c.duplicatesReceived++;
     else c.outOfWindow++;
-    // Out of order, duplicate, out of window: ACK at once, so the sender learns of the gap.
-    this.#sendAck();
+    // Out of order, duplicate, out of window: ACK in this turn still, so the sender learns of
+    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn.
+    this.#scheduleAck();
   }
 
   // ---- closing -------------------------------------------------------------------------
@@ -931,6 +1036,8 @@ export class Connection implements ReliableConnection {
     clearTimeout(this.#lossTimer);
     clearTimeout(this.#closeTimer);
     this.#ackScheduled = false;
+    this.#batch = [];
+    this.#batchBytes = 0;
     this.#outbox = [];
     this.#outHead = 0;
     this.#inbox.end();
@@ -999,6 +1106,7 @@ export class Connection implements ReliableConnection {
       this.#probeTimer = false;
       this.#probed = true;
       this.#tailLossProbe();
+      this.#flush();
       this.#armTimer();
       return;
     }
@@ -1041,20 +1149,27 @@ export class Connection implements ReliableConnection {
   }
 
   /**
-   * Sends one segment to draw an ACK (with SACK ranges) out of the peer: new data if the
-   * windows allow it, else the last segment again.
+   * Draws an ACK (with SACK ranges) out of the peer: {@link PROBE_DATAGRAMS} datagrams, each
+   * with one segment — new data if the windows allow it, else the last segment again.
    */
   #tailLossProbe(): void {
-    const sw = this.#sw;
     this.#counters.tailLossProbes++;
+    for (let i = 0; i < PROBE_DATAGRAMS && !this.#blocked; i++) {
+      this.#probeSegment();
+      this.#flush();
+    }
+  }
+
+  #probeSegment(): void {
+    const sw = this.#sw;
     const next = this.#outbox[this.#outHead];
-    if (next !== undefined && !this.#blocked && (next.fin || sw.next < this.#peerEdge)) {
+    if (next !== undefined && (next.fin || sw.next < this.#peerEdge)) {
       this.#shiftOutbox();
       this.#sendNew(next);
       return;
     }
     const last = sw.last();
-    if (last === undefined || this.#blocked) return;
+    if (last === undefined) return;
     this.#counters.retransmissions++;
     this.#sendData(last, true);
   }

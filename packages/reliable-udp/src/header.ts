@@ -12,12 +12,15 @@
  * 12      4     acknowledgement: the next sequence number expected from the peer, u32
  * 16      2     window: segments the sender can still take beyond the acknowledgement, u16
  * 18      1     SACK range count, 0–4
- * 19      1     flags, 0x00 (reserved: written as 0, refused otherwise)
+ * 19      1     flags: 0x00, or 0x10 (packed: a u16 payload length follows the SACK ranges,
+ *               then another segment of the same connection); anything else is refused
  * 20      4     timestamp: the sender's clock when this datagram left, µs, u32 (wraps)
  * 24      4     timestamp echo: the timestamp of the peer's latest data segment, µs, u32
  * 28      8×n   SACK ranges: start (first held), end (one past the last held), u32 each
  * 28+8n   …     payload (DATA only)
  * ```
+ *
+ * A datagram carries one segment, or several DATA and FIN segments packed one after another.
  *
  * All integers are big-endian. Sequence numbers wrap at 2³²: compare them with
  * {@link unwrapSeq}, never with `<`.
@@ -103,6 +106,21 @@ export function headerBytes(sackRanges: number): number {
 }
 
 /**
+ * Flag: a 2-byte payload length follows the SACK ranges, and another segment follows this
+ * one in the same datagram. Only DATA and FIN carry it; the last segment of a datagram never
+ * does, so a datagram of one segment is the plain format.
+ */
+export const FLAG_PACKED = 0x10;
+/** Bytes a packed segment adds for its payload length. */
+export const PACKED_LENGTH_BYTES = 2;
+
+/** One segment to encode. */
+export interface OutgoingSegment {
+  readonly header: SegmentHeader;
+  readonly payload: Uint8Array;
+}
+
+/**
  * Writes a segment: header, SACK ranges, then `payload` (DATA only).
  * @throws {RangeError} naming the field: a number outside its width, more than 4 SACK ranges,
  *   connection id 0, or a payload on a segment that is not DATA.
@@ -112,9 +130,44 @@ export function headerBytes(sackRanges: number): number {
  * //=> 28
  */
 export function encodeSegment(header: SegmentHeader, payload: Uint8Array = EMPTY): Buffer {
-  const sack = header.sack;
-  if (sack.length > MAX_SACK_RANGES) {
-    throw new RangeError(`sack must hold at most ${MAX_SACK_RANGES} ranges, got ${sack.length}`);
+  return encodeSegments([{ header, payload }]);
+}
+
+/**
+ * Writes several segments of one connection into one datagram, as KCP packs segments and
+ * QUIC packs frames: every segment but the last is marked {@link FLAG_PACKED} and carries
+ * its payload length. Only DATA and FIN segments may be packed with others.
+ * @throws {RangeError} what {@link encodeSegment} throws; also for an empty list, mixed
+ *   connection ids, or a segment other than DATA or FIN packed with others.
+ */
+export function encodeSegments(segments: readonly OutgoingSegment[]): Buffer {
+  if (segments.length === 0) throw new RangeError("segments must hold at least one segment");
+  let size = 0;
+  const last = segments.length - 1;
+  segments.forEach(({ header, payload }, i) => {
+    checkHeader(header, payload);
+    if (last > 0 && header.type !== SegmentType.DATA && header.type !== SegmentType.FIN) {
+      throw new RangeError(`only DATA and FIN are packed, got ${TYPE_NAMES[header.type]}`);
+    }
+    if (header.connId !== (segments[0] as OutgoingSegment).header.connId) {
+      throw new RangeError("segments packed in one datagram must share a connection id");
+    }
+    size += headerBytes(header.sack.length) + payload.length;
+    if (i < last) size += PACKED_LENGTH_BYTES;
+  });
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  segments.forEach(({ header, payload }, i) => {
+    offset = writeSegment(out, offset, header, payload, i < last);
+  });
+  return out;
+}
+
+function checkHeader(header: SegmentHeader, payload: Uint8Array): void {
+  if (header.sack.length > MAX_SACK_RANGES) {
+    throw new RangeError(
+      `sack must hold at most ${MAX_SACK_RANGES} ranges, got ${header.sack.length}`,
+    );
   }
   if (TYPE_NAMES[header.type] === undefined) {
     throw new RangeError(`type must be a SegmentType from 1 to 6, got ${header.type}`);
@@ -125,15 +178,10 @@ export function encodeSegment(header: SegmentHeader, payload: Uint8Array = EMPTY
     );
   }
   checkU32("connId", header.connId, 1);
-  const size = headerBytes(sack.length);
-  const out = Buffer.allocUnsafe(size + payload.length);
-  out[0] = MAGIC_0;
-  out[1] = MAGIC_1;
-  out[2] = HEADER_VERSION;
-  out[3] = header.type;
-  out.writeUInt32BE(header.connId, 4);
-  out.writeUInt32BE(checkU32("seq", header.seq), 8);
-  out.writeUInt32BE(checkU32("ack", header.ack), 12);
+  checkU32("seq", header.seq);
+  checkU32("ack", header.ack);
+  checkU32("timestamp", header.timestamp);
+  checkU32("echo", header.echo);
   if (
     !Number.isInteger(header.window) ||
     header.window < 0 ||
@@ -141,66 +189,143 @@ export function encodeSegment(header: SegmentHeader, payload: Uint8Array = EMPTY
   ) {
     throw new RangeError(`window must be an integer from 0 to 65535, got ${header.window}`);
   }
-  out.writeUInt16BE(header.window, 16);
-  out[18] = sack.length;
-  out[19] = 0;
-  out.writeUInt32BE(checkU32("timestamp", header.timestamp), 20);
-  out.writeUInt32BE(checkU32("echo", header.echo), 24);
-  let offset = HEADER_BYTES;
-  for (const range of sack) {
-    out.writeUInt32BE(checkU32("sack start", range.start), offset);
-    out.writeUInt32BE(checkU32("sack end", range.end), offset + 4);
-    offset += SACK_RANGE_BYTES;
+  for (const range of header.sack) {
+    checkU32("sack start", range.start);
+    checkU32("sack end", range.end);
   }
-  if (payload.length > 0) out.set(payload, offset);
-  return out;
+}
+
+/** Writes one checked segment at `offset`; returns the offset after it. */
+function writeSegment(
+  out: Buffer,
+  offset: number,
+  header: SegmentHeader,
+  payload: Uint8Array,
+  packed: boolean,
+): number {
+  const sack = header.sack;
+  if (packed && payload.length > 0xffff) {
+    throw new RangeError(`a packed payload must be at most 65535 bytes, got ${payload.length}`);
+  }
+  out[offset] = MAGIC_0;
+  out[offset + 1] = MAGIC_1;
+  out[offset + 2] = HEADER_VERSION;
+  out[offset + 3] = header.type;
+  out.writeUInt32BE(header.connId, offset + 4);
+  out.writeUInt32BE(header.seq, offset + 8);
+  out.writeUInt32BE(header.ack, offset + 12);
+  out.writeUInt16BE(header.window, offset + 16);
+  out[offset + 18] = sack.length;
+  out[offset + 19] = packed ? FLAG_PACKED : 0;
+  out.writeUInt32BE(header.timestamp, offset + 20);
+  out.writeUInt32BE(header.echo, offset + 24);
+  let at = offset + HEADER_BYTES;
+  for (const range of sack) {
+    out.writeUInt32BE(range.start, at);
+    out.writeUInt32BE(range.end, at + 4);
+    at += SACK_RANGE_BYTES;
+  }
+  if (packed) {
+    out.writeUInt16BE(payload.length, at);
+    at += PACKED_LENGTH_BYTES;
+  }
+  if (payload.length > 0) out.set(payload, at);
+  return at + payload.length;
 }
 
 /**
- * Reads a segment. The payload is a view into `data`.
+ * Reads a datagram of exactly one segment. The payload is a view into `data`.
  * @throws {SocketError} `ERR_INVALID_HEADER`, saying what is wrong: too short for its header
- *   or SACK ranges, wrong magic, unknown version or type, flags set, connection id 0, more
- *   than 4 SACK ranges, or a payload on a segment that is not DATA. Nothing else is thrown.
+ *   or SACK ranges, wrong magic, unknown version or type, unknown flags, connection id 0, more
+ *   than 4 SACK ranges, a payload on a segment that is not DATA, or more than one segment.
+ *   Nothing else is thrown.
  * @example
  * decodeSegment(Buffer.from("hello")) // throws ERR_INVALID_HEADER: 5 bytes, shorter than …
  */
 export function decodeSegment(data: Uint8Array): Segment {
+  const segments = decodeSegments(data);
+  if (segments.length !== 1) throw invalid(`${segments.length} segments, expected one`);
+  return segments[0] as Segment;
+}
+
+/**
+ * Reads a datagram of one or more segments (see {@link encodeSegments}); payloads are views
+ * into `data`. The whole datagram is refused if any part of it is malformed or the segments
+ * carry different connection ids.
+ * @throws {SocketError} `ERR_INVALID_HEADER`, as {@link decodeSegment}; nothing else.
+ */
+export function decodeSegments(data: Uint8Array): Segment[] {
   const buffer = Buffer.isBuffer(data)
     ? data
     : Buffer.from(data.buffer, data.byteOffset, data.length);
-  if (buffer.length < HEADER_BYTES) {
-    throw invalid(`${buffer.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const segments: Segment[] = [];
+  let offset = 0;
+  for (;;) {
+    const { segment, end, packed } = readSegment(buffer, offset);
+    if (segments.length > 0 && segment.connId !== (segments[0] as Segment).connId) {
+      throw invalid("segments of different connections in one datagram");
+    }
+    segments.push(segment);
+    if (!packed) return segments;
+    offset = end;
   }
-  if (buffer[0] !== MAGIC_0 || buffer[1] !== MAGIC_1) throw invalid("wrong magic, not a segment");
-  if (buffer[2] !== HEADER_VERSION) throw invalid(`unsupported version ${buffer[2]}`);
-  const type = buffer[3] as number;
+}
+
+function readSegment(
+  buffer: Buffer,
+  offset: number,
+): { segment: Segment; end: number; packed: boolean } {
+  const length = buffer.length - offset;
+  if (length < HEADER_BYTES) {
+    throw invalid(`${length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  }
+  if (buffer[offset] !== MAGIC_0 || buffer[offset + 1] !== MAGIC_1) {
+    throw invalid("wrong magic, not a segment");
+  }
+  if (buffer[offset + 2] !== HEADER_VERSION) {
+    throw invalid(`unsupported version ${buffer[offset + 2]}`);
+  }
+  const type = buffer[offset + 3] as number;
   if (TYPE_NAMES[type] === undefined) throw invalid(`unknown segment type ${type}`);
-  const connId = buffer.readUInt32BE(4);
+  const connId = buffer.readUInt32BE(offset + 4);
   if (connId === 0) throw invalid("connection id 0");
-  const count = buffer[18] as number;
+  const count = buffer[offset + 18] as number;
   if (count > MAX_SACK_RANGES) throw invalid(`${count} SACK ranges, more than ${MAX_SACK_RANGES}`);
-  if (buffer[19] !== 0) throw invalid(`reserved flags set (${buffer[19]})`);
-  const size = headerBytes(count);
-  if (buffer.length < size) {
-    throw invalid(`${buffer.length} bytes, shorter than a header with ${count} SACK ranges`);
+  const flags = buffer[offset + 19] as number;
+  const packed = flags === FLAG_PACKED;
+  if (flags !== 0 && !packed) throw invalid(`unknown flags set (${flags})`);
+  if (packed && type !== SegmentType.DATA && type !== SegmentType.FIN) {
+    throw invalid(`${TYPE_NAMES[type]} packed with other segments`);
   }
-  if (buffer.length > size && type !== SegmentType.DATA) {
+  const size = headerBytes(count) + (packed ? PACKED_LENGTH_BYTES : 0);
+  if (length < size) {
+    throw invalid(`${length} bytes, shorter than a header with ${count} SACK ranges`);
+  }
+  const payloadBytes = packed ? buffer.readUInt16BE(offset + size - 2) : length - size;
+  if (payloadBytes > length - size) throw invalid(`payload length ${payloadBytes} past the end`);
+  if (payloadBytes > 0 && type !== SegmentType.DATA) {
     throw invalid(`${TYPE_NAMES[type]} with a payload`);
   }
   const sack: SackRange[] = [];
-  for (let offset = HEADER_BYTES; offset < size; offset += SACK_RANGE_BYTES) {
-    sack.push({ start: buffer.readUInt32BE(offset), end: buffer.readUInt32BE(offset + 4) });
+  for (let at = offset + HEADER_BYTES; at < offset + HEADER_BYTES + count * SACK_RANGE_BYTES; ) {
+    sack.push({ start: buffer.readUInt32BE(at), end: buffer.readUInt32BE(at + 4) });
+    at += SACK_RANGE_BYTES;
   }
+  const end = offset + size + payloadBytes;
   return {
-    type: type as SegmentType,
-    connId,
-    seq: buffer.readUInt32BE(8),
-    ack: buffer.readUInt32BE(12),
-    window: buffer.readUInt16BE(16),
-    timestamp: buffer.readUInt32BE(20),
-    echo: buffer.readUInt32BE(24),
-    sack,
-    payload: buffer.subarray(size),
+    segment: {
+      type: type as SegmentType,
+      connId,
+      seq: buffer.readUInt32BE(offset + 8),
+      ack: buffer.readUInt32BE(offset + 12),
+      window: buffer.readUInt16BE(offset + 16),
+      timestamp: buffer.readUInt32BE(offset + 20),
+      echo: buffer.readUInt32BE(offset + 24),
+      sack,
+      payload: buffer.subarray(offset + size, end),
+    },
+    end,
+    packed,
   };
 }
 

@@ -1,6 +1,11 @@
 export type { ConnectOptions } from "./client.js";
 export { connect } from "./client.js";
-export { CongestionControl, DECREASE_FACTOR, DEFAULT_INITIAL_CWND } from "./congestion.js";
+export {
+  CongestionControl,
+  DECREASE_FACTOR,
+  DEFAULT_INITIAL_CWND,
+  DEFAULT_MIN_CWND,
+} from "./congestion.js";
 export type {
   ConnectionOptions,
   ConnectionState,
@@ -16,16 +21,20 @@ export {
   DEFAULT_RECEIVE_WINDOW,
   DEFAULT_SEND_WINDOW,
 } from "./connection.js";
-export type { SackRange, Segment, SegmentHeader } from "./header.js";
+export type { OutgoingSegment, SackRange, Segment, SegmentHeader } from "./header.js";
 export {
   decodeSegment,
+  decodeSegments,
   encodeSegment,
+  encodeSegments,
+  FLAG_PACKED,
   formatSegment,
   HEADER_BYTES,
   HEADER_VERSION,
   MAX_ADVERTISED_WINDOW,
   MAX_HEADER_BYTES,
   MAX_SACK_RANGES,
+  PACKED_LENGTH_BYTES,
   SegmentType,
   segmentTypeName,
   unwrapSeq,

@@ -125,13 +125,22 @@ export class SendWindow {
     return segment;
   }
 
-  /** `segment` was just sent (again), with timestamp `ts`, at `now` (ms). */
-  transmitted(segment: OutstandingSegment, ts: number, now = performance.now()): void {
+  /**
+   * `segment` was just sent (again), with timestamp `ts`, at `now` (ms). `samePacket`: it
+   * went in the same datagram as the segment transmitted just before it, so it shares that
+   * one's serial: the loss threshold counts datagrams, as TCP's counts packets.
+   */
+  transmitted(
+    segment: OutstandingSegment,
+    ts: number,
+    now = performance.now(),
+    samePacket = false,
+  ): void {
     segment.sentAt = now;
     if (segment.transmissions === 0 || segment.lost !== undefined) this.#pipe++;
     segment.lost = undefined;
     segment.transmissions++;
-    segment.serial = ++this.#serial;
+    segment.serial = samePacket && this.#serial > 0 ? this.#serial : ++this.#serial;
     segment.sentTs = ts;
   }
 

@@ -20,7 +20,7 @@ import {
   type ReliableConnection,
   resolveConnectionOptions,
 } from "./connection.js";
-import { decodeSegment, encodeSegment, type Segment, SegmentType } from "./header.js";
+import { decodeSegments, encodeSegment, type Segment, SegmentType } from "./header.js";
 import { MessageQueue } from "./internal/message-queue.js";
 import { checkInteger } from "./internal/options.js";
 
@@ -159,20 +159,22 @@ class Server implements ReliableServer {
   /** recvfrom(): checks one datagram and hands it to its connection, or drops it. */
   #route(data: Buffer, from: InetEndpoint): void {
     const c = this.#counters;
-    let segment: Segment;
+    let segments: Segment[];
     try {
-      segment = decodeSegment(data);
+      segments = decodeSegments(data);
     } catch {
       c.invalidSegments++;
       return;
     }
+    // decodeSegments() checked that every segment carries the first one's id.
+    const segment = segments[0] as Segment;
     const connection = this.#connections.get(segment.connId);
     if (connection !== undefined) {
       if (connection.remote.port !== from.port || connection.remote.host !== from.host) {
         c.wrongSource++;
         return;
       }
-      connection.receive(segment);
+      connection.receiveAll(segments);
       return;
     }
     if (this.#recent.has(segment.connId)) {

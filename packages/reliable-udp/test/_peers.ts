@@ -3,7 +3,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { InetEndpoint } from "@socket-lab/core";
 import {
-  decodeSegment,
+  decodeSegments,
   encodeSegment,
   type ListenOptions,
   listen,
@@ -71,7 +71,7 @@ export async function rawPeer(): Promise<RawPeer> {
   const received: Segment[] = [];
   socket.on("message", (data) => {
     try {
-      received.push(decodeSegment(data));
+      received.push(...decodeSegments(data));
     } catch {
       // not a segment
     }

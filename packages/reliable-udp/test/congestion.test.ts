@@ -10,10 +10,10 @@ test("slow start doubles the window per round trip until ssthresh", () => {
   expect(cc.cwnd).toBe(8);
 });
 
-test("a fast-retransmit loss cuts to 0.7 × flight; congestion avoidance then adds about one per round trip", () => {
+test("a fast-retransmit loss cuts to 0.7 × cwnd; congestion avoidance then adds about one per round trip", () => {
   const cc = new CongestionControl(10, 1_000);
   cc.onAck(10); // 20
-  cc.onLoss(20);
+  cc.onLoss();
   expect(cc.cwnd).toBe(14);
   expect(cc.ssthresh).toBe(14);
   expect(cc.slowStart).toBe(false);
@@ -21,6 +21,28 @@ test("a fast-retransmit loss cuts to 0.7 × flight; congestion avoidance then ad
   expect(cc.cwnd).toBe(14); // 14 + ~0.97
   cc.onAck(1);
   expect(cc.cwnd).toBe(15);
+});
+
+test("the cut scales the window, however few segments are in flight", () => {
+  const cc = new CongestionControl(20, 1_000);
+  // A flight of 3 (the rest SACKed or lost) used to cut a window of 20 to 2.
+  cc.onLoss();
+  expect(cc.cwnd).toBe(14);
+});
+
+test("minCwnd: a fast-retransmit loss leaves at least that window; a timeout still goes to 1", () => {
+  const cc = new CongestionControl(10, 1_000, 10);
+  cc.onLoss();
+  expect(cc.cwnd).toBe(10); // 0.7 × 10 = 7, floored at 10
+  expect(cc.ssthresh).toBe(10);
+  cc.onTimeout(4);
+  expect(cc.cwnd).toBe(1);
+  expect(cc.ssthresh).toBe(10);
+  // The default floor is RFC 5681's two segments.
+  const standard = new CongestionControl(2, 1_000);
+  standard.onLoss();
+  expect(standard.cwnd).toBe(2);
+  expect(() => new CongestionControl(10, 1_000, 0)).toThrow(RangeError);
 });
 
 test("undo restores the window a spurious loss took away", () => {

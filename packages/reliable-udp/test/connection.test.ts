@@ -26,6 +26,26 @@ describe("a connection on loopback", () => {
     expect(stats.srttMs).toBeGreaterThanOrEqual(0);
   });
 
+  test("messages written in one go leave packed: fewer datagrams than segments, all delivered", async () => {
+    const { server } = await echoServer();
+    await using _server = server;
+    await using connection = await connect(server.endpoint, FAST);
+    const before = connection.stats;
+    const count = 40;
+    // 40 × 100 B in one synchronous loop: up to 13 segments fit one 1,472-byte datagram.
+    for (let i = 0; i < count; i++) connection.write(Buffer.alloc(100, i));
+    let got = 0;
+    for await (const reply of connection) {
+      expect(reply.equals(Buffer.alloc(100, got))).toBe(true);
+      if (++got === count) break;
+    }
+    const after = connection.stats;
+    const segments = after.segmentsSent - before.segmentsSent;
+    const datagrams = after.datagramsSent - before.datagramsSent;
+    expect(segments).toBeGreaterThanOrEqual(count);
+    expect(datagrams).toBeLessThanOrEqual(segments / 2);
+  });
+
   test("close handshake: both sides FIN, the peer's loop ends, both reach CLOSED", async () => {
     const { server, connections } = await echoServer();
     await using _server = server;

@@ -3,7 +3,10 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
   decodeSegment,
+  decodeSegments,
   encodeSegment,
+  encodeSegments,
+  FLAG_PACKED,
   formatSegment,
   HEADER_BYTES,
   MAX_HEADER_BYTES,
@@ -130,6 +133,67 @@ describe("encodeSegment / decodeSegment", () => {
       /only DATA/,
     );
     expect(MAX_HEADER_BYTES).toBe(60);
+  });
+
+  test("packs several DATA and FIN segments into one datagram and reads them back", () => {
+    const parts = [
+      { header: base, payload: Buffer.from("one") },
+      { header: { ...base, seq: 0, sack: [] }, payload: Buffer.alloc(0) },
+      { header: { ...base, seq: 1, type: SegmentType.FIN, sack: [] }, payload: Buffer.alloc(0) },
+    ];
+    const datagram = encodeSegments(parts);
+    // Every segment but the last carries the flag and a 2-byte length.
+    expect(datagram.length).toBe(HEADER_BYTES + 16 + 2 + 3 + HEADER_BYTES + 2 + HEADER_BYTES);
+    expect(datagram[19]).toBe(FLAG_PACKED);
+    const segments = decodeSegments(datagram);
+    expect(segments.map((s) => [s.type, s.seq, s.payload.toString(), s.sack.length])).toEqual([
+      [SegmentType.DATA, base.seq, "one", 2],
+      [SegmentType.DATA, 0, "", 0],
+      [SegmentType.FIN, 1, "", 0],
+    ]);
+    // One segment is the plain format; decodeSegment refuses a packed datagram.
+    expect(encodeSegments([parts[0] as (typeof parts)[0]])).toEqual(
+      encodeSegment(base, Buffer.from("one")),
+    );
+    expect(invalid(datagram)).toMatch(/3 segments, expected one/);
+  });
+
+  test("refuses a packed datagram that is cut, mixes connections or packs control segments", () => {
+    const two = encodeSegments([
+      { header: base, payload: Buffer.from("abc") },
+      { header: { ...base, sack: [] }, payload: Buffer.from("de") },
+    ]);
+    const refused = (data: Uint8Array): string => {
+      try {
+        decodeSegments(data);
+      } catch (error) {
+        expect((error as SocketError).code).toBe(ErrorCode.ERR_INVALID_HEADER);
+        return (error as SocketError).message;
+      }
+      throw new Error("decoded");
+    };
+    // Cut anywhere inside: a length past the end, or a missing next segment.
+    for (let length = 0; length < two.length - 2; length++) {
+      expect(refused(two.subarray(0, length))).toMatch(/shorter than|past the end/);
+    }
+    const mixed = Buffer.from(two);
+    mixed.writeUInt32BE(7, HEADER_BYTES + 16 + 2 + 3 + 4);
+    expect(refused(mixed)).toMatch(/different connections/);
+    const ack = Buffer.from(two);
+    ack[3] = SegmentType.ACK;
+    expect(refused(ack)).toMatch(/ACK packed/);
+    expect(() =>
+      encodeSegments([
+        { header: { ...base, type: SegmentType.ACK }, payload: Buffer.alloc(0) },
+        { header: base, payload: Buffer.alloc(0) },
+      ]),
+    ).toThrow(/only DATA and FIN/);
+    expect(() =>
+      encodeSegments([
+        { header: base, payload: Buffer.alloc(0) },
+        { header: { ...base, connId: 9 }, payload: Buffer.alloc(0) },
+      ]),
+    ).toThrow(/connection id/);
   });
 
   test("formatSegment prints what a trace shows", () => {

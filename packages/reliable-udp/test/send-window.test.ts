@@ -67,6 +67,19 @@ describe("SendWindow", () => {
     expect(window.pipe).toBe(3);
   });
 
+  test(`segments packed in one datagram share a serial: the threshold counts ${DUP_THRESHOLD} datagrams`, () => {
+    const window = new SendWindow();
+    const now = performance.now();
+    // Datagram A: segments 0–4; then datagrams B, C, D of one segment each.
+    for (let i = 0; i < 5; i++) window.transmitted(window.add(Buffer.from([i])), i, now, i > 0);
+    for (let i = 5; i < 8; i++) window.transmitted(window.add(Buffer.from([i])), i, now);
+    // B and C arrive, A does not: two datagrams later is reordering, not loss (per segment
+    // it would be 5 and 6 transmissions later).
+    expect(window.acknowledge(0, [{ start: 5, end: 7 }], now).lost).toBe(0);
+    // D arrives too: three datagrams after A, so all five of A's segments are lost.
+    expect(window.acknowledge(0, [{ start: 5, end: 8 }], now).lost).toBe(5);
+  });
+
   test("a lost retransmission is found again by what was sent after it", () => {
     const window = sent(3);
     window.acknowledge(0, [{ start: 1, end: 3 }]);

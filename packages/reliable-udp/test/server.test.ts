@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import {
   connect,
   encodeSegment,
+  encodeSegments,
   listen,
   type ReliableConnection,
   type ReliableServer,
@@ -61,6 +62,65 @@ async function stillWorks(s: {
     "the ACK of message 0",
   );
 }
+
+describe("loss recovery", () => {
+  test("a tail-loss probe sends two datagrams (RFC 9002 6.2.4), so one lost probe is not an RTO", async () => {
+    await using s = await setup();
+    const { peer, accepted, connId, isn, serverIsn } = s;
+    const data = (seq: number) =>
+      peer.received.filter((r) => r.type === SegmentType.DATA && r.seq === wrapSeq(seq, serverIsn));
+    accepted.write("m0");
+    await until(() => data(0).length > 0, "message 0");
+    // Acknowledge message 0 with its timestamp echoed: an RTT sample, so probes come before the RTO.
+    peer.send(
+      {
+        type: SegmentType.ACK,
+        connId,
+        seq: isn,
+        ack: wrapSeq(1, serverIsn),
+        echo: data(0)[0]?.timestamp,
+      },
+      s.server.endpoint,
+    );
+    await until(() => accepted.stats.inFlight === 0, "message 0 acknowledged");
+    // Message 1 is never acknowledged: the probe sends it twice, in two datagrams.
+    accepted.write("m1");
+    await until(() => accepted.stats.tailLossProbes >= 1, "a tail-loss probe");
+    await until(() => data(1).length >= 3, "two probe copies of message 1");
+    const stats = accepted.stats;
+    expect(stats.tailLossProbes).toBe(1);
+    expect(stats.retransmissions - stats.timeouts).toBe(2 * stats.tailLossProbes);
+  });
+});
+
+describe("acknowledgements", () => {
+  test("the segments of one packed datagram, out of order, get one ACK with their SACK range", async () => {
+    await using s = await setup();
+    const { peer, connId, isn, serverIsn } = s;
+    // Messages 1, 2, 3 packed in one datagram; message 0 is missing.
+    const segment = (n: number) => ({
+      header: {
+        type: SegmentType.DATA,
+        connId,
+        seq: wrapSeq(n, isn),
+        ack: serverIsn,
+        window: 64,
+        timestamp: 1,
+        echo: 0,
+        sack: [],
+      },
+      payload: Buffer.from(`m${n}`),
+    });
+    const before = peer.received.length;
+    peer.sendBytes(encodeSegments([segment(1), segment(2), segment(3)]), s.server.endpoint);
+    const acks = () =>
+      peer.received.slice(before).filter((r) => r.type === SegmentType.ACK && r.sack.length > 0);
+    await until(() => acks().length > 0, "an ACK with SACK ranges");
+    // The first (and only) one covers all three: no ACK went out per segment.
+    expect(acks()[0]?.sack).toEqual([{ start: wrapSeq(1, isn), end: wrapSeq(4, isn) }]);
+    expect(acks()[0]?.ack).toBe(wrapSeq(0, isn));
+  });
+});
 
 describe("hostile or broken input is dropped and counted", () => {
   test("an ACK for data never sent", async () => {
@@ -247,6 +307,7 @@ describe("connect()", () => {
     await expect(connect("udp://127.0.0.1:9", { receiveWindow: 0 })).rejects.toThrow(
       /receiveWindow/,
     );
+    await expect(connect("udp://127.0.0.1:9", { minCwnd: 0 })).rejects.toThrow(/minCwnd/);
     await expect(connect("tcp://127.0.0.1:9")).rejects.toMatchObject({
       code: ErrorCode.ERR_INVALID_ENDPOINT,
     });
