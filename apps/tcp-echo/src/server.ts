@@ -15,6 +15,7 @@
  */
 
 import { explain } from "@socket-lab/core";
+import { Pending } from "@socket-lab/core/cli";
 import { type Connection, listen } from "@socket-lab/tcp";
 import { type EchoServer, type EchoServerOptions, planServer } from "./server-options.js";
 
@@ -43,15 +44,11 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   server.on("error", (error) => emit({ type: "server-error", error }));
 
   let messages = 0;
-  const serving = new Set<Promise<void>>();
+  const serving = new Pending(); // the clients being served, for close() to wait for
   const accepting = (async () => {
     // accept: each turn of this loop is one accept(), which returns a NEW connected socket for
     // that one client. The listening socket goes on accepting while clients are served.
-    for await (const connection of server) {
-      const done = serve(connection);
-      serving.add(done);
-      void done.finally(() => serving.delete(done));
-    }
+    for await (const connection of server) serving.add(serve(connection));
   })();
 
   // One client, on the socket accept() gave us for it alone.
@@ -85,7 +82,7 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
       // close: the listening socket first (no new clients), then every client's socket.
       await server.close({ timeoutMs: closeTimeoutMs });
       await accepting;
-      await Promise.all(serving);
+      await serving.settled();
       return { connections: server.stats.accepted, rejected: server.stats.rejected, messages };
     },
   };

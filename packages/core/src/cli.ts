@@ -315,6 +315,7 @@ export function parseHostFlag(flag: string, value: string): string {
 }
 
 export * from "./cli-common.js";
+export { Pending } from "./pending.js";
 export type {
   LineOutput,
   LineOutputOptions,
