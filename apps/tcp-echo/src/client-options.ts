@@ -96,6 +96,14 @@ export interface EchoClientPlan {
   readonly messages: Iterable<string> | AsyncIterable<string>;
   /** A message as the framing sends it: text for lines, its UTF-8 bytes for length. */
   readonly encode: (message: string) => string | Buffer;
+  /** Bytes a reply took on the wire with `length` framing (header included); 0 with `lines`. */
+  readonly wireBytes: (reply: string | Buffer) => number;
+  /**
+   * With `length` framing, bytes left over after the last reply are no whole message: the
+   * server speaks another framing (a lines server echoes a frame as text, with a `\n` after
+   * it). Returns the error saying so, or undefined.
+   */
+  readonly strayBytes: (server: Endpoint, bytes: number) => SocketError | undefined;
   readonly timeoutMs: number;
   readonly window: number;
   readonly onReply: ((reply: EchoReply) => void) | undefined;
@@ -127,12 +135,18 @@ export function planClient(options: EchoClientOptions): EchoClientPlan {
     connectOptions: { framing: wire, timeoutMs, trace, signal, ...(tls && { tls }) },
     messages: settings.messages,
     encode: framing === "length" ? (message) => Buffer.from(message) : (message) => message,
+    wireBytes: (reply) => (framing === "length" ? LENGTH_HEADER_BYTES + reply.length : 0),
+    strayBytes: (server, bytes) =>
+      framing === "length" && bytes > 0 ? notFramed(server, bytes) : undefined,
     timeoutMs,
     window,
     onReply: settings.onReply,
     signal,
   };
 }
+
+/** The u32 length before each message with `length` framing. */
+const LENGTH_HEADER_BYTES = 4;
 
 /** What send() fails with once the server has closed the connection. */
 export const HUNG_UP = new Set<string>([ErrorCode.ERR_SOCKET_CLOSED, "EPIPE", "ECONNRESET"]);
@@ -160,6 +174,17 @@ export function closedEarly(server: Endpoint, answered: number, sent: string): S
     `${formatAddress(server)} closed the connection after ${answered} of ${sent} replies`,
     {
       hint: "The server may be full (--max-connections), have timed out, or not be an echo server.",
+    },
+  );
+}
+
+/** Bytes after the last reply that are no whole length-prefixed message. */
+function notFramed(server: Endpoint, bytes: number): SocketError {
+  return new SocketError(
+    ErrorCode.ERR_FRAME_TRUNCATED,
+    `${formatAddress(server)} sent ${counted(bytes, "byte")} after the last reply that are not a whole length-prefixed message`,
+    {
+      hint: "The server seems to use another framing (a lines server echoes a frame as text): run both with the same --framing.",
     },
   );
 }

@@ -56,6 +56,7 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   );
   let writing = true;
   let error: unknown;
+  let framed = 0; // bytes of the replies, framing included
 
   // send: the writer does not wait for each reply, only for room in the window, and while the
   // kernel's buffer is full (backpressure).
@@ -86,9 +87,12 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
     for await (const reply of connection) {
       const message = inFlight.answer();
       if (message === undefined) continue; // the server said something nobody asked for
+      framed += plan.wireBytes(reply);
       onReply?.({ seq: inFlight.answered, message, reply: String(reply) });
       if (!writing && inFlight.waiting === 0) break;
     }
+    // Bytes beyond the last whole reply: the server frames its messages another way.
+    error ??= plan.strayBytes(connection.remote, connection.stats.bytesReceived - framed);
   } catch (err) {
     error ??= err;
   } finally {

@@ -315,7 +315,6 @@ export function parseHostFlag(flag: string, value: string): string {
 }
 
 export * from "./cli-common.js";
-export { Pending } from "./pending.js";
 export type {
   LineOutput,
   LineOutputOptions,
@@ -339,5 +338,7 @@ export {
   preview,
   previewOf,
 } from "./peer-text.js";
+export { Pending } from "./pending.js";
 export type { LogRecord, ServerLog, ServerLogOptions } from "./server-log.js";
 export { createServerLog } from "./server-log.js";
+export { isSocketFile, staleSocketReplaced } from "./socket-file.js";
