@@ -9,7 +9,7 @@
  *
  * Run it in two terminals:
  *   pnpm tcp:server                          # terminal 1
- *   pnpm tcp:client                          # terminal 2: Hello from client
+ *   pnpm tcp:client                          # terminal 2: type a line, see its reply
  *   printf 'one\ntwo\n' | pnpm tcp:client    # one message per line: one, two
  *
  * client-options.ts holds the options, results and errors; client-cli.ts the flags.

@@ -4,7 +4,7 @@
  *
  * Run it in two terminals:
  *   pnpm tcp:server      # terminal 1: listening on tcp://127.0.0.1:7000
- *   pnpm tcp:client      # terminal 2: Hello from client
+ *   pnpm tcp:client      # terminal 2: type a line, see it echoed
  */
 
 import { X509Certificate } from "node:crypto";
