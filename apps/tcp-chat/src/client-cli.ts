@@ -28,6 +28,11 @@ const NAME = "chat-client";
 const flags = {
   host: HOST_FLAG,
   port: portFlag(DEFAULT_CHAT_PORT),
+  unix: {
+    type: "string",
+    valueName: "PATH",
+    description: "connect to the server's unix domain socket file (AF_UNIX) instead of host:port",
+  },
   nick: {
     type: "string",
     short: "n",
@@ -48,6 +53,7 @@ process.exitCode = await runCommand({
     "chat-client --nick alice",
     "printf 'hello\\n' | chat-client --nick bot",
     "chat-client --port 7100 --trace",
+    "chat-client --unix /tmp/chat.sock --nick alice",
   ],
   hints: { ECONNREFUSED: "Start one with: pnpm chat:server" },
   async run({ values, signal, stdin, stdout, stderr }) {
@@ -55,7 +61,12 @@ process.exitCode = await runCommand({
     if (nick !== undefined && !isValidNick(nick)) {
       throw new UsageError(`--nick: '${nick}' is not a valid nickname (${NICK_RULES})`);
     }
+    const { unix } = values;
+    if (unix !== undefined && (values.host !== undefined || values.port !== undefined)) {
+      throw new UsageError("--unix PATH replaces --host and --port: give one or the other");
+    }
     const { closedBy } = await runChatClient({
+      unix,
       host: ifGiven(values.host, (value) => parseHostFlag("host", value)),
       port: ifGiven(values.port, (value) => parsePortFlag("port", value)),
       nick,

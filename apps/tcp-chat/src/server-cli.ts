@@ -13,6 +13,7 @@ import {
   type FlagSpecs,
   HOST_FLAG,
   ifGiven,
+  isSocketFile,
   parseHostFlag,
   parseIntegerFlag,
   parsePortFlag,
@@ -20,6 +21,7 @@ import {
   portFlag,
   preview,
   runCommand,
+  staleSocketReplaced,
   TRACE_FLAG,
   traceFlag,
   UsageError,
@@ -40,6 +42,12 @@ import {
 const flags = {
   host: HOST_FLAG,
   port: portFlag(DEFAULT_CHAT_PORT),
+  unix: {
+    type: "string",
+    valueName: "PATH",
+    description:
+      "listen on a unix domain socket file (AF_UNIX) instead of host:port; a stale file is replaced",
+  },
   "max-clients": {
     type: "string",
     valueName: "N",
@@ -101,9 +109,13 @@ process.exitCode = await runCommand({
   examples: [
     "chat-server",
     "chat-server --port 0 --max-clients 3",
+    "chat-server --unix /tmp/chat.sock",
     "chat-server --idle-timeout 60 --queue-limit 16384 --stall-timeout 2 --trace",
   ],
-  hints: { EADDRINUSE: "Is a chat server already running? Choose another port with --port." },
+  hints: {
+    EADDRINUSE:
+      "Is a chat server already running? Choose another port with --port, or another path with --unix.",
+  },
   async run({ values, signal, stdout, stderr }) {
     // Message lines are previews, a few per member per second; a closed stdout is not fatal.
     const log = createServerLog({ name: NAME, stdout, stderr });
@@ -121,7 +133,13 @@ process.exitCode = await runCommand({
         `--queue-limit: ${queueLimit} bytes cannot hold one line of --max-line (at least ${smallest})`,
       );
     }
+    const { unix } = values;
+    if (unix !== undefined && (values.host !== undefined || values.port !== undefined)) {
+      throw new UsageError("--unix PATH replaces --host and --port: give one or the other");
+    }
+    const stale = unix !== undefined && (await isSocketFile(unix));
     const chat = await startChatServer({
+      unix,
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
       maxClients: ifGiven(values["max-clients"], (v) =>
@@ -147,6 +165,7 @@ process.exitCode = await runCommand({
         log.print(formatEvent(event), {});
       },
     });
+    if (stale) log.print(staleSocketReplaced(unix), {});
     log.print(`listening on ${formatEndpoint(chat.endpoint)}`, {});
 
     // Run until Ctrl-C or SIGTERM, then say goodbye to everyone and close.

@@ -4,12 +4,12 @@
  *
  * Run it in two terminals:
  *   pnpm tcp:server                          # terminal 1
- *   pnpm tcp:client                          # terminal 2: Hello from client
+ *   pnpm tcp:client                          # terminal 2: type a line, see its reply
  *   printf 'one\ntwo\n' | pnpm tcp:client    # one message per line: one, two
  */
 
 import { readFile } from "node:fs/promises";
-import { DEFAULT_CONNECT_TIMEOUT_MS, formatEndpoint } from "@socket-lab/core";
+import { DEFAULT_CONNECT_TIMEOUT_MS, explain, formatEndpoint } from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -34,22 +34,30 @@ import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
 import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
-import { DEFAULT_PORT } from "./server.js";
+import { promptedLines } from "./prompt.js";
+import { DEFAULT_PORT } from "./server-options.js";
 
 process.exitCode = await runCommand({
   name: "tcp-echo-client",
   version: pkg.version,
   description: "send messages to a TCP echo server and print its replies, in order",
-  usage: "[HOST] [options]   (messages: --message, --count, or one per line of piped stdin)",
+  usage:
+    "[HOST] [options]   (messages: --message, --count, one per line of piped stdin, or typed at a prompt)",
   maxPositionals: 1,
   flags: {
     host: HOST_FLAG,
     port: portFlag(DEFAULT_PORT),
+    unix: {
+      type: "string",
+      valueName: "PATH",
+      description: "connect to the server's unix domain socket file (AF_UNIX) instead of host:port",
+    },
     message: {
       type: "string",
       short: "m",
       valueName: "TEXT",
-      description: "send TEXT (without it: one message per line of piped stdin)",
+      description:
+        "send TEXT (without it: one message per line of piped stdin, or typed at a prompt on a terminal)",
       defaultText: DEFAULT_MESSAGE,
     },
     count: {
@@ -98,11 +106,11 @@ process.exitCode = await runCommand({
     "tcp-echo-client",
     "tcp-echo-client localhost --tls --ca /tmp/echo.pem",
     "tcp-echo-client localhost --port 7000 --message 'Hi there'",
+    "tcp-echo-client --unix /tmp/echo.sock",
     "printf 'one\\ntwo\\n' | tcp-echo-client",
     "tcp-echo-client --count 1000 --json",
   ],
   hints: {
-    ECONNREFUSED: "Start one with: pnpm tcp:server",
     ERR_TIMEOUT:
       "The server did not answer in time: check that it is an echo server, or allow longer with --timeout SECONDS",
   },
@@ -111,24 +119,45 @@ process.exitCode = await runCommand({
     if (hostArgument !== undefined && values.host !== undefined) {
       throw new UsageError("give the host once: as HOST or as --host");
     }
+    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
+    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    if (port === 0) {
+      throw new UsageError(
+        "--port: 0 lets a server choose a free port; connect to the port it printed (listening on tcp://127.0.0.1:PORT)",
+      );
+    }
+    const { unix } = values;
+    if (unix !== undefined && (host !== undefined || port !== undefined || values.tls)) {
+      throw new UsageError(
+        "--unix PATH replaces HOST, --host, --port and --tls: give one or the other",
+      );
+    }
     const message = ifGiven(values.message, (v) => parseLineFlag("message", v));
     const count = ifGiven(values.count, (v) =>
       parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
     );
+    const framing = ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS));
     const print = createPrinter(stdout, values.json);
     const tls = await tlsOptionsOf(values, stderr);
+    // On a terminal, with nothing to send given: a prompt, like the tutorial's client.
+    const typed =
+      stdin.isTTY === true && message === undefined && count === undefined
+        ? promptedLines(stdin, stdout)
+        : undefined;
     try {
       const summary = await runClient({
-        host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
-        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
-        framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
+        host,
+        port,
+        unix,
+        framing,
         timeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
         ),
         window: ifGiven(values.window, (v) =>
           parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
         ),
-        messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+        messages:
+          typed?.messages ?? clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
         trace: traceFlag(values.trace, stderr, { role: "client", name: "tcp-echo-client" }),
         tls,
         signal,
@@ -139,6 +168,7 @@ process.exitCode = await runCommand({
             const shown = escapeText(reply);
             print(shown, { event: "reply", seq, message: escapeText(message), reply: shown });
           }
+          typed?.replied();
         },
       });
       if (count !== undefined) {
@@ -150,12 +180,42 @@ process.exitCode = await runCommand({
           { event: "summary", server, messages, replies: messages, elapsedMs },
         );
       }
+    } catch (error) {
+      throw withStartHint(error, { host, port, unix, framing, tls: values.tls });
     } finally {
       // Stop reading a pipe that may stay open (the server hung up before it ended).
       stdin.destroy();
     }
   },
 });
+
+/**
+ * Nobody listens where the client looked: the hint gives the server command that would have
+ * worked, with the same --host, --port, --unix, --framing and --tls.
+ */
+function withStartHint(
+  error: unknown,
+  where: { host?: string; port?: number; unix?: string; framing?: string; tls: boolean },
+): unknown {
+  const explained = explain(error);
+  const nobody =
+    explained.code === "ECONNREFUSED" || (explained.code === "ENOENT" && where.unix !== undefined);
+  if (!nobody) return error;
+  const { host, port, unix, framing, tls } = where;
+  const flags = [
+    ...(unix === undefined ? [] : ["--unix", shellWord(unix)]),
+    ...(host === undefined ? [] : ["--host", shellWord(host)]),
+    ...(port === undefined ? [] : ["--port", String(port)]),
+    ...(framing === undefined ? [] : ["--framing", framing]),
+    ...(tls ? ["--tls"] : []),
+  ];
+  return explain(explained, { hint: `Start one with: ${["pnpm tcp:server", ...flags].join(" ")}` });
+}
+
+/** A word as a shell reads it: quoted when it holds anything but safe characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
 
 /** `--tls`, `--ca`, `--servername`, `--insecure` as connect()'s TLS options; none without --tls. */
 async function tlsOptionsOf(

@@ -9,99 +9,23 @@
  *
  * Run it in two terminals:
  *   pnpm tcp:server                          # terminal 1
- *   pnpm tcp:client                          # terminal 2: Hello from client
+ *   pnpm tcp:client                          # terminal 2: type a line, see its reply
  *   printf 'one\ntwo\n' | pnpm tcp:client    # one message per line: one, two
+ *
+ * client-options.ts holds the options, results and errors; client-cli.ts the flags.
  */
 
-import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_HOST,
-  type Endpoint,
-  ErrorCode,
-  formatAddress,
-  isSocketError,
-  SocketError,
-  type TraceListener,
-} from "@socket-lab/core";
-import { counted, withDefaults } from "@socket-lab/core/cli";
-import {
-  connect,
-  type Framing,
-  lengthPrefixed,
-  lines,
-  type TlsConnectOptions,
-} from "@socket-lab/tcp";
+import { isSocketError } from "@socket-lab/core";
+import { connect } from "@socket-lab/tcp";
 import { InFlight } from "./_in-flight.js";
-import { DEFAULT_PORT, type EchoFraming } from "./server.js";
-
-/** The tutorial's message. */
-export const DEFAULT_MESSAGE = "Hello from client";
-
-/**
- * Default most messages sent and not yet answered: enough to keep loopback busy, few enough
- * that the messages kept for matching replies take little memory.
- * @example
- * await runClient({ window: 4 * DEFAULT_WINDOW });
- */
-export const DEFAULT_WINDOW = 1_000;
-
-/** Options of {@link runClient}. */
-export interface EchoClientOptions {
-  /** Server host; `localhost` tries ::1 and 127.0.0.1. @default "127.0.0.1" */
-  host?: string;
-  /** Server port. @default 7000 */
-  port?: number;
-  /** The messages to send, one line each, in order. @default ["Hello from client"] */
-  messages?: Iterable<string> | AsyncIterable<string>;
-  /** Must match the server's framing. @default "lines" */
-  framing?: EchoFraming;
-  /** How long to wait for the connection, and then, while messages wait for replies, for the next reply, in ms. @default DEFAULT_CONNECT_TIMEOUT_MS (10,000) */
-  timeoutMs?: number;
-  /**
-   * Most messages sent and not yet answered, at least 1. With that many in flight the client
-   * reads no more input until replies come, so its memory stays bounded whatever the input.
-   * @default DEFAULT_WINDOW (1,000)
-   */
-  window?: number;
-  /** Speak TLS, trusting what this says (`{ ca, servername, insecure }`): the endpoint becomes tls://. @default undefined (plain TCP) */
-  tls?: TlsConnectOptions;
-  /** Receives every socket call (socket, connect, send, recv, close). @default undefined */
-  trace?: TraceListener;
-  /** Receives each reply as it arrives, in the order of the messages. @default undefined */
-  onReply?: (reply: EchoReply) => void;
-  /** Aborts the exchange and closes the connection. @default undefined */
-  signal?: AbortSignal;
-}
-
-/** One message and the server's answer to it. */
-export interface EchoReply {
-  /** 1 for the first message. */
-  readonly seq: number;
-  readonly message: string;
-  readonly reply: string;
-}
-
-/** What {@link runClient} did. */
-export interface EchoClientSummary {
-  /** The server's endpoint, as connected. */
-  readonly server: Endpoint;
-  /** Messages sent; every one was answered, or `runClient` would have thrown. */
-  readonly messages: number;
-  /** From connect to the last reply, in ms. */
-  readonly elapsedMs: number;
-}
-
-/** What send() fails with once the server has closed the connection. */
-const HUNG_UP = new Set<string>([ErrorCode.ERR_SOCKET_CLOSED, "EPIPE", "ECONNRESET"]);
-
-const DEFAULTS = {
-  host: DEFAULT_HOST,
-  port: DEFAULT_PORT,
-  messages: [DEFAULT_MESSAGE] as Iterable<string> | AsyncIterable<string>,
-  framing: "lines" as EchoFraming,
-  timeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  window: DEFAULT_WINDOW,
-};
+import {
+  closedEarly,
+  type EchoClientOptions,
+  type EchoClientSummary,
+  HUNG_UP,
+  noReply,
+  planClient,
+} from "./client-options.js";
 
 /**
  * Connects, sends every message, and resolves once every reply is in.
@@ -109,26 +33,19 @@ const DEFAULTS = {
  * @throws {SocketError} `ECONNREFUSED` when no server listens; `ERR_TIMEOUT` when messages wait
  *   and no reply comes for `timeoutMs`; `ERR_SOCKET_CLOSED` when the server hangs up before
  *   answering everything.
- * @throws {RangeError} for a `window` that is not an integer of at least 1.
+ * @throws {RangeError} for a `window` below 1 or a `port` outside 1–65535.
  * @example
  * await runClient({ port: 7000, onReply: ({ reply }) => console.log(reply) });
  * // prints: Hello from client
  * //=> { server: { transport: "tcp", host: "127.0.0.1", port: 7000 }, messages: 1, elapsedMs: 0.9 }
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
-  const { host, port, messages, framing, timeoutMs, window, tls, trace, onReply, signal } =
-    withDefaults(DEFAULTS, options);
-  if (!Number.isInteger(window) || window < 1) {
-    throw new RangeError(`window must be an integer of at least 1 message, got ${window}`);
-  }
-  const wire: Framing<string | Buffer> = framing === "length" ? lengthPrefixed() : lines();
+  const plan = planClient(options);
+  const { messages, encode, timeoutMs, window, onReply, signal } = plan;
   const started = performance.now();
 
   // socket + connect: the kernel does the handshake; refused at once if nobody listens.
-  const connection = await connect<string | Buffer>(
-    { transport: tls === undefined ? "tcp" : "tls", host, port },
-    { framing: wire, timeoutMs, trace, signal, ...(tls && { tls }) },
-  );
+  const connection = await connect<string | Buffer>(plan.endpoint, plan.connectOptions);
   const abort = () => connection.destroy(signal?.reason);
   signal?.addEventListener("abort", abort, { once: true });
 
@@ -139,6 +56,7 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   );
   let writing = true;
   let error: unknown;
+  let framed = 0; // bytes of the replies, framing included
 
   // send: the writer does not wait for each reply, only for room in the window, and while the
   // kernel's buffer is full (backpressure).
@@ -147,9 +65,7 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
       // Counted before it is written: a message that finds the connection closed is one the
       // server did not answer, and the summary below says so.
       inFlight.add(message);
-      if (!connection.write(framing === "length" ? Buffer.from(message) : message)) {
-        await connection.drain();
-      }
+      if (!connection.write(encode(message))) await connection.drain();
       // The next message is read only once the window has room: backpressure up to stdin.
       if (inFlight.full && !(await inFlight.room())) return;
     }
@@ -171,9 +87,12 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
     for await (const reply of connection) {
       const message = inFlight.answer();
       if (message === undefined) continue; // the server said something nobody asked for
+      framed += plan.wireBytes(reply);
       onReply?.({ seq: inFlight.answered, message, reply: String(reply) });
       if (!writing && inFlight.waiting === 0) break;
     }
+    // Bytes beyond the last whole reply: the server frames its messages another way.
+    error ??= plan.strayBytes(connection.remote, connection.stats.bytesReceived - framed);
   } catch (err) {
     error ??= err;
   } finally {
@@ -184,27 +103,17 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
   // waiting for input from a pipe that stays open; nothing more can be sent, so it stops there.)
   await connection.close();
   if (error !== undefined) throw signal?.aborted === true ? signal.reason : error;
-  const { answered: seq, sent } = inFlight;
-  if (writing || seq < sent) {
-    throw new SocketError(
-      ErrorCode.ERR_SOCKET_CLOSED,
-      `${formatAddress(connection.remote)} closed the connection after ${seq} of ${writing ? "more than " : ""}${sent} replies`,
-      {
-        hint: "The server may be full (--max-connections), have timed out, or not be an echo server.",
-      },
-    );
+  const { answered, sent } = inFlight;
+  if (writing || answered < sent) {
+    throw closedEarly(connection.remote, answered, `${writing ? "more than " : ""}${sent}`);
   }
   return { server: connection.remote, messages: sent, elapsedMs: performance.now() - started };
 }
 
-/** Messages wait, and the server sent no reply for `timeoutMs`. */
-function noReply(server: Endpoint, timeoutMs: number, inFlight: InFlight): SocketError {
-  const { waiting, sent } = inFlight;
-  return new SocketError(
-    ErrorCode.ERR_TIMEOUT,
-    `no reply from ${formatAddress(server)} for ${timeoutMs} ms, with ${waiting} of ${counted(sent, "message")} sent still unanswered`,
-    {
-      hint: "Check that it is an echo server (one that answers every message), or raise timeoutMs.",
-    },
-  );
-}
+export {
+  DEFAULT_MESSAGE,
+  DEFAULT_WINDOW,
+  type EchoClientOptions,
+  type EchoClientSummary,
+  type EchoReply,
+} from "./client-options.js";

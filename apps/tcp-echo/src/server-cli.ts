@@ -4,7 +4,7 @@
  *
  * Run it in two terminals:
  *   pnpm tcp:server      # terminal 1: listening on tcp://127.0.0.1:7000
- *   pnpm tcp:client      # terminal 2: Hello from client
+ *   pnpm tcp:client      # terminal 2: type a line, see it echoed
  */
 
 import { X509Certificate } from "node:crypto";
@@ -13,6 +13,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  explain,
   formatAddress,
   formatEndpoint,
   TUTORIAL_BACKLOG,
@@ -23,6 +24,7 @@ import {
   formatFailure,
   HOST_FLAG,
   ifGiven,
+  isSocketFile,
   JSON_FLAG,
   parseChoiceFlag,
   parseHostFlag,
@@ -34,6 +36,7 @@ import {
   preview,
   previewOf,
   runCommand,
+  staleSocketReplaced,
   TRACE_FLAG,
   traceFlag,
   UsageError,
@@ -46,12 +49,8 @@ import {
 } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
-import {
-  DEFAULT_PORT,
-  ECHO_CLOSE_TIMEOUT_MS,
-  type EchoServerEvent,
-  startServer,
-} from "./server.js";
+import { startServer } from "./server.js";
+import { DEFAULT_PORT, ECHO_CLOSE_TIMEOUT_MS, type EchoServerEvent } from "./server-options.js";
 
 const NAME = "tcp-echo-server";
 
@@ -63,6 +62,12 @@ process.exitCode = await runCommand({
   flags: {
     host: HOST_FLAG,
     port: portFlag(DEFAULT_PORT),
+    unix: {
+      type: "string",
+      valueName: "PATH",
+      description:
+        "listen on a unix domain socket file (AF_UNIX) instead of host:port; a stale file is replaced",
+    },
     reply: {
       type: "string",
       valueName: "TEXT",
@@ -134,18 +139,22 @@ process.exitCode = await runCommand({
     "tcp-echo-server",
     "tcp-echo-server --tls --save-cert /tmp/echo.pem",
     "tcp-echo-server --port 0 --reply 'Hello from server'",
+    "tcp-echo-server --unix /tmp/echo.sock",
     "tcp-echo-server --trace --backlog 5 --max-connections 10",
   ],
-  hints: {
-    EADDRINUSE:
-      "Another program (perhaps an earlier tcp-echo-server) holds that port: stop it, or choose another with --port (--port 0 picks a free one).",
-  },
+
   async run({ values, signal, stdout, stderr }) {
     // Message lines are previews, a few per client per second; a closed stdout is not fatal.
     const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
     const tls = await certificateOf(values);
+    const { unix } = values;
+    if (unix !== undefined && (values.host !== undefined || values.port !== undefined || tls)) {
+      throw new UsageError("--unix PATH replaces --host, --port and --tls: give one or the other");
+    }
+    const stale = unix !== undefined && (await isSocketFile(unix));
     const server = await startServer({
       tls,
+      unix,
       host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
       port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
       reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
@@ -182,8 +191,17 @@ process.exitCode = await runCommand({
           log.print(...describe(event));
         }
       },
+    }).catch((error: unknown) => {
+      if (explain(error).code !== "EADDRINUSE") throw error;
+      // A live server owns the socket file (a stale one would have been replaced).
+      const hint =
+        unix === undefined
+          ? `Another program (perhaps an earlier ${NAME}) holds that port: stop it, or choose another with --port (--port 0 picks a free one).`
+          : `A server is running on ${unix}: stop it, or choose another path with --unix PATH.`;
+      throw explain(error, { hint });
     });
     const endpoint = formatEndpoint(server.endpoint);
+    if (stale) log.print(staleSocketReplaced(unix), { event: "replaced", path: unix });
     log.print(`listening on ${endpoint}`, { event: "listening", endpoint });
     if (tls !== undefined) {
       const { origin, fingerprint256 } = tls;

@@ -22,15 +22,42 @@ async function closedPort(): Promise<string> {
 }
 
 describe("tcp-echo-client", () => {
-  test("no server: one line saying the connection was refused and how to start one, exit 1", async () => {
+  test("no server: one line saying the connection was refused and the server command that would have worked, exit 1", async () => {
     const port = await closedPort();
     const client = await run("client-cli", ["--port", port]);
     expect(client).toEqual({
       code: 1,
       signal: null,
       stdout: "",
-      stderr: `tcp-echo-client: connection refused by 127.0.0.1:${port} — no server is listening there. Start one with: pnpm tcp:server\n`,
+      stderr: `tcp-echo-client: connection refused by 127.0.0.1:${port} — no server is listening there. Start one with: pnpm tcp:server --port ${port}\n`,
     });
+  });
+
+  test("no server: the hint keeps the host, port and framing the user gave", async () => {
+    const port = await closedPort();
+    const client = await run("client-cli", ["127.0.0.1", "--port", port, "--framing", "length"]);
+    expect(client.code).toBe(1);
+    expect(client.stderr).toMatch(
+      new RegExp(
+        `Start one with: pnpm tcp:server --host 127\\.0\\.0\\.1 --port ${port} --framing length\\n$`,
+      ),
+    );
+  });
+
+  test("--port 0: a usage error (0 lets a server choose; a client needs the real port), exit 2", async () => {
+    const client = await run("client-cli", ["--port", "0"]);
+    expect(client.code).toBe(2);
+    expect(client.stdout).toBe("");
+    expect(client.stderr).toMatch(/^tcp-echo-client: --port: 0 lets a server choose a free port; /);
+  });
+
+  test("--framing length against a lines server: says the framings differ, exit 1", async () => {
+    const { port } = await startServer();
+    const client = await run("client-cli", ["--port", port, "--framing", "length"]);
+    expect(client.code).toBe(1);
+    expect(client.stderr).toMatch(
+      /^tcp-echo-client: 127\.0\.0\.1:\d+ sent 1 byte after the last reply that are not a whole length-prefixed message\. .*run both with the same --framing\.\n$/,
+    );
   });
 
   test("--timeout: a server that accepts but never answers is given up on, exit 1", async () => {

@@ -1,0 +1,22 @@
+/**
+ * Unix domain socket files, as the apps report them. Shared through `@socket-lab/core/cli`.
+ */
+
+import { lstat } from "node:fs/promises";
+
+/**
+ * True when a unix socket file exists at `path`. A server that then listens there has replaced
+ * it: @socket-lab/tcp's `listen` removes a socket file only when nothing answers on it (a
+ * server that is gone), so the app can say so.
+ * @example
+ * const stale = await isSocketFile("/tmp/echo.sock"); //=> true after a server was killed
+ */
+export async function isSocketFile(path: string): Promise<boolean> {
+  const stats = await lstat(path).catch(() => undefined);
+  return stats?.isSocket() === true;
+}
+
+/** The line a server prints when it replaced a stale socket file. */
+export function staleSocketReplaced(path: string): string {
+  return `replaced ${path}: a socket file left by a server that is gone (nothing answered on it)`;
+}
