@@ -9,7 +9,12 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { DEFAULT_CONNECT_TIMEOUT_MS, formatEndpoint } from "@socket-lab/core";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  formatEndpoint,
+  type TraceListener,
+} from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -30,9 +35,11 @@ import {
   traceFlag,
   UsageError,
 } from "@socket-lab/core/cli";
+import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
+import { formatRead, type Rechunk, startRechunk } from "./_rechunk.js";
 import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
 import { DEFAULT_PORT } from "./server.js";
 
@@ -91,6 +98,17 @@ process.exitCode = await runCommand({
       type: "boolean",
       description: "with --tls: do NOT check the server's certificate (a throwaway test only)",
     },
+    rechunk: {
+      type: "boolean",
+      description:
+        "run a re-chunking relay (netsim) in between that cuts the stream into random 1–16 byte pieces; print the reads (recv) before each reply",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      description: "with --rechunk: the seed of the piece sizes, so a run repeats",
+      defaultText: String(DEFAULT_SEED),
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
@@ -100,6 +118,7 @@ process.exitCode = await runCommand({
     "tcp-echo-client localhost --port 7000 --message 'Hi there'",
     "printf 'one\\ntwo\\n' | tcp-echo-client",
     "tcp-echo-client --count 1000 --json",
+    "tcp-echo-client --rechunk --seed 7",
   ],
   hints: {
     ECONNREFUSED: "Start one with: pnpm tcp:server",
@@ -117,10 +136,14 @@ process.exitCode = await runCommand({
     );
     const print = createPrinter(stdout, values.json);
     const tls = await tlsOptionsOf(values, stderr);
+    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
+    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    const trace = traceFlag(values.trace, stderr);
+    const rechunk = await rechunkOf(values, { host, port, tls, trace });
     try {
       const summary = await runClient({
-        host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
-        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        host: rechunk === undefined ? host : rechunk.endpoint.host,
+        port: rechunk === undefined ? port : rechunk.endpoint.port,
         framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
         timeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
@@ -129,13 +152,16 @@ process.exitCode = await runCommand({
           parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
         ),
         messages: clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
-        trace: traceFlag(values.trace, stderr),
+        trace: rechunk?.trace ?? trace,
         tls,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply }) => {
           if (count === undefined) {
+            for (const bytes of rechunk?.takeReads() ?? []) {
+              print(formatRead(bytes), { event: "recv", seq, bytes });
+            }
             const shown = escapeText(reply);
             print(shown, { event: "reply", seq, message: escapeText(message), reply: shown });
           }
@@ -153,9 +179,33 @@ process.exitCode = await runCommand({
     } finally {
       // Stop reading a pipe that may stay open (the server hung up before it ended).
       stdin.destroy();
+      await rechunk?.close();
     }
   },
 });
+
+/** `--rechunk` (and `--seed`): the relay inside the client, started; none without --rechunk. */
+async function rechunkOf(
+  values: { rechunk: boolean; seed?: string },
+  server: {
+    host: string | undefined;
+    port: number | undefined;
+    tls: TlsConnectOptions | undefined;
+    trace: TraceListener | undefined;
+  },
+): Promise<Rechunk | undefined> {
+  if (!values.rechunk) {
+    if (values.seed !== undefined) throw new UsageError("--seed needs --rechunk");
+    return undefined;
+  }
+  if (server.tls !== undefined) throw new UsageError("--rechunk and --tls: give one of them");
+  const seed = ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 2 ** 32 - 1 }));
+  return startRechunk(
+    { transport: "tcp", host: server.host ?? DEFAULT_HOST, port: server.port ?? DEFAULT_PORT },
+    seed ?? DEFAULT_SEED,
+    server.trace,
+  );
+}
 
 /** `--tls`, `--ca`, `--servername`, `--insecure` as connect()'s TLS options; none without --tls. */
 async function tlsOptionsOf(
