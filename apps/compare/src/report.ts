@@ -167,26 +167,35 @@ function formatSummary(result: Comparison): string[] {
   const { tcp, udp, udpRetries: retry, settings } = result;
   const lines: string[] = [];
   const all = (row: RowResult) =>
-    row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0
-      ? `all ${int(row.delivered)} messages arrived, each once and in order`
-      : `${int(row.delivered)} of ${int(row.sent)} messages arrived, ${int(row.duplicated)} twice, ${int(row.outOfOrder)} out of order`;
+    row.delivered === 0 && row.sent > 0
+      ? `nothing arrived: none of the ${int(row.sent)} messages`
+      : row.lost === 0 && row.duplicated === 0 && row.outOfOrder === 0
+        ? `all ${int(row.delivered)} messages arrived, each once and in order`
+        : `${int(row.delivered)} of ${int(row.sent)} messages arrived, ${int(row.duplicated)} twice, ${int(row.outOfOrder)} out of order`;
   if (result.kernel !== null) return formatKernelSummary(result, all);
   lines.push(
     `TCP: ${all(tcp)}. The client wrote the ${int(tcp.stream.bytes)} bytes in ${counted(tcp.stream.clientWrites, "write")}, the relay re-cut them into ${counted(tcp.stream.relayPieces, "piece")}, the server read them in ${counted(tcp.stream.serverReads, "read")}: a stream has no message boundaries. The 4-byte length in front of each message found every message again, and TCP kept the bytes complete and in order.`,
   );
   const troubled = udp.lost + udp.duplicated + udp.outOfOrder > 0;
   lines.push(
-    troubled
-      ? `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / udp.sent)}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`
-      : "UDP: every datagram arrived, whole, once and in order — because the link was told to leave them alone, not because UDP promises it.",
+    nothingArrived(udp)
+      ? `UDP: nothing arrived: all ${int(udp.sent)} datagrams were lost, and nothing sent them again. Datagrams promise nothing more.`
+      : troubled
+        ? `UDP: every datagram that arrived was one whole message — no framing needed — but ${int(udp.lost)} were lost (${percent(udp.lost / udp.sent)}), ${int(udp.duplicated)} came twice and ${int(udp.outOfOrder)} after a later one (netsim held back ${int(udp.link.reordered)}). Datagrams promise nothing more.`
+        : "UDP: every datagram arrived, whole, once and in order — because the link was told to leave them alone, not because UDP promises it.",
   );
+  // No ratio and no latency for a row that delivered nothing: there is no time to compare.
   const slower =
-    tcp.messagesPerSecond > 0 ? tcp.messagesPerSecond / Math.max(1, retry.messagesPerSecond) : 0;
+    tcp.messagesPerSecond > 0 && !nothingArrived(retry)
+      ? tcp.messagesPerSecond / Math.max(1, retry.messagesPerSecond)
+      : 0;
   const p99 = retry.latencyMs === null ? "–" : `${retry.latencyMs.p99.toFixed(2)} ms`;
   lines.push(
-    retry.retries === 0
-      ? `UDP + retries: ${all(retry)}, with no retry needed${pace(slower, "but")}.`
-      : `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${p99}${pace(slower, "and")}.`,
+    nothingArrived(retry)
+      ? unanswered(retry, all)
+      : retry.retries === 0
+        ? `UDP + retries: ${all(retry)}, with no retry needed${pace(slower, "but")}.`
+        : `UDP + retries: ${all(retry)}, at a price: ${counted(retry.retries, "retry", "retries")}, each after waiting ${retry.timeoutMs} ms or more for a reply that did not come, so the slowest 1% took ${p99}${pace(slower, "and")}.`,
   );
   lines.push(windowSummary(result, all));
   for (const id of ROWS) {
@@ -218,7 +227,9 @@ function formatKernelSummary(result: Comparison, all: (row: RowResult) => string
     udp.lost + udp.duplicated + udp.outOfOrder > 0
       ? `UDP: ${int(udp.lost)} of ${int(udp.sent)} datagrams were lost (${percent(udp.lost / Math.max(udp.sent, 1))}) — exactly the ones the kernel dropped — and nothing sent them again. Datagrams promise nothing more.`
       : "UDP: every datagram arrived — the kernel happened to drop none of them, not because UDP promises it.",
-    `UDP + retries: ${all(retry)}, with ${counted(retry.retries, "retry", "retries")} after waits of ${retry.timeoutMs} ms or more; the slowest 1% took ${p99(retry)}.`,
+    nothingArrived(retry)
+      ? unanswered(retry, all)
+      : `UDP + retries: ${all(retry)}, with ${counted(retry.retries, "retry", "retries")} after waits of ${retry.timeoutMs} ms or more; the slowest 1% took ${p99(retry)}.`,
     windowSummary(result, all),
   ];
   if (!result.crossCheck.ok) {
@@ -239,10 +250,20 @@ function windowSummary(result: Comparison, all: (row: RowResult) => string): str
       ? "with no retransmission needed"
       : `with ${counted(s.retransmissions, "retransmission")} of only what was missing — ${int(s.fastRetransmits)} found from the ACKs of later segments, and the RTO ran out ${counted(s.timeouts, "time")}`;
   const faster =
-    retry.elapsedMs > 0 && row.elapsedMs > 0
+    retry.elapsedMs > 0 && row.elapsedMs > 0 && !nothingArrived(retry) && !nothingArrived(row)
       ? ` It took ${duration(row.elapsedMs)}: ${times(retry.elapsedMs / row.elapsedMs)} faster than one request at a time, ${times(row.elapsedMs / Math.max(tcp.elapsedMs, 0.1))} TCP's time.`
       : "";
   return `UDP + sliding window: ${all(row)}, many in flight at once, ${resent}. At the end the RTO was ${s.rtoMs} ms (SRTT ${s.srttMs.toFixed(2)} ms), the congestion window ${counted(s.cwnd, "segment")} (ssthresh ${int(s.ssthresh)}) and the receiver's window ${int(s.peerWindow)}.${faster}`;
+}
+
+/** The request row's sentence when no message arrived: how often it tried, and no figures. */
+function unanswered(retry: Comparison["udpRetries"], all: (row: RowResult) => string): string {
+  return `UDP + retries: ${all(retry)}, though it sent them again ${counted(retry.retries, "time")}, each after waiting ${retry.timeoutMs} ms or more for a reply that never came.`;
+}
+
+/** Whether a row sent messages and none of them arrived: no latency, no rate to compare. */
+function nothingArrived(row: RowResult): boolean {
+  return row.sent > 0 && row.delivered === 0;
 }
 
 /** A ratio in words: "12×", "1.4×". */

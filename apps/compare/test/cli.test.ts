@@ -183,6 +183,24 @@ describe("socket-lab-compare (the built program)", () => {
     expect(stderr).toContain("Run 'socket-lab-compare --help' for usage.");
   });
 
+  test("--loss 1 --count 20 says nothing arrived, with no slowest 1% and no ratio to TCP", async () => {
+    const { code, stdout, stderr } = await runCli(
+      ["--loss", "1", "--count", "20"],
+      // The sliding window row gives up connecting only after its handshake retries run out.
+      90_000,
+    );
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\nUDP datagrams +20 +0 +20 /);
+    expect(stdout).toMatch(/\nUDP \+ retries +20 +0 +20 /);
+    const summary = stdout.replace(/\n/g, " ");
+    expect(summary).toContain("UDP: nothing arrived: all 20 datagrams were lost");
+    expect(summary).toContain("UDP + retries: nothing arrived: none of the 20 messages");
+    expect(summary).not.toContain("slowest 1%");
+    expect(summary).not.toContain("slower than TCP");
+    expect(summary).not.toMatch(/took –/);
+  });
+
   test("--size explains both limits", async () => {
     expect((await runCli(["--size", "8"])).stderr).toContain("16-byte sequenced header");
     expect((await runCli(["--size", "2000"])).stderr).toContain("1,472-byte safe UDP payload");

@@ -9,7 +9,13 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { DEFAULT_CONNECT_TIMEOUT_MS, explain, formatEndpoint } from "@socket-lab/core";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  explain,
+  formatEndpoint,
+  type TraceListener,
+} from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -30,9 +36,11 @@ import {
   traceFlag,
   UsageError,
 } from "@socket-lab/core/cli";
+import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
+import { formatRead, type Rechunk, startRechunk } from "./_rechunk.js";
 import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
 import { promptedLines } from "./prompt.js";
 import { DEFAULT_PORT } from "./server-options.js";
@@ -99,6 +107,17 @@ process.exitCode = await runCommand({
       type: "boolean",
       description: "with --tls: do NOT check the server's certificate (a throwaway test only)",
     },
+    rechunk: {
+      type: "boolean",
+      description:
+        "run a re-chunking relay (netsim) in between that cuts the stream into random 1–16 byte pieces; print the reads (recv) before each reply",
+    },
+    seed: {
+      type: "string",
+      valueName: "N",
+      description: "with --rechunk: the seed of the piece sizes, so a run repeats",
+      defaultText: String(DEFAULT_SEED),
+    },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
   },
@@ -109,6 +128,7 @@ process.exitCode = await runCommand({
     "tcp-echo-client --unix /tmp/echo.sock",
     "printf 'one\\ntwo\\n' | tcp-echo-client",
     "tcp-echo-client --count 1000 --json",
+    "tcp-echo-client --rechunk --seed 7",
   ],
   hints: {
     ERR_TIMEOUT:
@@ -144,10 +164,15 @@ process.exitCode = await runCommand({
       stdin.isTTY === true && message === undefined && count === undefined
         ? promptedLines(stdin, stdout)
         : undefined;
+    const trace = traceFlag(values.trace, stderr, { role: "client", name: "tcp-echo-client" });
+    if (values.rechunk && unix !== undefined) {
+      throw new UsageError("--rechunk and --unix: give one of them");
+    }
+    const rechunk = await rechunkOf(values, { host, port, tls, trace });
     try {
       const summary = await runClient({
-        host,
-        port,
+        host: rechunk === undefined ? host : rechunk.endpoint.host,
+        port: rechunk === undefined ? port : rechunk.endpoint.port,
         unix,
         framing,
         timeoutMs: ifGiven(values.timeout, (v) =>
@@ -158,13 +183,16 @@ process.exitCode = await runCommand({
         ),
         messages:
           typed?.messages ?? clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
-        trace: traceFlag(values.trace, stderr, { role: "client", name: "tcp-echo-client" }),
+        trace: rechunk?.trace ?? trace,
         tls,
         signal,
         // With --count only the summary is printed; otherwise each reply, as it comes, escaped
         // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply }) => {
           if (count === undefined) {
+            for (const bytes of rechunk?.takeReads() ?? []) {
+              print(formatRead(bytes), { event: "recv", seq, bytes });
+            }
             const shown = escapeText(reply);
             print(shown, { event: "reply", seq, message: escapeText(message), reply: shown });
           }
@@ -185,6 +213,7 @@ process.exitCode = await runCommand({
     } finally {
       // Stop reading a pipe that may stay open (the server hung up before it ended).
       stdin.destroy();
+      await rechunk?.close();
     }
   },
 });
@@ -215,6 +244,29 @@ function withStartHint(
 /** A word as a shell reads it: quoted when it holds anything but safe characters. */
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** `--rechunk` (and `--seed`): the relay inside the client, started; none without --rechunk. */
+async function rechunkOf(
+  values: { rechunk: boolean; seed?: string },
+  server: {
+    host: string | undefined;
+    port: number | undefined;
+    tls: TlsConnectOptions | undefined;
+    trace: TraceListener | undefined;
+  },
+): Promise<Rechunk | undefined> {
+  if (!values.rechunk) {
+    if (values.seed !== undefined) throw new UsageError("--seed needs --rechunk");
+    return undefined;
+  }
+  if (server.tls !== undefined) throw new UsageError("--rechunk and --tls: give one of them");
+  const seed = ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 2 ** 32 - 1 }));
+  return startRechunk(
+    { transport: "tcp", host: server.host ?? DEFAULT_HOST, port: server.port ?? DEFAULT_PORT },
+    seed ?? DEFAULT_SEED,
+    server.trace,
+  );
 }
 
 /** `--tls`, `--ca`, `--servername`, `--insecure` as connect()'s TLS options; none without --tls. */

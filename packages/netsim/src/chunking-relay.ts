@@ -45,8 +45,20 @@ export interface ChunkingRelayOptions {
    * from stream 2n + 1. @default 1
    */
   seed?: number;
+  /** Called with every piece the relay writes, as it writes it. @default none */
+  onPiece?: (event: RelayPieceEvent) => void;
   /** Receives the relay's own socket calls: listen, accept, connect, shutdown, close. @default none */
   trace?: TraceListener;
+}
+
+/** One piece the relay wrote: which way, for which connection, and how big. */
+export interface RelayPieceEvent {
+  /** "to-server": from a client to the target; "to-client": the way back. */
+  readonly direction: "to-server" | "to-client";
+  /** The connection, counted from 0 in the order they were accepted. */
+  readonly connection: number;
+  /** The piece's size in bytes. */
+  readonly bytes: number;
 }
 
 /** What the relay did to one direction, summed over every connection. */
@@ -141,6 +153,8 @@ interface Lane {
   readonly delayMs: number;
   readonly paceMs: number;
   readonly counters: Counters;
+  /** Called with the size of every piece written. */
+  readonly onWrite: ((bytes: number) => void) | undefined;
   /** Called when the FIN has been passed on. */
   readonly onEnd: () => void;
 }
@@ -189,6 +203,7 @@ function forward(src: Socket, dst: Socket, lane: Lane): () => void {
     if (!dst.write(piece)) blocked = true;
     counters.chunks++;
     counters.bytes += piece.length;
+    lane.onWrite?.(piece.length);
   };
 
   const finish = () => {
@@ -316,7 +331,10 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
-  const { target, listen, chunking, delayMs, paceMs, seed, trace } = { ...DEFAULTS, ...options };
+  const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace } = {
+    ...DEFAULTS,
+    ...options,
+  };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
   const split = checkChunking(chunking);
   checkMs("delayMs", delayMs);
@@ -384,6 +402,15 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
         delayMs,
         paceMs,
         counters,
+        onWrite:
+          onPiece === undefined
+            ? undefined
+            : (bytes) =>
+                onPiece({
+                  direction: stream === 0 ? "to-server" : "to-client",
+                  connection: index,
+                  bytes,
+                }),
         onEnd: () => trace?.({ type: "shutdown", how: "SHUT_WR", fd }),
       });
       pair.stops.push(

@@ -4,6 +4,7 @@ export type {
   ChunkingRelayOptions,
   ChunkingRelayStats,
   RelayDirectionStats,
+  RelayPieceEvent,
 } from "./chunking-relay.js";
 export { startChunkingRelay } from "./chunking-relay.js";
 export type {

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Endpoint, isSocketError, type TraceEvent } from "@socket-lab/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Chunking, type ChunkingRelayOptions, startChunkingRelay } from "../src/index.js";
+import {
+  type Chunking,
+  type ChunkingRelayOptions,
+  type RelayPieceEvent,
+  startChunkingRelay,
+} from "../src/index.js";
 import { closed, connectTo, pattern, readAll, tcpServer, until } from "./_sockets.js";
 
 const KiB = 1024;
@@ -105,6 +110,32 @@ describe("startChunkingRelay", () => {
     expect((await back).data.equals(data)).toBe(true);
     // ~32,000 pieces each way: paced one per 20 ms this would take over ten minutes.
     expect(r.stats().toServer.chunks).toBeGreaterThan(10_000);
+  });
+
+  it("reports every piece it writes, per direction and connection", async () => {
+    const target = await server(echo);
+    const pieces: RelayPieceEvent[] = [];
+    const r = await relay(target.endpoint, {
+      chunking: { mode: "random", min: 1, max: 5 },
+      onPiece: (event) => pieces.push(event),
+    });
+    for (const text of ["Hello from client", "second"]) {
+      const socket = await client(r.endpoint);
+      const back = readAll(socket);
+      socket.end(text);
+      expect((await back).data.toString()).toBe(text);
+    }
+    const { toServer, toClient } = r.stats();
+    const of = (direction: string, connection?: number) =>
+      pieces.filter(
+        (p) => p.direction === direction && (connection ?? p.connection) === p.connection,
+      );
+    expect(of("to-server")).toHaveLength(toServer.chunks);
+    expect(of("to-client")).toHaveLength(toClient.chunks);
+    expect(of("to-server", 0).reduce((sum, p) => sum + p.bytes, 0)).toBe(17);
+    expect(of("to-client", 1).reduce((sum, p) => sum + p.bytes, 0)).toBe(6);
+    expect(of("to-client", 0).length).toBeGreaterThan(1);
+    expect(pieces.every((p) => p.bytes >= 1 && p.bytes <= 5)).toBe(true);
   });
 
   it("passes a half-close on: the server reads to the end, then still answers", async () => {

@@ -1,0 +1,3 @@
+import { appConfig } from "../../tsup.apps.js";
+
+export default appConfig(["src/cli.ts"]);
