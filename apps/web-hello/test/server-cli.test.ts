@@ -138,20 +138,30 @@ describe("web-hello-server over HTTP, with curl", () => {
 
   test("--trace prints the socket story: socket, bind, listen, accept, recv, send, shutdown, close", async () => {
     const { server, port } = await httpServer(["--trace"]);
-    expect((await curl(["--http1.0", `http://127.0.0.1:${port}/`])).code).toBe(0);
+    const page = await curl(["--http1.0", `http://127.0.0.1:${port}/`]);
+    expect(page.code).toBe(0);
     await server.line(/disconnected after 1 request$/);
     const stopped = await interrupt(server);
     expect(stopped.code).toBe(0);
-    inOrder(stopped.stderr.split("\n"), [
-      /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\)$/,
-      new RegExp(`^bind\\(127\\.0\\.0\\.1:${port}\\)$`),
-      /^listen\(backlog=511\)$/,
-      /^accept\(\) -> 127\.0\.0\.1:\d+$/,
-      /^recv \d+ bytes$/,
-      /^send \d+ bytes$/,
-      /^shutdown\(SHUT_WR\)$/,
-      /^close\(\) 127\.0\.0\.1:\d+$/,
-      /^close\(\)$/,
+    const err = stopped.stderr;
+    const fd = /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = (\d+)$/m.exec(err)?.[1];
+    const client = new RegExp(`^accept\\(${fd}\\) = (\\d+) \\(127\\.0\\.0\\.1:\\d+\\)$`, "m").exec(
+      err,
+    )?.[1];
+    // accept() returns a new socket, with a descriptor of its own: the page's "fd".
+    expect(fd).toBeDefined();
+    expect(client).toBeDefined();
+    expect(client).not.toBe(fd);
+    expect(field(page.stdout, "fd")).toBe(`${client} (the socket accept() returned for you)`);
+    inOrder(err.split("\n"), [
+      new RegExp(`^bind\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
+      new RegExp(`^listen\\(${fd}, 511\\)$`),
+      new RegExp(`^accept\\(${fd}\\) = ${client} `),
+      new RegExp(`^recv\\(${client}\\) = \\d+$`), // the request
+      new RegExp(`^send\\(${client}, \\d+ bytes\\)$`), // the page
+      new RegExp(`^shutdown\\(${client}, SHUT_WR\\)$`), // HTTP/1.0: the server ends
+      new RegExp(`^close\\(${client}\\)$`),
+      new RegExp(`^close\\(${fd}\\)$`), // the listening socket
     ]);
   });
 });

@@ -297,7 +297,7 @@ function connectOnce(
       socket.off(ready, onConnect);
       socket.off("error", onError);
       if (error === undefined) {
-        if (secure !== undefined) traceHandshake(socket, remote, trace);
+        if (secure !== undefined) traceHandshake(socket, remote, fd, trace);
         resolve(socket);
         return;
       }

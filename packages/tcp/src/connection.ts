@@ -330,6 +330,8 @@ export class TcpConnection<M> implements Connection<M> {
   readonly #trace: TraceListener | undefined;
   /** The socket's file descriptor, for the trace; `undefined` where Node does not expose it. */
   readonly #fd: number | undefined;
+  /** close(fd) is in the trace already. */
+  #closeTraced = false;
   readonly #onClosed: ((connection: TcpConnection<M>) => void) | undefined;
   readonly #highWaterMark: number;
   readonly #idleTimeoutMs: number;
@@ -1098,12 +1100,28 @@ export class TcpConnection<M> implements Connection<M> {
     this.#fail(error, false);
   }
 
+  /**
+   * Traces close(fd) now if the socket is destroyed already: destroy() closes the descriptor at
+   * once, and Node reports 'close' a few ticks later (over TLS, later still). The server calls
+   * this before it closes its listening socket, so the trace keeps the calls' order.
+   */
+  traceCloseIfDestroyed(): void {
+    if (this.#socket.destroyed) this.#traceClose();
+  }
+
+  /** Traces close(fd), once. */
+  #traceClose(): void {
+    if (this.#closeTraced) return;
+    this.#closeTraced = true;
+    this.#trace?.({ type: "close", remote: this.remote, fd: this.#fd });
+  }
+
   #onClose(): void {
     this.#stopFrameTimer();
     this.#release();
     this.#isClosed = true;
     this.#writable = false;
-    this.#trace?.({ type: "close", remote: this.remote, fd: this.#fd });
+    this.#traceClose();
     this.#readDone = true;
     if (this.#queue.length === 0) this.#settleReaders();
     this.#drain?.reject(this.#error ?? this.#closedError());

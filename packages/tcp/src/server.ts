@@ -547,7 +547,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     // A TLS server traced accept() when the TCP connection came, before its handshake.
     if (this.#settings.tls === undefined) {
       trace?.({ type: "accept", remote, fd: descriptorOf(this.#net), newFd: fd });
-    } else traceHandshake(socket, remote, trace);
+    } else traceHandshake(socket, remote, fd, trace);
     if (!this.#probeScheduled) {
       this.#probeScheduled = true;
       setImmediate(this.#probeDescriptors);
@@ -664,6 +664,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     // close(listening socket): no more accepts. The callback waits for every connection.
     const fd = descriptorOf(this.#net);
     const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    // Connections already destroyed closed their descriptors before this close.
+    for (const connection of this.#open) connection.traceCloseIfDestroyed();
     this.#settings.trace?.({ type: "close", fd });
     for (let claimer = this.#claimers.shift(); claimer; claimer = this.#claimers.shift()) {
       claimer.resolve(DONE);

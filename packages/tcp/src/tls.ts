@@ -8,6 +8,7 @@
 import type { Server, Socket } from "node:net";
 import tls from "node:tls";
 import {
+  descriptorOf,
   type Endpoint,
   explain,
   formatAddress,
@@ -89,8 +90,9 @@ export interface TlsServerHandlers {
 
 /**
  * A listening socket that does the TLS handshake with each client it accepts. `accept()` is
- * traced when the TCP connection comes; `close()` when its handshake fails. Closing it also
- * destroys the handshakes still under way, so they do not hold the close up.
+ * traced when the TCP connection comes, with the listening and the new descriptor;
+ * `close()` when its handshake fails. Closing it also destroys the handshakes still under way,
+ * so they do not hold the close up.
  */
 export function createTlsServer(
   options: TlsServerOptions,
@@ -101,8 +103,8 @@ export function createTlsServer(
   const { key, cert, handshakeTimeoutMs } = options;
   /** Accepted TCP sockets whose handshake has not finished. */
   const handshaking = new Set<Socket>();
-  /** The peer of each accepted TCP socket, read while it is open. */
-  const remotes = new WeakMap<Socket, Endpoint>();
+  /** The peer and descriptor of each accepted TCP socket, read while it is open. */
+  const accepted = new WeakMap<Socket, { remote: Endpoint; fd: number | undefined }>();
   const onSecure = (socket: tls.TLSSocket): void => {
     parentOf(socket);
     // Half-open only once secure: before, a client that gives up (it did not trust our
@@ -134,19 +136,23 @@ export function createTlsServer(
       host: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
+    const fd = descriptorOf(socket);
     handshaking.add(socket);
-    remotes.set(socket, remote);
+    accepted.set(socket, { remote, fd });
     socket.once("close", () => handshaking.delete(socket));
-    trace?.({ type: "accept", remote });
+    trace?.({ type: "accept", remote, fd: descriptorOf(server), newFd: fd });
   });
   server.on("tlsClientError", (error: Error, socket: tls.TLSSocket) => {
     const parent = parentOf(socket);
-    const remote = (parent && remotes.get(parent)) ?? {
-      transport: "tls",
-      host: socket.remoteAddress ?? "",
-      port: socket.remotePort ?? 0,
+    const { remote, fd } = (parent && accepted.get(parent)) ?? {
+      remote: {
+        transport: "tls",
+        host: socket.remoteAddress ?? "",
+        port: socket.remotePort ?? 0,
+      } satisfies Endpoint,
+      fd: undefined,
     };
-    trace?.({ type: "close", remote });
+    trace?.({ type: "close", remote, fd });
     // Handshakes cut short by close() are no failure of the client's.
     if (!server.closing) handlers.onFailure(handshakeFailure(error, remote));
   });
@@ -185,14 +191,15 @@ class TlsListener extends tls.Server {
   }
 }
 
-/** Traces the handshake a TLS socket has just finished. */
+/** Traces the handshake a TLS socket has just finished on descriptor `fd`. */
 export function traceHandshake(
   socket: Socket,
   remote: Endpoint,
+  fd: number | undefined,
   trace: TraceListener | undefined,
 ): void {
   const info = tlsInfoOf(socket);
-  if (trace !== undefined && info !== undefined) trace({ type: "handshake", remote, ...info });
+  if (trace !== undefined && info !== undefined) trace({ type: "handshake", remote, ...info, fd });
 }
 
 /** Throws unless `value` is a usable {@link TlsServerOptions}. */
