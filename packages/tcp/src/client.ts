@@ -16,6 +16,13 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import {
+  abortReason,
+  checkSignal,
+  onAbort,
+  raceAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
 import { withDefaults } from "./_framing-util.js";
 import {
@@ -90,7 +97,12 @@ export interface ConnectOptions<M = string> {
   retries?: number;
   /** Waits between attempts. @default DEFAULT_BACKOFF ({ initialMs: 100, maxMs: 2000, factor: 2 }) */
   backoff?: BackoffOptions;
-  /** Cancels connecting (an attempt or a wait): the promise rejects with `ERR_ABORTED`. */
+  /**
+   * Cancels connecting (an attempt or a wait between attempts): the promise rejects with
+   * `signal.reason` (a DOMException `AbortError` for `controller.abort()`) and the socket is
+   * destroyed. Once connected, the signal is not used any more.
+   * @default none
+   */
   signal?: AbortSignal;
   /** Receives socket and connect for every attempt, then send, recv, shutdown, close. */
   trace?: TraceListener;
@@ -137,11 +149,11 @@ const LOCALHOST = ["::1", "127.0.0.1"];
  *
  * @throws {SocketError} (as a rejection) with the endpoint in the message and a hint:
  *   `ECONNREFUSED` when nothing listens there, `ENOENT` for a missing unix socket,
- *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ERR_ABORTED` when `signal`
- *   fires, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
+ *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
  *   certificate problems (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`,
  *   `CERT_HAS_EXPIRED`, …) and `ERR_SSL_WRONG_VERSION_NUMBER` for a server that does not speak
  *   TLS, each explained with a hint. A certificate problem is not retried.
+ * @throws `signal.reason` (as a rejection) when `signal` fires first.
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
  * const connection = await connect("tcp://127.0.0.1:7000");
@@ -165,9 +177,7 @@ export async function connect<M = string>(
   checkNumber("backoff.maxMs", backoff.maxMs, 0);
   checkNumber("backoff.factor", backoff.factor, 1);
   const { signal, trace } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal, got ${String(signal)}`);
-  }
+  checkSignal(signal);
   checkFunction("trace", trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
@@ -194,19 +204,15 @@ export async function connect<M = string>(
         trace,
       });
     } catch (err) {
-      if (
-        attempt >= settings.retries ||
-        (err as SocketError).code === ErrorCode.ERR_ABORTED ||
-        isCertificateError(err)
-      ) {
-        throw err;
-      }
+      // Fired during the attempt (even from a trace listener, before we listened): its reason.
+      throwIfAborted(signal);
+      if (attempt >= settings.retries || isCertificateError(err)) throw err;
     }
     const wait = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** attempt);
     try {
       await sleep(wait, undefined, { signal });
     } catch {
-      throw abortedError(target, signal);
+      throw abortReason(signal as AbortSignal); // only an abort stops the sleep early
     }
   }
 }
@@ -219,11 +225,11 @@ async function attemptConnect(
   trace: TraceListener | undefined,
   tlsOptions: TlsConnectOptions | undefined,
 ): Promise<net.Socket> {
-  if (signal?.aborted) throw abortedError(target, signal);
+  throwIfAborted(signal);
   if (target.transport === "unix") return connectOnce(target, timeoutMs, signal, trace);
   const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
   let lastError: unknown;
-  for (const host of await addressesOf(target.host)) {
+  for (const host of await raceAbort(addressesOf(target.host), signal)) {
     const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
     const remote: Endpoint = { transport: target.transport, host, port: target.port };
     const secure =
@@ -233,8 +239,8 @@ async function attemptConnect(
       return await connectOnce(remote, timeout, signal, trace, secure);
     } catch (err) {
       lastError = err;
-      const code = (err as SocketError).code;
-      if (code === ErrorCode.ERR_ABORTED || code === ErrorCode.ERR_TIMEOUT) break;
+      throwIfAborted(signal);
+      if ((err as SocketError).code === ErrorCode.ERR_TIMEOUT) break;
       if (isCertificateError(err)) break; // another address has the same certificate
     }
   }
@@ -283,9 +289,10 @@ function connectOnce(
   // A TLS socket is ready once its handshake is done, a plain one once it is connected.
   const ready = secure === undefined ? "connect" : "secureConnect";
   return new Promise((resolve, reject) => {
-    const settle = (error?: SocketError) => {
+    let stopAbort = noop;
+    const settle = (error?: unknown) => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      stopAbort();
       socket.off(ready, onConnect);
       socket.off("error", onError);
       if (error === undefined) {
@@ -299,14 +306,13 @@ function connectOnce(
     };
     const onConnect = () => settle();
     const onError = (err: Error) => settle(explain(err, { endpoint: formatAddress(remote) }));
-    const onAbort = () => settle(abortedError(remote, signal));
     const timer =
       timeoutMs > 0
         ? setTimeout(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
         : undefined;
     socket.once(ready, onConnect);
     socket.on("error", onError);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    stopAbort = onAbort(signal, () => settle(abortReason(signal as AbortSignal)));
   });
 }
 
@@ -331,11 +337,4 @@ function timeoutError(remote: Endpoint, timeoutMs: number): SocketError {
         : { address: remote.host, port: remote.port }),
     },
   );
-}
-
-function abortedError(remote: Endpoint, signal: AbortSignal | undefined): SocketError {
-  return new SocketError(ErrorCode.ERR_ABORTED, `connect to ${formatAddress(remote)} was aborted`, {
-    cause: signal?.reason,
-    hint: "The connect was cancelled through its AbortSignal.",
-  });
 }

@@ -18,6 +18,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
 import { withDefaults } from "./_framing-util.js";
 import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./_options.js";
@@ -179,7 +180,7 @@ export interface ServerOptions<M = string> {
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
-   * an 'error' event, never fatal.
+   * an 'error' event with the thrown error as `cause` and its stack, never fatal.
    * @default undefined (connections are read with `for await (const c of server)`)
    */
   handler?: (connection: Connection<M>) => void | Promise<void>;
@@ -203,6 +204,13 @@ export interface ServerOptions<M = string> {
    * @default undefined
    */
   tls?: TlsServerOptions;
+  /**
+   * Closes the server when it fires, as `server.close()` does (like `net.Server`'s `listen({
+   * signal })`). Fired before listening is done, `listen()` rejects with `signal.reason` (a
+   * DOMException `AbortError` for `controller.abort()`) and nothing stays bound.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -280,7 +288,9 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   on(event: "drop", listener: (info: DropInfo) => void): this;
   /**
    * A non-fatal server-level error: accept failing (EMFILE, …), a TLS handshake failing, or an
-   * error thrown by the handler. Without a listener these become process warnings; they never crash the process.
+   * error thrown by the handler (its `cause` is what was thrown, and its `stack` the thrown
+   * error's). Without a listener these become process warnings (a handler's with its stack);
+   * they never crash the process.
    */
   on(event: "error", listener: (err: SocketError) => void): this;
   /** A connection was accepted (before it goes to the handler or the iterator). */
@@ -373,6 +383,8 @@ export async function listen<M = string>(
   checkInteger("highWaterMark", settings.highWaterMark, 0);
   checkFunction("handler", options.handler);
   checkFunction("trace", options.trace);
+  const { signal } = options;
+  checkSignal(signal);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
   if (target.transport === "tls") checkTlsServerOptions(options.tls);
@@ -388,7 +400,14 @@ export async function listen<M = string>(
     trace: options.trace,
     tls: options.tls,
   });
+  throwIfAborted(signal);
   await server.bind();
+  // Fired while binding: bind() is quick and cannot be cancelled half-way, so undo it.
+  if (signal?.aborted === true) {
+    await server.close();
+    throw abortReason(signal);
+  }
+  server.closeOnAbort(signal);
   return server;
 }
 
@@ -422,6 +441,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   /** The byte budget all connections share, and where they report drops. */
   readonly #guard: ConnectionGuard;
   #enforcingBudget = false;
+  /** Stops listening to `options.signal`. */
+  #stopAbortListener: () => void = noop;
 
   constructor(target: Endpoint, settings: TcpServerSettings<M>) {
     super();
@@ -494,6 +515,11 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     trace?.({ type: "socket", attributes: streamAttributes(family) });
     trace?.({ type: "bind", local: this.endpoint });
     trace?.({ type: "listen", backlog });
+  }
+
+  /** Closes the server when `signal` fires. */
+  closeOnAbort(signal: AbortSignal | undefined): void {
+    this.#stopAbortListener = onAbort(signal, () => void this.close());
   }
 
   close(options: CloseOptions = {}): Promise<CloseResult> {
@@ -640,7 +666,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     try {
       await handler(connection);
     } catch (err) {
-      this.#report(explain(err, { endpoint: formatAddress(connection.remote) }));
+      const error = handlerError(err, connection.remote);
+      this.#report(error, err instanceof Error ? err.stack : undefined);
     }
     await connection.close();
   }
@@ -657,6 +684,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   async #shutdown(timeoutMs: number): Promise<CloseResult> {
+    this.#stopAbortListener();
     // close(listening socket): no more accepts. The callback waits for every connection.
     const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
     for (let claimer = this.#claimers.shift(); claimer; claimer = this.#claimers.shift()) {
@@ -715,16 +743,43 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   /**
-   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings
-   * (printed on stderr as one line, hint included).
+   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings:
+   * printed on stderr as one line, hint included, then `detail` (a handler error's stack).
    */
-  #report(error: SocketError): void {
+  #report(error: SocketError, detail?: string): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
     else {
       const text = error.hint === undefined ? error.message : `${error.message}. ${error.hint}`;
-      process.emitWarning(text, { type: error.name, code: error.code });
+      process.emitWarning(text, {
+        type: error.name,
+        code: error.code,
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
   }
+}
+
+/**
+ * What a handler threw, as the server reports it: a SocketError with the thrown error's code
+ * (`ERR_UNKNOWN` for an error without one), message and hint, the thrown value as `cause`, and
+ * the thrown error's stack frames as its own, so a report shows the handler's line that threw
+ * rather than the server's.
+ */
+function handlerError(thrown: unknown, remote: Endpoint): SocketError {
+  const where = formatAddress(remote);
+  const explained = explain(thrown, { endpoint: where });
+  const error = new SocketError(explained.code, explained.message, {
+    cause: thrown,
+    hint:
+      explained.hint ??
+      `The handler of the connection from ${where} threw this (or its promise rejected with it); that connection was closed and the server goes on. The stack shows where.`,
+  });
+  const stack = thrown instanceof Error ? thrown.stack : undefined;
+  const frames = stack?.split("\n").filter((line) => /^\s+at /.test(line));
+  if (frames !== undefined && frames.length > 0) {
+    error.stack = `${error.name}: ${error.message}\n${frames.join("\n")}`;
+  }
+  return error;
 }
 
 /**

@@ -39,5 +39,11 @@ export {
   nowMicros,
   SEQUENCED_HEADER_BYTES,
 } from "./sequenced.js";
-export type { Datagram, UdpSocket, UdpSocketOptions, UdpSocketStats } from "./socket.js";
+export type {
+  Datagram,
+  UdpSendOptions,
+  UdpSocket,
+  UdpSocketOptions,
+  UdpSocketStats,
+} from "./socket.js";
 export { bind, DEFAULT_MAX_PENDING_SENDS, DEFAULT_RECEIVE_QUEUE_SIZE } from "./socket.js";
