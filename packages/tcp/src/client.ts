@@ -42,6 +42,12 @@ import {
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
 import {
+  applySocketSettings,
+  type SocketControls,
+  type SocketSettings,
+  socketSettings,
+} from "./socket-controls.js";
+import {
   checkTlsConnectOptions,
   type TlsConnectOptions,
   tlsConnectOptions,
@@ -84,7 +90,7 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze
  *   signal: AbortSignal.timeout(10_000),
  * };
  */
-export interface ConnectOptions<M = string> {
+export interface ConnectOptions<M = string> extends SocketControls {
   /** How messages are written to and read from the byte stream. @default lines() */
   framing?: Framing<M>;
   /**
@@ -178,6 +184,7 @@ export async function connect<M = string>(
   checkNumber("backoff.factor", backoff.factor, 1);
   const { signal, trace } = options;
   checkSignal(signal);
+  const controls = socketSettings(options);
   checkFunction("trace", trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
@@ -190,7 +197,14 @@ export async function connect<M = string>(
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const socket = await attemptConnect(target, settings.timeoutMs, signal, trace, options.tls);
+      const socket = await attemptConnect(
+        target,
+        settings.timeoutMs,
+        controls,
+        signal,
+        trace,
+        options.tls,
+      );
       return new TcpConnection<M>({
         socket,
         framing,
@@ -221,12 +235,13 @@ export async function connect<M = string>(
 async function attemptConnect(
   target: Endpoint,
   timeoutMs: number,
+  controls: SocketSettings,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
   tlsOptions: TlsConnectOptions | undefined,
 ): Promise<net.Socket> {
   throwIfAborted(signal);
-  if (target.transport === "unix") return connectOnce(target, timeoutMs, signal, trace);
+  if (target.transport === "unix") return connectOnce(target, timeoutMs, controls, signal, trace);
   const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
   let lastError: unknown;
   for (const host of await raceAbort(addressesOf(target.host), signal)) {
@@ -236,7 +251,7 @@ async function attemptConnect(
       target.transport === "tls" ? tlsConnectOptions(tlsOptions, target.host) : undefined;
     try {
       const timeout = deadline === Infinity ? 0 : remaining;
-      return await connectOnce(remote, timeout, signal, trace, secure);
+      return await connectOnce(remote, timeout, controls, signal, trace, secure);
     } catch (err) {
       lastError = err;
       throwIfAborted(signal);
@@ -262,6 +277,7 @@ async function addressesOf(host: string): Promise<string[]> {
 function connectOnce(
   remote: Endpoint,
   timeoutMs: number,
+  controls: SocketSettings,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
   secure?: tls.ConnectionOptions,
@@ -274,18 +290,14 @@ function connectOnce(
   if (remote.transport === "unix") {
     socket = net.connect({ path: remote.path, allowHalfOpen: true });
   } else if (secure === undefined) {
-    socket = net.connect({
-      host: remote.host,
-      port: remote.port,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
+    socket = net.connect({ host: remote.host, port: remote.port, allowHalfOpen: true });
   } else {
     // tls.connect() passes allowHalfOpen on to its socket; @types/node does not list it.
     const options = { ...secure, host: remote.host, port: remote.port, allowHalfOpen: true };
     socket = tls.connect(options as tls.ConnectionOptions);
-    socket.setNoDelay(true);
   }
+  // setsockopt(TCP_NODELAY, SO_KEEPALIVE): Node applies them as soon as the socket exists.
+  if (remote.transport !== "unix") applySocketSettings(socket, controls);
   // A TLS socket is ready once its handshake is done, a plain one once it is connected.
   const ready = secure === undefined ? "connect" : "secureConnect";
   return new Promise((resolve, reject) => {

@@ -137,6 +137,20 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   readonly tls: TlsInfo | undefined;
   /** Byte and message counters. */
   readonly stats: ConnectionStats;
+  /**
+   * The underlying `net.Socket` (a `tls.TLSSocket` over `tls://`), read-only, for anything
+   * else a node:net user needs: `getPeerCertificate()`, `setKeepAlive()` later on, socket
+   * options, `address()`. Do not read or write through it, nor add or remove 'data', 'end' or
+   * 'error' listeners: the connection owns its bytes, its framing and its errors.
+   */
+  readonly socket: Socket;
+  /**
+   * Lets the process exit while this connection is open (`socket.unref()`): it no longer keeps
+   * the event loop alive by itself. Returns the connection.
+   */
+  unref(): this;
+  /** Undoes `unref()` (`socket.ref()`): the connection keeps the process alive again. */
+  ref(): this;
   /** Bytes accepted by `send()` or `write()` and not yet handed to the kernel. */
   readonly bufferedBytes: number;
   /**
@@ -462,6 +476,20 @@ export class TcpConnection<M> implements Connection<M> {
 
   get fd(): number | undefined {
     return descriptorOf(this.#socket);
+  }
+
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#socket.ref();
+    return this;
   }
 
   get tls(): TlsInfo | undefined {

@@ -36,4 +36,5 @@ export {
   DEFAULT_UNIX_SOCKET_MODE,
   listen,
 } from "./server.js";
+export type { SocketControls } from "./socket-controls.js";
 export type { TlsConnectOptions, TlsInfo, TlsServerOptions } from "./tls.js";

@@ -37,6 +37,12 @@ import {
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
 import {
+  applySocketSettings,
+  type SocketControls,
+  type SocketSettings,
+  socketSettings,
+} from "./socket-controls.js";
+import {
   checkTlsServerOptions,
   createTlsServer,
   type TlsServerOptions,
@@ -105,7 +111,7 @@ const REJECT_LINGER_MS = 1_000;
  *   },
  * };
  */
-export interface ServerOptions<M = string> {
+export interface ServerOptions<M = string> extends SocketControls {
   /** How messages are written to and read from each connection's byte stream. @default lines() */
   framing?: Framing<M>;
   /**
@@ -282,6 +288,14 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   readonly connectionCount: number;
   /** Connection counters. */
   readonly stats: ServerStats;
+  /**
+   * Lets the process exit while the server listens (`net.Server.unref()`): the listening socket
+   * no longer keeps the event loop alive by itself. Open connections still do; unref them too
+   * (`connection.unref()`). Returns the server.
+   */
+  unref(): this;
+  /** Undoes `unref()`: the listening socket keeps the process alive again. */
+  ref(): this;
   /** A connection was closed at once because `maxConnections` (or as many from its address) were open. */
   on(event: "reject", listener: (info: RejectInfo) => void): this;
   /** An accepted connection was closed for `maxBufferedBytes` or `minDataRate`. */
@@ -385,6 +399,7 @@ export async function listen<M = string>(
   checkFunction("trace", options.trace);
   const { signal } = options;
   checkSignal(signal);
+  const controls = socketSettings(options);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
   if (target.transport === "tls") checkTlsServerOptions(options.tls);
@@ -399,6 +414,7 @@ export async function listen<M = string>(
     handler: options.handler,
     trace: options.trace,
     tls: options.tls,
+    controls,
   });
   throwIfAborted(signal);
   await server.bind();
@@ -416,6 +432,7 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
   handler: ((connection: Connection<M>) => void | Promise<void>) | undefined;
   trace: TraceListener | undefined;
   tls: TlsServerOptions | undefined;
+  controls: SocketSettings;
 }
 
 class TcpServer<M> extends EventEmitter implements Server<M> {
@@ -461,7 +478,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
     this.#net =
       settings.tls === undefined
-        ? net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection)
+        ? net.createServer({ allowHalfOpen: true }, this.#onConnection)
         : createTlsServer(settings.tls, settings.frameTimeoutMs, settings.trace, {
             onSecure: this.#onConnection,
             onFailure: (error) => this.#report(error),
@@ -515,6 +532,16 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     trace?.({ type: "socket", attributes: streamAttributes(family) });
     trace?.({ type: "bind", local: this.endpoint });
     trace?.({ type: "listen", backlog });
+  }
+
+  unref(): this {
+    this.#net.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#net.ref();
+    return this;
   }
 
   /** Closes the server when `signal` fires. */
@@ -598,6 +625,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       return;
     }
     if (address !== undefined) this.#perAddress.set(address, fromAddress + 1);
+    // setsockopt(TCP_NODELAY, SO_KEEPALIVE) on the socket accept() made.
+    if (this.#unixPath === undefined) applySocketSettings(socket, this.#settings.controls);
     const connection = new TcpConnection<M>({
       socket,
       framing: this.#settings.framing,
