@@ -1,3 +1,8 @@
 import { packageConfig } from "../../tsup.packages.js";
 
-export default packageConfig(["src/index.ts", "src/cli.ts", "src/attribute-table.ts"]);
+export default packageConfig([
+  "src/index.ts",
+  "src/cli.ts",
+  "src/attribute-table.ts",
+  "src/internal/index.ts",
+]);

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createImpairment } from "@socket-lab/netsim";
+import type { LinkCounts } from "../src/_row.js";
 import type { Settings } from "../src/settings.js";
 
 export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -60,6 +61,28 @@ export function predict(settings: Settings): Prediction {
     }
   }
   return prediction;
+}
+
+/**
+ * What a lossy link's seeded plan decides for the first `received` datagrams of one direction:
+ * how many it drops, duplicates and holds back. How many datagrams enter a link may depend on
+ * timing (a retry, a retransmission); what happens to the n-th one never does.
+ */
+export function linkPlan(
+  settings: Settings,
+  direction: "to-server" | "to-client",
+  received: number,
+): Omit<LinkCounts, "forwarded"> {
+  const { loss, duplicate, reorder, delayMs, jitterMs, seed } = settings;
+  const plan = createImpairment({ loss, duplicate, reorder, delayMs, jitterMs, seed, direction });
+  const counts = { received, dropped: 0, duplicated: 0, reordered: 0 };
+  for (let i = 0; i < received; i++) {
+    const decision = plan.decide();
+    if (decision.drop) counts.dropped++;
+    if (decision.duplicate) counts.duplicated++;
+    if (decision.reorder) counts.reordered++;
+  }
+  return counts;
 }
 
 /** What a finished program did. */

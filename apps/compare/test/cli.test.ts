@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import pkg from "../package.json" with { type: "json" };
-import { README, runCli } from "./_helpers.js";
+import type { LinkCounts } from "../src/_row.js";
+import type { Settings } from "../src/settings.js";
+import { linkPlan, README, runCli } from "./_helpers.js";
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +21,12 @@ function documentedExample(): Json {
   return JSON.parse(match[1]) as Json;
 }
 
-/** Everything in a `--json` result that the seed decides: counts, not times. */
+/**
+ * Everything in a `--json` result that the flags decide whatever the timing: each row's
+ * delivery counts (every row that repairs delivers all, once and in order), the UDP link's
+ * counts and the cross-check. Not times, and not what the rows that resend on a timer (retries,
+ * RTO, tail-loss probes, ACK timing) sent: their retries and their links' counts.
+ */
 function counts(json: Json) {
   const rows = json.rows as Record<string, Json>;
   const pick = (row: Json) => ({
@@ -41,9 +48,29 @@ function counts(json: Json) {
   };
 }
 
+/**
+ * The links of the rows that resend on a timer: how many datagrams entered each direction
+ * depends on timing, but the seeded plan decides the fate of every one of them, in order.
+ */
+function expectLinksFollowTheSeed(json: Json) {
+  const settings = json.settings as Settings;
+  const netsim = json.netsim as Record<string, Record<string, LinkCounts>>;
+  for (const name of ["retryLink", "windowLink"]) {
+    const { toServer, toClient } = netsim[name] as Record<string, LinkCounts>;
+    // (The sliding window packs several messages into one datagram: fewer than `count`.)
+    expect(toServer?.received).toBeGreaterThan(0);
+    expect(toServer).toMatchObject(linkPlan(settings, "to-server", toServer?.received ?? 0));
+    expect(toClient?.received).toBeGreaterThan(0);
+    expect(toClient).toMatchObject(linkPlan(settings, "to-client", toClient?.received ?? 0));
+  }
+}
+
+/** Bound on one run of the defaults: some 3–5 s on an idle 2-core machine, far more on a busy one. */
+const DEFAULT_RUN_LIMIT_MS = 90_000;
+
 describe("socket-lab-compare (the built program)", () => {
   test("with defaults shows the difference, as one JSON object in the README's schema", async () => {
-    const { code, stdout, stderr } = await runCli(["--json"]);
+    const { code, stdout, stderr } = await runCli(["--json"], DEFAULT_RUN_LIMIT_MS);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
@@ -67,6 +94,8 @@ describe("socket-lab-compare (the built program)", () => {
     });
     // The README shows the numbers of this very run: same seed, same counts.
     expect(counts(json)).toEqual(counts(documentedExample()));
+    expectLinksFollowTheSeed(json);
+    expectLinksFollowTheSeed(documentedExample());
 
     const rows = json.rows as Record<string, Json>;
     expect(rows.tcp).toMatchObject({ delivered: 1000, lost: 0, duplicated: 0, outOfOrder: 0 });
@@ -97,13 +126,26 @@ describe("socket-lab-compare (the built program)", () => {
       "--chunking",
       "coalesce",
     ];
-    const [first, second] = await Promise.all([runCli(args), runCli(args)]);
+    const [first, second] = await Promise.all([
+      runCli(args, DEFAULT_RUN_LIMIT_MS),
+      runCli(args, DEFAULT_RUN_LIMIT_MS),
+    ]);
     expect(first?.code).toBe(0);
     expect(second?.code).toBe(0);
-    const a = counts(JSON.parse(first?.stdout ?? "") as Json);
-    const b = counts(JSON.parse(second?.stdout ?? "") as Json);
+    const runs = [first, second].map((run) => JSON.parse(run?.stdout ?? "") as Json);
+    const [a, b] = runs.map(counts);
     expect(b).toEqual(a);
-    expect((a.udp as Json).lost).toBeGreaterThan(0);
+    expect(a?.udp.lost).toBeGreaterThan(0);
+    expect(a?.udpWindow).toEqual({
+      sent: 300,
+      delivered: 300,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+    });
+    // Retries and the timer rows' link counts may differ between the runs; each run's link
+    // still did exactly what the seed says to every datagram that entered it.
+    for (const json of runs) expectLinksFollowTheSeed(json);
   });
 
   test("prints the table, the cross-check and the summary, and no progress bar when piped", async () => {
@@ -142,11 +184,22 @@ describe("socket-lab-compare (the built program)", () => {
       /^udp sender +sendto\(\d+\) ×20 \(5,120 bytes\)$/m,
       /^retry server +socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = \d+$/m,
       /^retry client +close\(\d+\)$/m,
+      /^window server +socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = \d+$/m,
+      /^window client +connect\(\d+, 127\.0\.0\.1:\d+\)$/m,
+      /^window client +send\(\d+\) ×\d+ \([\d,]+ bytes\)$/m,
+      /^window server +recvfrom\(\d+\) ×\d+ \([\d,]+ bytes\)$/m,
+      /^window client +close\(\d+\)$/m,
     ]) {
       expect(stderr).toMatch(line);
     }
-    // Few lines, not one per message; and no progress bar.
-    expect(stderr.split("\n").length).toBeLessThan(80);
+    // Sends and receives summed up: every such line is a tally (or the end of a stream)…
+    const lines = stderr.trimEnd().split("\n");
+    for (const line of lines.filter((l) => /\b(send|sendto|recv|recvfrom)\(/.test(l))) {
+      expect(line).toMatch(/\) ×[\d,]+ \([\d,]+ bytes?\)$|\) = 0 \(end of stream\)$/);
+    }
+    // …so few lines: some 20 a row (its sockets' lives), where a line per call would give
+    // over 40 for each of the four rows' 20 messages; and no progress bar.
+    expect(lines.length).toBeLessThan(120);
     expect(stderr).not.toContain("\r");
   });
 

@@ -9,6 +9,7 @@ import {
   type Endpoint,
   formatTraceEvent,
   type InetEndpoint,
+  type TraceEvent,
   type TraceListener,
 } from "@socket-lab/core";
 import { type ChunkingRelay, startChunkingRelay } from "@socket-lab/netsim";
@@ -19,14 +20,17 @@ export const RECHUNK_MAX_BYTES = 16;
 /** Least time between two pieces, in ms, so each one reaches the client as a read of its own. */
 const RECHUNK_PACE_MS = 1;
 
+/** One read of the client's socket: its descriptor (when Node shows it) and the bytes read. */
+export type Read = Extract<TraceEvent, { type: "recv" }>;
+
 /** The relay inside the client, and what the client prints with it. */
 export interface Rechunk {
   /** Where the client connects instead of the server: 127.0.0.1 and the relay's port. */
   readonly endpoint: InetEndpoint;
   /** The client's trace: records each recv, then passes every event on to `trace`. */
   readonly trace: TraceListener;
-  /** The reads since the last reply, in bytes; emptied by each call. */
-  takeReads(): number[];
+  /** The reads since the last reply; emptied by each call. */
+  takeReads(): Read[];
   close(): Promise<void>;
 }
 
@@ -34,7 +38,7 @@ export interface Rechunk {
  * Starts the relay to `server`. `seed` decides the piece sizes, so a run repeats.
  * @example
  * const rechunk = await startRechunk({ transport: "tcp", host: "127.0.0.1", port: 7000 });
- * // after the reply "Hello from client": rechunk.takeReads() //=> [3, 14, 1]
+ * // after the reply "Hello from client", the reads' bytes: 3, 14, 1
  */
 export async function startRechunk(
   server: Endpoint,
@@ -49,11 +53,11 @@ export async function startRechunk(
   });
   const { endpoint } = relay;
   if (endpoint.transport === "unix") throw new Error("the relay listens on TCP, not a unix path");
-  let reads: number[] = [];
+  let reads: Read[] = [];
   return {
     endpoint,
     trace: (event) => {
-      if (event.type === "recv") reads.push(event.bytes);
+      if (event.type === "recv") reads.push(event);
       trace?.(event);
     },
     takeReads() {
@@ -66,10 +70,10 @@ export async function startRechunk(
 }
 
 /**
- * One read as the client prints it.
+ * One read as the client prints it: in strace's words, as `--trace` shows it.
  * @example
- * formatRead(3) //=> "recv 3 bytes"
+ * formatRead({ type: "recv", fd: 19, bytes: 3 }) //=> "recv(19) = 3"
  */
-export function formatRead(bytes: number): string {
-  return formatTraceEvent({ type: "recv", bytes });
+export function formatRead(read: Read): string {
+  return formatTraceEvent(read);
 }

@@ -190,8 +190,8 @@ process.exitCode = await runCommand({
         // (\x1b, \u202e): the server's text must not act on the terminal.
         onReply: ({ seq, message, reply }) => {
           if (count === undefined) {
-            for (const bytes of rechunk?.takeReads() ?? []) {
-              print(formatRead(bytes), { event: "recv", seq, bytes });
+            for (const read of rechunk?.takeReads() ?? []) {
+              print(formatRead(read), { event: "recv", seq, bytes: read.bytes });
             }
             const shown = escapeText(reply);
             print(shown, { event: "reply", seq, message: escapeText(message), reply: shown });

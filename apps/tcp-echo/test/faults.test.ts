@@ -179,7 +179,7 @@ describe("tcp-echo under faults", () => {
     await server.line(/ disconnected after 4 messages$/);
   });
 
-  test("the client decodes a reply ending in \\r (abc\\r\\r\\n) as 'abc\\r'", async () => {
+  test("the client decodes a reply ending in \\r (abc\\r\\r\\n) as 'abc\\r' and prints that CR escaped, never raw", async () => {
     const replier = createServer({ allowHalfOpen: true }, (socket) => {
       socket.on("error", () => {});
       socket.on("data", () => socket.write("abc\r\r\n"));
@@ -189,14 +189,20 @@ describe("tcp-echo under faults", () => {
     replier.listen(0, "127.0.0.1");
     await once(replier, "listening");
     const { port } = replier.address() as AddressInfo;
-    const client = await run("client-cli", ["--port", String(port), "-m", "x", "--json"]);
-    expect(client.code).toBe(0);
-    expect(JSON.parse(client.stdout)).toEqual({
+    // Only the last \r\n ends the line: the reply is "abc" and one CR. The client shows a
+    // peer's control characters escaped, never raw, so that CR is printed as backslash + r
+    // ("abc" alone would be a CR lost, "abc\\r\\r" the line end kept).
+    const text = await run("client-cli", ["--port", String(port), "-m", "x"]);
+    expect(text).toMatchObject({ code: 0, stdout: "abc\\r\n" });
+    const json = await run("client-cli", ["--port", String(port), "-m", "x", "--json"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
       event: "reply",
       seq: 1,
       message: "x",
-      reply: "abc\r",
+      reply: "abc\\r",
     });
+    expect(`${text.stdout}${json.stdout}`).not.toContain("\r");
   });
 });
 

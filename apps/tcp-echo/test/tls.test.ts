@@ -28,18 +28,33 @@ describe("tcp-echo over TLS (--tls)", () => {
       expect(readFileSync(pem, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
       const client = await run("client-cli", ["--port", port, "--tls", "--ca", pem, "--trace"]);
       expect(client).toMatchObject({ code: 0, stdout: "Hello from client\n" });
+      // The handshake comes between connect() and the first send(); what is sent and received
+      // is the 18 bytes of "Hello from client\n", counted before encryption.
+      const fd = /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = (\d+)$/m.exec(client.stderr)?.[1];
+      expect(fd).toBeDefined();
       inOrder(client.stderr.split("\n"), [
-        /^connect\(127\.0\.0\.1:\d+\)$/,
-        /^tls handshake 127\.0\.0\.1:\d+ -> TLSv1\.3 TLS_\w+$/,
-        /^send 18 bytes$/,
-        /^recv 18 bytes$/,
+        new RegExp(`^connect\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
+        new RegExp(`^tls handshake 127\\.0\\.0\\.1:${port} -> TLSv1\\.3 TLS_\\w+$`),
+        new RegExp(`^send\\(${fd}, 18 bytes\\)$`),
+        new RegExp(`^recv\\(${fd}\\) = 18$`),
       ]);
       const stopped = await interrupt(server);
-      inOrder(stopped.stderr.split("\n"), [
-        /^accept\(\) -> 127\.0\.0\.1:\d+$/,
+      const err = stopped.stderr;
+      const listening = /^socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = (\d+)$/m.exec(err)?.[1];
+      const accepted = new RegExp(
+        `^accept\\(${listening}\\) = (\\d+) \\(127\\.0\\.0\\.1:\\d+\\)$`,
+        "m",
+      ).exec(err)?.[1];
+      // accept() gives the TCP connection its own descriptor; TLS then runs over it.
+      expect(listening).toBeDefined();
+      expect(accepted).toBeDefined();
+      expect(accepted).not.toBe(listening);
+      inOrder(err.split("\n"), [
+        new RegExp(`^accept\\(${listening}\\) = ${accepted} `),
         /^tls handshake 127\.0\.0\.1:\d+ -> TLSv1\.3 TLS_\w+$/,
-        /^recv 18 bytes$/,
-        /^send 18 bytes$/,
+        new RegExp(`^recv\\(${accepted}\\) = 18$`),
+        new RegExp(`^send\\(${accepted}, 18 bytes\\)$`),
+        new RegExp(`^close\\(${accepted}\\)$`),
       ]);
     } finally {
       cleanup();

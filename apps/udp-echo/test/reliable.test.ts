@@ -11,18 +11,30 @@ describe("udp-echo --reliable", () => {
     });
     expect(client).toMatchObject({ code: 0, stdout: "one\ntwo\n" });
     const lines = client.stderr.split("\n");
+    const fd = /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\) = (\d+)$/m.exec(client.stderr)?.[1];
+    expect(fd).toBeDefined();
+    // Segments travel in datagrams: a → line goes out with a send(), a ← line came in a
+    // recvfrom() from the server's port.
+    const sent = new RegExp(`^send\\(${fd}, \\d+ bytes\\)$`);
+    const received = new RegExp(`^recvfrom\\(${fd}\\) = \\d+ \\(127\\.0\\.0\\.1:${port}\\)$`);
     // The socket calls and the segments, in the order they happened.
     inOrder(lines, [
-      /^socket\(AF_INET, SOCK_DGRAM, IPPROTO_UDP\)$/,
-      /^connect\(127\.0\.0\.1:\d+\)$/,
+      new RegExp(`^connect\\(${fd}, 127\\.0\\.0\\.1:${port}\\)$`),
       /^→ SYN seq=\d+$/,
+      sent,
+      received,
       /^← SYN_ACK seq=\d+ ack=\d+ win=\d+$/,
       /^→ ACK ack=\d+ win=\d+$/,
+      sent,
       /^→ DATA seq=\d+ ack=\d+ win=\d+ 3 bytes$/,
+      sent,
+      received,
       /^← DATA seq=\d+ ack=\d+ win=\d+ 3 bytes$/,
       /^→ FIN seq=\d+ ack=\d+ win=\d+$/,
+      sent,
+      received,
       /^← FIN seq=\d+ ack=\d+ win=\d+$/,
-      /^close\(\) 127\.0\.0\.1:\d+$/,
+      new RegExp(`^close\\(${fd}\\)$`),
     ]);
     await server.line(/^127\.0\.0\.1:\d+: "two"$/);
     const stopped = await interrupt(server);

@@ -16,6 +16,7 @@ import {
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
 import { streamEndpoint } from "./_endpoint.js";
 import { checkMs, checkSeed } from "./_validate.js";
 import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
@@ -49,6 +50,12 @@ export interface ChunkingRelayOptions {
   onPiece?: (event: RelayPieceEvent) => void;
   /** Receives the relay's own socket calls: listen, accept, connect, shutdown, close. @default none */
   trace?: TraceListener;
+  /**
+   * Closes the relay when it fires, as `close()` does. Fired before the relay listens,
+   * `startChunkingRelay()` rejects with `signal.reason` and nothing stays bound.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** One piece the relay wrote: which way, for which connection, and how big. */
@@ -331,11 +338,12 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
-  const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace } = {
+  const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace, signal } = {
     ...DEFAULTS,
     ...options,
   };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  checkSignal(signal);
   const split = checkChunking(chunking);
   checkMs("delayMs", delayMs);
   checkMs("paceMs", paceMs);
@@ -349,6 +357,7 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   let accepted = 0;
   let closing: Promise<void> | undefined;
 
+  throwIfAborted(signal);
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
   await listenOn(server, listenEndpoint);
   const address = server.address();
@@ -421,6 +430,7 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   });
 
   async function shutdown(): Promise<void> {
+    stopAbort();
     const done = [new Promise<void>((resolve) => server.close(() => resolve()))];
     trace?.({ type: "close", fd: listening });
     for (const { client, upstream, stops } of connections) {
@@ -433,10 +443,17 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
     await Promise.all(done);
   }
 
+  let stopAbort = (): void => {};
   const close = (): Promise<void> => {
     closing ??= shutdown();
     return closing;
   };
+  // Fired while listening: listen() is quick and cannot be cancelled half-way, so undo it.
+  if (signal?.aborted === true) {
+    await close();
+    throw abortReason(signal);
+  }
+  stopAbort = onAbort(signal, () => void close());
   return {
     endpoint,
     target: targetEndpoint,

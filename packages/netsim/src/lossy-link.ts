@@ -15,6 +15,7 @@ import {
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
 import { resolveHost, udpEndpoint } from "./_endpoint.js";
 import { checkMs, checkOneOf } from "./_validate.js";
 import {
@@ -50,6 +51,12 @@ export interface LossyLinkOptions extends Omit<ImpairmentOptions, "direction"> {
   onDecision?: (event: LinkDecisionEvent) => void;
   /** Receives the link's own socket calls: bind, recvfrom, sendto, close. @default none */
   trace?: TraceListener;
+  /**
+   * Closes the link when it fires, as `close()` does. Fired before the link is bound,
+   * `startLossyLink()` rejects with `signal.reason` and nothing stays bound.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** One decision as the link applied it, for cross-checks against `createImpairment()`. */
@@ -205,11 +212,12 @@ function bindSocket(socket: Socket, address: string, port: number): Promise<void
  * //=> { received: 1000, forwarded: 907, dropped: 104, duplicated: 11, reordered: 40, … }
  */
 export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLink> {
-  const { target, listen, directions, reorderHoldMs, onDecision, trace, ...rates } = {
+  const { target, listen, directions, reorderHoldMs, onDecision, trace, signal, ...rates } = {
     ...DEFAULTS,
     ...options,
   };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  checkSignal(signal);
   const impairment = resolveImpairmentOptions(rates);
   checkOneOf("directions", directions, ["both", "to-server", "to-client"]);
   checkMs("reorderHoldMs", reorderHoldMs);
@@ -235,6 +243,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
   let onIdle: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
+  throwIfAborted(signal);
   const listener = createSocket({ type: local.type });
   await bindSocket(listener, local.address, listenEndpoint.port);
   const listenerFd = descriptorOf(listener); // libuv makes the socket at bind
@@ -397,6 +406,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
   });
 
   async function shutdown(): Promise<void> {
+    stopAbort();
     stopped = true;
     const due = [...delayed].sort((a, b) => a.due - b.due);
     for (const entry of due) {
@@ -421,10 +431,17 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
   }
 
   const snapshot = (c: Counters): LinkDirectionStats => ({ ...c });
+  let stopAbort = (): void => {};
   const close = (): Promise<void> => {
     closing ??= shutdown();
     return closing;
   };
+  // Fired while binding: binding is quick and cannot be cancelled half-way, so undo it.
+  if (signal?.aborted === true) {
+    await close();
+    throw abortReason(signal);
+  }
+  stopAbort = onAbort(signal, () => void close());
   return {
     endpoint,
     target: targetInet,

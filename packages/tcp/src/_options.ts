@@ -27,6 +27,13 @@ export function checkNumber(name: string, value: unknown, min: number): void {
   if (value < min) throw new RangeError(`${name} must be at least ${min}, got ${value}`);
 }
 
+/** Throws unless `value` is a boolean. */
+export function checkBoolean(name: string, value: unknown): void {
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${name} must be a boolean, got ${String(value)}`);
+  }
+}
+
 /** Throws unless `value` is a function or, when optional, `undefined`. */
 export function checkFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== "function") {

@@ -17,6 +17,13 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import {
+  abortReason,
+  checkSignal,
+  onAbort,
+  raceAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
 import { withDefaults } from "./_framing-util.js";
 import {
@@ -35,6 +42,12 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
+import {
+  applySocketSettings,
+  type SocketControls,
+  type SocketSettings,
+  socketSettings,
+} from "./socket-controls.js";
 import {
   checkTlsConnectOptions,
   type TlsConnectOptions,
@@ -78,7 +91,7 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze
  *   signal: AbortSignal.timeout(10_000),
  * };
  */
-export interface ConnectOptions<M = string> {
+export interface ConnectOptions<M = string> extends SocketControls {
   /** How messages are written to and read from the byte stream. @default lines() */
   framing?: Framing<M>;
   /**
@@ -91,7 +104,12 @@ export interface ConnectOptions<M = string> {
   retries?: number;
   /** Waits between attempts. @default DEFAULT_BACKOFF ({ initialMs: 100, maxMs: 2000, factor: 2 }) */
   backoff?: BackoffOptions;
-  /** Cancels connecting (an attempt or a wait): the promise rejects with `ERR_ABORTED`. */
+  /**
+   * Cancels connecting (an attempt or a wait between attempts): the promise rejects with
+   * `signal.reason` (a DOMException `AbortError` for `controller.abort()`) and the socket is
+   * destroyed. Once connected, the signal is not used any more.
+   * @default none
+   */
   signal?: AbortSignal;
   /** Receives socket and connect for every attempt, then send, recv, shutdown, close. */
   trace?: TraceListener;
@@ -138,11 +156,11 @@ const LOCALHOST = ["::1", "127.0.0.1"];
  *
  * @throws {SocketError} (as a rejection) with the endpoint in the message and a hint:
  *   `ECONNREFUSED` when nothing listens there, `ENOENT` for a missing unix socket,
- *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ERR_ABORTED` when `signal`
- *   fires, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
+ *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
  *   certificate problems (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`,
  *   `CERT_HAS_EXPIRED`, …) and `ERR_SSL_WRONG_VERSION_NUMBER` for a server that does not speak
  *   TLS, each explained with a hint. A certificate problem is not retried.
+ * @throws `signal.reason` (as a rejection) when `signal` fires first.
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
  * const connection = await connect("tcp://127.0.0.1:7000");
@@ -166,9 +184,8 @@ export async function connect<M = string>(
   checkNumber("backoff.maxMs", backoff.maxMs, 0);
   checkNumber("backoff.factor", backoff.factor, 1);
   const { signal, trace } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal, got ${String(signal)}`);
-  }
+  checkSignal(signal);
+  const controls = socketSettings(options);
   checkFunction("trace", trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
@@ -181,7 +198,14 @@ export async function connect<M = string>(
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const socket = await attemptConnect(target, settings.timeoutMs, signal, trace, options.tls);
+      const socket = await attemptConnect(
+        target,
+        settings.timeoutMs,
+        controls,
+        signal,
+        trace,
+        options.tls,
+      );
       return new TcpConnection<M>({
         socket,
         framing,
@@ -195,19 +219,15 @@ export async function connect<M = string>(
         trace,
       });
     } catch (err) {
-      if (
-        attempt >= settings.retries ||
-        (err as SocketError).code === ErrorCode.ERR_ABORTED ||
-        isCertificateError(err)
-      ) {
-        throw err;
-      }
+      // Fired during the attempt (even from a trace listener, before we listened): its reason.
+      throwIfAborted(signal);
+      if (attempt >= settings.retries || isCertificateError(err)) throw err;
     }
     const wait = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** attempt);
     try {
       await sleep(wait, undefined, { signal });
     } catch {
-      throw abortedError(target, signal);
+      throw abortReason(signal as AbortSignal); // only an abort stops the sleep early
     }
   }
 }
@@ -216,26 +236,27 @@ export async function connect<M = string>(
 async function attemptConnect(
   target: Endpoint,
   timeoutMs: number,
+  controls: SocketSettings,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
   tlsOptions: TlsConnectOptions | undefined,
 ): Promise<net.Socket> {
-  if (signal?.aborted) throw abortedError(target, signal);
-  if (target.transport === "unix") return connectOnce(target, timeoutMs, signal, trace);
+  throwIfAborted(signal);
+  if (target.transport === "unix") return connectOnce(target, timeoutMs, controls, signal, trace);
   const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
   let lastError: unknown;
-  for (const host of await addressesOf(target.host)) {
+  for (const host of await raceAbort(addressesOf(target.host), signal)) {
     const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
     const remote: Endpoint = { transport: target.transport, host, port: target.port };
     const secure =
       target.transport === "tls" ? tlsConnectOptions(tlsOptions, target.host) : undefined;
     try {
       const timeout = deadline === Infinity ? 0 : remaining;
-      return await connectOnce(remote, timeout, signal, trace, secure);
+      return await connectOnce(remote, timeout, controls, signal, trace, secure);
     } catch (err) {
       lastError = err;
-      const code = (err as SocketError).code;
-      if (code === ErrorCode.ERR_ABORTED || code === ErrorCode.ERR_TIMEOUT) break;
+      throwIfAborted(signal);
+      if ((err as SocketError).code === ErrorCode.ERR_TIMEOUT) break;
       if (isCertificateError(err)) break; // another address has the same certificate
     }
   }
@@ -257,6 +278,7 @@ async function addressesOf(host: string): Promise<string[]> {
 function connectOnce(
   remote: Endpoint,
   timeoutMs: number,
+  controls: SocketSettings,
   signal: AbortSignal | undefined,
   trace: TraceListener | undefined,
   secure?: tls.ConnectionOptions,
@@ -267,18 +289,14 @@ function connectOnce(
   if (remote.transport === "unix") {
     socket = net.connect({ path: remote.path, allowHalfOpen: true });
   } else if (secure === undefined) {
-    socket = net.connect({
-      host: remote.host,
-      port: remote.port,
-      allowHalfOpen: true,
-      noDelay: true,
-    });
+    socket = net.connect({ host: remote.host, port: remote.port, allowHalfOpen: true });
   } else {
     // tls.connect() passes allowHalfOpen on to its socket; @types/node does not list it.
     const options = { ...secure, host: remote.host, port: remote.port, allowHalfOpen: true };
     socket = tls.connect(options as tls.ConnectionOptions);
-    socket.setNoDelay(true);
   }
+  // setsockopt(TCP_NODELAY, SO_KEEPALIVE): Node applies them as soon as the socket exists.
+  if (remote.transport !== "unix") applySocketSettings(socket, controls);
   // A TLS socket is ready once its handshake is done, a plain one once it is connected.
   const ready = secure === undefined ? "connect" : "secureConnect";
   let fd: number | undefined;
@@ -291,9 +309,10 @@ function connectOnce(
     });
   }
   return new Promise((resolve, reject) => {
-    const settle = (error?: SocketError) => {
+    let stopAbort = noop;
+    const settle = (error?: unknown) => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      stopAbort();
       socket.off(ready, onConnect);
       socket.off("error", onError);
       if (error === undefined) {
@@ -309,14 +328,13 @@ function connectOnce(
     };
     const onConnect = () => settle();
     const onError = (err: Error) => settle(explain(err, { endpoint: formatAddress(remote) }));
-    const onAbort = () => settle(abortedError(remote, signal));
     const timer =
       timeoutMs > 0
         ? setTimeout(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
         : undefined;
     socket.once(ready, onConnect);
     socket.on("error", onError);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    stopAbort = onAbort(signal, () => settle(abortReason(signal as AbortSignal)));
   });
 }
 
@@ -341,11 +359,4 @@ function timeoutError(remote: Endpoint, timeoutMs: number): SocketError {
         : { address: remote.host, port: remote.port }),
     },
   );
-}
-
-function abortedError(remote: Endpoint, signal: AbortSignal | undefined): SocketError {
-  return new SocketError(ErrorCode.ERR_ABORTED, `connect to ${formatAddress(remote)} was aborted`, {
-    cause: signal?.reason,
-    hint: "The connect was cancelled through its AbortSignal.",
-  });
 }

@@ -13,6 +13,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { checkSignal, raceAbort } from "@socket-lab/core/internal";
 import { asBuffer, bufferView, withDefaults } from "./_framing-util.js";
 import { checkInteger, MAX_TIMER_MS } from "./_options.js";
 import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
@@ -94,6 +95,22 @@ export interface CloseOptions {
 }
 
 /**
+ * How `send()` or `drain()` waits.
+ * @example
+ * await connection.send(reply, { signal: AbortSignal.timeout(5_000) });
+ */
+export interface SendOptions {
+  /**
+   * Stops waiting for the socket to drain: the promise rejects with `signal.reason` (a
+   * DOMException `AbortError` for `controller.abort()`). Only the wait is cancelled: a message
+   * `send()` has accepted stays queued and is still sent, in order (the kernel may already
+   * hold it). Fired before `send()`, nothing is queued.
+   * @default none
+   */
+  signal?: AbortSignal;
+}
+
+/**
  * A stream connection carrying messages of type `M`: `string` with `lines()`, `Buffer` with
  * `lengthPrefixed()`. Iterate it to receive; the loop ends when the peer ends its side and
  * throws a {@link SocketError} when the connection fails (reset, oversize frame, idle timeout).
@@ -121,6 +138,20 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   readonly tls: TlsInfo | undefined;
   /** Byte and message counters. */
   readonly stats: ConnectionStats;
+  /**
+   * The underlying `net.Socket` (a `tls.TLSSocket` over `tls://`), read-only, for anything
+   * else a node:net user needs: `getPeerCertificate()`, `setKeepAlive()` later on, socket
+   * options, `address()`. Do not read or write through it, nor add or remove 'data', 'end' or
+   * 'error' listeners: the connection owns its bytes, its framing and its errors.
+   */
+  readonly socket: Socket;
+  /**
+   * Lets the process exit while this connection is open (`socket.unref()`): it no longer keeps
+   * the event loop alive by itself. Returns the connection.
+   */
+  unref(): this;
+  /** Undoes `unref()` (`socket.ref()`): the connection keeps the process alive again. */
+  ref(): this;
   /** Bytes accepted by `send()` or `write()` and not yet handed to the kernel. */
   readonly bufferedBytes: number;
   /**
@@ -138,8 +169,9 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    *   connection's failure (`ECONNRESET`, `EPIPE`, `ERR_TIMEOUT`, …) once it has failed.
    * @throws {TypeError} (as a rejection) for a message the framing cannot encode, such as a line
    *   containing `\n`.
+   * @throws `signal.reason` (as a rejection) when `options.signal` fires before the drain.
    */
-  send(message: M): Promise<void>;
+  send(message: M, options?: SendOptions): Promise<void>;
   /**
    * Sends one message without returning a promise: `send()` for hot loops, which then pay no
    * `await` per message. Like `socket.write()`, it returns `false` once `bufferedBytes` is over
@@ -181,9 +213,10 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   /**
    * Resolves once `bufferedBytes` is within the high-water mark: at once when it already is.
    * @throws {SocketError} (as a rejection, marked handled) the connection's failure, or
-   *   `ERR_SOCKET_CLOSED` when it closes before draining.
+   *   `ERR_SOCKET_CLOSED` when it closes before draining; `signal.reason` when
+   *   `options.signal` fires first.
    */
-  drain(): Promise<void>;
+  drain(options?: SendOptions): Promise<void>;
   /**
    * Half-closes: flushes what `send()` accepted, then shuts down the sending side (SHUT_WR), so
    * the peer's loop ends. Messages from the peer can still be received. Idempotent.
@@ -437,6 +470,20 @@ export class TcpConnection<M> implements Connection<M> {
     return descriptorOf(this.#socket);
   }
 
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#socket.ref();
+    return this;
+  }
+
   get tls(): TlsInfo | undefined {
     return tlsInfoOf(this.#socket);
   }
@@ -455,7 +502,8 @@ export class TcpConnection<M> implements Connection<M> {
     return this.#heldBytes;
   }
 
-  send(message: M): Promise<void> {
+  send(message: M, options?: SendOptions): Promise<void> {
+    if (options !== undefined) return this.#sendWith(message, options);
     let fits: boolean;
     try {
       fits = this.write(message);
@@ -504,7 +552,27 @@ export class TcpConnection<M> implements Connection<M> {
     return listening.promise;
   }
 
-  drain(): Promise<void> {
+  /** `send()` with options: kept apart so that the plain call stays as short as it is. */
+  #sendWith(message: M, { signal }: SendOptions): Promise<void> {
+    try {
+      checkSignal(signal, "options.signal");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted === true) return raceAbort(RESOLVED, signal); // nothing queued
+    const sent = this.send(message);
+    return sent === RESOLVED ? sent : raceAbort(sent, signal);
+  }
+
+  drain(options?: SendOptions): Promise<void> {
+    if (options !== undefined) {
+      try {
+        checkSignal(options.signal, "options.signal");
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return raceAbort(this.drain(), options.signal);
+    }
     if (this.#error !== undefined) return rejectedHandled(this.#error);
     if (this.bufferedBytes <= this.#highWaterMark) return RESOLVED;
     if (this.#isClosed) return rejectedHandled(this.#closedError());

@@ -1,6 +1,12 @@
 export type { BackoffOptions, ConnectOptions } from "./client.js";
 export { connect, DEFAULT_BACKOFF } from "./client.js";
-export type { CloseOptions, Connection, ConnectionStats, DropReason } from "./connection.js";
+export type {
+  CloseOptions,
+  Connection,
+  ConnectionStats,
+  DropReason,
+  SendOptions,
+} from "./connection.js";
 export {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
@@ -30,4 +36,5 @@ export {
   DEFAULT_UNIX_SOCKET_MODE,
   listen,
 } from "./server.js";
+export type { SocketControls } from "./socket-controls.js";
 export type { TlsConnectOptions, TlsInfo, TlsServerOptions } from "./tls.js";

@@ -19,6 +19,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
 import { withDefaults } from "./_framing-util.js";
 import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./_options.js";
@@ -36,6 +37,12 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { lines } from "./line-framing.js";
+import {
+  applySocketSettings,
+  type SocketControls,
+  type SocketSettings,
+  socketSettings,
+} from "./socket-controls.js";
 import {
   checkTlsServerOptions,
   createTlsServer,
@@ -105,7 +112,7 @@ const REJECT_LINGER_MS = 1_000;
  *   },
  * };
  */
-export interface ServerOptions<M = string> {
+export interface ServerOptions<M = string> extends SocketControls {
   /** How messages are written to and read from each connection's byte stream. @default lines() */
   framing?: Framing<M>;
   /**
@@ -180,7 +187,7 @@ export interface ServerOptions<M = string> {
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
-   * an 'error' event, never fatal.
+   * an 'error' event with the thrown error as `cause` and its stack, never fatal.
    * @default undefined (connections are read with `for await (const c of server)`)
    */
   handler?: (connection: Connection<M>) => void | Promise<void>;
@@ -204,6 +211,13 @@ export interface ServerOptions<M = string> {
    * @default undefined
    */
   tls?: TlsServerOptions;
+  /**
+   * Closes the server when it fires, as `server.close()` does (like `net.Server`'s `listen({
+   * signal })`). Fired before listening is done, `listen()` rejects with `signal.reason` (a
+   * DOMException `AbortError` for `controller.abort()`) and nothing stays bound.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -275,13 +289,23 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   readonly connectionCount: number;
   /** Connection counters. */
   readonly stats: ServerStats;
+  /**
+   * Lets the process exit while the server listens (`net.Server.unref()`): the listening socket
+   * no longer keeps the event loop alive by itself. Open connections still do; unref them too
+   * (`connection.unref()`). Returns the server.
+   */
+  unref(): this;
+  /** Undoes `unref()`: the listening socket keeps the process alive again. */
+  ref(): this;
   /** A connection was closed at once because `maxConnections` (or as many from its address) were open. */
   on(event: "reject", listener: (info: RejectInfo) => void): this;
   /** An accepted connection was closed for `maxBufferedBytes` or `minDataRate`. */
   on(event: "drop", listener: (info: DropInfo) => void): this;
   /**
    * A non-fatal server-level error: accept failing (EMFILE, …), a TLS handshake failing, or an
-   * error thrown by the handler. Without a listener these become process warnings; they never crash the process.
+   * error thrown by the handler (its `cause` is what was thrown, and its `stack` the thrown
+   * error's). Without a listener these become process warnings (a handler's with its stack);
+   * they never crash the process.
    */
   on(event: "error", listener: (err: SocketError) => void): this;
   /** A connection was accepted (before it goes to the handler or the iterator). */
@@ -374,6 +398,9 @@ export async function listen<M = string>(
   checkInteger("highWaterMark", settings.highWaterMark, 0);
   checkFunction("handler", options.handler);
   checkFunction("trace", options.trace);
+  const { signal } = options;
+  checkSignal(signal);
+  const controls = socketSettings(options);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
   if (target.transport === "tls") checkTlsServerOptions(options.tls);
@@ -388,8 +415,16 @@ export async function listen<M = string>(
     handler: options.handler,
     trace: options.trace,
     tls: options.tls,
+    controls,
   });
+  throwIfAborted(signal);
   await server.bind();
+  // Fired while binding: bind() is quick and cannot be cancelled half-way, so undo it.
+  if (signal?.aborted === true) {
+    await server.close();
+    throw abortReason(signal);
+  }
+  server.closeOnAbort(signal);
   return server;
 }
 
@@ -398,6 +433,7 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
   handler: ((connection: Connection<M>) => void | Promise<void>) | undefined;
   trace: TraceListener | undefined;
   tls: TlsServerOptions | undefined;
+  controls: SocketSettings;
 }
 
 class TcpServer<M> extends EventEmitter implements Server<M> {
@@ -423,6 +459,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   /** The byte budget all connections share, and where they report drops. */
   readonly #guard: ConnectionGuard;
   #enforcingBudget = false;
+  /** Stops listening to `options.signal`. */
+  #stopAbortListener: () => void = noop;
 
   constructor(target: Endpoint, settings: TcpServerSettings<M>) {
     super();
@@ -441,7 +479,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     // allowHalfOpen: a peer's end only ends its messages; we may still reply, then end ours.
     this.#net =
       settings.tls === undefined
-        ? net.createServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection)
+        ? net.createServer({ allowHalfOpen: true }, this.#onConnection)
         : createTlsServer(settings.tls, settings.frameTimeoutMs, settings.trace, {
             onSecure: this.#onConnection,
             onFailure: (error) => this.#report(error),
@@ -496,6 +534,21 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     trace?.({ type: "socket", attributes: streamAttributes(family), fd });
     trace?.({ type: "bind", local: this.endpoint, fd });
     trace?.({ type: "listen", backlog, fd });
+  }
+
+  unref(): this {
+    this.#net.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#net.ref();
+    return this;
+  }
+
+  /** Closes the server when `signal` fires. */
+  closeOnAbort(signal: AbortSignal | undefined): void {
+    this.#stopAbortListener = onAbort(signal, () => void this.close());
   }
 
   close(options: CloseOptions = {}): Promise<CloseResult> {
@@ -576,6 +629,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       return;
     }
     if (address !== undefined) this.#perAddress.set(address, fromAddress + 1);
+    // setsockopt(TCP_NODELAY, SO_KEEPALIVE) on the socket accept() made.
+    if (this.#unixPath === undefined) applySocketSettings(socket, this.#settings.controls);
     const connection = new TcpConnection<M>({
       socket,
       framing: this.#settings.framing,
@@ -644,7 +699,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     try {
       await handler(connection);
     } catch (err) {
-      this.#report(explain(err, { endpoint: formatAddress(connection.remote) }));
+      const error = handlerError(err, connection.remote);
+      this.#report(error, err instanceof Error ? err.stack : undefined);
     }
     await connection.close();
   }
@@ -661,6 +717,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   async #shutdown(timeoutMs: number): Promise<CloseResult> {
+    this.#stopAbortListener();
     // close(listening socket): no more accepts. The callback waits for every connection.
     const fd = descriptorOf(this.#net);
     const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
@@ -722,16 +779,43 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   /**
-   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings
-   * (printed on stderr as one line, hint included).
+   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings:
+   * printed on stderr as one line, hint included, then `detail` (a handler error's stack).
    */
-  #report(error: SocketError): void {
+  #report(error: SocketError, detail?: string): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
     else {
       const text = error.hint === undefined ? error.message : `${error.message}. ${error.hint}`;
-      process.emitWarning(text, { type: error.name, code: error.code });
+      process.emitWarning(text, {
+        type: error.name,
+        code: error.code,
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
   }
+}
+
+/**
+ * What a handler threw, as the server reports it: a SocketError with the thrown error's code
+ * (`ERR_UNKNOWN` for an error without one), message and hint, the thrown value as `cause`, and
+ * the thrown error's stack frames as its own, so a report shows the handler's line that threw
+ * rather than the server's.
+ */
+function handlerError(thrown: unknown, remote: Endpoint): SocketError {
+  const where = formatAddress(remote);
+  const explained = explain(thrown, { endpoint: where });
+  const error = new SocketError(explained.code, explained.message, {
+    cause: thrown,
+    hint:
+      explained.hint ??
+      `The handler of the connection from ${where} threw this (or its promise rejected with it); that connection was closed and the server goes on. The stack shows where.`,
+  });
+  const stack = thrown instanceof Error ? thrown.stack : undefined;
+  const frames = stack?.split("\n").filter((line) => /^\s+at /.test(line));
+  if (frames !== undefined && frames.length > 0) {
+    error.stack = `${error.name}: ${error.message}\n${frames.join("\n")}`;
+  }
+  return error;
 }
 
 /**

@@ -597,3 +597,43 @@ describe("end(), close(), destroy()", () => {
     await within(client.closed, "closed");
   });
 });
+
+describe("send({ signal }) and drain({ signal })", () => {
+  it("stop waiting for 'drain' with the signal's reason; what send() accepted is still sent", async () => {
+    const { server, client, socket } = await pausedPeer();
+    const frame = Buffer.alloc(DEFAULT_MAX_FRAME_BYTES, 1);
+    const controller = new AbortController();
+    const sent = client.send(frame, { signal: controller.signal });
+    const draining = client.drain({ signal: controller.signal });
+    expect(client.bufferedBytes).toBe(frame.length + 4); // waiting: the peer reads nothing
+    const reason = new Error("no longer needed");
+    controller.abort(reason);
+    await expect(within(sent, "the abort")).rejects.toBe(reason);
+    await expect(within(draining, "the abort")).rejects.toBe(reason);
+    let received = 0;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    await client.close();
+    await until(() => received === frame.length + 4, "every byte of the frame at the peer");
+    server.close();
+  });
+
+  it("queue nothing when the signal has already fired, and check the signal", async () => {
+    const { client, peer } = await pair();
+    const controller = new AbortController();
+    controller.abort();
+    const error = await client.send("never", { signal: controller.signal }).catch((e) => e);
+    expect(error).toBe(controller.signal.reason);
+    expect(error).toMatchObject({ name: "AbortError" });
+    expect(client.bufferedBytes).toBe(0);
+    // @ts-expect-error: not a signal
+    await expect(client.send("x", { signal: 5 })).rejects.toThrow(
+      /options.signal must be an AbortSignal/,
+    );
+    await client.send("sent", { signal: new AbortController().signal });
+    await client.end();
+    expect((await within(drain(peer), "the lines")).messages).toEqual(["sent"]);
+  });
+});

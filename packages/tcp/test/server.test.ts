@@ -17,6 +17,7 @@ import {
   startClient,
   startServer,
   tempDir,
+  until,
   within,
 } from "./_sockets.js";
 
@@ -135,9 +136,9 @@ describe("connections", () => {
     expect(server.connectionCount).toBe(0);
   });
 
-  it("go to the handler instead, where a thrown error is reported, never fatal", async () => {
+  it("go to the handler instead, where a thrown error is reported with its stack, never fatal", async () => {
     const server = await startServer(":0", {
-      handler: async (connection) => {
+      handler: async function lineHandler(connection) {
         for await (const line of connection) throw new Error(`cannot handle ${line}`);
       },
     });
@@ -145,21 +146,35 @@ describe("connections", () => {
     const reported = nextEvent(server, "error");
     const client = await startClient(addressOf(server), {});
     await client.send("this");
-    expect(await reported).toMatchObject({ name: "SocketError", message: "cannot handle this" });
+    const error = (await reported) as Error & { cause: Error; hint: string };
+    expect(error).toMatchObject({
+      name: "SocketError",
+      code: "ERR_UNKNOWN",
+      message: "cannot handle this",
+      cause: { name: "Error", message: "cannot handle this" },
+    });
+    expect(error.hint).toMatch(/^The handler of the connection from 127\.0\.0\.1:\d+ threw this/);
+    // The stack is the handler's, not the server's: its function and file, first.
+    expect(error.stack).toMatch(
+      /^SocketError: cannot handle this\n\s+at lineHandler .*server\.test\.ts:\d+/,
+    );
     // The handler returned, so the server closed its side.
     expect((await within(drain(client), "the end")).error).toBeUndefined();
   });
 
-  it("report handler errors as process warnings when nobody listens for 'error'", async () => {
+  it("report handler errors as process warnings, with the stack, when nobody listens for 'error'", async () => {
     const server = await startServer(":0", {
-      handler: () => {
+      handler: function unheardHandler() {
         throw new Error("unheard");
       },
     });
     const warned = within(once(process, "warning"), "the warning");
     await startClient(addressOf(server), {});
-    const [warning] = (await warned) as [Error];
-    expect(warning).toMatchObject({ name: "SocketError", message: "unheard" });
+    const [warning] = (await warned) as [Error & { detail?: string }];
+    expect(warning).toMatchObject({ name: "SocketError", code: "ERR_UNKNOWN" });
+    expect(warning.message).toMatch(/^unheard\. The handler of the connection from/);
+    // Node prints `detail` under the warning's line: the thrown error's own stack.
+    expect(warning.detail).toMatch(/^Error: unheard\n\s+at unheardHandler .*server\.test\.ts:\d+/);
   });
 });
 
@@ -195,5 +210,50 @@ describe("close()", () => {
     }
     const error = await startClient(endpoint, {}).catch((err: unknown) => err);
     expect(error).toMatchObject({ code: "ECONNREFUSED" });
+  });
+});
+
+describe("listen({ signal })", () => {
+  it("rejects with the signal's reason and leaves nothing bound when it fires first", async () => {
+    await expect(listen(":0", { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: "AbortError",
+    });
+    // Fired while binding: the port it got is closed again.
+    const controller = new AbortController();
+    const bound = recorder();
+    const listening = listen(":0", { signal: controller.signal, trace: bound.trace });
+    const reason = new Error("changed my mind");
+    controller.abort(reason);
+    await expect(within(listening, "the abort")).rejects.toBe(reason);
+    const bind = bound.events.find((event) => event.type === "bind");
+    expect(bind).toBeDefined();
+    const { port } = (bind as { local: { port: number } }).local;
+    const refused = net.connect({ host: "127.0.0.1", port });
+    const [error] = (await within(once(refused, "error"), "connect to fail")) as [
+      NodeJS.ErrnoException,
+    ];
+    expect(error.code).toBe("ECONNREFUSED");
+    // @ts-expect-error: not a signal
+    await expect(listen(":0", { signal: "stop" })).rejects.toThrow(/signal must be an AbortSignal/);
+  });
+
+  it("closes the server, like close(), when it fires later", async () => {
+    const controller = new AbortController();
+    const server = await startServer(":0", { signal: controller.signal });
+    const client = await startClient(addressOf(server), {});
+    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    void drain(accepted.value as Connection<string>);
+    controller.abort();
+    // Its connection is ended as in close(), and no more are accepted.
+    expect((await within(drain(client), "the server's end")).error).toBeUndefined();
+    await client.close();
+    await until(() => server.connectionCount === 0, "the connection to close");
+    expect(await within(server[Symbol.asyncIterator]().next(), "the loop to end")).toEqual({
+      value: undefined,
+      done: true,
+    });
+    await expect(startClient(addressOf(server), {})).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+    });
   });
 });

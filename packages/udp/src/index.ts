@@ -42,6 +42,7 @@ export {
 export type {
   Datagram,
   ReceiveOptions,
+  UdpSendOptions,
   UdpSocket,
   UdpSocketOptions,
   UdpSocketStats,

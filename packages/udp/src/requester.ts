@@ -14,6 +14,7 @@ import {
   type InetEndpoint,
   SocketError,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, throwIfAborted } from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./_endpoint.js";
 import { _applyDefaults, _checkInteger, _checkNumber } from "./_options.js";
 import { _TtlMap } from "./_ttl-map.js";
@@ -57,7 +58,11 @@ export interface RequesterOptions {
 
 /** Options of one {@link Requester.request}: the requester's, overridden, plus a signal. */
 export interface RequestOptions extends RequesterOptions {
-  /** Cancels the request: it rejects with `ERR_ABORTED` and sends no more tries. @default none */
+  /**
+   * Cancels the request: it rejects with `signal.reason` (a DOMException `AbortError` for
+   * `controller.abort()`) and sends no more tries.
+   * @default none
+   */
   signal?: AbortSignal;
 }
 
@@ -88,7 +93,7 @@ export interface Requester {
    * @throws (rejects) {SocketError} `ERR_TIMEOUT` when every try went unanswered, saying how
    *   many tries over how long; `ECONNREFUSED` on a connected socket whose peer port is closed;
    *   `ERR_DATAGRAM_TOO_LARGE` when `data` plus the 8-byte header is over the socket's
-   *   `maxPayload`; `ERR_ABORTED`; `ERR_SOCKET_CLOSED` once the requester or socket is closed.
+   *   `maxPayload`; `signal.reason` when `signal` fires; `ERR_SOCKET_CLOSED` once the requester or socket is closed.
    *   {TypeError}/{RangeError} for bad options.
    */
   request(data: Uint8Array | string, options?: RequestOptions): Promise<Datagram>;
@@ -216,7 +221,8 @@ class _Requester implements Requester {
         throw new TypeError("an unconnected socket needs 'to', in createRequester() or request()");
       }
       if (this.#closed) throw _closedError();
-      if (settings.signal?.aborted === true) throw _abortError(settings.signal.reason, 0);
+      checkSignal(settings.signal);
+      throwIfAborted(settings.signal);
       frame = encodeRequestFrame({ kind: "request", id: this.#takeId() }, data);
     } catch (error) {
       return Promise.reject(error);
@@ -232,7 +238,7 @@ class _Requester implements Requester {
     let tries = 0;
     let timer: NodeJS.Timeout | undefined;
     return new Promise<Datagram>((resolve, reject) => {
-      const onAbort = () => finish(_abortError(signal?.reason, tries));
+      const onAbort = () => finish(abortReason(signal as AbortSignal));
       const finish = (error: unknown, reply?: Datagram) => {
         if (this.#pending.get(id) !== pending) return;
         this.#pending.delete(id);
@@ -314,14 +320,4 @@ function _closedError(): SocketError {
   return new SocketError(ErrorCode.ERR_SOCKET_CLOSED, "the requester or its socket is closed", {
     hint: "Create a new requester on an open socket.",
   });
-}
-
-function _abortError(reason: unknown, tries: number): SocketError {
-  return new SocketError(
-    ErrorCode.ERR_ABORTED,
-    `request aborted after ${tries} ${tries === 1 ? "try" : "tries"}`,
-    {
-      cause: reason,
-    },
-  );
 }

@@ -24,6 +24,13 @@ import {
   UDP_SAFE_PAYLOAD_IPV4,
   UDP_SAFE_PAYLOAD_IPV6,
 } from "@socket-lab/core";
+import {
+  abortReason,
+  checkSignal,
+  onAbort,
+  raceAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./_endpoint.js";
 import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
 import { _ReceiveQueue } from "./_receive-queue.js";
@@ -87,6 +94,23 @@ export interface UdpSocketOptions {
   connect?: string | Endpoint;
   /** Receives `socket`, `bind`, `connect`, `send`, `recv` and `close` trace events. @default none */
   trace?: TraceListener;
+  /**
+   * Closes the socket when it fires, as `close()` does (like `dgram.createSocket({ signal })`).
+   * Fired before `bind()` is done, `bind()` rejects with `signal.reason` (a DOMException
+   * `AbortError` for `controller.abort()`) and nothing stays bound.
+   * @default none
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of one {@link UdpSocket.send}. */
+export interface UdpSendOptions {
+  /**
+   * Stops waiting for the OS: the promise rejects with `signal.reason`. Fired before the call,
+   * nothing is sent; fired after it, the datagram may still go out (the OS cannot take it back).
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** One received datagram: its payload, whole, and who sent it. */
@@ -181,8 +205,11 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    * @throws (rejects) {SocketError} `ERR_DATAGRAM_TOO_LARGE` over `maxPayload`, before the OS
    *   sees it; `ERR_SOCKET_CLOSED` after close(); `ERR_INVALID_ENDPOINT` for a bad `to`; a
    *   system code (`ECONNREFUSED`, …) from the OS. {TypeError} for bad arguments.
+   *   `signal.reason` when `options.signal` fires first.
+   * @example
+   * await socket.send("hello", undefined, { signal }); // a connected socket: no `to`
    */
-  send(data: Uint8Array | string, to?: string | Endpoint): Promise<void>;
+  send(data: Uint8Array | string, to?: string | Endpoint, options?: UdpSendOptions): Promise<void>;
   /**
    * Sends one datagram without a promise: `send()` for hot loops, which then pay no promise
    * and no `await` per datagram. Like `socket.write()` on a stream, it returns `false` once
@@ -234,7 +261,7 @@ const REFUSED_HINT =
  *
  * @throws (rejects) {SocketError} `ERR_INVALID_ENDPOINT` for a bad endpoint; a system code such
  *   as `EADDRINUSE` or `EADDRNOTAVAIL`, explained with a hint. {TypeError}/{RangeError} naming a
- *   bad option.
+ *   bad option. `signal.reason` when `options.signal` fires first.
  * @example
  * await using socket = await bind("udp://127.0.0.1:0");
  * socket.local //=> { transport: "udp", host: "127.0.0.1", port: 40158 }
@@ -255,8 +282,11 @@ export async function bind(
     _checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
   }
   _checkInteger("maxPendingSends", settings.maxPendingSends, 1, 2 ** 31 - 1);
+  const { signal } = settings;
+  checkSignal(signal);
   const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
-  const family = isIP(local.host) || (await _lookupFamily(local));
+  throwIfAborted(signal);
+  const family = isIP(local.host) || (await raceAbort(_lookupFamily(local), signal));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
   const maxPayload = _checkInteger(
     "maxPayload",
@@ -273,6 +303,12 @@ export async function bind(
   }
   const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayload, settings);
   await socket._open(local, remote, settings);
+  // Fired while binding: bind() is quick and cannot be cancelled half-way, so undo it.
+  if (signal?.aborted === true) {
+    await socket.close();
+    throw abortReason(signal);
+  }
+  socket._closeOnAbort(signal);
   return socket;
 }
 
@@ -319,6 +355,8 @@ class _UdpSocket implements UdpSocket {
   /** send() to the same string again and again parses it once. */
   #lastTo: string | undefined;
   #lastToEndpoint: InetEndpoint | undefined;
+  /** Stops listening to `options.signal`. */
+  #stopAbortListener: () => void = noop;
 
   constructor(
     family: 4 | 6,
@@ -414,14 +452,22 @@ class _UdpSocket implements UdpSocket {
     });
   }
 
-  send(data: Uint8Array | string, to?: string | Endpoint): Promise<void> {
+  /** Closes the socket when `signal` fires. */
+  _closeOnAbort(signal: AbortSignal | undefined): void {
+    this.#stopAbortListener = onAbort(signal, () => void this.close());
+  }
+
+  send(data: Uint8Array | string, to?: string | Endpoint, options?: UdpSendOptions): Promise<void> {
+    const signal = options?.signal;
     let target: InetEndpoint | undefined;
     try {
+      checkSignal(signal, "options.signal");
+      throwIfAborted(signal);
       target = this.#startSend(data, to);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
+    const sent = new Promise<void>((resolve, reject) => {
       const done = (error: Error | null, bytes: number) => {
         this.#sendDone(error, bytes);
         if (error) reject(this.#explain(error, target ?? this.#remote));
@@ -433,6 +479,7 @@ class _UdpSocket implements UdpSocket {
       // Counted once handed over (dgram never calls back before it returns).
       this.#pending++;
     });
+    return signal === undefined ? sent : raceAbort(sent, signal);
   }
 
   write(data: Uint8Array | string, to?: string | Endpoint): boolean {
@@ -655,6 +702,7 @@ class _UdpSocket implements UdpSocket {
 
   close(): Promise<void> {
     this.#closing ??= new Promise((resolve) => {
+      this.#stopAbortListener();
       this.#open = false;
       this.#queue.close();
       const drain = this.#drain;
