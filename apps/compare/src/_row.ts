@@ -5,8 +5,8 @@
  * {@link RowResult}.
  */
 
-import type { TraceEvent, TraceEventType, TraceListener } from "@socket-lab/core";
-import type { LinkDirectionStats } from "@socket-lab/netsim";
+import type { Endpoint, TraceEvent, TraceEventType, TraceListener } from "@socket-lab/core";
+import { type LinkDirectionStats, type LossyLink, startLossyLink } from "@socket-lab/netsim";
 import {
   decodeSequenced,
   encodeSequenced,
@@ -15,7 +15,7 @@ import {
   SequenceTracker,
 } from "@socket-lab/udp";
 import type { TraceFactory } from "./compact-trace.js";
-import type { RowId } from "./settings.js";
+import { REORDER_HOLD_MS, type RowId, type Settings } from "./settings.js";
 
 /** What a row is given besides the settings. */
 export interface RowRun {
@@ -103,6 +103,31 @@ export const _NO_LINK: LinkCounts = {
 };
 
 /** The counts of {@link LinkCounts} out of the link's fuller stats. */
+/**
+ * The lossy link a request or window row talks through, both ways, with the run's impairments;
+ * none under kernel loss, where packets go straight and the kernel drops them.
+ */
+export async function _twoWayLink(
+  settings: Settings,
+  target: Endpoint,
+  run: RowRun,
+  name: string,
+): Promise<LossyLink | undefined> {
+  if (settings.kernelLoss !== null) return undefined;
+  return startLossyLink({
+    target,
+    loss: settings.loss,
+    duplicate: settings.duplicate,
+    reorder: settings.reorder,
+    delayMs: settings.delayMs,
+    jitterMs: settings.jitterMs,
+    seed: settings.seed,
+    directions: "both",
+    reorderHoldMs: REORDER_HOLD_MS,
+    trace: _traceOf(run, name),
+  });
+}
+
 export function _linkCounts(stats: LinkDirectionStats): LinkCounts {
   const { received, forwarded, dropped, duplicated, reordered } = stats;
   return { received, forwarded, dropped, duplicated, reordered };

@@ -15,7 +15,7 @@
  */
 
 import { ErrorCode, isSocketError, SocketError } from "@socket-lab/core";
-import { type LossyLinkStats, startLossyLink } from "@socket-lab/netsim";
+import type { LossyLinkStats } from "@socket-lab/netsim";
 import {
   connect,
   listen,
@@ -30,11 +30,12 @@ import {
   _NO_LINK,
   _Receiver,
   _traceOf,
+  _twoWayLink,
   type LinkCounts,
   type RowResult,
   type RowRun,
 } from "./_row.js";
-import { MAX_SIZE, REORDER_HOLD_MS, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
+import { MAX_SIZE, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
 /** How long the server may go without a message before the row gives up on the rest, in ms. */
 const STALL_MS = 5_000;
@@ -88,7 +89,7 @@ export async function runReliableRow(
   settings: Settings,
   run: RowRun = {},
 ): Promise<ReliableRowResult> {
-  const { count, size, delayMs, jitterMs } = settings;
+  const { count, size } = settings;
   const receiver = new _Receiver();
 
   // socket + bind: one UDP socket; the handshake plays the part of listen and accept.
@@ -97,21 +98,7 @@ export async function runReliableRow(
     trace: _traceOf(run, "window server"),
   });
   // With kernel loss there is no link: segments and ACKs go straight, through the kernel.
-  const link =
-    settings.kernelLoss === null
-      ? await startLossyLink({
-          target: server.endpoint,
-          loss: settings.loss,
-          duplicate: settings.duplicate,
-          reorder: settings.reorder,
-          delayMs,
-          jitterMs,
-          seed: settings.seed,
-          directions: "both",
-          reorderHoldMs: REORDER_HOLD_MS,
-          trace: _traceOf(run, "window link"),
-        })
-      : undefined;
+  const link = await _twoWayLink(settings, server.endpoint, run, "window link");
   // accept: the one connection, read in order until the client closes.
   const received = (async () => {
     for await (const connection of server) {

@@ -13,7 +13,6 @@
  */
 
 import { ErrorCode, isSocketError } from "@socket-lab/core";
-import { startLossyLink } from "@socket-lab/netsim";
 import { bind, createRequester, nowMicros, serveRequests } from "@socket-lab/udp";
 import { _checkAborted, _SEND_LIMIT_MS } from "./_pace.js";
 import {
@@ -23,11 +22,12 @@ import {
   _NO_LINK,
   _Receiver,
   _traceOf,
+  _twoWayLink,
   type LinkCounts,
   type RowResult,
   type RowRun,
 } from "./_row.js";
-import { REORDER_HOLD_MS, REQUEST_RETRIES, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
+import { REQUEST_RETRIES, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
 /** Each retry waits this many times longer than the one before. */
 const BACKOFF = 2;
@@ -72,21 +72,7 @@ export async function runUdpRetryRow(
     return "";
   });
   // With kernel loss there is no link: requests and replies go straight, through the kernel.
-  const link =
-    settings.kernelLoss === null
-      ? await startLossyLink({
-          target: serverSocket.local,
-          loss: settings.loss,
-          duplicate: settings.duplicate,
-          reorder: settings.reorder,
-          delayMs,
-          jitterMs,
-          seed: settings.seed,
-          directions: "both",
-          reorderHoldMs: REORDER_HOLD_MS,
-          trace: _traceOf(run, "retry link"),
-        })
-      : undefined;
+  const link = await _twoWayLink(settings, serverSocket.local, run, "retry link");
   // Every sendto of a request after its first is a retry: note when.
   const sends = _countCalls(run, "retry client", "send");
   const resendsAtMs: number[] = [];
