@@ -39,7 +39,7 @@ describe("udp-echo-client at a terminal", () => {
           timeout: WAIT_MS,
         });
         // The next prompt comes after the reply.
-        await vi.waitFor(() => expect(screen).toMatch(/hello there\r\n[^]*> [^]*$/), {
+        await vi.waitFor(() => expect(screen).toMatch(/hello there\r\n[\s\S]*> [\s\S]*$/), {
           timeout: WAIT_MS,
         });
         terminal.stdin.write("second\n");
