@@ -37,8 +37,15 @@ import {
 } from "./_row.js";
 import { MAX_SIZE, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
-/** How long the server may go without a message before the row gives up on the rest, in ms. */
-const STALL_MS = 5_000;
+/**
+ * How long the server may go without a message before the row gives up on the rest, in ms:
+ * far more than the longest RTO below, so only a dead link or a stopped machine trips it (at
+ * 20% loss each way on a busy machine, a few lost retransmissions in a row once waited 5 s).
+ */
+const STALL_MS = 30_000;
+
+/** How long the handshake may take before the row reports no connection (`--loss 1`), in ms. */
+const CONNECT_MS = 5_000;
 
 /** How the sliding window row's connection behaves: timers as short as the retry row's. */
 const CONNECTION = {
@@ -46,6 +53,9 @@ const CONNECTION = {
   // nothing else reveals. RFC 6298 asks 1 s, Linux 200 ms; loopback's RTT is far below both.
   minRtoMs: REQUEST_TIMEOUT_MS,
   initialRtoMs: 10 * REQUEST_TIMEOUT_MS,
+  // Backoff capped at a second, not RFC 6298's 60 s: a demo on loopback should try again
+  // within a second, not sit out a minute after a few losses in a row.
+  maxRtoMs: 100 * REQUEST_TIMEOUT_MS,
   maxMessageBytes: MAX_SIZE,
 } as const;
 
@@ -119,7 +129,7 @@ export async function runReliableRow(
         onSegment: ({ direction, retransmit }) => {
           if (direction === "send" && retransmit) resentAt.push(nowMicros());
         },
-        timeoutMs: STALL_MS,
+        timeoutMs: CONNECT_MS,
         signal: run.signal,
         trace: _traceOf(run, "window client"),
       });
