@@ -1,7 +1,7 @@
 // Sums the vitest JSON reports of every package and app into one line: "N passed, N failed".
 // A package with a test script but no report counts as a failure: its tests did not run.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 let passed = 0;
 let failed = 0;
@@ -25,6 +25,13 @@ for (const group of ["packages", "apps"]) {
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests + report.numTodoTests;
+    for (const file of report.testResults ?? []) {
+      for (const test of file.assertionResults ?? []) {
+        if (test.status !== "failed") continue;
+        const reason = String(test.failureMessages?.[0] ?? "").split("\n")[0];
+        problems.push(`FAILED ${relative(process.cwd(), file.name)} > ${test.fullName}: ${reason}`);
+      }
+    }
     // A test file that fails to load has no failed tests but a failed suite.
     if (report.success === false && report.numFailedTests === 0) {
       failed += Math.max(1, report.numFailedTestSuites);
