@@ -10,7 +10,7 @@ export class InFlight {
   readonly #slots: (string | undefined)[];
   /** The writer waits for room down to this many, so that it sends in batches, not one by one. */
   readonly #resumeAt: number;
-  readonly #deadline: NodeJS.Timeout;
+  readonly #deadline: NodeJS.Timeout | undefined;
   #sent = 0;
   #answered = 0;
   #closed = false;
@@ -18,7 +18,7 @@ export class InFlight {
 
   /**
    * @param window most messages in flight, at least 1.
-   * @param timeoutMs how long a reply may take while any message waits, in ms.
+   * @param timeoutMs how long a reply may take while any message waits, in ms; 0: no limit.
    * @param onSilent called when that time passes without a reply.
    */
   constructor(window: number, timeoutMs: number, onSilent: () => void) {
@@ -26,9 +26,12 @@ export class InFlight {
     this.#resumeAt = Math.floor(window / 2);
     // Armed when the first message goes out and re-armed by each reply; when it fires with
     // nothing in flight (the last reply came in time), it does nothing.
-    this.#deadline = setTimeout(() => {
-      if (this.waiting > 0) onSilent();
-    }, timeoutMs);
+    this.#deadline =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            if (this.waiting > 0) onSilent();
+          }, timeoutMs)
+        : undefined;
   }
 
   /** Messages sent. */
@@ -55,7 +58,7 @@ export class InFlight {
   add(message: string): void {
     this.#slots[this.#sent % this.#slots.length] = message;
     this.#sent += 1;
-    if (this.waiting === 1 && !this.#closed) this.#deadline.refresh();
+    if (this.waiting === 1 && !this.#closed) this.#deadline?.refresh();
   }
 
   /** A reply came: the oldest message, now answered, or `undefined` when none was waiting. */
@@ -65,7 +68,7 @@ export class InFlight {
     const message = this.#slots[slot];
     this.#slots[slot] = undefined;
     this.#answered += 1;
-    this.#deadline.refresh();
+    this.#deadline?.refresh();
     if (this.#wake !== undefined && this.waiting <= this.#resumeAt) this.#settle(true);
     return message;
   }

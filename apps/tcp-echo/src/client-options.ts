@@ -44,7 +44,7 @@ export interface EchoClientOptions {
   messages?: Iterable<string> | AsyncIterable<string>;
   /** Must match the server's framing. @default "lines" */
   framing?: EchoFraming;
-  /** How long to wait for the connection, and then, while messages wait for replies, for the next reply, in ms. @default DEFAULT_CONNECT_TIMEOUT_MS (10,000) */
+  /** How long to wait for the connection, and then, while messages wait for replies, for the next reply, in ms; 0: no limit. @default DEFAULT_CONNECT_TIMEOUT_MS (10,000) */
   timeoutMs?: number;
   /**
    * Most messages sent and not yet answered, at least 1. With that many in flight the client

@@ -205,6 +205,20 @@ describe("runClient({ window })", () => {
     }
   });
 
+  test("timeoutMs 0 sets no deadline for replies, as it sets none for connecting", async () => {
+    const server = await startEchoServer({ port: 0 });
+    try {
+      const summary = await runClient({
+        port: (server.endpoint as InetEndpoint).port,
+        messages: ["one", "two"],
+        timeoutMs: 0,
+      });
+      expect(summary.messages).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   test.each([0, 1.5, Number.NaN])("window %s is a RangeError naming the option", async (window) => {
     await expect(runClient({ port: 1, window })).rejects.toThrow(
       new RangeError(`window must be an integer of at least 1 message, got ${window}`),
