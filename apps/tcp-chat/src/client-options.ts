@@ -14,8 +14,12 @@ import {
 import { withDefaults } from "@socket-lab/core/cli";
 import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
-/** How long the client waits, after sending /quit, for the server to close, in ms. */
-export const DEFAULT_QUIT_TIMEOUT_MS = 2_000;
+/**
+ * How long the client waits, after sending /quit, for the server to close, in ms: twice the
+ * server's default stall timeout, since a busy room may hold a client back (not read it) that
+ * long before it reaches the /quit. Closing sooner would lose the lines still on their way.
+ */
+export const DEFAULT_QUIT_TIMEOUT_MS = 10_000;
 
 /** Options of `runChatClient`. */
 export interface ChatClientOptions {
@@ -33,7 +37,7 @@ export interface ChatClientOptions {
   output?: Writable & { isTTY?: boolean };
   /** Time to wait for the server to accept the connection, in ms. @default 10000 */
   connectTimeoutMs?: number;
-  /** Time to wait, after sending /quit, for the server to close, in ms. @default 2000 */
+  /** Time to wait, after sending /quit, for the server to close, in ms. @default 10000 */
   quitTimeoutMs?: number;
   /** Aborting it leaves the room as the end of the input does. */
   signal?: AbortSignal;

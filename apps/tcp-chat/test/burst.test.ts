@@ -105,6 +105,41 @@ describe("a burst from one member (built programs)", () => {
     ]);
   });
 
+  it("a chat-client whose input ends while a silent member holds it back still gets every line through, then /quit", {
+    timeout: 120_000,
+  }, async () => {
+    const LINES = 60_000; // 6 MB: more than the kernel holds for sleepy, so the hold comes at the end
+    const server = await startServerProgram();
+    programs.push(server);
+    const port = String(server.port);
+    const sleepy = await join(server.port, "sleepy");
+    sleepy.socket.pause();
+
+    const watcher = run(CLIENT_CLI, ["--port", port, "--nick", "watcher"]);
+    programs.push(watcher);
+    await watcher.stdout.waitFor("* guest2 is now watcher", 10_000);
+    let received = 0; // flood's lines, each checked to be the one due next
+    const outOfOrder: string[] = [];
+    watcher.stdout.intercept = (line) => {
+      if (!line.startsWith("<flood> ")) return false;
+      if (!line.startsWith(`<flood> ${received} `)) outOfOrder.push(line.slice(0, 20));
+      received += 1;
+      return true;
+    };
+
+    const flood = run(CLIENT_CLI, ["--port", port, "--nick", "flood"]);
+    programs.push(flood);
+    const padding = "y".repeat(90);
+    flood.child.stdin.end(Array.from({ length: LINES }, (_, i) => `${i} ${padding}\n`).join(""));
+
+    expect(await within(flood.exited, 60_000, "flood to exit")).toBe(0);
+    await watcher.stdout.waitFor("* flood left", 30_000);
+    await server.stdout.waitFor("flood left (quit)", 10_000);
+    expect(server.stdout.lines).toContain("sleepy left (slow)");
+    expect(received).toBe(LINES);
+    expect(outOfOrder).toEqual([]);
+  });
+
   it("--stall-timeout 0.5: a member that never reads is dropped after 500 ms without progress and told why; the talker goes on", {
     timeout: 120_000,
   }, async () => {
