@@ -186,17 +186,20 @@ describe("runClient({ window })", () => {
   test("input slower than timeoutMs is no timeout: the deadline runs only while replies are due", async () => {
     const server = await startEchoServer({ port: 0 });
     try {
-      // The pause is the input itself (a person typing), not a wait for the test's sake.
+      // The pause is the input itself (a person typing), not a wait for the test's sake. It
+      // outlasts timeoutMs, which is long enough for any echo on a busy machine: a deadline
+      // running while nothing is due would fire during the pause.
+      const timeoutMs = 3_000;
       const messages = (async function* () {
         yield "first";
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise((resolve) => setTimeout(resolve, timeoutMs + 1_000));
         yield "second";
       })();
       const replies: string[] = [];
       await runClient({
         port: (server.endpoint as InetEndpoint).port,
         messages,
-        timeoutMs: 100,
+        timeoutMs,
         onReply: ({ reply }) => replies.push(reply),
       });
       expect(replies).toEqual(["first", "second"]);
