@@ -135,6 +135,20 @@ describe("the packed packages, installed with npm outside the workspace", () => 
     expect(JSON.stringify(manifest.exports)).not.toMatch(/@socket-lab\/source|src\//);
   });
 
+  it.each(PACKAGES)(
+    "%s: names its repository folder, is public, and its README has no link out of the package (dead on npm)",
+    (name) => {
+      const tarball = tarballs.find((f) => f.endsWith(`socket-lab-${name}-0.1.0.tgz`)) ?? "";
+      const manifest = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"], work));
+      expect(manifest.repository).toMatchObject({ type: "git", directory: `packages/${name}` });
+      expect(manifest.repository.url).toMatch(/^git\+https:\/\//);
+      expect(manifest.publishConfig?.access).toBe("public");
+      const readme = run("tar", ["-xzOf", tarball, "package/README.md"], work);
+      expect(readme.match(/\]\(\.\.\/[^)]*\)/g) ?? []).toEqual([]);
+      expect(readme).toMatch(/@types\/node/);
+    },
+  );
+
   it(
     "run as an ES module",
     () => {
