@@ -18,7 +18,6 @@
  */
 
 import { explain } from "@socket-lab/core";
-import { Pending } from "@socket-lab/core/cli";
 import { type Connection, lines, listen } from "@socket-lab/tcp";
 import type { LeaveReason } from "./protocol.js";
 import { createRoom } from "./room.js";
@@ -60,11 +59,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   });
   server.on("reject", ({ remote }) => room.rejected(remote));
 
-  const serving = new Pending(); // the clients being served, for close() to wait for
   const accepting = (async () => {
     // accept: each turn of this loop is one accept(), which returns a NEW connected socket for
     // that one client, while the listening socket goes on accepting the next.
-    for await (const connection of server) serving.add(serve(connection));
+    for await (const connection of server) void serve(connection);
   })();
 
   // One client, on the socket accept() gave us for it alone.
@@ -85,10 +83,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 
   async function close(): Promise<void> {
     if (!room.shutDown()) return;
-    // close(fd) on the listening socket, then on any connection still open.
+    // close(fd) on the listening socket, then on any connection still open; it resolves once
+    // every client's socket is closed.
     await server.close({ timeoutMs: CLOSE_TIMEOUT_MS });
     await accepting;
-    await serving.settled();
   }
 
   return {

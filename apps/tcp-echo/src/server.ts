@@ -15,7 +15,6 @@
  */
 
 import { explain } from "@socket-lab/core";
-import { Pending } from "@socket-lab/core/cli";
 import { type Connection, listen } from "@socket-lab/tcp";
 import { type EchoServer, type EchoServerOptions, planServer } from "./server-options.js";
 
@@ -44,14 +43,13 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   server.on("error", (error) => emit({ type: "server-error", error }));
 
   let messages = 0;
-  const serving = new Pending(); // the clients being served, for close() to wait for
   const accepting = (async () => {
     // accept: each turn of this loop is one accept(), which returns a NEW connected socket for
     // that one client. The listening socket goes on accepting while clients are served.
-    for await (const connection of server) serving.add(serve(connection));
+    for await (const connection of server) void serve(connection);
   })();
 
-  // One client, on the socket accept() gave us for it alone.
+  // One client, on the socket accept() gave us for it alone. Never rejects.
   async function serve(connection: Connection<string | Buffer>): Promise<void> {
     const remote = connection.remote;
     let received = 0;
@@ -79,10 +77,10 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
   return {
     endpoint: server.endpoint,
     async close() {
-      // close: the listening socket first (no new clients), then every client's socket.
+      // close: the listening socket first (no new clients), then every client's socket; it
+      // resolves once each serve() has closed its client and logged it.
       await server.close({ timeoutMs: closeTimeoutMs });
       await accepting;
-      await serving.settled();
       return { connections: server.stats.accepted, rejected: server.stats.rejected, messages };
     },
   };

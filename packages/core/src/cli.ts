@@ -377,7 +377,6 @@ export {
   preview,
   previewOf,
 } from "./peer-text.js";
-export { Pending } from "./pending.js";
 export type { LogRecord, ServerLog, ServerLogOptions } from "./server-log.js";
 export { createServerLog } from "./server-log.js";
 export { isSocketFile, staleSocketReplaced } from "./socket-file.js";

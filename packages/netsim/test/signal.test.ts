@@ -38,6 +38,11 @@ describe("startLossyLink({ signal })", () => {
     // Seen before the socket was made (the host is looked up first), or undone after bind.
     const count = (type: string) => events.filter((event) => event.type === type).length;
     expect(count("close")).toBe(count("bind"));
+    // A signal aborted with null: Node's AbortError, as from every package.
+    const none = new AbortController();
+    const unexplained = startLossyLink({ target, signal: none.signal });
+    none.abort(null);
+    await expect(unexplained).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
     // @ts-expect-error: not a signal
     await expect(startLossyLink({ target, signal: {} })).rejects.toThrow(
       /signal must be an AbortSignal/,
@@ -71,6 +76,10 @@ describe("startChunkingRelay({ signal })", () => {
     const reason = new Error("not now");
     controller.abort(reason);
     await expect(starting).rejects.toBe(reason);
+    const none = new AbortController();
+    const unexplained = startChunkingRelay({ target, signal: none.signal });
+    none.abort(null);
+    await expect(unexplained).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
     const refused = net.connect({ host: "127.0.0.1", port: boundPort() });
     const [error] = (await once(refused, "error")) as [NodeJS.ErrnoException];
     expect(error.code).toBe("ECONNREFUSED");

@@ -16,6 +16,7 @@ import {
   UDP_MAX_PAYLOAD_IPV4,
   UDP_MAX_PAYLOAD_IPV6,
 } from "@socket-lab/core";
+import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
 import { bind } from "@socket-lab/udp";
 import {
   Connection,
@@ -35,7 +36,11 @@ export interface ConnectOptions extends ConnectionOptions {
    * @default DEFAULT_CONNECT_TIMEOUT_MS (10000)
    */
   timeoutMs?: number;
-  /** Cancels connecting: the promise rejects with ERR_ABORTED. */
+  /**
+   * Cancels connecting: the promise rejects with `signal.reason` (a DOMException `AbortError`
+   * for `controller.abort()`), as tcp's `connect()` does. Not used once connected.
+   * @default none
+   */
   signal?: AbortSignal;
   /** Where the client's socket binds. @default "udp://127.0.0.1:0" (or "udp://[::1]:0" for an IPv6 server) */
   local?: string | Endpoint;
@@ -48,7 +53,9 @@ export interface ConnectOptions extends ConnectionOptions {
  * the handshake with a random connection id.
  * @throws {SocketError} (as a rejection) `ECONNREFUSED` when nothing listens on the server's
  *   port, `ERR_TIMEOUT` when no SYN_ACK comes within `timeoutMs`, `ECONNRESET` when the
- *   server refuses (it holds `maxConnections`), `ERR_ABORTED`, `ERR_INVALID_ENDPOINT`.
+ *   server refuses (it holds `maxConnections`), `ERR_INVALID_ENDPOINT`.
+ * @throws {unknown} `signal.reason` when `signal` fires first (Node's `AbortError`, code
+ *   `ABORT_ERR`, for a signal aborted with `null`).
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
  * await using connection = await connect("udp://127.0.0.1:7001");
@@ -71,9 +78,10 @@ export async function connect(
   }
   const { timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, signal, local, trace, ...rest } = options;
   checkInteger("timeoutMs", timeoutMs, 1, MAX_TIMER_MS);
+  checkSignal(signal);
   const v6 = isIP(target.host) === 6;
   const settings = resolveConnectionOptions(rest, v6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4);
-  if (signal?.aborted) throw aborted(target);
+  throwIfAborted(signal);
   // socket() + bind() + connect(): a connected datagram socket hears only the server.
   const socket = await bind(local ?? (v6 ? "udp://[::1]:0" : "udp://127.0.0.1:0"), {
     connect: target,
@@ -109,7 +117,7 @@ export async function connect(
   })();
 
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let stopAbort = (): void => {};
   try {
     await new Promise<void>((resolve, reject) => {
       connection.established.then(resolve, reject);
@@ -124,9 +132,8 @@ export async function connect(
           ),
         );
       }, timeoutMs);
-      onAbort = () => reject(aborted(target));
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener("abort", onAbort, { once: true });
+      // Fired while binding too: onAbort() calls at once for a signal that already has.
+      stopAbort = onAbort(signal, () => reject(abortReason(signal as AbortSignal)));
     });
   } catch (error) {
     connection.destroy(undefined, false);
@@ -134,13 +141,7 @@ export async function connect(
     throw error;
   } finally {
     clearTimeout(timer);
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    stopAbort();
   }
   return connection;
-}
-
-function aborted(target: InetEndpoint | Endpoint): SocketError {
-  return new SocketError(ErrorCode.ERR_ABORTED, `connect to ${formatAddress(target)} was aborted`, {
-    hint: "The AbortSignal passed to connect() fired.",
-  });
 }

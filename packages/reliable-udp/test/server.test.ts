@@ -291,15 +291,30 @@ describe("connect()", () => {
     await peer.close();
   });
 
-  test("an AbortSignal cancels: ERR_ABORTED", async () => {
-    const peer = await rawPeer();
+  test("an AbortSignal cancels: rejects with its reason, or ABORT_ERR without one", async () => {
+    const peer = await rawPeer(); // never answers the SYN: connect() waits
+    const to: InetEndpoint = { transport: "udp", host: "127.0.0.1", port: peer.port };
     const controller = new AbortController();
-    const pending = connect(
-      { transport: "udp", host: "127.0.0.1", port: peer.port },
-      { signal: controller.signal },
-    );
-    controller.abort();
-    await expect(pending).rejects.toMatchObject({ code: ErrorCode.ERR_ABORTED });
+    const pending = connect(to, { signal: controller.signal });
+    await until(() => peer.received.some((s) => s.type === SegmentType.SYN), "the SYN");
+    const reason = new Error("changed my mind");
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    // controller.abort(): the signal's reason is a DOMException named AbortError.
+    const plain = new AbortController();
+    const waiting = connect(to, { signal: plain.signal });
+    plain.abort();
+    await expect(waiting).rejects.toBe(plain.signal.reason);
+    await expect(connect(to, { signal: plain.signal })).rejects.toMatchObject({
+      name: "AbortError",
+    });
+    // A signal aborted with null: Node's AbortError.
+    const none = new AbortController();
+    const unexplained = connect(to, { signal: none.signal });
+    none.abort(null);
+    await expect(unexplained).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
+    // @ts-expect-error: not a signal
+    await expect(connect(to, { signal: "stop" })).rejects.toThrow(/signal must be an AbortSignal/);
     await peer.close();
   });
 

@@ -101,6 +101,12 @@ export const DEFAULT_MIN_DATA_RATE_GRACE_MS = 5_000;
 const REJECT_LINGER_MS = 1_000;
 
 /**
+ * How long `close()` still waits, after its deadline destroyed the connections left, for the
+ * handler calls still running to notice and settle, in ms.
+ */
+const SETTLE_AFTER_DESTROY_MS = 1_000;
+
+/**
  * How {@link listen} sets up a server and its connections.
  * @example
  * const options: ServerOptions<string> = {
@@ -187,7 +193,8 @@ export interface ServerOptions<M = string> extends SocketControls {
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
-   * an 'error' event with the thrown error as `cause` and its stack, never fatal.
+   * an 'error' event with the thrown error as `cause` and its stack, never fatal. `close()`
+   * waits for every call still running.
    * @default undefined (connections are read with `for await (const c of server)`)
    */
   handler?: (connection: Connection<M>) => void | Promise<void>;
@@ -263,15 +270,21 @@ export interface DropInfo {
 }
 
 /**
- * How a server's connections ended in `close()`.
+ * How a server's connections, and the work it started for them, ended in `close()`.
  * @example
- * await server.close({ timeoutMs: 1_000 }) //=> { ended: 3, destroyed: 0 }
+ * await server.close({ timeoutMs: 1_000 }) //=> { ended: 3, destroyed: 0, unsettled: 0 }
  */
 export interface CloseResult {
   /** Connections that closed by themselves before the deadline. */
   readonly ended: number;
   /** Connections destroyed at the deadline. */
   readonly destroyed: number;
+  /**
+   * Handler calls and `for await` loop bodies still running when `close()` stopped waiting
+   * for them: loop bodies at its deadline, handler calls 1 second after it. They are left
+   * running.
+   */
+  readonly unsettled: number;
 }
 
 /**
@@ -324,7 +337,12 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
    * Stops accepting, then closes every connection gracefully: messages already received are
    * still delivered and the replies sent to them flushed, each connection is half-closed (its
    * peer sees the end of messages) and waits for the peer; bytes arriving after the close are
-   * dropped. What is still open after `timeoutMs` is destroyed. Idempotent.
+   * dropped. What is still open after `timeoutMs` is destroyed. Resolves once every connection
+   * is closed and everything the server started has settled: each handler call, and each
+   * `for await` loop body that holds a connection (until the loop asks for the next one or
+   * leaves); a turn of the event loop later, so that code awaiting a connection's `close()` or
+   * `closed` has run. A loop body still running at the deadline, or a handler call still
+   * running 1 second after it, is counted as `unsettled` and no longer waited for. Idempotent.
    */
   close(options?: CloseOptions): Promise<CloseResult>;
   /** `close()`, for `await using server = await listen(…)`. */
@@ -461,6 +479,8 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   #enforcingBudget = false;
   /** Stops listening to `options.signal`. */
   #stopAbortListener: () => void = noop;
+  /** Handler calls and loop bodies running now: `close()` waits for them. */
+  readonly #running = new Set<Work>();
 
   constructor(target: Endpoint, settings: TcpServerSettings<M>) {
     super();
@@ -570,10 +590,41 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
         "this server hands its connections to options.handler; iterate a server listening without one",
       );
     }
+    // The loop body holds the connection it was given until it asks for the next one or leaves.
+    let bodyDone = noop;
     return {
-      next: () => this.#nextConnection(),
-      return: () => Promise.resolve(DONE),
+      next: async () => {
+        bodyDone();
+        bodyDone = noop;
+        const result = await this.#nextConnection();
+        if (result.done !== true) bodyDone = this.#started("body");
+        return result;
+      },
+      return: () => {
+        bodyDone();
+        bodyDone = noop;
+        return Promise.resolve(DONE);
+      },
     };
+  }
+
+  /** Counts one handler call or loop body as running; returns what ends it (once). */
+  #started(kind: Work["kind"]): () => void {
+    const { promise, resolve } = deferred<void>();
+    const work: Work = { kind, settled: promise };
+    this.#running.add(work);
+    return () => {
+      if (this.#running.delete(work)) resolve();
+    };
+  }
+
+  /** Resolves when no work of `kinds` is running, counting any started meanwhile. */
+  async #settled(...kinds: Work["kind"][]): Promise<void> {
+    for (;;) {
+      const running = [...this.#running].filter((work) => kinds.includes(work.kind));
+      if (running.length === 0) return;
+      await Promise.all(running.map((work) => work.settled));
+    }
   }
 
   #listenOnce(target: Endpoint, backlog: number): Promise<void> {
@@ -650,7 +701,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     this.#open.add(connection);
     this.emit("connection", connection);
     if (handler !== undefined) {
-      void this.#serve(connection, handler);
+      void this.#serve(connection, handler).finally(this.#started("handler"));
     } else {
       const claimer = this.#claimers.shift();
       if (claimer) claimer.resolve({ value: connection, done: false });
@@ -706,11 +757,12 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   #nextConnection(): Promise<IteratorResult<Connection<M>>> {
+    // Connections nobody took before the close are being closed: the loop ends.
+    if (this.#closing !== undefined) return Promise.resolve(DONE);
     for (const connection of this.#unclaimed) {
       this.#unclaimed.delete(connection);
       return Promise.resolve({ value: connection, done: false });
     }
-    if (this.#closing !== undefined) return Promise.resolve(DONE);
     const claimer = deferred<IteratorResult<Connection<M>>>();
     this.#claimers.push(claimer);
     return claimer.promise;
@@ -734,16 +786,21 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       else connection.shutdown(this.#settings.handler === undefined);
     }
     let destroyed = 0;
-    const deadline = setTimeout(() => {
+    const closed = Promise.all(connections.map((connection) => connection.closed));
+    const everything = Promise.all([closed, this.#settled("handler", "body")]);
+    if (await waitAtMost(everything, timeoutMs)) {
       for (const connection of this.#open) {
         destroyed++;
         connection.destroy();
       }
-    }, timeoutMs);
-    await Promise.all(connections.map((connection) => connection.closed));
-    clearTimeout(deadline);
+      await closed;
+      // A handler whose connection was just destroyed is given a moment to notice and return.
+      await waitAtMost(this.#settled("handler"), SETTLE_AFTER_DESTROY_MS);
+    }
     await stopped;
-    return { ended: connections.length - destroyed, destroyed };
+    // One more turn: code that awaited a connection's close() (an app's log line) has run.
+    await new Promise(setImmediate);
+    return { ended: connections.length - destroyed, destroyed, unsettled: this.#running.size };
   }
 
   /**
@@ -792,6 +849,25 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
         ...(detail === undefined ? {} : { detail }),
       });
     }
+  }
+}
+
+/** A handler call, or the body of a `for await` loop over the server, still running. */
+interface Work {
+  readonly kind: "handler" | "body";
+  readonly settled: Promise<void>;
+}
+
+/** Waits for `promise` at most `ms`; resolves `true` when the time ran out first. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => false), timeUp]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -610,6 +610,14 @@ describe("send({ signal }) and drain({ signal })", () => {
     controller.abort(reason);
     await expect(within(sent, "the abort")).rejects.toBe(reason);
     await expect(within(draining, "the abort")).rejects.toBe(reason);
+    // A signal aborted with null: Node's AbortError, as from every package.
+    const none = new AbortController();
+    const stillDraining = client.drain({ signal: none.signal });
+    none.abort(null);
+    await expect(within(stillDraining, "the abort")).rejects.toMatchObject({
+      name: "AbortError",
+      code: "ABORT_ERR",
+    });
     let received = 0;
     socket.on("data", (chunk: Buffer) => {
       received += chunk.length;

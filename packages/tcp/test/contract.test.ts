@@ -286,7 +286,7 @@ describe.each(PLACES)("over $name", (place) => {
           answered += messages.length;
         }
         expect(answered).toBe(taken);
-        expect(result).toEqual({ ended: CLIENTS, destroyed: 0 });
+        expect(result).toEqual({ ended: CLIENTS, destroyed: 0, unsettled: 0 });
         await expect(connect(addressOf(server))).rejects.toMatchObject({
           code: place.transport === "unix" ? "ENOENT" : "ECONNREFUSED",
         });

@@ -8,7 +8,13 @@ import { existsSync, linkSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Connection, DEFAULT_UNIX_SOCKET_MODE, lengthPrefixed, listen } from "../src/index.js";
+import {
+  type Connection,
+  DEFAULT_UNIX_SOCKET_MODE,
+  lengthPrefixed,
+  listen,
+  type Server,
+} from "../src/index.js";
 import {
   addressOf,
   drain,
@@ -131,7 +137,11 @@ describe("connections", () => {
       expect((await within(drain(client), "the end")).messages).toEqual([]);
       await client.close();
     }
-    expect(await within(closing ?? Promise.resolve(), "close")).toEqual({ ended: 2, destroyed: 0 });
+    expect(await within(closing ?? Promise.resolve(), "close")).toEqual({
+      ended: 2,
+      destroyed: 0,
+      unsettled: 0,
+    });
     expect(server.stats).toEqual({ accepted: 2, rejected: 0, dropped: 0, closed: 2 });
     expect(server.connectionCount).toBe(0);
   });
@@ -192,11 +202,12 @@ describe("close()", () => {
       const { value } = await within(accepted.next(), "accept");
       void drain(value as Connection<string>);
     }
+    await accepted.return?.(); // the loop is left: close() waits for no loop body
     const politeEnd = drain(polite).then(() => polite.close());
 
     const closing = server.close({ timeoutMs: 50 });
     expect(server.close()).toBe(closing);
-    expect(await within(closing, "close")).toEqual({ ended: 1, destroyed: 1 });
+    expect(await within(closing, "close")).toEqual({ ended: 1, destroyed: 1, unsettled: 0 });
     await within(politeEnd, "the polite client");
     await within(stubbornSawEnd, "the stubborn peer to see the end");
     stubborn.destroy();
@@ -210,6 +221,138 @@ describe("close()", () => {
     }
     const error = await startClient(endpoint, {}).catch((err: unknown) => err);
     expect(error).toMatchObject({ code: "ECONNREFUSED" });
+  });
+});
+
+/** A promise and the function that resolves it: a gate a test opens when it chooses. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** A few turns of the event loop: enough for a close() that waits for nothing to resolve. */
+async function turns(count = 10): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise(setImmediate);
+}
+
+/**
+ * Serves one line from a client with `serve(connection)`, which closes the connection and then
+ * waits for a gate; closes the server meanwhile. Returns the steps `serve` had reached when
+ * `close()` resolved, after checking that it had not resolved while the gate was shut.
+ */
+async function closeWhileServing(
+  start: (serve: (connection: Connection<string>) => Promise<void>) => Promise<Server<string>>,
+): Promise<{ result: unknown; steps: string[] }> {
+  const release = gate();
+  const steps: string[] = [];
+  const server = await start(async (connection) => {
+    for await (const line of connection) steps.push(line);
+    await connection.close();
+    steps.push("closed");
+    await release.opened;
+    steps.push("done");
+  });
+  const client = await startClient(addressOf(server), {});
+  await client.send("hello");
+  await until(() => steps.length === 1, "a line to be read");
+  let closed = false;
+  const closing = server.close().then((result) => {
+    closed = true;
+    return { result, steps: [...steps] };
+  });
+  // The server ends the connection's loop; the client sees the end and closes its side.
+  expect((await within(drain(client), "the server's end")).error).toBeUndefined();
+  await client.close();
+  await until(() => steps.includes("closed") && server.connectionCount === 0, "the close");
+  await turns();
+  expect(closed).toBe(false);
+  release.open();
+  return within(closing, "close");
+}
+
+describe("close() waits for what the server started", () => {
+  it("waits for a handler still running after its connection closed", async () => {
+    const closed = await closeWhileServing((serve) => startServer(":0", { handler: serve }));
+    expect(closed).toEqual({
+      result: { ended: 1, destroyed: 0, unsettled: 0 },
+      steps: ["hello", "closed", "done"],
+    });
+  });
+
+  it("waits for a `for await` loop body still running", async () => {
+    let loop: Promise<void> = Promise.resolve();
+    const closed = await closeWhileServing(async (serve) => {
+      const server = await startServer<string>(":0", {});
+      loop = (async () => {
+        for await (const connection of server) await serve(connection);
+      })();
+      return server;
+    });
+    expect(closed).toEqual({
+      result: { ended: 1, destroyed: 0, unsettled: 0 },
+      steps: ["hello", "closed", "done"],
+    });
+    await within(loop, "the loop to end");
+  });
+
+  it("reports a handler that rejects during the close on 'error', with its stack", async () => {
+    const release = gate();
+    const server = await startServer(":0", {
+      handler: async function lateHandler(connection) {
+        for await (const _ of connection);
+        await release.opened;
+        throw new Error("failed while closing");
+      },
+    });
+    const errors: Error[] = [];
+    server.on("error", (error) => errors.push(error));
+    const client = await startClient(addressOf(server), {});
+    await until(() => server.connectionCount === 1, "the accept");
+    const closing = server.close().then((result) => ({ result, errors: [...errors] }));
+    await turns();
+    release.open();
+    expect((await within(drain(client), "the server's end")).error).toBeUndefined();
+    await client.close();
+    const { result, errors: reported } = await within(closing, "close");
+    expect(result).toEqual({ ended: 1, destroyed: 0, unsettled: 0 });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({
+      name: "SocketError",
+      code: "ERR_UNKNOWN",
+      message: "failed while closing",
+    });
+    expect(reported[0]?.stack).toMatch(
+      /^SocketError: failed while closing\n\s+at lateHandler .*server\.test\.ts:\d+/,
+    );
+  });
+
+  it("is bounded when a peer never closes and a handler never returns", async () => {
+    let reading = 0;
+    let readingDone = 0;
+    const server = await listen(":0", {
+      handler: async (connection) => {
+        if (reading++ === 0) {
+          // reads until its connection goes away: the deadline's destroy ends it
+          await drain(connection);
+          readingDone++;
+        } else await new Promise(() => {}); // never settles
+      },
+    });
+    const endpoint = server.endpoint as { host: string; port: number };
+    const peers = [0, 1].map(() => {
+      // Raw peers that keep their side open and never end it.
+      const peer = net.connect({ host: endpoint.host, port: endpoint.port, allowHalfOpen: true });
+      peer.on("error", () => {});
+      return peer;
+    });
+    await until(() => reading === 2, "both handlers to start");
+    const result = await within(server.close({ timeoutMs: 100 }), "close");
+    expect(result).toEqual({ ended: 0, destroyed: 2, unsettled: 1 });
+    expect(readingDone).toBe(1);
+    for (const peer of peers) peer.destroy();
   });
 });
 
@@ -241,8 +384,10 @@ describe("listen({ signal })", () => {
     const controller = new AbortController();
     const server = await startServer(":0", { signal: controller.signal });
     const client = await startClient(addressOf(server), {});
-    const accepted = await within(server[Symbol.asyncIterator]().next(), "accept");
+    const accepting = server[Symbol.asyncIterator]();
+    const accepted = await within(accepting.next(), "accept");
     void drain(accepted.value as Connection<string>);
+    await accepting.return?.();
     controller.abort();
     // Its connection is ended as in close(), and no more are accepted.
     expect((await within(drain(client), "the server's end")).error).toBeUndefined();

@@ -655,8 +655,9 @@ class _UdpSocket implements UdpSocket {
     const { timeoutMs, signal } = options;
     try {
       if (timeoutMs !== undefined) _checkNumber("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      checkSignal(signal, "options.signal");
       if (this.#closing !== undefined) throw this.#closedError("receive");
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       // 0: recvfrom() with MSG_DONTWAIT, which fails at once when nothing is queued.
       if (timeoutMs === 0 && this.#queue.size === 0) throw this.#timedOut(0);
     } catch (error) {
@@ -670,16 +671,16 @@ class _UdpSocket implements UdpSocket {
         void reader.return?.();
         reject(error);
       };
-      const onAbort = () => stop(signal?.reason);
       const timer =
         timeoutMs === undefined
           ? undefined
           : setTimeout(() => stop(this.#timedOut(timeoutMs)), timeoutMs);
+      // Not fired yet (checked above), so the listener cannot run before `settle` exists.
+      const stopAbort = onAbort(signal, () => stop(abortReason(signal as AbortSignal)));
       const settle = () => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        stopAbort();
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
       reader.next().then((result) => {
         settle();
         if (result.done === true) reject(this.#closedError("receive"));

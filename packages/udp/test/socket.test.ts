@@ -209,6 +209,18 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     controller.abort(new Error("enough"));
     expect(await waiting).toEqual(new Error("enough"));
     await expect(socket.receive({ signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
+    // A signal aborted with null: Node's AbortError, as from every package.
+    const none = new AbortController();
+    const unexplained = rejectionOf(socket.receive({ signal: none.signal }));
+    none.abort(null);
+    expect(await unexplained).toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
+    await expect(socket.receive({ signal: AbortSignal.abort(null) })).rejects.toMatchObject({
+      code: "ABORT_ERR",
+    });
+    // @ts-expect-error: not a signal
+    await expect(socket.receive({ signal: "stop" })).rejects.toThrow(
+      /options.signal must be an AbortSignal/,
+    );
     await expect(socket.receive({ timeoutMs: -1 })).rejects.toThrow(
       new RangeError("timeoutMs must be a number from 0 to 2147483647, got -1"),
     );
