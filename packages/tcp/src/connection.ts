@@ -14,11 +14,18 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { checkSignal, raceAbort } from "@socket-lab/core/internal";
-import { asBuffer, bufferView, withDefaults } from "./_framing-util.js";
-import { checkInteger, MAX_TIMER_MS } from "./_options.js";
-import { type Deferred, DONE, deferred, noop, RESOLVED, rejectedHandled } from "./_promises.js";
-import { RingQueue } from "./_queue.js";
 import type { FrameDecoder, Framing } from "./framing.js";
+import { asBuffer, bufferView, withDefaults } from "./internal/framing-util.js";
+import { checkInteger, MAX_TIMER_MS } from "./internal/options.js";
+import {
+  type Deferred,
+  DONE,
+  deferred,
+  noop,
+  RESOLVED,
+  rejectedHandled,
+} from "./internal/promises.js";
+import { RingQueue } from "./internal/queue.js";
 import { type TlsInfo, tlsInfoOf } from "./tls.js";
 
 /**

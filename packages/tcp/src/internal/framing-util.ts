@@ -1,7 +1,7 @@
 /** Small helpers shared by the framings and the connection: options and chunks. */
 
-import { formatCount } from "./_framing-errors.js";
-import type { Framing } from "./framing.js";
+import type { Framing } from "../framing.js";
+import { formatCount } from "./framing-errors.js";
 
 /** A framing from its parts, with `encode()` made of `encodedLength()` and `encodeInto()`. */
 export function framingOf<M>(parts: Omit<Framing<M>, "encode">): Framing<M> {
