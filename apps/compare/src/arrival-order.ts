@@ -3,7 +3,7 @@
  * the arrivals that the sparkline and the HTML plots share.
  */
 
-import type { Arrivals } from "./_row.js";
+import type { Arrivals } from "./internal/row.js";
 
 /** What became of one message. */
 export type Fate = "inOrder" | "late" | "lost";

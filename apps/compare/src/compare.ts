@@ -21,7 +21,7 @@
 
 import { withDefaults } from "@socket-lab/core/cli";
 import type { KernelLoss } from "@socket-lab/netsim";
-import type { RowRun } from "./_row.js";
+import type { RowRun } from "./internal/row.js";
 import { type KernelReport, watchKernel } from "./kernel-watch.js";
 import { type ReliableRowResult, runReliableRow } from "./reliable-row.js";
 import {

@@ -10,9 +10,9 @@
  *                   retries, and under kernel loss the segments TCP retransmitted.
  */
 
-import type { RowResult } from "./_row.js";
 import { arrivalOrder } from "./arrival-order.js";
 import type { Comparison } from "./compare.js";
+import type { RowResult } from "./internal/row.js";
 import type { KernelRowCounts } from "./kernel-watch.js";
 import { formatCrossCheck, formatHeader, formatTable } from "./report.js";
 import { ROW_IDS, ROW_LABELS, type RowId } from "./settings.js";

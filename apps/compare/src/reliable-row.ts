@@ -23,7 +23,7 @@ import {
   type ReliableConnectionStats,
 } from "@socket-lab/reliable-udp";
 import { nowMicros } from "@socket-lab/udp";
-import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./_pace.js";
+import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./internal/pace.js";
 import {
   _linkCounts,
   _message,
@@ -34,7 +34,7 @@ import {
   type LinkCounts,
   type RowResult,
   type RowRun,
-} from "./_row.js";
+} from "./internal/row.js";
 import { MAX_SIZE, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
 /**

@@ -3,8 +3,8 @@
  * people, or one JSON document (schema version 1, described in the README) for machines.
  */
 
-import type { RowResult } from "./_row.js";
 import type { Comparison } from "./compare.js";
+import type { RowResult } from "./internal/row.js";
 import type { KernelReport } from "./kernel-watch.js";
 import { describeChunking, ROW_IDS, ROW_LABELS, type RowId } from "./settings.js";
 import { formatSparklines } from "./sparkline.js";

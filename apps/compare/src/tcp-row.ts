@@ -14,8 +14,15 @@ import { ErrorCode, SocketError } from "@socket-lab/core";
 import { startChunkingRelay } from "@socket-lab/netsim";
 import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
 import { nowMicros } from "@socket-lab/udp";
-import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./_pace.js";
-import { _countCalls, _message, _Receiver, _traceOf, type RowResult, type RowRun } from "./_row.js";
+import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./internal/pace.js";
+import {
+  _countCalls,
+  _message,
+  _Receiver,
+  _traceOf,
+  type RowResult,
+  type RowRun,
+} from "./internal/row.js";
 import { CHUNKINGS, type Settings } from "./settings.js";
 
 /** The length in front of each message. */

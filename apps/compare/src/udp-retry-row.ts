@@ -14,7 +14,7 @@
 
 import { ErrorCode, isSocketError } from "@socket-lab/core";
 import { bind, createRequester, nowMicros, serveRequests } from "@socket-lab/udp";
-import { _checkAborted, _SEND_LIMIT_MS } from "./_pace.js";
+import { _checkAborted, _SEND_LIMIT_MS } from "./internal/pace.js";
 import {
   _countCalls,
   _linkCounts,
@@ -26,7 +26,7 @@ import {
   type LinkCounts,
   type RowResult,
   type RowRun,
-} from "./_row.js";
+} from "./internal/row.js";
 import { REQUEST_RETRIES, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
 /** Each retry waits this many times longer than the one before. */

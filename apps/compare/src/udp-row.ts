@@ -20,7 +20,7 @@ import {
   _settle,
   _turnUntil,
   _WAIT_LIMIT_MS,
-} from "./_pace.js";
+} from "./internal/pace.js";
 import {
   _linkCounts,
   _message,
@@ -30,7 +30,7 @@ import {
   type LinkCounts,
   type RowResult,
   type RowRun,
-} from "./_row.js";
+} from "./internal/row.js";
 import { REORDER_HOLD_MS, type Settings } from "./settings.js";
 
 /**

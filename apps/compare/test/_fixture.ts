@@ -1,7 +1,7 @@
 /** A finished comparison with round numbers, for the formatting tests: no sockets needed. */
 
-import type { Arrivals } from "../src/_row.js";
 import type { Comparison } from "../src/compare.js";
+import type { Arrivals } from "../src/internal/row.js";
 
 /** Receipts of the numbers in `seqs`, 0.05 ms apart. */
 function arrivals(seqs: number[]): Arrivals {

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createImpairment } from "@socket-lab/netsim";
-import type { LinkCounts } from "../src/_row.js";
+import type { LinkCounts } from "../src/internal/row.js";
 import type { Settings } from "../src/settings.js";
 
 export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));

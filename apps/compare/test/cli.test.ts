@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import pkg from "../package.json" with { type: "json" };
-import type { LinkCounts } from "../src/_row.js";
+import type { LinkCounts } from "../src/internal/row.js";
 import type { Settings } from "../src/settings.js";
 import { linkPlan, README, runCli } from "./_helpers.js";
 

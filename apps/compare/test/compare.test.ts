@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import type { RowResult } from "../src/_row.js";
 import { type CompareOptions, runComparison } from "../src/compare.js";
+import type { RowResult } from "../src/internal/row.js";
 import { predict, QUICK } from "./_helpers.js";
 
 /** The counts of a run: everything but times, which no two runs share. */

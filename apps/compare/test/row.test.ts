@@ -1,6 +1,6 @@
 import { encodeSequenced } from "@socket-lab/udp";
 import { describe, expect, test } from "vitest";
-import { _message, _percentile, _Receiver } from "../src/_row.js";
+import { _message, _percentile, _Receiver } from "../src/internal/row.js";
 
 describe("_Receiver", () => {
   test("counts delivered, lost, duplicated and out-of-order messages from their numbers", () => {

@@ -39,9 +39,9 @@ import {
 import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
-import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
-import { formatRead, type Rechunk, startRechunk } from "./_rechunk.js";
 import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
+import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
+import { formatRead, type Rechunk, startRechunk } from "./internal/rechunk.js";
 import { promptedLines } from "./prompt.js";
 import { DEFAULT_PORT } from "./server-options.js";
 

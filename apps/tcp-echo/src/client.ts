@@ -17,7 +17,6 @@
 
 import { isSocketError } from "@socket-lab/core";
 import { connect } from "@socket-lab/tcp";
-import { InFlight } from "./_in-flight.js";
 import {
   closedEarly,
   type EchoClientOptions,
@@ -26,6 +25,7 @@ import {
   noReply,
   planClient,
 } from "./client-options.js";
+import { InFlight } from "./internal/in-flight.js";
 
 /**
  * Connects, sends every message, and resolves once every reply is in.

@@ -48,7 +48,7 @@ import {
   selfSignedCertificate,
 } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
-import { FRAMING_FLAG, FRAMINGS } from "./_flags.js";
+import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
 import { startServer } from "./server.js";
 import { DEFAULT_PORT, ECHO_CLOSE_TIMEOUT_MS, type EchoServerEvent } from "./server-options.js";
 

@@ -32,9 +32,9 @@ import {
   UsageError,
 } from "@socket-lab/core/cli";
 import pkg from "../package.json" with { type: "json" };
-import { typedLines } from "./_typed-lines.js";
 import { runClient } from "./client.js";
 import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
+import { typedLines } from "./internal/typed-lines.js";
 import { startLossyStory } from "./lossy-story.js";
 import { runReliableClient } from "./reliable.js";
 import { DEFAULT_PORT } from "./server-options.js";

@@ -17,20 +17,20 @@ import type { InetEndpoint } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
 import { bind, type UdpSocket } from "@socket-lab/udp";
 import {
+  CLIENT_DEFAULTS,
+  type EchoClientOptions,
+  type EchoClientSummary,
+  REMEMBERED_MESSAGES,
+} from "./client-options.js";
+import {
   addressesOf,
   familyOf,
   localFor,
   noReply,
   receiveFirst,
   takeQueued,
-} from "./_client-steps.js";
-import { withoutLineBreak } from "./_line-break.js";
-import {
-  CLIENT_DEFAULTS,
-  type EchoClientOptions,
-  type EchoClientSummary,
-  REMEMBERED_MESSAGES,
-} from "./client-options.js";
+} from "./internal/client-steps.js";
+import { withoutLineBreak } from "./internal/line-break.js";
 
 /**
  * Sends each message as one datagram, waits for its reply (sending again after each

@@ -17,7 +17,7 @@ import {
   type ReliableServer,
   type SegmentEvent,
 } from "@socket-lab/reliable-udp";
-import { withoutLineBreak } from "./_line-break.js";
+import { withoutLineBreak } from "./internal/line-break.js";
 import { DEFAULT_PORT } from "./server-options.js";
 
 /** Options of {@link startReliableServer} and {@link runReliableClient}. */

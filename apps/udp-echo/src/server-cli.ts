@@ -148,7 +148,7 @@ function describe(event: EchoServerEvent): [string, Record<string, unknown>] {
   if (event.type === "held") {
     const from = formatAddress(event.from);
     const { reason, count } = event;
-    // Why replies are held back (see _reply-guard.ts).
+    // Why replies are held back (see internal/reply-guard.ts).
     const because = {
       "own-address": "the sender is this server's own address: a forged datagram would loop it",
       "echo-storm": "the same datagram again and again: another echo server?",

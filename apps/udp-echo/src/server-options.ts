@@ -10,7 +10,7 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { withDefaults } from "@socket-lab/core/cli";
-import type { HoldReason } from "./_reply-guard.js";
+import type { HoldReason } from "./internal/reply-guard.js";
 
 /** The port udp-echo listens on unless told otherwise (tcp-echo uses 7000). */
 export const DEFAULT_PORT = 7001;

@@ -15,8 +15,8 @@
 
 import { explain, formatAddress } from "@socket-lab/core";
 import { bind } from "@socket-lab/udp";
-import { lineBreakOf, withoutLineBreak } from "./_line-break.js";
-import { ReplyGuard } from "./_reply-guard.js";
+import { lineBreakOf, withoutLineBreak } from "./internal/line-break.js";
+import { ReplyGuard } from "./internal/reply-guard.js";
 import {
   type EchoServer,
   type EchoServerOptions,

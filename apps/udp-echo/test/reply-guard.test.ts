@@ -1,6 +1,6 @@
 import type { InetEndpoint } from "@socket-lab/core";
 import { describe, expect, test } from "vitest";
-import { isOwnAddress, ReplyGuard } from "../src/_reply-guard.js";
+import { isOwnAddress, ReplyGuard } from "../src/internal/reply-guard.js";
 
 const at = (host: string, port: number): InetEndpoint => ({ transport: "udp", host, port });
 const LIMITS = { rate: 10, burst: 3, stormRepeats: 4 };

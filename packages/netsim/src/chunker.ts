@@ -3,7 +3,7 @@
  * with no socket or timer inside.
  */
 
-import { checkInteger, checkMs, checkOneOf } from "./_validate.js";
+import { checkInteger, checkMs, checkOneOf } from "./internal/validate.js";
 import type { Random } from "./prng.js";
 
 /**

@@ -17,9 +17,9 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
-import { streamEndpoint } from "./_endpoint.js";
-import { checkMs, checkSeed } from "./_validate.js";
 import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
+import { streamEndpoint } from "./internal/endpoint.js";
+import { checkMs, checkSeed } from "./internal/validate.js";
 import { DEFAULT_SEED, deriveSeed, mulberry32 } from "./prng.js";
 
 /** What `startChunkingRelay()` takes. */

@@ -9,7 +9,7 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import { readFileSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import { SocketError } from "@socket-lab/core";
-import { checkInteger, checkRate } from "./_validate.js";
+import { checkInteger, checkRate } from "./internal/validate.js";
 import {
   counters,
   type KernelLossCounters,

@@ -16,8 +16,6 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
-import { resolveHost, udpEndpoint } from "./_endpoint.js";
-import { checkMs, checkOneOf } from "./_validate.js";
 import {
   createImpairment,
   type Direction,
@@ -26,6 +24,8 @@ import {
   type ImpairmentOptions,
   resolveImpairmentOptions,
 } from "./impairment.js";
+import { resolveHost, udpEndpoint } from "./internal/endpoint.js";
+import { checkMs, checkOneOf } from "./internal/validate.js";
 
 /** Which directions a lossy link impairs; the others pass datagrams through untouched. */
 export type LinkDirections = "both" | Direction;

@@ -4,7 +4,7 @@
  * to drop (it is not for cryptography).
  */
 
-import { checkSeed } from "./_validate.js";
+import { checkSeed } from "./internal/validate.js";
 
 /** A source of numbers in [0, 1), like `Math.random`, but repeatable from its seed. */
 export type Random = () => number;

@@ -24,16 +24,6 @@ import {
   raceAbort,
   throwIfAborted,
 } from "@socket-lab/core/internal";
-import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
-import { withDefaults } from "./_framing-util.js";
-import {
-  checkFraming,
-  checkFunction,
-  checkInteger,
-  checkNumber,
-  MAX_TIMER_MS,
-} from "./_options.js";
-import { noop } from "./_promises.js";
 import {
   type Connection,
   DEFAULT_HIGH_WATER_MARK,
@@ -41,6 +31,16 @@ import {
   TcpConnection,
 } from "./connection.js";
 import type { Framing } from "./framing.js";
+import { socketEndpoints, streamAttributes, streamEndpoint } from "./internal/endpoints.js";
+import { withDefaults } from "./internal/framing-util.js";
+import {
+  checkFraming,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  MAX_TIMER_MS,
+} from "./internal/options.js";
+import { noop } from "./internal/promises.js";
 import { lines } from "./line-framing.js";
 import {
   applySocketSettings,

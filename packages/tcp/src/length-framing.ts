@@ -5,10 +5,16 @@
 
 import { constants } from "node:buffer";
 import { DEFAULT_MAX_FRAME_BYTES, type SocketError } from "@socket-lab/core";
-import { ChunkList } from "./_chunk-list.js";
-import { frameTooLarge, frameTruncated } from "./_framing-errors.js";
-import { asBuffer, bufferView, checkByteLimit, framingOf, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
+import { ChunkList } from "./internal/chunk-list.js";
+import { frameTooLarge, frameTruncated } from "./internal/framing-errors.js";
+import {
+  asBuffer,
+  bufferView,
+  checkByteLimit,
+  framingOf,
+  withDefaults,
+} from "./internal/framing-util.js";
 
 /** Bytes in the length header: an unsigned 32-bit big-endian integer. */
 const HEADER_BYTES = 4;

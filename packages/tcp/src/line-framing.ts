@@ -5,10 +5,10 @@
 
 import { constants, isUtf8 } from "node:buffer";
 import { DEFAULT_MAX_LINE_BYTES, type SocketError } from "@socket-lab/core";
-import { ChunkList } from "./_chunk-list.js";
-import { invalidUtf8Line, lineTooLarge } from "./_framing-errors.js";
-import { asBuffer, checkByteLimit, framingOf, withDefaults } from "./_framing-util.js";
 import type { FrameDecoder, Framing } from "./framing.js";
+import { ChunkList } from "./internal/chunk-list.js";
+import { invalidUtf8Line, lineTooLarge } from "./internal/framing-errors.js";
+import { asBuffer, checkByteLimit, framingOf, withDefaults } from "./internal/framing-util.js";
 
 const LF = 0x0a;
 const CR = 0x0d;

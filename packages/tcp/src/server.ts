@@ -20,11 +20,6 @@ import {
   type TraceListener,
 } from "@socket-lab/core";
 import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
-import { socketEndpoints, streamAttributes, streamEndpoint } from "./_endpoints.js";
-import { withDefaults } from "./_framing-util.js";
-import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./_options.js";
-import { type Deferred, DONE, deferred, noop } from "./_promises.js";
-import { RingQueue } from "./_queue.js";
 import {
   type CloseOptions,
   type Connection,
@@ -36,6 +31,11 @@ import {
   TcpConnection,
 } from "./connection.js";
 import type { Framing } from "./framing.js";
+import { socketEndpoints, streamAttributes, streamEndpoint } from "./internal/endpoints.js";
+import { withDefaults } from "./internal/framing-util.js";
+import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./internal/options.js";
+import { type Deferred, DONE, deferred, noop } from "./internal/promises.js";
+import { RingQueue } from "./internal/queue.js";
 import { lines } from "./line-framing.js";
 import {
   applySocketSettings,

@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { RingQueue } from "../src/_queue.js";
+import { RingQueue } from "../src/internal/queue.js";
 
 describe("RingQueue", () => {
   it("is empty until the first push, and shift() then gives undefined", () => {

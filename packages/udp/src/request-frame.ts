@@ -12,7 +12,7 @@
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
-import { _checkInteger, _payloadBytes } from "./_options.js";
+import { _checkInteger, _payloadBytes } from "./internal/options.js";
 
 /** Bytes of the request/reply header in front of the payload. */
 export const REQUEST_HEADER_BYTES = 8;

@@ -19,8 +19,8 @@
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
-import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
-import { _TtlMap } from "./_ttl-map.js";
+import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
+import { _TtlMap } from "./internal/ttl-map.js";
 import {
   _tryDecodeRequestFrame,
   encodeRequestFrame,

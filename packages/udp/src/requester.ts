@@ -15,9 +15,9 @@ import {
   SocketError,
 } from "@socket-lab/core";
 import { abortReason, checkSignal, throwIfAborted } from "@socket-lab/core/internal";
-import { _udpEndpoint } from "./_endpoint.js";
-import { _applyDefaults, _checkInteger, _checkNumber } from "./_options.js";
-import { _TtlMap } from "./_ttl-map.js";
+import { _udpEndpoint } from "./internal/endpoint.js";
+import { _applyDefaults, _checkInteger, _checkNumber } from "./internal/options.js";
+import { _TtlMap } from "./internal/ttl-map.js";
 import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
 

@@ -3,7 +3,7 @@
  * counted separately, with the definitions below.
  */
 
-import { _checkInteger } from "./_options.js";
+import { _checkInteger } from "./internal/options.js";
 
 /** What one receipt was, as {@link SequenceTracker.record} reports it. */
 export type SequenceReceipt = "in-order" | "out-of-order" | "duplicate";

@@ -14,7 +14,7 @@
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
-import { _checkInteger, _payloadBytes } from "./_options.js";
+import { _checkInteger, _payloadBytes } from "./internal/options.js";
 
 /** Bytes of the sequenced header in front of the payload. */
 export const SEQUENCED_HEADER_BYTES = 16;

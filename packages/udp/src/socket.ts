@@ -31,9 +31,9 @@ import {
   raceAbort,
   throwIfAborted,
 } from "@socket-lab/core/internal";
-import { _udpEndpoint } from "./_endpoint.js";
-import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./_options.js";
-import { _ReceiveQueue } from "./_receive-queue.js";
+import { _udpEndpoint } from "./internal/endpoint.js";
+import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
+import { _ReceiveQueue } from "./internal/receive-queue.js";
 
 /**
  * Default bound of the receive queue, in datagrams: what waits for a slow reader before newer

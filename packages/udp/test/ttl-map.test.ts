@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { _TtlMap } from "../src/_ttl-map.js";
+import { _TtlMap } from "../src/internal/ttl-map.js";
 
 describe("_TtlMap (de-duplication window)", () => {
   it("forgets an entry once its time is up", () => {

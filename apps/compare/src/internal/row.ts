@@ -14,8 +14,8 @@ import {
   SEQUENCED_HEADER_BYTES,
   SequenceTracker,
 } from "@socket-lab/udp";
-import type { TraceFactory } from "./compact-trace.js";
-import { REORDER_HOLD_MS, type RowId, type Settings } from "./settings.js";
+import type { TraceFactory } from "../compact-trace.js";
+import { REORDER_HOLD_MS, type RowId, type Settings } from "../settings.js";
 
 /** What a row is given besides the settings. */
 export interface RowRun {

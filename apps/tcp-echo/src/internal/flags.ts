@@ -1,7 +1,7 @@
 /** Private: the `--framing` flag, which both tcp-echo programs take and must agree on. */
 
 import type { FlagSpec } from "@socket-lab/core/cli";
-import type { EchoFraming } from "./server-options.js";
+import type { EchoFraming } from "../server-options.js";
 
 /** The framings, in the order `--help` lists them; the first is the default. */
 export const FRAMINGS = ["lines", "length"] as const satisfies readonly EchoFraming[];

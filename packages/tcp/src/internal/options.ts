@@ -3,7 +3,7 @@
  * naming the option and the value.
  */
 
-import type { Framing } from "./framing.js";
+import type { Framing } from "../framing.js";
 
 /** The largest delay `setTimeout` takes, in ms (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
