@@ -10,7 +10,7 @@
  * Read src/workloads.ts first: what each workload sends and which ratios it checks.
  */
 
-import { ifGiven, JSON_FLAG, parseIntegerFlag, runCommand, UsageError } from "@socket-lab/core/cli";
+import { ifGiven, JSON_FLAG, parseIntegerFlag, runCommand, UsageError } from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { MODES, runBench } from "./bench.js";
 import { formatReport } from "./report.js";

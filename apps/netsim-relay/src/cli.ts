@@ -6,7 +6,6 @@
 
 import { once } from "node:events";
 import { isIPv4 } from "node:net";
-import { type Endpoint, formatAddress, formatEndpoint, parseEndpoint } from "@socket-lab/core";
 import {
   ifGiven,
   parseIntegerFlag,
@@ -14,7 +13,8 @@ import {
   parsePortFlag,
   runCommand,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { type Endpoint, formatAddress, formatEndpoint, parseEndpoint } from "@socket-lab/core";
 import { type Chunking, DEFAULT_SEED } from "@socket-lab/netsim";
 import pkg from "../package.json" with { type: "json" };
 import { startRelay } from "./relay.js";

@@ -17,8 +17,8 @@
  * and the options in server-options.ts.
  */
 
+import { Pending } from "@socket-lab/cli";
 import { explain } from "@socket-lab/core";
-import { Pending } from "@socket-lab/core/cli";
 import { type Connection, lines, listen } from "@socket-lab/tcp";
 import type { LeaveReason } from "./protocol.js";
 import { createRoom } from "./room.js";

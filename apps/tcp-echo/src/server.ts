@@ -14,8 +14,8 @@
  * server-cli.ts only turns flags into them.
  */
 
+import { Pending } from "@socket-lab/cli";
 import { explain } from "@socket-lab/core";
-import { Pending } from "@socket-lab/core/cli";
 import { type Connection, listen } from "@socket-lab/tcp";
 import { type EchoServer, type EchoServerOptions, planServer } from "./server-options.js";
 

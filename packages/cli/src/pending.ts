@@ -1,6 +1,6 @@
 /**
  * Work an app started and must wait for before it stops: each client a server is serving.
- * Shared by the apps through `@socket-lab/core/cli`.
+ * Shared by the apps through `@socket-lab/cli`.
  */
 
 /**
