@@ -1,7 +1,7 @@
 // Lints a package as it is published: packs it with pnpm (which applies publishConfig), then
 // runs publint and arethetypeswrong on the tarball. Run from a package folder after its build:
 // `node ../../scripts/check-pack.mjs`. The node16 profile: moduleResolution "node10" cannot
-// see the ./cli subpath of core (it predates "exports"); its root entry works through "main".
+// see the ./internal subpath of core (it predates "exports"); its root entry works through "main".
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,8 +1,3 @@
 import { packageConfig } from "../../tsup.packages.js";
 
-export default packageConfig([
-  "src/index.ts",
-  "src/cli.ts",
-  "src/attribute-table.ts",
-  "src/internal/index.ts",
-]);
+export default packageConfig(["src/index.ts", "src/attribute-table.ts", "src/internal/index.ts"]);

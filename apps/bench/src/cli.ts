@@ -10,7 +10,7 @@
  * Read src/workloads.ts first: what each workload sends and which ratios it checks.
  */
 
-import { ifGiven, JSON_FLAG, parseIntegerFlag, runCommand, UsageError } from "@socket-lab/core/cli";
+import { JSON_FLAG, parseIntegerFlag, runCommand, UsageError } from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { MODES, runBench } from "./bench.js";
 import { formatReport } from "./report.js";
@@ -47,18 +47,22 @@ process.exitCode = await runCommand({
       valueName: "N",
       description: `repetitions of each figure, 1–${MAX_REPS} (TCP bulk runs ${BULK_REPS_FACTOR} times as many)`,
       defaultText: `${MODES.full.reps}, or ${MODES.quick.reps} with --quick`,
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: MAX_REPS }),
     },
     only: {
       type: "string",
       valueName: "LIST",
       description: `comma-separated workloads to run: ${WORKLOAD_NAMES.join(", ")}`,
       defaultText: "all",
+      parse: (_flag, value) => parseWorkloads(value),
+      default: [...WORKLOAD_NAMES],
     },
     connections: {
       type: "string",
       valueName: "N",
       description: `concurrent clients of the connections workload, 1–${MAX_CONNECTIONS.toLocaleString("en-US")}`,
       defaultText: `${MODES.full.connections.toLocaleString("en-US")}, or ${MODES.quick.connections.toLocaleString("en-US")} with --quick`,
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: MAX_CONNECTIONS }),
     },
     "cpu-prof": {
       type: "string",
@@ -73,13 +77,7 @@ process.exitCode = await runCommand({
     "socket-lab-bench --only tcp-bulk,tcp-pingpong --reps 9",
   ],
   async run({ values, stdout, stderr }) {
-    const reps = ifGiven(values.reps, (v) =>
-      parseIntegerFlag("reps", v, { min: 1, max: MAX_REPS }),
-    );
-    const connections = ifGiven(values.connections, (v) =>
-      parseIntegerFlag("connections", v, { min: 1, max: MAX_CONNECTIONS }),
-    );
-    const workloads = ifGiven(values.only, parseWorkloads) ?? [...WORKLOAD_NAMES];
+    const { reps, connections, only: workloads } = values;
     const interactive = (stderr as { isTTY?: boolean }).isTTY === true;
     const report = await runBench({
       mode: values.quick ? "quick" : "full",

@@ -12,7 +12,6 @@
 
 import { writeFile } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import { isSocketError, UDP_SAFE_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
   EXIT_USAGE,
   type FlagSpecs,
@@ -24,7 +23,8 @@ import {
   runCommand,
   TRACE_FLAG,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { isSocketError, UDP_SAFE_PAYLOAD_IPV4 } from "@socket-lab/core";
 import { ERR_NETNS_UNAVAILABLE, type KernelLoss, withKernelLoss } from "@socket-lab/netsim";
 import { REQUEST_HEADER_BYTES } from "@socket-lab/udp";
 import pkg from "../package.json" with { type: "json" };

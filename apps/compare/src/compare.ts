@@ -19,7 +19,7 @@
  *   pnpm demo --loss 0.2 --seed 7 --json    # or any flag; --help lists them (settings.ts)
  */
 
-import { withDefaults } from "@socket-lab/core/cli";
+import { withDefaults } from "@socket-lab/cli";
 import type { KernelLoss } from "@socket-lab/netsim";
 import type { RowRun } from "./internal/row.js";
 import { type KernelReport, watchKernel } from "./kernel-watch.js";

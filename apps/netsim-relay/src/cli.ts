@@ -6,7 +6,6 @@
 
 import { once } from "node:events";
 import { isIPv4 } from "node:net";
-import { type Endpoint, formatAddress, formatEndpoint, parseEndpoint } from "@socket-lab/core";
 import {
   ifGiven,
   parseIntegerFlag,
@@ -14,7 +13,8 @@ import {
   parsePortFlag,
   runCommand,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { type Endpoint, formatAddress, formatEndpoint, parseEndpoint } from "@socket-lab/core";
 import { type Chunking, DEFAULT_SEED } from "@socket-lab/netsim";
 import pkg from "../package.json" with { type: "json" };
 import { startRelay } from "./relay.js";
@@ -42,7 +42,8 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "PORT",
       description: "the port on 127.0.0.1 where clients send or connect; 0 lets the system choose",
-      defaultText: "0",
+      parse: parsePortFlag,
+      default: 0,
     },
     loss: {
       type: "string",
@@ -73,13 +74,15 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "MS",
       description: "add this many milliseconds to every datagram or piece",
-      defaultText: "0",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { max: 60_000 }),
+      default: 0,
     },
     seed: {
       type: "string",
       valueName: "N",
       description: "seed of every random choice, so a run repeats exactly",
-      defaultText: String(DEFAULT_SEED),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { max: 2 ** 32 - 1 }),
+      default: DEFAULT_SEED,
     },
   },
   examples: [
@@ -104,13 +107,13 @@ process.exitCode = await runCommand({
     const relay = await startRelay(
       {
         protocol,
-        listenPort: ifGiven(values.listen, (v) => parsePortFlag("listen", v)) ?? 0,
+        listenPort: values.listen,
         target: formatEndpoint(loopbackTarget(values.target, protocol)),
         loss: rate("loss", values.loss),
         duplicate: rate("duplicate", values.duplicate),
         reorder: rate("reorder", values.reorder),
-        delayMs: ifGiven(values.delay, (v) => parseIntegerFlag("delay", v, { max: 60_000 })) ?? 0,
-        seed: ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 2 ** 32 - 1 })) ?? 1,
+        delayMs: values.delay,
+        seed: values.seed,
         chunking: parseChunk(values.chunk ?? DEFAULT_CHUNK),
       },
       print,

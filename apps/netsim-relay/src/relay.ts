@@ -9,8 +9,8 @@
  *   pnpm udp:client --port 7101 --count 10     # terminal 3, or: nc -u 127.0.0.1 7101
  */
 
+import { counted, createMessageLimiter } from "@socket-lab/cli";
 import { type Endpoint, formatAddress } from "@socket-lab/core";
-import { counted, createMessageLimiter } from "@socket-lab/core/cli";
 import {
   type Chunking,
   type LinkDecisionEvent,

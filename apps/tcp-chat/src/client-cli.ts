@@ -10,15 +10,12 @@
 import {
   type FlagSpecs,
   HOST_FLAG,
-  ifGiven,
-  parseHostFlag,
-  parsePortFlag,
   portFlag,
   runCommand,
   TRACE_FLAG,
   traceFlag,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { runChatClient } from "./client.js";
 import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
@@ -67,8 +64,8 @@ process.exitCode = await runCommand({
     }
     const { closedBy } = await runChatClient({
       unix,
-      host: ifGiven(values.host, (value) => parseHostFlag("host", value)),
-      port: ifGiven(values.port, (value) => parsePortFlag("port", value)),
+      host: values.host,
+      port: values.port,
       nick,
       input: stdin,
       output: stdout,

@@ -5,13 +5,13 @@
 
 import * as readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
+import { withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
   type Endpoint,
   type TraceListener,
 } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
 import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
 /**

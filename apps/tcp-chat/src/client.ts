@@ -18,8 +18,8 @@
  * client-options.ts holds the options and the keyboard's prompt, client-cli.ts the flags.
  */
 
+import { escapeText } from "@socket-lab/cli";
 import { ErrorCode, isSocketError } from "@socket-lab/core";
-import { escapeText } from "@socket-lab/core/cli";
 import { connect } from "@socket-lab/tcp";
 import {
   type ChatClientOptions,

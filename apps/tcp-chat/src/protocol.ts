@@ -34,7 +34,7 @@
  *                                    the last line to a client dropped for not reading
  */
 
-import { counted, escapeText } from "@socket-lab/core/cli";
+import { counted, escapeText } from "@socket-lab/cli";
 
 /** The port a chat server listens on, and a client connects to, unless told otherwise. */
 export const DEFAULT_CHAT_PORT = 7002;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 /**
  * chat-server: the command-line face of server.ts. Reads flags, starts the room, prints
  * `listening on tcp://127.0.0.1:7002` and then a log of the room, stops on Ctrl-C.
@@ -7,16 +8,13 @@
  *                    [--queue-limit BYTES] [--stall-timeout SECONDS]
  */
 
-import { formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
   createServerLog,
   type FlagSpecs,
   HOST_FLAG,
   ifGiven,
   isSocketFile,
-  parseHostFlag,
   parseIntegerFlag,
-  parsePortFlag,
   parseSecondsFlag,
   portFlag,
   preview,
@@ -25,7 +23,8 @@ import {
   TRACE_FLAG,
   traceFlag,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { formatAddress, formatEndpoint } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { DEFAULT_CHAT_PORT } from "./protocol.js";
 import {
@@ -140,8 +139,8 @@ process.exitCode = await runCommand({
     const stale = unix !== undefined && (await isSocketFile(unix));
     const chat = await startChatServer({
       unix,
-      host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
-      port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+      host: values.host,
+      port: values.port,
       maxClients: ifGiven(values["max-clients"], (v) =>
         parseIntegerFlag("max-clients", v, { min: 1, max: 100_000 }),
       ),

@@ -3,8 +3,8 @@
  * server.ts, and what the room does with each line is room.ts.
  */
 
+import { withDefaults } from "@socket-lab/cli";
 import { DEFAULT_HOST, type Endpoint, isValidHost, type TraceListener } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
 import { DEFAULT_CHAT_PORT, type LeaveReason } from "./protocol.js";
 
 /** Most clients in the room at once. */

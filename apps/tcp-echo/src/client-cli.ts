@@ -10,13 +10,6 @@
 
 import { readFile } from "node:fs/promises";
 import {
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_HOST,
-  explain,
-  formatEndpoint,
-  type TraceListener,
-} from "@socket-lab/core";
-import {
   clientMessages,
   counted,
   createPrinter,
@@ -28,14 +21,20 @@ import {
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
-  parsePortFlag,
   parseSecondsFlag,
   portFlag,
   runCommand,
   TRACE_FLAG,
   traceFlag,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HOST,
+  explain,
+  formatEndpoint,
+  type TraceListener,
+} from "@socket-lab/core";
 import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
@@ -139,8 +138,8 @@ process.exitCode = await runCommand({
     if (hostArgument !== undefined && values.host !== undefined) {
       throw new UsageError("give the host once: as HOST or as --host");
     }
-    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
-    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    const host = hostArgument === undefined ? values.host : parseHostFlag("host", hostArgument);
+    const port = values.port;
     if (port === 0) {
       throw new UsageError(
         "--port: 0 lets a server choose a free port; connect to the port it printed (listening on tcp://127.0.0.1:PORT)",

@@ -2,6 +2,7 @@
  * The options, results and errors of tcp-echo's client; the socket story itself is client.ts.
  */
 
+import { counted, withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -11,7 +12,6 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { counted, withDefaults } from "@socket-lab/core/cli";
 import {
   type ConnectOptions,
   type Framing,

@@ -11,14 +11,6 @@ import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { readFile, writeFile } from "node:fs/promises";
 import {
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-  explain,
-  formatAddress,
-  formatEndpoint,
-  TUTORIAL_BACKLOG,
-} from "@socket-lab/core";
-import {
   counted,
   createServerLog,
   formatFailure,
@@ -27,10 +19,8 @@ import {
   isSocketFile,
   JSON_FLAG,
   parseChoiceFlag,
-  parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
-  parsePortFlag,
   parseSecondsFlag,
   portFlag,
   preview,
@@ -40,7 +30,15 @@ import {
   TRACE_FLAG,
   traceFlag,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  explain,
+  formatAddress,
+  formatEndpoint,
+  TUTORIAL_BACKLOG,
+} from "@socket-lab/core";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -155,8 +153,8 @@ process.exitCode = await runCommand({
     const server = await startServer({
       tls,
       unix,
-      host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
-      port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+      host: values.host,
+      port: values.port,
       reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
       framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
       backlog: ifGiven(values.backlog, (v) =>

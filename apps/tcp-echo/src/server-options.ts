@@ -2,6 +2,7 @@
  * The options, events and defaults of tcp-echo's server; the socket story itself is server.ts.
  */
 
+import { withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -11,7 +12,6 @@ import {
   type TraceListener,
   TUTORIAL_BACKLOG,
 } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 /**
  * `udp-echo-client`: flags in, replies out. The socket story is in client.ts.
  *
@@ -10,7 +11,6 @@
  * Unlike tcp-echo-client it has --retries: TCP retransmits lost segments itself, UDP does not.
  */
 
-import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -23,14 +23,14 @@ import {
   parseIntegerFlag,
   parseLineFlag,
   parseNumberFlag,
-  parsePortFlag,
   parseSecondsFlag,
   portFlag,
   runCommand,
   TRACE_FLAG,
   traceFlag,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { runClient } from "./client.js";
 import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
@@ -158,8 +158,8 @@ process.exitCode = await runCommand({
       }
       try {
         const summary = await runReliableClient({
-          host: ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v)),
-          port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+          host: hostArgument === undefined ? values.host : parseHostFlag("host", hostArgument),
+          port: values.port,
           messages,
           trace: traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" }),
           onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
@@ -183,8 +183,8 @@ process.exitCode = await runCommand({
       }
       return;
     }
-    const host = ifGiven(hostArgument ?? values.host, (v) => parseHostFlag("host", v));
-    const port = ifGiven(values.port, (v) => parsePortFlag("port", v));
+    const host = hostArgument === undefined ? values.host : parseHostFlag("host", hostArgument);
+    const port = values.port;
     // With --loss & co. the client talks to netsim's link, and the link to the server.
     const target = formatAddress({
       transport: "udp",

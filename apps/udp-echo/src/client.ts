@@ -13,8 +13,8 @@
  *   printf 'one\ntwo\n' | pnpm udp:client    # one datagram per line: one, two
  */
 
+import { withDefaults } from "@socket-lab/cli";
 import type { InetEndpoint } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
 import { bind, type UdpSocket } from "@socket-lab/udp";
 import {
   CLIENT_DEFAULTS,

@@ -5,8 +5,8 @@
  * late copy) and what the link did to the request it sent (dropped, duplicated, held back).
  */
 
+import type { Printer } from "@socket-lab/cli";
 import type { InetEndpoint } from "@socket-lab/core";
-import type { Printer } from "@socket-lab/core/cli";
 import type { ImpairmentDecision } from "@socket-lab/netsim";
 import { type LinkDirectionStats, type LossyLink, startLossyLink } from "@socket-lab/netsim";
 import type { EchoClientEvent, EchoReply } from "./client-options.js";

@@ -11,24 +11,22 @@
  */
 
 import { once } from "node:events";
-import { formatAddress, formatEndpoint, UDP_MAX_PAYLOAD_IPV4 } from "@socket-lab/core";
 import {
   counted,
   createServerLog,
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
-  parseHostFlag,
   parseLineFlag,
   parseNumberFlag,
-  parsePortFlag,
   portFlag,
   preview,
   previewOf,
   runCommand,
   TRACE_FLAG,
   traceFlag,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { formatAddress, formatEndpoint, UDP_MAX_PAYLOAD_IPV4 } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { startReliableServer } from "./reliable.js";
 import { startServer } from "./server.js";
@@ -80,8 +78,8 @@ process.exitCode = await runCommand({
     const log = createServerLog({ name: NAME, stdout, stderr, json: values.json });
     if (values.reliable) {
       const server = await startReliableServer({
-        host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
-        port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+        host: values.host,
+        port: values.port,
         reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
         trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
         onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
@@ -109,8 +107,8 @@ process.exitCode = await runCommand({
       return;
     }
     const server = await startServer({
-      host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
-      port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+      host: values.host,
+      port: values.port,
       reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
       maxAmplification: ifGiven(values["max-amplification"], (v) =>
         parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),

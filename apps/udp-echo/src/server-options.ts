@@ -3,13 +3,13 @@
  * the events it reports, its summary, and the checks of the options, applied once.
  */
 
+import { withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_HOST,
   type Endpoint,
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { withDefaults } from "@socket-lab/core/cli";
 import type { HoldReason } from "./internal/reply-guard.js";
 
 /** The port udp-echo listens on unless told otherwise (tcp-echo uses 7000). */

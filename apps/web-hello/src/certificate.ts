@@ -5,7 +5,7 @@
 
 import { X509Certificate } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { UsageError } from "@socket-lab/core/cli";
+import { UsageError } from "@socket-lab/cli";
 import { LOCALHOST_NAMES, selfSignedCertificate } from "@socket-lab/tcp";
 import type { Certificate } from "./options.js";
 

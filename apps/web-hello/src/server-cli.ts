@@ -15,7 +15,6 @@ import {
   HOST_FLAG,
   ifGiven,
   JSON_FLAG,
-  parseHostFlag,
   parseIntegerFlag,
   parsePortFlag,
   parseSecondsFlag,
@@ -24,7 +23,7 @@ import {
   runCommand,
   TRACE_FLAG,
   traceFlag,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { loadCertificate } from "./certificate.js";
 import {
@@ -138,8 +137,8 @@ process.exitCode = await runCommand({
       ? undefined
       : await loadCertificate(values.key, values.cert, values["save-cert"]);
     const server = await startServer({
-      host: ifGiven(values.host, (v) => parseHostFlag("host", v)),
-      port: ifGiven(values.port, (v) => parsePortFlag("port", v)),
+      host: values.host,
+      port: values.port,
       httpsPort: ifGiven(values["https-port"], (v) => parsePortFlag("https-port", v)),
       certificate,
       limits: {

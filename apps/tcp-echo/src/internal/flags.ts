@@ -1,6 +1,6 @@
 /** Private: the `--framing` flag, which both tcp-echo programs take and must agree on. */
 
-import type { FlagSpec } from "@socket-lab/core/cli";
+import type { FlagSpec } from "@socket-lab/cli";
 import type { EchoFraming } from "../server-options.js";
 
 /** The framings, in the order `--help` lists them; the first is the default. */

@@ -5,8 +5,8 @@
  */
 
 import { lookup } from "node:dns/promises";
+import { counted } from "@socket-lab/cli";
 import { ErrorCode, formatAddress, type InetEndpoint, SocketError } from "@socket-lab/core";
-import { counted } from "@socket-lab/core/cli";
 import type { Datagram, UdpSocket } from "@socket-lab/udp";
 
 /**

@@ -1,4 +1,4 @@
-import { createMessageLimiter, type NotShown } from "@socket-lab/core/cli";
+import { createMessageLimiter, type NotShown } from "@socket-lab/cli";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 
 beforeEach(() => {

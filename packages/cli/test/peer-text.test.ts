@@ -4,7 +4,7 @@ import {
   MAX_SPACE_RUN,
   preview,
   previewOf,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 

@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import net from "node:net";
 import { PassThrough } from "node:stream";
-import { ErrorCode, SocketError } from "@socket-lab/core";
 import {
   type CommandContext,
   type CommandOptions,
@@ -9,17 +8,19 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   type FlagSpecs,
+  type FlagValues,
   formatFailure,
   formatHelp,
   parseHostFlag,
   parseIntegerFlag,
   parseNumberFlag,
   parsePortFlag,
+  portFlag,
   runCommand,
   UsageError,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { ErrorCode, SocketError } from "@socket-lab/core";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { closedPort, errorOf } from "./_sockets.js";
 
 const flags = {
   host: { type: "string", description: "server host", valueName: "HOST", defaultText: "127.0.0.1" },
@@ -45,6 +46,18 @@ const checkValues: Run = ({ values }) => {
 };
 
 type Run = CommandOptions<typeof flags>["run"];
+
+/** Longest any single wait in these tests may take, in ms. */
+const WAIT_MS = 30_000;
+
+/** A port on 127.0.0.1 that nothing listens on: bound by us a moment ago, then closed. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening", { signal: AbortSignal.timeout(WAIT_MS) });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function command(run: Run, extra: Partial<CommandOptions<typeof flags>> = {}) {
   return {
@@ -206,6 +219,55 @@ describe("runCommand: flags", () => {
   });
 });
 
+describe("runCommand: flags that carry their parser and default", () => {
+  const parsing = {
+    port: { ...portFlag(7000), default: 7000 },
+    count: {
+      type: "string",
+      short: "n",
+      description: "messages to send",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1 }),
+    },
+  } as const satisfies FlagSpecs;
+  const parsingCommand = (run: (values: FlagValues<typeof parsing>) => void) => ({
+    ...command(() => EXIT_OK),
+    flags: parsing,
+    run: ({ values }: CommandContext<typeof parsing>) => {
+      run(values);
+      return EXIT_OK;
+    },
+  });
+
+  test("run sees the parsed value, the default when absent, undefined without a default", async () => {
+    const seen: FlagValues<typeof parsing>[] = [];
+    const run = (values: FlagValues<typeof parsing>) => {
+      seen.push(values);
+    };
+    expect((await runWith(parsingCommand(run), ["-p", "7001", "-n", "3"])).code).toBe(EXIT_OK);
+    expect((await runWith(parsingCommand(run), [])).code).toBe(EXIT_OK);
+    expect(seen).toEqual([
+      { port: 7001, count: 3 },
+      { port: 7000, count: undefined },
+    ]);
+  });
+
+  test("a bad value is a usage error before run, naming the flag", async () => {
+    const run = vi.fn();
+    expect(await runWith(parsingCommand(run), ["-n", "0"])).toEqual({
+      code: EXIT_USAGE,
+      stdout: "",
+      stderr: `echo-client: --count: 0 is out of range (1–${Number.MAX_SAFE_INTEGER})\nRun 'echo-client --help' for usage.\n`,
+    });
+    expect(run).not.toHaveBeenCalled();
+  });
+
+  test("--help shows the default from `default` when there is no defaultText", async () => {
+    const withoutText = { count: { ...parsing.count, default: 5 } } as const satisfies FlagSpecs;
+    const help = formatHelp({ ...command(() => EXIT_OK), flags: withoutText, run: () => EXIT_OK });
+    expect(help).toContain("messages to send (default: 5)");
+  });
+});
+
 describe("runCommand: a boolean flag with words", () => {
   const worded = {
     trace: { type: "boolean", words: ["text", "mermaid"], description: "print the socket calls" },
@@ -323,7 +385,9 @@ describe("runCommand: run-time errors exit 1 with one line and a hint", () => {
     const port = await closedPort();
     const result = await runWith(
       command(async () => {
-        throw await errorOf(net.connect({ host: "127.0.0.1", port }));
+        const socket = net.connect({ host: "127.0.0.1", port });
+        const [err] = await once(socket, "error", { signal: AbortSignal.timeout(WAIT_MS) });
+        throw err;
       }),
       [],
     );

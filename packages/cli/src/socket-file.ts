@@ -1,5 +1,5 @@
 /**
- * Unix domain socket files, as the apps report them. Shared through `@socket-lab/core/cli`.
+ * Unix domain socket files, as the apps report them. Shared through `@socket-lab/cli`.
  */
 
 import { lstat } from "node:fs/promises";

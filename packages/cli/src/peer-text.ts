@@ -148,3 +148,13 @@ export function preview(data: string | Uint8Array, options: PreviewOptions = {})
   if (moreBytes === 0) return shown;
   return `${shown}…(${moreBytes.toLocaleString("en-US")} more ${moreBytes === 1 ? "byte" : "bytes"})`;
 }
+
+/**
+ * Text received from the network, whole, quoted and escaped for a log line, so a peer cannot move
+ * the cursor, recolour the terminal or reorder the line; {@link preview} also cuts it.
+ * @example
+ * printable("hi\u001b[2J") //=> "\"hi\\x1b[2J\""
+ */
+export function printable(text: string): string {
+  return preview(text, { maxChars: Number.POSITIVE_INFINITY });
+}

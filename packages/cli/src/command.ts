@@ -1,14 +1,13 @@
 /**
- * The plumbing every socket-lab app shares (`@socket-lab/core/cli`): flags parsed with
- * `node:util` parseArgs plus `--help`, `--version` and `--verbose`; errors printed as one line
- * with a hint (exit 1); usage errors naming the flag (exit 2); SIGINT/SIGTERM as an AbortSignal.
+ * Running a command-line program: flags parsed with `node:util` parseArgs plus `--help`,
+ * `--version` and `--verbose`; errors printed as one line with a hint (exit 1); usage errors
+ * naming the flag (exit 2); SIGINT/SIGTERM as an AbortSignal.
  */
 
-import { isIPv6 } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
-import { isValidHost, parsePort } from "./endpoint.js";
-import { ErrorCode, explain, SocketError } from "./errors.js";
+import { ErrorCode, explain, SocketError } from "@socket-lab/core";
+import { defaultTextOf, type FlagSpecs, type FlagValues, flagValue, UsageError } from "./flags.js";
 
 /** Exit code for success. */
 export const EXIT_OK = 0;
@@ -16,41 +15,6 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Exit code for a bad command line: unknown flag, bad value, too many arguments. */
 export const EXIT_USAGE = 2;
-
-/** A command-line mistake; printed with a pointer to `--help`, exit code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** One flag of a command. */
-export interface FlagSpec {
-  readonly type: "string" | "boolean";
-  /** One-letter alias, e.g. `p` for `-p`. */
-  readonly short?: string;
-  /** One line for `--help`. */
-  readonly description: string;
-  /** Placeholder for the value in `--help`, e.g. `N`, `TEXT`. @default "VALUE" */
-  readonly valueName?: string;
-  /** Shown in `--help` as "(default: …)"; the command applies it when the flag is absent. */
-  readonly defaultText?: string;
-  /**
-   * For a boolean flag: words it may also be given as `--flag=WORD` (`--trace=mermaid`); its
-   * value is then that word instead of `true`. @default none
-   */
-  readonly words?: readonly string[];
-}
-
-/** The flags of a command, by long name. */
-export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
-
-/** Parsed flag values: booleans are `true`/`false`, strings are `undefined` when absent. */
-export type FlagValues<F extends FlagSpecs> = {
-  -readonly [K in keyof F]: F[K]["type"] extends "boolean"
-    ? F[K] extends { readonly words: readonly (infer W)[] }
-      ? boolean | W
-      : boolean
-    : string | undefined;
-};
 
 /** What a command's `run` receives. */
 export interface CommandContext<F extends FlagSpecs> {
@@ -119,6 +83,7 @@ export async function runCommand<F extends FlagSpecs>(
   const flags: FlagSpecs = { ...command.flags, ...BUILTIN_FLAGS };
 
   let parsed: ReturnType<typeof parseArgs>;
+  let values: FlagValues<F>;
   const words: Record<string, string> = {};
   try {
     parsed = parseArgs({
@@ -148,6 +113,13 @@ export async function runCommand<F extends FlagSpecs>(
           : `too many arguments: ${parsed.positionals.map((p) => `'${p}'`).join(" ")}`,
       );
     }
+    const given = parsed.values;
+    values = Object.fromEntries(
+      Object.entries(command.flags).map(([name, spec]) => [
+        name,
+        flagValue(name, spec, words[name] ?? given[name]),
+      ]),
+    ) as FlagValues<F>;
   } catch (err) {
     return reportUsage(command.name, err, stderr);
   }
@@ -168,12 +140,6 @@ export async function runCommand<F extends FlagSpecs>(
   process.on("uncaughtException", onFatal);
   process.on("unhandledRejection", onFatal);
   try {
-    const values = Object.fromEntries(
-      Object.entries(command.flags).map(([name, spec]) => [
-        name,
-        words[name] ?? parsed.values[name] ?? (spec.type === "boolean" ? false : undefined),
-      ]),
-    ) as FlagValues<F>;
     const code = await command.run({
       values,
       positionals: parsed.positionals,
@@ -260,10 +226,11 @@ export function formatHelp<F extends FlagSpecs>(command: CommandOptions<F>): str
         : spec.words === undefined
           ? ""
           : `[=${spec.words.join("|")}]`;
+    const defaultText = defaultTextOf(spec);
     const text =
-      spec.defaultText === undefined
+      defaultText === undefined
         ? spec.description
-        : `${spec.description} (default: ${spec.defaultText})`;
+        : `${spec.description} (default: ${defaultText})`;
     return [`${short}--${name}${value}`, text] as const;
   });
   const width = Math.max(...rows.map(([left]) => left.length));
@@ -281,102 +248,3 @@ export function formatHelp<F extends FlagSpecs>(command: CommandOptions<F>): str
   }
   return `${lines.join("\n")}\n`;
 }
-
-/** Limits for {@link parseIntegerFlag}. */
-export interface IntegerRange {
-  /** @default 0 */
-  min?: number;
-  /** @default Number.MAX_SAFE_INTEGER */
-  max?: number;
-}
-
-/**
- * Parses a whole-number flag value.
- * @throws {UsageError} naming the flag, e.g. `--count: 'abc' is not a whole number`.
- */
-export function parseIntegerFlag(flag: string, value: string, range: IntegerRange = {}): number {
-  const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
-  if (!/^-?\d+$/.test(value.trim()))
-    throw new UsageError(`--${flag}: '${value}' is not a whole number`);
-  const number = Number(value);
-  if (number < min || number > max) {
-    throw new UsageError(`--${flag}: ${value} is out of range (${min}–${max})`);
-  }
-  return number;
-}
-
-/**
- * Parses a decimal flag value within a range, e.g. a rate from 0 to 1.
- * @throws {UsageError} naming the flag.
- */
-export function parseNumberFlag(
-  flag: string,
-  value: string,
-  range: { min: number; max: number },
-): number {
-  const number = value.trim() === "" ? Number.NaN : Number(value);
-  if (!Number.isFinite(number)) throw new UsageError(`--${flag}: '${value}' is not a number`);
-  if (number < range.min || number > range.max) {
-    throw new UsageError(`--${flag}: ${value} is out of range (${range.min}–${range.max})`);
-  }
-  return number;
-}
-
-/**
- * Parses a port flag: 0–65535.
- * @throws {UsageError} `--port: '70000' is out of range (0–65535)`.
- */
-export function parsePortFlag(flag: string, value: string): number {
-  try {
-    return parsePort(value.trim());
-  } catch {
-    throw new UsageError(
-      /^\d+$/.test(value.trim())
-        ? `--${flag}: ${value} is out of range (0–65535)`
-        : `--${flag}: '${value}' is not a port number (0–65535)`,
-    );
-  }
-}
-
-/**
- * Checks a host flag or argument: a host name or an IP address (IPv6 without brackets or with).
- * @throws {UsageError} naming the flag.
- */
-export function parseHostFlag(flag: string, value: string): string {
-  const bracketed = value.startsWith("[") && value.endsWith("]");
-  const host = bracketed ? value.slice(1, -1) : value;
-  if (bracketed && !isIPv6(host)) {
-    throw new UsageError(`--${flag}: '${value}' has brackets but '${host}' is not an IPv6 address`);
-  }
-  if (!isValidHost(host))
-    throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
-  return host;
-}
-
-export * from "./cli-common.js";
-export type {
-  LineOutput,
-  LineOutputOptions,
-  LineOutputStats,
-} from "./line-output.js";
-export { createLineOutput, DEFAULT_MAX_QUEUED_OUTPUT_BYTES } from "./line-output.js";
-export type { MessageLimiter, MessageLimiterOptions, NotShown } from "./message-limiter.js";
-export {
-  createMessageLimiter,
-  DEFAULT_LINES_PER_SOURCE,
-  DEFAULT_LINES_PER_WINDOW,
-  DEFAULT_LOG_WINDOW_MS,
-  DEFAULT_MAX_LOG_SOURCES,
-  DEFAULT_MAX_SUMMARIES,
-} from "./message-limiter.js";
-export type { PeerTextPreview, PreviewOptions } from "./peer-text.js";
-export {
-  DEFAULT_PREVIEW_CHARS,
-  escapeText,
-  MAX_SPACE_RUN,
-  preview,
-  previewOf,
-} from "./peer-text.js";
-export type { LogRecord, ServerLog, ServerLogOptions } from "./server-log.js";
-export { createServerLog } from "./server-log.js";
-export { isSocketFile, staleSocketReplaced } from "./socket-file.js";

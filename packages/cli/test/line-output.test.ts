@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLineOutput, createServerLog, preview } from "@socket-lab/core/cli";
+import { createLineOutput, createServerLog, preview } from "@socket-lab/cli";
 import { describe, expect, test } from "vitest";
 
 /** A pipe whose reader never reads: writes are accepted and stay queued, as in a full pipe. */

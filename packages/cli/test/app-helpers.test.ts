@@ -1,5 +1,4 @@
 import { PassThrough, Readable } from "node:stream";
-import { DEFAULT_HOST } from "@socket-lab/core";
 import {
   clientMessages,
   counted,
@@ -18,7 +17,8 @@ import {
   traceFlag,
   UsageError,
   withDefaults,
-} from "@socket-lab/core/cli";
+} from "@socket-lab/cli";
+import { DEFAULT_HOST } from "@socket-lab/core";
 import { describe, expect, test } from "vitest";
 
 /** Everything an iterable yields, sync or async. */

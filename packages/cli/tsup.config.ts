@@ -1,0 +1,3 @@
+import { packageConfig } from "../../tsup.packages.js";
+
+export default packageConfig(["src/index.ts"]);
