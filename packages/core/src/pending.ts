@@ -7,8 +7,11 @@
  * A set of promises still running; each leaves the set when it settles.
  * @example
  * const serving = new Pending();
- * for await (const connection of server) serving.add(serve(connection));
- * await serving.settled(); // every serve() has returned
+ * // a server adds one promise per connection: serving.add(serve(connection))
+ * for (const ms of [10, 20]) serving.add(new Promise((resolve) => setTimeout(resolve, ms)));
+ * serving.size //=> 2
+ * await serving.settled(); // every one has settled
+ * serving.size //=> 0
  */
 export class Pending {
   readonly #running = new Set<Promise<unknown>>();
