@@ -1,6 +1,6 @@
 /**
  * Runs the `@example` blocks of a package's doc comments as tests, the way
- * {@link itRunsReadmeExamples} runs a README's: every example in every `.ts` file under `src/`
+ * `itRunsReadmeExamples` (readme-examples.ts) runs a README's: every example in every `.ts` file under `src/`
  * (nested folders included) is imported into the test process through Vite, with the package's
  * exports (each entry point of its `exports` map, or `src/index.ts`) and its own file's exports
  * in scope, and must run without throwing.
@@ -11,7 +11,8 @@
  * `[a, b]`, `<Buffer 68 69>`. Several `//=>` lines after one statement are its output's lines.
  * `//=> throws SocketError [ERR_TIMEOUT]: message` shows what an expression throws or rejects
  * with. Both sides are compared after ports above 1023 and times are normalised
- * ({@link normaliseOutput}).
+ * ({@link normaliseOutput}). An example may import what it needs (`node:events`, another
+ * package, `./other.js` as its own file would); what it opens, it closes.
  *
  * An example that cannot run on its own (it uses a `connection` from a handler, a file on
  * disk) says so with a caption: `@example Fragment: inside a handler`. Fragments are counted,
@@ -438,7 +439,12 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
       writeFileSync(
         module,
         [
-          rewritten.imports,
+          // An example imports relative paths as its own file would: `./compare.js`.
+          rewritten.imports.replace(
+            /(\bfrom\s+|\bimport\s+)(["'])(\.\.?\/[^"']+)\2/g,
+            (_, keyword: string, quote: string, specifier: string) =>
+              `${keyword}${quote}${path(join(dirname(file.path), specifier))}${quote}`,
+          ),
           ...modules.map((entry, n) => `import * as __scope${n} from "${path(entry)}";`),
           `const ${CHECKER} = (globalThis as any)[Symbol.for("socket-lab.jsdoc-example")];`,
           `const { ${names.join(", ")} } = {`,
