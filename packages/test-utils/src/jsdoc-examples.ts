@@ -25,7 +25,7 @@
  */
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatWithOptions, inspect } from "node:util";
 import ts from "typescript";
@@ -436,27 +436,29 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
         const relativePath = relative(scratch, to).split("\\").join("/");
         return relativePath.startsWith(".") ? relativePath : `./${relativePath}`;
       };
-      writeFileSync(
-        module,
-        [
-          // An example imports relative paths as its own file would: `./compare.js`.
-          rewritten.imports.replace(
-            /(\bfrom\s+|\bimport\s+)(["'])(\.\.?\/[^"']+)\2/g,
-            (_, keyword: string, quote: string, specifier: string) =>
-              `${keyword}${quote}${path(join(dirname(file.path), specifier))}${quote}`,
-          ),
-          ...modules.map((entry, n) => `import * as __scope${n} from "${path(entry)}";`),
-          `const ${CHECKER} = (globalThis as any)[Symbol.for("socket-lab.jsdoc-example")];`,
-          `const { ${names.join(", ")} } = {`,
-          ...modules.map((_, n) => `  ...__scope${n},`),
-          "} as any;",
-          "{",
-          rewritten.body,
-          "}",
-          "export {};",
-          "",
-        ].join("\n"),
-      );
+      const prelude = [
+        // An example imports relative paths as its own file would: `./compare.js`.
+        rewritten.imports.replace(
+          /(\bfrom\s+|\bimport\s+)(["'])(\.\.?\/[^"']+)\2/g,
+          (_, keyword: string, quote: string, specifier: string) =>
+            `${keyword}${quote}${path(join(dirname(file.path), specifier))}${quote}`,
+        ),
+        ...modules.map((entry, n) => `import * as __scope${n} from "${path(entry)}";`),
+        `const ${CHECKER} = (globalThis as any)[Symbol.for("socket-lab.jsdoc-example")];`,
+        `const { ${names.join(", ")} } = {`,
+        ...modules.map((_, n) => `  ...__scope${n},`),
+        "} as any;",
+        "{",
+      ].join("\n");
+      writeFileSync(module, `${prelude}\n${rewritten.body}\n}\nexport {};\n`);
+      // The body keeps the example's lines, so line N of the module is line N - prelude of it.
+      const sourceLine = (err: unknown) => {
+        const at = new RegExp(`${basename(module).replace(/[.-]/g, "\\$&")}:(\\d+):`).exec(
+          err instanceof Error ? (err.stack ?? "") : "",
+        );
+        const line = at === null ? undefined : Number(at[1]) - prelude.split("\n").length - 1;
+        return line === undefined || line < 0 ? where : `${file.name}:${example.codeLine + line}`;
+      };
       const openBefore = openSockets();
       const checker = new Checker();
       const log = console.log;
@@ -475,7 +477,9 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
       try {
         await Promise.race([import(pathToFileURL(module).href), overdue]);
       } catch (err) {
-        throw new Error(`the example at ${where} threw: ${String(err)}`, { cause: err });
+        throw new Error(`the example at ${where} threw at ${sourceLine(err)}: ${String(err)}`, {
+          cause: err,
+        });
       } finally {
         clearTimeout(timer);
         console.log = log;
