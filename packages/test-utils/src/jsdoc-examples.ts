@@ -1,9 +1,9 @@
 /**
  * Runs the `@example` blocks of a package's doc comments as tests, the way
- * `itRunsReadmeExamples` (readme-examples.ts) runs a README's: every example in every `.ts` file under `src/`
- * (nested folders included) is imported into the test process through Vite, with the package's
- * exports (each entry point of its `exports` map, or `src/index.ts`) and its own file's exports
- * in scope, and must run without throwing.
+ * `itRunsReadmeExamples` (readme-examples.ts) runs a README's: every example in every `.ts`
+ * file under `src/` (nested folders included) is imported into the test process through Vite,
+ * with the package's exports (each entry point of its `exports` map, or `src/index.ts`) and its
+ * own file's exports in scope, and must run without throwing.
  *
  * A `//=>` comment shows what the statement before it gives: what that statement printed with
  * `console.log` or, when it printed nothing, its value (a `const x = …` gives `x`). Values are
