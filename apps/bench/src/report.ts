@@ -5,9 +5,9 @@ import type { Check } from "./measure.js";
 
 /**
  * A number for a table: thousands separators, and about three significant digits below 100.
- * @example
- * formatNumber(1234567.8) //=> "1,234,568"
- * formatNumber(3.14159)   //=> "3.14"
+ * @example Fragment: formatNumber is private to this file, so no example can import it
+ * formatNumber(1234567.8) // "1,234,568"
+ * formatNumber(3.14159)   // "3.14"
  */
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);

@@ -21,13 +21,15 @@ interface Tally {
  * printed as one line before the next lifecycle event.
  *
  * @example
- * const trace = compactTrace((line) => process.stderr.write(`${line}\n`));
- * await bind("udp://127.0.0.1:0", { trace: trace("udp receiver") });
- * // udp receiver    socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 21
- * // udp receiver    bind(21, 127.0.0.1:40158)
- * // … later, when it closes:
- * // udp receiver    recvfrom(21) ×1,019 (260,864 bytes)
- * // udp receiver    close(21)
+ * import { bind } from "@socket-lab/udp";
+ * const trace = compactTrace(console.log); // the app: (line) => process.stderr.write(`${line}\n`)
+ * const socket = await bind("udp://127.0.0.1:0", { trace: trace("udp receiver") });
+ * //=> udp receiver     socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP) = 21
+ * //=> udp receiver     bind(21, 127.0.0.1:40158)
+ * // … then, after 1,019 datagrams, when it closes:
+ * // udp receiver     recvfrom(21) ×1,019 (260,864 bytes)
+ * await socket.close();
+ * //=> udp receiver     close(21)
  */
 export function compactTrace(write: (line: string) => void, width = 16): TraceFactory {
   return (socket) => {

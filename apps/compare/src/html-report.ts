@@ -33,7 +33,7 @@ const ROW_COLOURS = ["#1f6fb2", "#2a9d5c", "#b5651d", "#7b4fb0", "#3b8ea5", "#9c
 
 /**
  * The page for a finished comparison.
- * @example
+ * @example Fragment: writes report.html after a whole comparison (`runComparison` of compare.ts)
  * await writeFile("report.html", renderHtml(await runComparison()));
  */
 export function renderHtml(result: Comparison): string {

@@ -47,7 +47,7 @@ export function createProgress(stream: Writable & { isTTY?: boolean }): Progress
 /**
  * One frame of the bar, without the carriage return.
  * @example
- * formatBar("tcp (stream)", 250, 1000, 8) //=> "tcp (stream)     [██░░░░░░]    250/1,000"
+ * formatBar("tcp (stream)", 250, 1000, 8) //=> "tcp (stream)     [██░░░░░░]     250/1,000"
  */
 export function formatBar(label: string, done: number, total: number, width = BAR_WIDTH): string {
   const filled = total === 0 ? width : Math.min(width, Math.floor((done / total) * width));

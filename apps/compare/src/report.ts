@@ -31,7 +31,9 @@ const COLUMNS: ReadonlyArray<readonly [string, (row: RowResult) => string]> = [
 /**
  * The report for people: what ran, the table, the cross-check, and what it means.
  * @example
- * process.stdout.write(formatReport(await runComparison()));
+ * import { runComparison } from "./compare.js";
+ * const report = formatReport(await runComparison({ count: 200, seed: 7 }));
+ * report.startsWith("\n") //=> false
  */
 export function formatReport(result: Comparison, extra: ReportExtras = {}): string {
   return [
@@ -109,8 +111,10 @@ export function formatTable(result: Comparison): string[] {
 /**
  * The cross-check line: the UDP receiver's counts against what netsim says it did.
  * @example
+ * import { runComparison } from "./compare.js";
+ * const result = await runComparison({ count: 200, seed: 7 });
  * formatCrossCheck(result)
- * //=> "cross-check: receiver saw 51 lost, 11 duplicated; netsim injected 51 drops, 11 duplicates ✓"
+ * //=> "cross-check: receiver saw 8 lost, 4 duplicated; netsim injected 8 drops, 4 duplicates ✓"
  */
 export function formatCrossCheck(result: Comparison): string {
   const { lost, dropped, duplicated, duplicatesInjected, ok } = result.crossCheck;

@@ -17,8 +17,14 @@ const LEVELS = " ▁▂▃▄▅▆▇█";
 /**
  * The sparkline of every row, under a line saying how to read them.
  * @example
- * formatSparklines(result)
- * //=> ["arrival order (…)", "TCP stream     ████…", "UDP datagrams  ██▇█…", …]
+ * import { runComparison } from "./compare.js";
+ * const result = await runComparison({ count: 200, seed: 7 });
+ * for (const line of formatSparklines(result)) console.log(line);
+ * //=> arrival order, the messages as sent in 60 slices: █ once and in order; lower: lost, late or twice
+ * //=> TCP stream            ████████████████████████████████████████████████████████████
+ * //=> UDP datagrams         ▅████▆█▂██▅███████████▅█████▂███▆██▄██▆█████████████▅▆█▅█▅█▆
+ * //=> UDP + retries         ████████████████████████████████████████████████████████████
+ * //=> UDP + sliding window  ████████████████████████████████████████████████████████████
  */
 export function formatSparklines(result: Comparison, width = SPARKLINE_WIDTH): string[] {
   const labelWidth = Math.max(...ROW_IDS.map((id) => ROW_LABELS[id].length));

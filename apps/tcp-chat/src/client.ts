@@ -35,7 +35,7 @@ import { parseClientLine } from "./protocol.js";
  * @throws {RangeError} for a bad `nick` or `quitTimeoutMs`, naming it and its value.
  * @throws {SocketError} when the server cannot be reached (`ECONNREFUSED`, `ERR_TIMEOUT`, …) or
  *   the connection is reset.
- * @example
+ * @example Fragment: needs a chat server on port 7002, and reads stdin
  * const { closedBy } = await runChatClient({ port: 7002, nick: "alice" });
  * if (closedBy === "server") console.error("the server closed the connection");
  */

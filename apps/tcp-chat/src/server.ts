@@ -36,6 +36,7 @@ import {
  * @throws {TypeError | RangeError} for a bad option, naming it and its value.
  * @throws {SocketError} when the port cannot be bound (`EADDRINUSE`, `EACCES`, …).
  * @example
+ * import { formatEndpoint } from "@socket-lab/core";
  * const chat = await startChatServer({ port: 0 });
  * console.log(`listening on ${formatEndpoint(chat.endpoint)}`);
  * //=> listening on tcp://127.0.0.1:40321

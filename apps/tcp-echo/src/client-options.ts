@@ -28,7 +28,11 @@ export const DEFAULT_MESSAGE = "Hello from client";
  * Default most messages sent and not yet answered: enough to keep loopback busy, few enough
  * that the messages kept for matching replies take little memory.
  * @example
- * await runClient({ window: 4 * DEFAULT_WINDOW });
+ * import { runClient } from "./client.js";
+ * import { startServer } from "./server.js";
+ * const server = await startServer({ port: 0 });
+ * await runClient({ port: server.endpoint.port, window: 4 * DEFAULT_WINDOW });
+ * await server.close();
  */
 export const DEFAULT_WINDOW = 1_000;
 
@@ -70,7 +74,18 @@ export interface EchoReply {
   readonly reply: string;
 }
 
-/** What `runClient` did. */
+/**
+ * What `runClient` did.
+ * @example
+ * import { runClient } from "./client.js";
+ * import { startServer } from "./server.js";
+ * const server = await startServer({ port: 0 }); // say port 7000
+ * await runClient({ port: server.endpoint.port, onReply: ({ reply }) => console.log(reply) });
+ * //=> Hello from client
+ * await runClient({ port: server.endpoint.port })
+ * //=> { server: { transport: "tcp", host: "127.0.0.1", port: 7000 }, messages: 1, elapsedMs: 0.9 }
+ * await server.close();
+ */
 export interface EchoClientSummary {
   /** The server's endpoint, as connected. */
   readonly server: Endpoint;

@@ -55,7 +55,18 @@ export interface EchoReply {
   readonly tries: number;
 }
 
-/** What {@link runClient} did. */
+/**
+ * What {@link runClient} did.
+ * @example
+ * import { runClient } from "./client.js";
+ * import { startServer } from "./server.js";
+ * const server = await startServer({ port: 0 }); // say port 7001
+ * await runClient({ port: server.endpoint.port, onReply: ({ reply }) => console.log(reply) });
+ * //=> Hello from client
+ * await runClient({ port: server.endpoint.port })
+ * //=> { server: { transport: "udp", host: "127.0.0.1", port: 7001 }, messages: 1, retries: 0, late: 0, garbage: 0, elapsedMs: 0.6 }
+ * await server.close();
+ */
 export interface EchoClientSummary {
   /** The address that answered. */
   readonly server: Endpoint;

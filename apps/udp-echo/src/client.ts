@@ -41,9 +41,8 @@ import { withoutLineBreak } from "./internal/line-break.js";
  *
  * @throws {SocketError} `ERR_TIMEOUT` when a message gets no reply after every try;
  *   `ENOTFOUND` for an unknown host; `ERR_DATAGRAM_TOO_LARGE` over 65,507 bytes (IPv4).
- * @example
+ * @example Fragment: needs a server on port 7001 (EchoClientSummary's example runs one)
  * await runClient({ port: 7001, onReply: ({ reply }) => console.log(reply) }); // Hello from client
- * //=> { server: { transport: "udp", host: "127.0.0.1", port: 7001 }, messages: 1, retries: 0, late: 0, garbage: 0, elapsedMs: 0.6 }
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
   const settings = withDefaults(CLIENT_DEFAULTS, options);

@@ -14,7 +14,13 @@ import type { Readable } from "node:stream";
  * held in memory whole.
  *
  * @example
- * for await (const line of pipedLinesOr(process.stdin, "Hello from client")) send(line);
+ * import { Readable } from "node:stream";
+ * const stdin = Readable.from(["one\r\n", "two\n"]); // in a client: process.stdin
+ * for await (const line of pipedLinesOr(stdin, "Hello from client")) console.log(line);
+ * //=> one
+ * //=> two
+ * for await (const line of pipedLinesOr(Readable.from([]), "Hello from client")) console.log(line);
+ * //=> Hello from client
  */
 export async function* pipedLinesOr(
   stdin: Readable & { isTTY?: boolean },

@@ -69,8 +69,9 @@ const BUILTIN_FLAGS = {
  * error into one line on stderr. Resolves with the exit code; it never calls `process.exit`.
  *
  * @example
- * process.exitCode = await runCommand({ name: "hello", version: "1.0.0", description: "greets",
- *   usage: "[options]", flags: {}, run: ({ stdout }) => { stdout.write("hi\n"); } });
+ * // a program's main: process.exitCode = await runCommand({ … });
+ * await runCommand({ name: "hello", version: "1.0.0", description: "greets", usage: "[options]",
+ *   flags: {}, run: ({ stdout }) => { stdout.write("hi\n"); } }, { argv: [] }) //=> 0
  */
 export async function runCommand<F extends FlagSpecs>(
   command: CommandOptions<F>,

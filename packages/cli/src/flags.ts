@@ -167,7 +167,8 @@ export function parseHostFlag(flag: string, value: string): string {
  * Parses a flag only when it was given, so that an absent flag stays `undefined` and the
  * program's own default applies.
  * @example
- * ifGiven(values.port, (value) => parsePortFlag("port", value)) //=> 7000, or undefined
+ * ifGiven("7000", (value) => parsePortFlag("port", value))   //=> 7000
+ * ifGiven(undefined, (value) => parsePortFlag("port", value)) //=> undefined
  */
 export function ifGiven<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
   return value === undefined ? undefined : parse(value);
@@ -258,7 +259,11 @@ export const JSON_FLAG = {
  * `--trace=mermaid`, a mermaid sequence diagram on `stderr` in which this program is `who`;
  * none without the flag.
  * @example
- * listen(endpoint, { trace: traceFlag(values.trace, process.stderr, { role: "server", name: NAME }) });
+ * const who = { role: "server", name: "tcp-echo-server" } as const;
+ * traceFlag(false, process.stderr, who) //=> undefined
+ * const trace = traceFlag(true, process.stderr, who); // an app: traceFlag(values.trace, …)
+ * trace?.({ type: "listen", backlog: 5, fd: 3 }); // "listen(3, 5)" on stderr
+ * // then: await listen(endpoint, { trace });
  */
 export function traceFlag(
   value: boolean | "text" | "mermaid",

@@ -55,7 +55,8 @@ export interface MessageLimiter {
  * const limiter = createMessageLimiter({ perSource: 1 }, (s) => console.log(s));
  * limiter.allow("a"); //=> true
  * limiter.allow("a"); //=> false
- * limiter.flush("a"); // prints { source: "a", sources: undefined, messages: 1 }
+ * limiter.flush("a");
+ * //=> { source: 'a', sources: undefined, messages: 1 }
  */
 export function createMessageLimiter(
   options: MessageLimiterOptions,

@@ -49,9 +49,16 @@ export interface ServerLog {
 /**
  * Creates a server's log.
  * @example
- * const log = createServerLog({ name: "tcp-echo-server", stdout, stderr, json: false });
- * log.message("127.0.0.1:5512", () => [`127.0.0.1:5512: ${preview(text)}`, { event: "message" }]);
- * log.flush("127.0.0.1:5512"); // "… 18,204 more messages from 127.0.0.1:5512 not shown"
+ * import { Writable } from "node:stream";
+ * const stdout = new Writable({ write: (line, _, done) => done(console.log(`${line}`.trim())) });
+ * const log = createServerLog({ name: "tcp-echo-server", stdout, stderr: process.stderr, perSource: 2 });
+ * for (const text of ["one", "two", "three", "four"]) {
+ *   log.message("127.0.0.1:5512", () => [`127.0.0.1:5512: ${preview(text)}`, { event: "message" }]);
+ * }
+ * //=> 127.0.0.1:5512: "one"
+ * //=> 127.0.0.1:5512: "two"
+ * log.flush("127.0.0.1:5512"); // the peer left
+ * //=> … 2 more messages from 127.0.0.1:5512 not shown
  */
 export function createServerLog(options: ServerLogOptions): ServerLog {
   const { name, stdout, stderr, json = false, maxQueuedBytes } = options;

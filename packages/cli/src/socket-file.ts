@@ -9,7 +9,14 @@ import { lstat } from "node:fs/promises";
  * it: @socket-lab/tcp's `listen` removes a socket file only when nothing answers on it (a
  * server that is gone), so the app can say so.
  * @example
- * const stale = await isSocketFile("/tmp/echo.sock"); //=> true after a server was killed
+ * import { once } from "node:events";
+ * import { createServer } from "node:net";
+ * const path = `/tmp/socket-file-example-${process.pid}.sock`;
+ * await isSocketFile(path) //=> false
+ * const server = createServer().listen(path); // a server killed now would leave this file
+ * await once(server, "listening");
+ * await isSocketFile(path) //=> true
+ * server.close(); // closing removes it
  */
 export async function isSocketFile(path: string): Promise<boolean> {
   const stats = await lstat(path).catch(() => undefined);

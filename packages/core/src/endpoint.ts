@@ -160,7 +160,8 @@ function checkOptions(options: ParseEndpointOptions): void {
  * @example
  * parseEndpoint("udp://[::1]:7001") //=> { transport: "udp", host: "::1", port: 7001 }
  * parseEndpoint(":7000")            //=> { transport: "tcp", host: "127.0.0.1", port: 7000 }
- * parseEndpoint("localhost:99999")  // throws: invalid endpoint 'localhost:99999': port 99999 is out of range (0–65535)
+ * parseEndpoint("localhost:99999")
+ * //=> throws SocketError [ERR_INVALID_ENDPOINT]: invalid endpoint 'localhost:99999': port 99999 is out of range (0–65535)
  */
 export function parseEndpoint(input: string, options: ParseEndpointOptions = {}): Endpoint {
   if (typeof input !== "string") {

@@ -63,7 +63,13 @@ export type TraceListener = (event: TraceEvent) => void;
  * has made it; `undefined` where Node does not expose it (Windows, or before bind/connect).
  * It reads Node's internal handle: there is no public API for it.
  * @example
- * descriptorOf(server) //=> 19
+ * import { once } from "node:events";
+ * import { createServer, Socket } from "node:net";
+ * const server = createServer().listen(0, "127.0.0.1");
+ * await once(server, "listening");
+ * typeof descriptorOf(server) //=> "number"
+ * descriptorOf(new Socket()) //=> undefined
+ * server.close();
  */
 export function descriptorOf(socket: object): number | undefined {
   type Handle =
@@ -96,6 +102,7 @@ const fdText = (fd: number | undefined) => (fd === undefined ? "?" : String(fd))
  * formatTraceEvent({ type: "accept", fd: 3, newFd: 4, remote: { transport: "tcp", host: "127.0.0.1", port: 54012 } })
  * //=> "accept(3) = 4 (127.0.0.1:54012)"
  * formatTraceEvent({ type: "recv", bytes: 0, fd: 4 })                 //=> "recv(4) = 0 (end of stream)"
+ * const remote = { transport: "tcp", host: "127.0.0.1", port: 54012 } as const;
  * formatTraceEvent({ type: "handshake", remote, protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" })
  * //=> "tls handshake 127.0.0.1:54012 -> TLSv1.3 TLS_AES_256_GCM_SHA384"
  */
@@ -133,7 +140,9 @@ const bytes = (n: number) => `${n} ${n === 1 ? "byte" : "bytes"}`;
 /**
  * A listener that writes each event as one line, e.g. to stderr for an app's `--trace`.
  * @example
- * const trace = traceTo((line) => process.stderr.write(`${line}\n`));
+ * const trace = traceTo(console.log); // an app's --trace: (line) => process.stderr.write(`${line}\n`)
+ * trace({ type: "listen", backlog: 5, fd: 3 });
+ * //=> listen(3, 5)
  */
 export function traceTo(write: (line: string) => void, prefix = ""): TraceListener {
   return (event) => write(`${prefix}${formatTraceEvent(event)}`);
@@ -159,12 +168,12 @@ const TO_PEER: ReadonlySet<TraceEventType> = new Set(["connect", "send", "shutdo
  * `C` and the server `S`, so the lines of a client's and a server's diagram can be merged into
  * one (the root README's diagrams are made that way).
  * @example
- * const trace = mermaidTraceTo((line) => process.stderr.write(`${line}\n`), { role: "server", name: "tcp-echo-server" });
+ * const trace = mermaidTraceTo(console.log, { role: "server", name: "tcp-echo-server" });
+ * //=> sequenceDiagram
+ * //=>     participant C as clients
+ * //=>     participant S as tcp-echo-server
  * trace({ type: "listen", backlog: 5, fd: 3 });
- * // sequenceDiagram
- * //     participant C as clients
- * //     participant S as tcp-echo-server
- * //     S->>S: listen(3, 5)
+ * //=>     S->>S: listen(3, 5)
  */
 export function mermaidTraceTo(
   write: (line: string) => void,

@@ -331,11 +331,19 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or UDP endpoint, or a system code
  *   (EADDRINUSE, …) from listen.
  * @example
+ * import { once } from "node:events";
+ * import { connect, createServer } from "node:net";
+ * const server = createServer((socket) => socket.resume()).listen(0, "127.0.0.1"); // say tcp://127.0.0.1:7000
+ * await once(server, "listening");
  * const relay = await startChunkingRelay({
- *   target: "tcp://127.0.0.1:7000", chunking: { mode: "bytes", size: 1 }, paceMs: 1,
+ *   target: `tcp://127.0.0.1:${server.address().port}`, chunking: { mode: "bytes", size: 1 }, paceMs: 1,
  * });
- * // a client of relay.endpoint writes "Hello from client" once; the server reads "H", "e", …
+ * const client = connect(relay.endpoint.port, "127.0.0.1");
+ * client.end("Hello from client"); // once; the server reads "H", "e", …
+ * await once(client, "close");
  * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
+ * await relay.close();
+ * server.close();
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
   const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace, signal } = {

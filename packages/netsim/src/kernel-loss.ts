@@ -81,7 +81,7 @@ export interface KernelLoss {
  *   namespace cannot be made here, or `fn`'s own error, rebuilt in this process.
  * @throws {Error} when the program in the namespace ends without answering (it crashed: its
  *   stderr, shared with this process's, says why).
- * @example
+ * @example Fragment: needs a network namespace of its own (root, or an unprivileged user namespace)
  * const counts = await withKernelLoss({ loss: 0.2 }, async (net) => (await net.counters()).udp);
  */
 export async function withKernelLoss<T>(

@@ -203,13 +203,25 @@ function bindSocket(socket: Socket, address: string, port: number): Promise<void
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a bad or non-UDP endpoint,
  *   `ERR_UNSUPPORTED_SOCKET` for a unix one, or a system code (EADDRINUSE, …) from bind.
  * @example
+ * import { createSocket } from "node:dgram";
+ * import { once } from "node:events";
+ * const server = createSocket("udp4").bind(0, "127.0.0.1"); // say udp://127.0.0.1:7001
+ * await once(server, "listening");
  * const link = await startLossyLink({
- *   target: "udp://127.0.0.1:7001", loss: 0.1, duplicate: 0.02, reorder: 0.05, seed: 42,
+ *   target: `udp://127.0.0.1:${server.address().port}`, loss: 0.1, duplicate: 0.02, reorder: 0.05, seed: 42,
  * });
- * // 1,000 datagrams sent to link.endpoint instead of the server, then:
+ * const client = createSocket("udp4");
+ * client.connect(link.endpoint.port, "127.0.0.1");
+ * await once(client, "connect");
+ * for (let n = 1; n <= 1_000; n++) {
+ *   client.send(`${n}`); // to link.endpoint instead of the server
+ *   while (link.stats().toServer.received < n) await new Promise((resolve) => setTimeout(resolve, 1));
+ * }
  * await link.close();
  * link.stats().toServer
- * //=> { received: 1000, forwarded: 907, dropped: 104, duplicated: 11, reordered: 40, … }
+ * //=> { received: 1000, forwarded: 907, dropped: 104, duplicated: 11, reordered: 40, delayed: 0, failed: 0, pending: 0 }
+ * client.close();
+ * server.close();
  */
 export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLink> {
   const { target, listen, directions, reorderHoldMs, onDecision, trace, signal, ...rates } = {

@@ -58,7 +58,11 @@ export interface ConnectOptions extends ConnectionOptions {
  *   `ABORT_ERR`, for a signal aborted with `null`).
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
- * await using connection = await connect("udp://127.0.0.1:7001");
+ * await using server = await listen("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
+ * void (async () => {
+ *   for await (const peer of server) for await (const message of peer) peer.write(message); // echo
+ * })();
+ * await using connection = await connect(server.endpoint);
  * await connection.send("Hello from client");
  * for await (const reply of connection) { console.log(`${reply}`); break; }
  * //=> Hello from client

@@ -174,7 +174,15 @@ export function resolveConnectionOptions(
 /**
  * Counters and the sender's current estimates, as a snapshot.
  * @example
- * connection.stats.retransmissions //=> 52
+ * await using server = await listen("udp://127.0.0.1:0");
+ * void (async () => {
+ *   for await (const peer of server) for await (const message of peer) peer.write(message); // echo
+ * })();
+ * await using connection = await connect(server.endpoint);
+ * await connection.send("Hello from client");
+ * for await (const reply of connection) break;
+ * connection.stats.messagesSent //=> 1
+ * connection.stats.retransmissions // 0 on an idle loopback; 52 in one run over a lossy link
  */
 export interface ReliableConnectionStats {
   /** Messages accepted by `send()`/`write()`. */
@@ -251,7 +259,7 @@ type Counters = {
  * A reliable, ordered message connection over UDP. Iterate it to receive; the loop ends when
  * the peer closes and throws a {@link SocketError} when the connection fails (reset, dead
  * peer). A connection never emits an unhandled error.
- * @example
+ * @example Fragment: `connection` from connect() or a server's loop
  * for await (const message of connection) await connection.send(message);
  * await connection.close();
  */

@@ -240,7 +240,8 @@ function writeSegment(
  *   than 4 SACK ranges, a payload on a segment that is not DATA, or more than one segment.
  *   Nothing else is thrown.
  * @example
- * decodeSegment(Buffer.from("hello")) // throws ERR_INVALID_HEADER: 5 bytes, shorter than …
+ * decodeSegment(Buffer.from("hello"))
+ * //=> throws SocketError [ERR_INVALID_HEADER]: invalid segment: 5 bytes, shorter than the 28-byte header
  */
 export function decodeSegment(data: Uint8Array): Segment {
   const segments = decodeSegments(data);

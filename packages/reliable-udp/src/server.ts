@@ -84,7 +84,7 @@ type Counters = { -readonly [K in keyof ReliableServerStats]: number };
  * Binds a UDP socket and accepts reliable connections on it.
  * @throws {SocketError} (as a rejection) from bind: EADDRINUSE, ERR_INVALID_ENDPOINT, …
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
- * @example
+ * @example Fragment: the loop runs until the server closes
  * await using server = await listen("udp://127.0.0.1:0");
  * for await (const connection of server) {
  *   for await (const message of connection) connection.write(message); // echo

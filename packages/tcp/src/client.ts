@@ -58,8 +58,9 @@ import {
 /**
  * How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`.
  * @example
- * await connect("tcp://127.0.0.1:7000", { retries: 5, backoff: { initialMs: 50, maxMs: 400 } });
- * // waits 50, 100, 200, 400, 400 ms between the six attempts
+ * await using server = await listen(":0");
+ * await using connection = await connect(server.endpoint, { retries: 5, backoff: { initialMs: 50, maxMs: 400 } });
+ * // with no server there: waits 50, 100, 200, 400, 400 ms between the six attempts
  */
 export interface BackoffOptions {
   /** Wait before the first retry, in ms. @default 100 */
@@ -163,7 +164,8 @@ const LOCALHOST = ["::1", "127.0.0.1"];
  * @throws `signal.reason` (as a rejection) when `signal` fires first.
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
- * const connection = await connect("tcp://127.0.0.1:7000");
+ * await using server = await listen(":0", { handler: (peer) => peer.each(() => peer.write("Hello from server")) });
+ * const connection = await connect(server.endpoint); // or "tcp://127.0.0.1:7000"
  * await connection.send("Hello from client");
  * for await (const reply of connection) { console.log(reply); break; }
  * //=> Hello from server

@@ -33,7 +33,7 @@ import { type TlsInfo, tlsInfoOf } from "./tls.js";
  * Default most bytes a connection buffers before `send()` makes its caller wait for 'drain':
  * 64 KiB, the size of one full write on loopback. Counted as `bufferedBytes`.
  * @example
- * await listen(":7000", { highWaterMark: 4 * DEFAULT_HIGH_WATER_MARK });
+ * await using server = await listen(":0", { highWaterMark: 4 * DEFAULT_HIGH_WATER_MARK });
  */
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 
@@ -50,14 +50,18 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
  * it yields (`setImmediate`), so that one peer's burst cannot keep the others waiting: one
  * 64 KiB read of empty lines is 65,536 messages.
  * @example
- * await listen(":7000", { maxMessagesPerTurn: 256 }); // fairer still, a little slower per message
+ * await using server = await listen(":0", { maxMessagesPerTurn: 256 }); // fairer still, a little slower per message
  */
 export const DEFAULT_MAX_MESSAGES_PER_TURN = 1_024;
 
 /**
  * Counters of one connection, updated as data moves.
  * @example
- * connection.stats //=> { bytesSent: 18, bytesReceived: 48, messagesSent: 1, messagesReceived: 1 }
+ * await using server = await listen(":0", { handler: (peer) => peer.each((line) => peer.write(`echo: ${line}`)) });
+ * await using connection = await connect(server.endpoint);
+ * await connection.send("Hello from client");
+ * for await (const reply of connection) break;
+ * connection.stats //=> { bytesSent: 18, bytesReceived: 24, messagesSent: 1, messagesReceived: 1 }
  */
 export interface ConnectionStats {
   /** Bytes handed to the socket for sending, framing included. */
@@ -73,6 +77,8 @@ export interface ConnectionStats {
 /**
  * How `close()` ends a connection, or `Server.close()` a server.
  * @example
+ * await using server = await listen(":0");
+ * const connection = await connect(server.endpoint);
  * await connection.close({ timeoutMs: 1_000 });
  */
 export interface CloseOptions {
@@ -87,7 +93,9 @@ export interface CloseOptions {
 /**
  * How `send()` or `drain()` waits.
  * @example
- * await connection.send(reply, { signal: AbortSignal.timeout(5_000) });
+ * await using server = await listen(":0");
+ * await using connection = await connect(server.endpoint);
+ * await connection.send("Hello from client", { signal: AbortSignal.timeout(5_000) });
  */
 export interface SendOptions {
   /**
@@ -108,8 +116,16 @@ export interface SendOptions {
  * 'error': failures surface through the iterator and the promises below.
  *
  * @example
- * for await (const line of connection) await connection.send(line.toUpperCase());
- * await connection.close();
+ * await using server = await listen(":0", {
+ *   handler: async (connection) => {
+ *     for await (const line of connection) await connection.send(line.toUpperCase());
+ *     await connection.close();
+ *   },
+ * });
+ * await using client = await connect(server.endpoint);
+ * await client.send("hello");
+ * for await (const reply of client) { console.log(reply); break; }
+ * //=> HELLO
  */
 export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   /** A number unique among the connections of this process, for logs. */
@@ -171,7 +187,7 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    *   sending anything; `ERR_SOCKET_CLOSED` after `end()` or `close()`; the connection's failure
    *   once it has failed.
    * @throws {TypeError} for a message the framing cannot encode.
-   * @example
+   * @example Fragment: `connection` and `messages` are the caller's
    * for (const message of messages) {
    *   if (!connection.write(message)) await connection.drain();
    * }
@@ -192,7 +208,7 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    * arrives next waits for a new loop or `each()`, as after `break`.
    * @throws {TypeError} (as a rejection) when `listener` is not a function, or while a loop or
    *   another `each()` reads the connection: read it in one place at a time.
-   * @example
+   * @example Fragment: a property of the options of `listen()`
    * // an echo server's handler; the connection closes when the peer ends its side
    * handler: (connection) =>
    *   connection.each((frame) => {

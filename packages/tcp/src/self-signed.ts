@@ -52,6 +52,9 @@ const CLOCK_SKEW_MS = 60_000;
  * const { key, cert, fingerprint256 } = await selfSignedCertificate();
  * const server = await listen("tls://127.0.0.1:0", { tls: { key, cert } });
  * const connection = await connect(`tls://localhost:${server.endpoint.port}`, { tls: { ca: cert } });
+ * fingerprint256.length //=> 95
+ * await connection.close();
+ * await server.close();
  */
 export async function selfSignedCertificate(
   options: SelfSignedOptions = {},

@@ -53,7 +53,8 @@ import {
 /**
  * Default permissions of a unix socket file: read and write for its owner only.
  * @example
- * await listen("unix:///tmp/app.sock", { unixSocketMode: DEFAULT_UNIX_SOCKET_MODE | 0o060 }); // and its group
+ * const path = `/tmp/app-${process.pid}.sock`;
+ * await using server = await listen(`unix://${path}`, { unixSocketMode: DEFAULT_UNIX_SOCKET_MODE | 0o060 }); // and its group
  */
 export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
 
@@ -61,7 +62,7 @@ export const DEFAULT_UNIX_SOCKET_MODE = 0o600;
  * Default time a connection may take to deliver one message whole once its first byte has
  * arrived, in ms: 30 seconds.
  * @example
- * await listen(":7000", { frameTimeoutMs: 4 * DEFAULT_FRAME_TIMEOUT_MS }); // 8 MiB frames over a slow link
+ * await using server = await listen(":0", { frameTimeoutMs: 4 * DEFAULT_FRAME_TIMEOUT_MS }); // 8 MiB frames over a slow link
  */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
@@ -70,7 +71,7 @@ export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
  * partial messages, messages received and not yet taken by the application, and replies not
  * yet taken by the kernel. Over it, the connection holding the most is dropped.
  * @example
- * await listen(":7000", { framing: lengthPrefixed(), maxBufferedBytes: 4 * DEFAULT_MAX_BUFFERED_BYTES });
+ * await using server = await listen(":0", { framing: lengthPrefixed(), maxBufferedBytes: 4 * DEFAULT_MAX_BUFFERED_BYTES });
  */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
@@ -78,7 +79,7 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  * Default most connections open at once from one IP address: 256, a quarter of
  * `DEFAULT_MAX_CONNECTIONS`, so one host cannot take every slot.
  * @example
- * await listen(":7000", { maxConnectionsPerAddress: 2 * DEFAULT_MAX_CONNECTIONS_PER_ADDRESS });
+ * await using server = await listen(":0", { maxConnectionsPerAddress: 2 * DEFAULT_MAX_CONNECTIONS_PER_ADDRESS });
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
@@ -86,7 +87,7 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
  * Default least rate at which a message must keep arriving once it has been in progress for
  * `DEFAULT_MIN_DATA_RATE_GRACE_MS`, in bytes per second: 512.
  * @example
- * await listen(":7000", { minDataRate: 0 }); // no minimum: only frameTimeoutMs bounds a message
+ * await using server = await listen(":0", { minDataRate: 0 }); // no minimum: only frameTimeoutMs bounds a message
  */
 export const DEFAULT_MIN_DATA_RATE = 512;
 
@@ -230,7 +231,13 @@ export interface ServerOptions<M = string> extends SocketControls {
 /**
  * Counters of a {@link Server}.
  * @example
- * server.stats //=> { accepted: 12, rejected: 1, closed: 10, dropped: 0 }
+ * import { once } from "node:events";
+ * await using server = await listen(":0", { maxConnections: 1 });
+ * const rejected = once(server, "reject");
+ * await using first = await connect(server.endpoint);
+ * await using second = await connect(server.endpoint);
+ * await rejected;
+ * server.stats //=> { accepted: 1, rejected: 1, closed: 0, dropped: 0 }
  */
 export interface ServerStats {
   /** Connections accepted and handed out. */
@@ -247,7 +254,14 @@ export interface ServerStats {
  * What a 'reject' event tells about a connection closed at once: `"max-connections"` were
  * open, or `"max-connections-per-address"` from its address.
  * @example
- * server.on("reject", ({ remote, reason }) => console.log(`${formatAddress(remote)}: ${reason}`));
+ * import { once } from "node:events";
+ * import { formatAddress } from "@socket-lab/core";
+ * await using server = await listen(":0", { maxConnections: 1 });
+ * const rejected = once(server, "reject"); // or server.on("reject", listener)
+ * await using first = await connect(server.endpoint);
+ * await using second = await connect(server.endpoint);
+ * const [{ remote, reason }] = await rejected;
+ * console.log(`${formatAddress(remote)}: ${reason}`);
  * //=> 127.0.0.1:51844: max-connections
  */
 export interface RejectInfo {
@@ -260,7 +274,14 @@ export interface RejectInfo {
  * limits: the budget was full and it held the most (`"max-buffered-bytes"`), or it sent a
  * message too slowly (`"min-data-rate"`). Its loop fails with `error` too.
  * @example
- * server.on("drop", ({ remote, reason }) => console.log(`${formatAddress(remote)}: ${reason}`));
+ * import { once } from "node:events";
+ * import { formatAddress } from "@socket-lab/core";
+ * await using server = await listen(":0", { maxBufferedBytes: 1_024 }); // and nobody reads
+ * const dropped = once(server, "drop"); // or server.on("drop", listener)
+ * await using client = await connect(server.endpoint);
+ * await client.send("x".repeat(2_000));
+ * const [{ remote, reason }] = await dropped;
+ * console.log(`${formatAddress(remote)}: ${reason}`);
  * //=> 127.0.0.1:51846: max-buffered-bytes
  */
 export interface DropInfo {
@@ -272,7 +293,12 @@ export interface DropInfo {
 /**
  * How a server's connections, and the work it started for them, ended in `close()`.
  * @example
- * await server.close({ timeoutMs: 1_000 }) //=> { ended: 3, destroyed: 0, unsettled: 0 }
+ * import { once } from "node:events";
+ * const server = await listen(":0");
+ * const accepted = once(server, "connection");
+ * await using client = await connect(server.endpoint); // it never closes its side
+ * await accepted;
+ * await server.close({ timeoutMs: 1_000 }) //=> { ended: 0, destroyed: 1, unsettled: 0 }
  */
 export interface CloseResult {
   /** Connections that closed by themselves before the deadline. */
@@ -291,7 +317,7 @@ export interface CloseResult {
  * A listening stream server. Iterate it for connections (unless it has a `handler`); the
  * loop ends when the server closes.
  *
- * @example
+ * @example Fragment: the loop runs until the server closes; `serve` is yours
  * const server = await listen("tcp://127.0.0.1:0");
  * for await (const connection of server) serve(connection);
  */
@@ -389,6 +415,7 @@ const DEFAULTS: Required<ServerSettings> = {
  *   ordinary file, `ERR_INVALID_ENDPOINT`; each with a hint.
  * @throws {TypeError|RangeError} for a bad option, naming it and its value.
  * @example
+ * import { formatEndpoint } from "@socket-lab/core";
  * const server = await listen("tcp://127.0.0.1:0", {
  *   handler: async (connection) => {
  *     for await (const line of connection) await connection.send(`echo: ${line}`);
@@ -396,6 +423,7 @@ const DEFAULTS: Required<ServerSettings> = {
  * });
  * console.log(formatEndpoint(server.endpoint));
  * //=> tcp://127.0.0.1:40215
+ * await server.close();
  */
 export async function listen<M = string>(
   endpoint: string | Endpoint,

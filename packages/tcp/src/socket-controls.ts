@@ -10,7 +10,8 @@ import { checkBoolean, checkInteger, MAX_TIMER_MS } from "./internal/options.js"
  * The socket options a node:net user expects, on `listen()` (for every accepted socket) and on
  * `connect()`.
  * @example
- * await connect("tcp://127.0.0.1:7000", { keepAlive: true, keepAliveInitialDelayMs: 60_000 });
+ * await using server = await listen(":0");
+ * await using connection = await connect(server.endpoint, { keepAlive: true, keepAliveInitialDelayMs: 60_000 });
  */
 export interface SocketControls {
   /**

@@ -21,7 +21,7 @@ const NODE_HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /**
  * The server's side of TLS: its certificate and private key, PEM.
- * @example
+ * @example Fragment: reads key.pem and cert.pem (selfSignedCertificate() makes a pair)
  * await listen("tls://127.0.0.1:8443", { tls: { key: readFileSync("key.pem"), cert: readFileSync("cert.pem") } });
  */
 export interface TlsServerOptions {
@@ -39,7 +39,7 @@ export interface TlsServerOptions {
 
 /**
  * The client's side of TLS: whom to trust and which name to check.
- * @example
+ * @example Fragment: reads cert.pem, and needs a server on port 8443
  * await connect("tls://127.0.0.1:8443", { tls: { ca: readFileSync("cert.pem"), servername: "localhost" } });
  */
 export interface TlsConnectOptions {

@@ -4,7 +4,7 @@
  * amplification, the syscall story of --trace, what "no server" looks like) stays in that app's
  * own tests.
  *
- * @example
+ * @example Fragment: a test file (it adds tests when imported)
  * // apps/<app>/test/cli-contract.test.ts
  * import { echoCliContract } from "@socket-lab/test-utils/echo-cli-contract";
  * import * as programs from "./_spawn.js";
@@ -94,7 +94,7 @@ async function expectHelp(
  * Declares the shared client and server tests for one app. Call it once, at the top of a test
  * file; the app must be built.
  *
- * @example
+ * @example Fragment: a test file (it adds tests when imported)
  * echoCliContract({
  *   protocol: "tcp",
  *   programs,

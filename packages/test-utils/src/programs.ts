@@ -4,7 +4,7 @@
  * (`pnpm build`; turbo builds an app before its `test`). Every wait is bounded; `stopAll()`
  * kills whatever a test left running.
  *
- * @example
+ * @example Fragment: a test file of an app
  * // apps/<app>/test/_spawn.ts
  * export const { start, run, startServer, interrupt, stopAll } =
  *   createPrograms(new URL("../dist/", import.meta.url));

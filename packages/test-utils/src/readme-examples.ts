@@ -11,7 +11,7 @@
  * into the test process through Vite (the package's TypeScript sources), with `console.log`
  * captured.
  *
- * @example
+ * @example Fragment: a test file (it adds tests when imported)
  * // packages/tcp/test/readme.test.ts
  * import { itRunsReadmeExamples } from "@socket-lab/test-utils/readme-examples";
  * itRunsReadmeExamples(new URL("../README.md", import.meta.url));

@@ -34,7 +34,10 @@ const SOCKET_CALL = /\b(?:listen|connect|bind|createSocket)\s*(?:<[^>]*>)?\s*\(/
  * Reads a story file and says how long it is and where its first socket call comes.
  * Comments and strings that merely name a call (`// connect: …`) do not count.
  * @example
- * storyFileFacts("apps/tcp-echo/src/client.ts") //=> { lines: 115, preambleEndLine: 28, firstSocketCallLine: 20 }
+ * import { writeFileSync } from "node:fs";
+ * const path = `/tmp/story-file-example-${process.pid}.ts`; // say apps/tcp-echo/src/client.ts
+ * writeFileSync(path, '// echo client\nimport { connect } from "@socket-lab/tcp";\n\nawait connect(":7000");\n');
+ * storyFileFacts(path) //=> { lines: 4, preambleEndLine: 2, firstSocketCallLine: 2 }
  */
 export function storyFileFacts(path: string): StoryFileFacts {
   const text = readFileSync(path, "utf8").replace(/\n$/, "");

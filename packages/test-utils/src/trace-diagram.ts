@@ -6,7 +6,7 @@
  * goes first, so the same run always gives the same diagram. The apps' readme-diagram tests
  * regenerate them and fail when README.md differs.
  *
- * @example
+ * @example Fragment: a test file (it adds tests when imported)
  * // apps/tcp-echo/test/readme-diagram.test.ts
  * testReadmeDiagram(programs, { client: "tcp-echo-client", server: "tcp-echo-server" });
  */

@@ -143,10 +143,14 @@ interface Seen {
  *
  * @throws {TypeError}/{RangeError} naming a bad option.
  * @example
- * const socket = await bind("udp://127.0.0.1:7001");
- * const server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 2 });
- * // … later
- * server.stats //=> { requests: 4, handled: 3, duplicates: 1, evicted: 0, replies: 4, invalid: 0, refused: 0, errors: 0, busy: 0 }
+ * await using socket = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
+ * const server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 3 });
+ * await using client = await bind("udp://127.0.0.1:0", { connect: socket.local });
+ * const requester = createRequester(client);
+ * `${(await requester.request("ping")).data}` //=> "pong ping"
+ * server.stats //=> { requests: 1, handled: 1, duplicates: 0, evicted: 0, replies: 1, invalid: 0, refused: 0, errors: 0, busy: 0 }
+ * requester.close();
+ * server.close();
  */
 export function serveRequests(
   socket: UdpSocket,

@@ -124,12 +124,16 @@ interface Pending {
  *
  * @throws {TypeError}/{RangeError} naming a bad option.
  * @example
- * const socket = await bind("udp://127.0.0.1:0", { connect: "udp://127.0.0.1:7001" });
+ * await using server = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
+ * const serving = serveRequests(server, () => "pong");
+ * await using socket = await bind("udp://127.0.0.1:0", { connect: server.local });
  * const requester = createRequester(socket, { timeoutMs: 500 });
  * const reply = await requester.request("ping");
  * reply.data.toString() //=> "pong"
  * // with nobody there: SocketError ECONNREFUSED here; unconnected, after 4 tries:
  * // SocketError ERR_TIMEOUT "no reply from 127.0.0.1:7001 after 4 tries over 7.5 s"
+ * requester.close();
+ * serving.close();
  */
 export function createRequester(socket: UdpSocket, options: RequesterOptions = {}): Requester {
   return new _Requester(socket, _checkSettings(_applyDefaults(DEFAULTS, options)));

@@ -46,7 +46,9 @@ export interface SequencedMessage extends SequencedHeader {
  * Microseconds on a monotonic clock (`performance.now()`, which starts near 0 when the
  * process starts and never goes back), as an integer.
  * @example
+ * const datagram = { data: encodeSequenced({ seq: 1 }, "hi") }; // as a socket receives it
  * const latencyUs = nowMicros() - decodeSequenced(datagram.data).sentAtUs;
+ * latencyUs >= 0 //=> true
  */
 export function nowMicros(): number {
   return Math.floor(performance.now() * 1000);

@@ -184,8 +184,11 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    *   `ERR_SOCKET_CLOSED` when the socket is (or gets) closed; the signal's reason on abort.
    *   {RangeError} for a bad `timeoutMs`.
    * @example
+   * await using server = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
+   * await using socket = await bind("udp://127.0.0.1:0");
+   * await server.send("pong", socket.local);
    * const { data, from } = await socket.receive({ timeoutMs: 1_000 });
-   * `${data} from ${from.port}` //=> "pong from 7001"
+   * `${data} from ${from.host}:${from.port}` //=> "pong from 127.0.0.1:7001"
    */
   receive(options?: ReceiveOptions): Promise<Datagram>;
   /**
@@ -195,7 +198,13 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    * recvfrom() does after reporting it once. Each one also counts in `stats.errors`.
    * @returns a function that removes the listener.
    * @example
-   * socket.onError((error) => console.error(`${error.code}: ${error.message}`));
+   * const gone = await bind("udp://127.0.0.1:0");
+   * await gone.close(); // nobody listens on gone.local now
+   * await using socket = await bind("udp://127.0.0.1:0", { connect: gone.local });
+   * socket.onError((error) => console.log(`${error.code}: ${error.message}`));
+   * const refused = new Promise((resolve) => socket.onError(resolve));
+   * socket.write("hello"); // the kernel's ICMP "port unreachable" comes back
+   * await refused;
    * //=> ECONNREFUSED: connection refused by 127.0.0.1:7001 — no server is listening there
    */
   onError(listener: (error: SocketError) => void): () => void;
@@ -207,7 +216,9 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    *   system code (`ECONNREFUSED`, …) from the OS. {TypeError} for bad arguments.
    *   `signal.reason` when `options.signal` fires first.
    * @example
-   * await socket.send("hello", undefined, { signal }); // a connected socket: no `to`
+   * await using server = await bind("udp://127.0.0.1:0");
+   * await using socket = await bind("udp://127.0.0.1:0", { connect: server.local });
+   * await socket.send("hello", undefined, { signal: AbortSignal.timeout(1_000) }); // connected: no `to`
    */
   send(data: Uint8Array | string, to?: string | Endpoint, options?: UdpSendOptions): Promise<void>;
   /**
@@ -221,7 +232,7 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
    * listeners, the way an ICMP error is.
    * @throws {SocketError} `ERR_DATAGRAM_TOO_LARGE`, `ERR_SOCKET_CLOSED`, `ERR_INVALID_ENDPOINT`,
    *   as send() rejects. {TypeError} for bad arguments.
-   * @example
+   * @example Fragment: `socket` and `readings` are the caller's
    * for (const reading of readings) {
    *   if (!socket.write(reading)) await socket.drain();
    * }
@@ -265,8 +276,10 @@ const REFUSED_HINT =
  * @example
  * await using socket = await bind("udp://127.0.0.1:0");
  * socket.local //=> { transport: "udp", host: "127.0.0.1", port: 40158 }
- * await socket.send("hello", "udp://127.0.0.1:7001");
- * for await (const { data, from } of socket) console.log(`${data} from ${from.host}:${from.port}`);
+ * await using server = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
+ * await socket.send("hello", server.local);
+ * for await (const { data, from } of server) { console.log(`${data} from ${from.host}:${from.port}`); break; }
+ * //=> hello from 127.0.0.1:40158
  */
 export async function bind(
   endpoint: string | Endpoint,

@@ -36,8 +36,8 @@ export interface Rechunk {
 
 /**
  * Starts the relay to `server`. `seed` decides the piece sizes, so a run repeats.
- * @example
- * const rechunk = await startRechunk({ transport: "tcp", host: "127.0.0.1", port: 7000 });
+ * @example Fragment: the client's relay to a server on port 7000; tcp-echo's README shows a run
+ * const rechunk = await startRechunk({ transport: "tcp", host: "127.0.0.1", port: 7000 }, 1, undefined);
  * // after the reply "Hello from client", the reads' bytes: 3, 14, 1
  */
 export async function startRechunk(

@@ -71,7 +71,8 @@ export function asBuffer(chunk: Uint8Array): Buffer {
  * Bytes `offset` to `offset + length` of `memory` as a Buffer, without copying or checking:
  * the caller keeps them in bounds.
  * @example
- * bufferView(chunk.buffer, chunk.byteOffset + 4, 100) // the payload of a 100-byte frame
+ * const chunk = Buffer.from("0000000568656c6c6f", "hex"); // a 5-byte frame
+ * bufferView(chunk.buffer, chunk.byteOffset + 4, 5) //=> <Buffer 68 65 6c 6c 6f>
  */
 export function bufferView(memory: ArrayBufferLike, offset: number, length: number): Buffer {
   return new FastBuffer(memory, offset, length);
