@@ -100,6 +100,11 @@ export async function webServer(options: { impl: WebImpl; tls: boolean }): Promi
       gc();
       return process.memoryUsage().rss;
     },
+    /** CPU time this process has used, user and system, in µs. */
+    cpu: (): number => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
   };
 }
 

@@ -894,12 +894,15 @@ async function web(context: Context): Promise<WorkloadReport> {
         );
       await run(warm);
       const before = await server.call<number>("rss");
+      const cpuBefore = await server.call<number>("cpu");
       const measured = await run(amount);
+      const cpuAfter = await server.call<number>("cpu");
       const after = await server.call<number>("rss");
       return {
         rate: measured.requests / Math.max(measured.seconds, 0.001),
         failures: measured.failures,
         responseBytes: measured.bytes / Math.max(measured.requests, 1),
+        cpuPerRequest: (cpuAfter - cpuBefore) / Math.max(measured.requests, 1),
         rssGrowth: after - before,
       };
     } finally {
@@ -910,6 +913,13 @@ async function web(context: Context): Promise<WorkloadReport> {
     figure(variant, variant, "requests", "req/s", samplesOf(results, variant, "rate")),
     figure(variant, variant, "failures", "", samplesOf(results, variant, "failures")),
     figure(variant, variant, "bytes/response", "B", samplesOf(results, variant, "responseBytes")),
+    figure(
+      variant,
+      variant,
+      "server CPU/request",
+      "µs",
+      samplesOf(results, variant, "cpuPerRequest"),
+    ),
     figure(variant, variant, "server RSS growth", "B", samplesOf(results, variant, "rssGrowth")),
   ]);
   const worstGrowth = (variant: string) =>
@@ -946,7 +956,7 @@ async function web(context: Context): Promise<WorkloadReport> {
     notes: [
       "Both servers serve the same page, made by web-hello's page() with their connection's details; node:http parses with llhttp (C), web-hello with its own decoder in TypeScript.",
       `Server RSS is measured after a full GC, after a warm-up of ${warm.toLocaleString("en-US")} requests and again after the measured run; the target holds the worst repetition.`,
-      "req/s = completed requests / the time from autocannon's start to its end, sampled every 10 ms; bytes/response = response bytes (head and body) received / requests; node:http's are 23 more, its `Keep-Alive: timeout=5` header.",
+      "req/s = completed requests / the time from autocannon's start to its end, sampled every 10 ms; bytes/response = response bytes (head and body) received / requests; node:http's are 23 more, its `Keep-Alive: timeout=5` header. Server CPU/request = the server process's user + system CPU time over the measured run / requests: what one request costs, whatever share of the CPU the server got.",
       "Over HTTPS each server makes its own self-signed certificate with the same selfSignedCertificate(); both are Node TLS with its defaults, so they agree on the same protocol and cipher (the page names them).",
       "autocannon runs in the client worker and does not verify the self-signed certificate.",
     ],
