@@ -10,11 +10,17 @@ declare module "autocannon" {
     amount?: number;
     /** Seconds before a request counts as timed out. */
     timeout?: number;
+    /** Milliseconds between samples; a run of `amount` requests ends at a sample. */
+    sampleInt?: number;
   }
   interface Result {
-    /** Seconds the run took. */
+    /** Seconds the run took, to 10 ms. */
     duration: number;
+    start: Date;
+    finish: Date;
     requests: { total: number; average: number };
+    /** Response bytes; `total` over the whole run. */
+    throughput: { total: number };
     errors: number;
     timeouts: number;
     non2xx: number;

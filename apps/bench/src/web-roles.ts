@@ -12,6 +12,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
 import { selfSignedCertificate } from "@socket-lab/tcp";
 import { page, startServer } from "@socket-lab/web-hello";
 import autocannon from "autocannon";
@@ -30,7 +31,15 @@ export interface LoadResult {
   readonly requests: number;
   readonly seconds: number;
   readonly failures: number;
+  /** Response bytes received, head and body, as autocannon counts them. */
+  readonly bytes: number;
 }
+
+/**
+ * autocannon's sample interval, in ms. It ends a run only at a sample tick, so its default
+ * (1,000 ms) would round every run of `amount` requests up to whole seconds.
+ */
+const SAMPLE_INTERVAL_MS = 10;
 
 /** `web-server`: one page over HTTP, or HTTPS with a certificate made at start. */
 export async function webServer(options: { impl: WebImpl; tls: boolean }): Promise<Role> {
@@ -53,7 +62,7 @@ export async function webServer(options: { impl: WebImpl; tls: boolean }): Promi
           client: `${socket.remoteAddress}:${socket.remotePort}`,
           server: `${socket.localAddress}:${socket.localPort}`,
           requests,
-          tls: undefined,
+          tls: tlsOf(socket),
         },
         {
           kind: "request",
@@ -91,7 +100,19 @@ export async function webServer(options: { impl: WebImpl; tls: boolean }): Promi
       gc();
       return process.memoryUsage().rss;
     },
+    /** CPU time this process has used, user and system, in µs. */
+    cpu: (): number => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    },
   };
+}
+
+/** `TLSv1.3, TLS_AES_256_GCM_SHA384` as web-hello's page tells it; `undefined` over TCP. */
+function tlsOf(socket: Socket): string | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const cipher = socket.getCipher();
+  return `${socket.getProtocol()}, ${cipher.standardName ?? cipher.name}`;
 }
 
 /** `http-load`: autocannon, keep-alive GETs of one URL from `connections` connections. */
@@ -108,11 +129,13 @@ export function httpLoad(): Role {
         pipelining: 1,
         amount: args.amount,
         timeout: 10,
+        sampleInt: SAMPLE_INTERVAL_MS,
       });
       return {
         requests: result.requests.total,
-        seconds: result.duration,
+        seconds: (result.finish.getTime() - result.start.getTime()) / 1000,
         failures: result.errors + result.timeouts + result.non2xx,
+        bytes: result.throughput.total,
       };
     },
   };
