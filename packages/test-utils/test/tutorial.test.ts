@@ -54,7 +54,7 @@ describe("the READMEs lead to docs/tutorial.md", () => {
     expect(first).toBe("docs/tutorial.md");
   });
 
-  it("every README link to a part of it names one of its headings", () => {
+  it("every link to a part of it (from the READMEs and itself) names one of its headings", () => {
     const anchors = new Set(
       read("docs/tutorial.md")
         .split("\n")
@@ -65,9 +65,13 @@ describe("the READMEs lead to docs/tutorial.md", () => {
       "README.md",
       ...readdirSync(new URL("apps/", ROOT)).map((app) => `apps/${app}/README.md`),
     ];
-    const linked = readmes.flatMap((path) =>
-      [...read(path).matchAll(/docs\/tutorial\.md#([\w-]+)/g)].map((m) => `${path}#${m[1]}`),
-    );
+    const linked = [
+      ...readmes.flatMap((path) =>
+        [...read(path).matchAll(/docs\/tutorial\.md#([\w-]+)/g)].map((m) => `${path}#${m[1]}`),
+      ),
+      // and the doc's links to its own parts
+      ...[...read("docs/tutorial.md").matchAll(/\]\(#([\w-]+)\)/g)].map((m) => `docs#${m[1]}`),
+    ];
     expect(linked.length).toBeGreaterThan(3);
     const broken = linked.filter((link) => !anchors.has(link.split("#")[1] ?? ""));
     expect(broken).toEqual([]);
