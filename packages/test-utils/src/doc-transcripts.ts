@@ -1,7 +1,7 @@
 /**
  * Runs the shell transcripts of a walkthrough (docs/tutorial.md) as tests, the way
- * readme-examples.ts runs a README's: every fenced block whose first line is `$ COMMAND` is run
- * from the repository root with bash, and what it printed (stdout and stderr, as a terminal shows
+ * readme-examples.ts runs a README's: every plain fenced block (a bare ```, no language) whose
+ * first line is `$ COMMAND` is run from the repository root with bash, and what it printed (stdout and stderr, as a terminal shows
  * them) must equal the lines under each command, once ports, times, file descriptors and temp
  * paths are normalised.
  *
@@ -16,6 +16,8 @@
  *   port nobody listens on becomes a free one. Paths under `/tmp/NAME/` become a new temp folder.
  * - When the paragraph before a block says the output varies ("vary", "varies"), the block's
  *   lines must be the same kinds of lines (numbers aside) as the doc's, not the same lines.
+ * - A block fenced with a language (```console, ```sh) is shown, not run: for output no test can
+ *   repeat (ss, tcpdump), or commands that need what the test machine may lack.
  *
  * @example
  * // packages/test-utils/test/tutorial.test.ts
@@ -78,11 +80,12 @@ export function docSections(markdown: string): DocSection[] {
       continue;
     }
     const start = i;
+    const plain = text === "```";
     const body: string[] = [];
     for (i += 1; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i] ?? "");
     const before = (paragraph.length > 0 ? paragraph : previous).join(" ");
     [previous, paragraph] = [[], []];
-    if (!(body[0] ?? "").startsWith("$ ")) continue;
+    if (!plain || !(body[0] ?? "").startsWith("$ ")) continue;
     const commands: { line: number; text: string; expected: string[] }[] = [];
     body.forEach((row, k) => {
       const last = commands.at(-1);
