@@ -4,8 +4,10 @@
  */
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fencedBlock, normaliseOutput } from "@socket-lab/test-utils/readme-examples";
 import { vi } from "vitest";
@@ -72,4 +74,23 @@ export async function listening(port: number): Promise<void> {
     },
     { timeout: WAIT_MS, interval: 20 },
   );
+}
+
+/**
+ * Builds docs/c/NAME.c for each name with `gcc -Wall -Wextra -Werror` (the tutorial's programs
+ * must compile without a warning) into a new temp dir, and returns the dir.
+ */
+export function compileC(names: readonly string[]): string {
+  const bin = mkdtempSync(join(tmpdir(), "tutorial-c-"));
+  for (const name of names) {
+    execFileSync("gcc", [
+      "-Wall",
+      "-Wextra",
+      "-Werror",
+      "-o",
+      join(bin, name),
+      `${DOCS}c/${name}.c`,
+    ]);
+  }
+  return bin;
 }

@@ -1,21 +1,20 @@
 // docs/tutorial.md, "client.c and server.c, byte for byte": the tutorial's C programs and the
 // TypeScript pair make the same exchange, byte for byte, in all four pairings.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { WAIT_MS } from "./_spawn.js";
-import { DOCS, documented, freePort, hasCommand, listening, same } from "./_tutorial.js";
+import { compileC, documented, freePort, hasCommand, listening, same } from "./_tutorial.js";
 
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const MESSAGE = "Hello from client\n";
 const gcc = hasCommand("gcc");
-const bin = mkdtempSync(join(tmpdir(), "tutorial-c-"));
+let bin = "";
 const children = new Set<ChildProcess>();
 
 /** What one run of a pairing printed, and what crossed the wire each way. */
@@ -84,19 +83,12 @@ async function exchange(server: Side, client: Side): Promise<Exchange> {
 }
 
 describe.skipIf(!gcc)(
-  "the tutorial's client.c and server.c (skipped: gcc is not installed)",
+  gcc
+    ? "the tutorial's client.c and server.c"
+    : "the tutorial's client.c and server.c (skipped: gcc is not installed)",
   () => {
     beforeAll(() => {
-      for (const name of ["server", "client"]) {
-        execFileSync("gcc", [
-          "-Wall",
-          "-Wextra",
-          "-Werror",
-          "-o",
-          join(bin, name),
-          `${DOCS}c/${name}.c`,
-        ]);
-      }
+      bin = compileC(["server", "client"]);
     });
     afterAll(() => {
       for (const child of children) child.kill("SIGKILL");

@@ -2,19 +2,18 @@
 // handshake and the FINs, TIME_WAIT and SO_REUSEADDR, and fork() per client against Node's one
 // process.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
-import { DOCS, documented, freePort, hasCommand, listening, same, sh } from "./_tutorial.js";
+import { compileC, documented, freePort, hasCommand, listening, same, sh } from "./_tutorial.js";
 
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const BURST = fileURLToPath(new URL("../scripts/connect-burst.mjs", import.meta.url));
-const bin = mkdtempSync(join(tmpdir(), "tutorial-further-"));
+let bin = "";
 const children = new Set<ChildProcess>();
 const tools = ["gcc", "tcpdump", "nc", "ss", "ps"].filter((tool) => !hasCommand(tool));
 
@@ -64,16 +63,7 @@ const title =
 
 describe.skipIf(tools.length > 0)(title, () => {
   beforeAll(() => {
-    for (const name of ["server", "client", "server-fork"]) {
-      execFileSync("gcc", [
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-o",
-        join(bin, name),
-        `${DOCS}c/${name}.c`,
-      ]);
-    }
+    bin = compileC(["server", "client", "server-fork"]);
   });
   afterAll(() => {
     for (const child of children) child.kill("SIGKILL");
