@@ -92,7 +92,7 @@ describe.skipIf(!gcc)(
     });
     afterAll(() => {
       for (const child of children) child.kill("SIGKILL");
-      rmSync(bin, { recursive: true, force: true });
+      if (bin !== "") rmSync(bin, { recursive: true, force: true });
     });
 
     const runs = new Map<string, Exchange>();

@@ -68,7 +68,7 @@ describe.skipIf(tools.length > 0)(title, () => {
   afterAll(() => {
     for (const child of children) child.kill("SIGKILL");
     stopAll();
-    rmSync(bin, { recursive: true, force: true });
+    if (bin !== "") rmSync(bin, { recursive: true, force: true });
   });
 
   test("ss -tlnp shows the listening socket and its queue; ss -tin one connection", async () => {
