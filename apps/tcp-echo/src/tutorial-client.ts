@@ -24,7 +24,7 @@ try {
   const connection = await connect(`${hostname}:${port}`, { framing: reads() });
   process.stdout.write("Please enter the message: ");
   // fgets(buffer, 255, stdin), then write(sockfd, buffer, strlen(buffer))
-  await connection.send(await fgets(256, process.stdin));
+  await connection.send(await fgets(255, process.stdin));
   // read(sockfd, buffer, 255): the first bytes of the answer; printf("%s\n", buffer)
   const { value } = await connection[Symbol.asyncIterator]().next();
   process.stdout.write(Buffer.concat([value ?? Buffer.alloc(0), Buffer.from("\n")]));
