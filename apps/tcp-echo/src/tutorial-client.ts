@@ -11,7 +11,7 @@
 
 import { explain } from "@socket-lab/core";
 import { connect } from "@socket-lab/tcp";
-import { fgets, reads } from "./_reads.js";
+import { fgets, reads } from "./internal/reads.js";
 
 const [hostname, port] = process.argv.slice(2);
 if (hostname === undefined || port === undefined) {

@@ -11,7 +11,7 @@
 
 import { explain } from "@socket-lab/core";
 import { listen } from "@socket-lab/tcp";
-import { reads, TUTORIAL_READ_BYTES } from "./_reads.js";
+import { reads, TUTORIAL_READ_BYTES } from "./internal/reads.js";
 
 const [port] = process.argv.slice(2);
 if (port === undefined) {
