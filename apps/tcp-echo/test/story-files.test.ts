@@ -5,4 +5,6 @@ import { describeStoryFiles } from "@socket-lab/test-utils/story-file";
 describeStoryFiles([
   new URL("../src/server.ts", import.meta.url),
   new URL("../src/client.ts", import.meta.url),
+  new URL("../src/tutorial-server.ts", import.meta.url),
+  new URL("../src/tutorial-client.ts", import.meta.url),
 ]);

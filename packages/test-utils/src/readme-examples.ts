@@ -83,6 +83,26 @@ export function normaliseOutput(text: string): string {
     .trimEnd();
 }
 
+/**
+ * The text of the one fenced block of `markdown` whose first line is `firstLine` (a shell
+ * command such as `$ ss -ltn 'sport = :7000'`), for a test that runs the session itself and
+ * compares what it printed with what the document shows, both through `normaliseOutput`.
+ *
+ * @throws {Error} when no block, or more than one, starts with that line.
+ * @example
+ * fencedBlock(readFileSync("docs/tutorial.md", "utf8"), "$ ./server 7000")
+ * //=> "$ ./server 7000\nHere is the message: Hello from client\n"
+ */
+export function fencedBlock(markdown: string, firstLine: string): string {
+  const blocks = [...markdown.matchAll(/^```[^\n]*\n([\s\S]*?)^```$/gm)]
+    .map((match) => match[1] ?? "")
+    .filter((block) => block.split("\n")[0] === firstLine);
+  if (blocks.length !== 1) {
+    throw new Error(`${blocks.length} fenced blocks start with ${JSON.stringify(firstLine)}`);
+  }
+  return (blocks[0] ?? "").replace(/\n$/, "");
+}
+
 /** Longest a `js` example may run, in ms. */
 const EXAMPLE_MS = 120_000;
 
