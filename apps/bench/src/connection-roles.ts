@@ -123,7 +123,7 @@ type Client = () => void;
 
 async function openOurs(port: number): Promise<Client> {
   const connection: Connection<string> = await connect(`tcp://${LOOPBACK}:${port}`, {
-    timeoutMs: CONNECTION_TIMEOUT_MS,
+    connectTimeoutMs: CONNECTION_TIMEOUT_MS,
   });
   const timer = setTimeout(() => connection.destroy(), CONNECTION_TIMEOUT_MS);
   try {

@@ -235,9 +235,8 @@ async function stopAndWait(rep: ReliableRep): Promise<ReliableResult> {
   const clientSocket = await bind(`udp://${LOOPBACK}:0`);
   const requester = createRequester(clientSocket, {
     to: link.endpoint,
-    timeoutMs: MIN_RTO_MS,
     retries: REQUEST_RETRIES,
-    maxTimeoutMs: 8 * MIN_RTO_MS,
+    backoff: { initialMs: MIN_RTO_MS, maxMs: 8 * MIN_RTO_MS },
   });
   const started = performance.now();
   const deadline = started + rep.deadlineMs;
@@ -246,15 +245,15 @@ async function stopAndWait(rep: ReliableRep): Promise<ReliableResult> {
       await requester.request(message(seq, rep.size)).catch(() => {});
     }
   } finally {
-    requester.close();
-    server.close();
+    await requester.close();
+    await server.close();
     await clientSocket.close();
     await link.close();
     await serverSocket.close();
   }
   return measured(tally, started, {
     inOrder: tally.inOrder && tally.delivered === rep.count,
-    dropped: link.stats().toServer.dropped,
+    dropped: link.stats.toServer.dropped,
     retransmissions: requester.stats.tries - requester.stats.requests,
   });
 }

@@ -11,7 +11,7 @@ import type { Call, Reply } from "./role.js";
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
 /** Longest any call to a worker may take unless the caller says otherwise, in ms. */
-const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+const BENCH_CALL_TIMEOUT_MS = 60_000;
 
 /** Time a worker gets to exit after its channel closes before it is killed, in ms. */
 const EXIT_GRACE_MS = 3_000;
@@ -157,11 +157,7 @@ export class Worker {
    * Calls `method` in the worker and resolves with what it returns. Rejects with the worker's
    * error, or when it takes longer than `timeoutMs` (the worker is then killed).
    */
-  call<T = unknown>(
-    method: string,
-    args?: unknown,
-    timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
-  ): Promise<T> {
+  call<T = unknown>(method: string, args?: unknown, timeoutMs = BENCH_CALL_TIMEOUT_MS): Promise<T> {
     if (this.#exitReason !== undefined) {
       return Promise.reject(new Error(`${this.#name} ${this.#exitReason}`));
     }

@@ -27,13 +27,13 @@ import { type ReliableRowResult, runReliableRow } from "./reliable-row.js";
 import {
   CHUNKING_NAMES,
   type ChunkingName,
-  DEFAULT_CHUNKING,
-  DEFAULT_COUNT,
-  DEFAULT_DUPLICATE,
-  DEFAULT_LOSS,
-  DEFAULT_REORDER,
-  DEFAULT_SEED,
-  DEFAULT_SIZE,
+  COMPARE_CHUNKING,
+  COMPARE_COUNT,
+  COMPARE_DUPLICATE,
+  COMPARE_LOSS,
+  COMPARE_REORDER,
+  COMPARE_SEED,
+  COMPARE_SIZE,
   MAX_COUNT,
   MAX_DELAY_MS,
   MAX_SIZE,
@@ -113,15 +113,15 @@ export interface CrossCheck {
 }
 
 const DEFAULTS: Settings = {
-  count: DEFAULT_COUNT,
-  size: DEFAULT_SIZE,
-  loss: DEFAULT_LOSS,
-  duplicate: DEFAULT_DUPLICATE,
-  reorder: DEFAULT_REORDER,
+  count: COMPARE_COUNT,
+  size: COMPARE_SIZE,
+  loss: COMPARE_LOSS,
+  duplicate: COMPARE_DUPLICATE,
+  reorder: COMPARE_REORDER,
   delayMs: 0,
   jitterMs: 0,
-  seed: DEFAULT_SEED,
-  chunking: DEFAULT_CHUNKING,
+  seed: COMPARE_SEED,
+  chunking: COMPARE_CHUNKING,
   kernelLoss: null,
 };
 

@@ -129,7 +129,7 @@ export async function runReliableRow(
         onSegment: ({ direction, retransmit }) => {
           if (direction === "send" && retransmit) resentAt.push(nowMicros());
         },
-        timeoutMs: CONNECT_MS,
+        connectTimeoutMs: CONNECT_MS,
         signal: run.signal,
         trace: _traceOf(run, "window client"),
       });
@@ -192,8 +192,10 @@ export async function runReliableRow(
   }
 }
 
-function linkCounts(link: { stats(): LossyLinkStats } | undefined): ReliableRowResult["link"] {
-  const stats = link?.stats();
+function linkCounts(
+  link: { readonly stats: LossyLinkStats } | undefined,
+): ReliableRowResult["link"] {
+  const stats = link?.stats;
   if (stats === undefined) return { toServer: _NO_LINK, toClient: _NO_LINK };
   return { toServer: _linkCounts(stats.toServer), toClient: _linkCounts(stats.toClient) };
 }

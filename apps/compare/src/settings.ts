@@ -8,17 +8,17 @@ import type { Chunking } from "@socket-lab/netsim";
 import { REQUEST_HEADER_BYTES, SEQUENCED_HEADER_BYTES } from "@socket-lab/udp";
 
 /** Default number of messages each row sends. */
-export const DEFAULT_COUNT = 1_000;
+export const COMPARE_COUNT = 1_000;
 /** Default message size in bytes, the 16-byte sequenced header included. */
-export const DEFAULT_SIZE = 256;
+export const COMPARE_SIZE = 256;
 /** Default probability that the lossy link drops a datagram. */
-export const DEFAULT_LOSS = 0.05;
+export const COMPARE_LOSS = 0.05;
 /** Default probability that the lossy link sends a datagram twice. */
-export const DEFAULT_DUPLICATE = 0.02;
+export const COMPARE_DUPLICATE = 0.02;
 /** Default probability that the lossy link holds a datagram back until the next one passes it. */
-export const DEFAULT_REORDER = 0.05;
+export const COMPARE_REORDER = 0.05;
 /** Default seed of every netsim decision. */
-export const DEFAULT_SEED = 42;
+export const COMPARE_SEED = 42;
 
 /** Most messages a row sends: the receivers remember every sequence number they saw. */
 export const MAX_COUNT = 1_000_000;
@@ -67,7 +67,7 @@ export type ChunkingName = keyof typeof CHUNKINGS;
 export const CHUNKING_NAMES = Object.keys(CHUNKINGS) as ChunkingName[];
 
 /** Default way the TCP relay re-splits the stream. */
-export const DEFAULT_CHUNKING: ChunkingName = "random";
+export const COMPARE_CHUNKING: ChunkingName = "random";
 
 /** Words for a chunking, e.g. "random pieces of 1–512 bytes". */
 export function describeChunking(name: ChunkingName, size: number): string {

@@ -109,7 +109,7 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
     await client.end();
     const stallMs = settings.kernelLoss === null ? STALL_MS : KERNEL_STALL_MS;
     await receivedAll(received, receiver, sent, stallMs, run.signal);
-    const stats = relay?.stats().toServer;
+    const stats = relay?.stats.toServer;
     return {
       ...receiver.result(sent, started, null, sent < count),
       stream: {

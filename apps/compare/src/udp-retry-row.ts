@@ -88,10 +88,8 @@ export async function runUdpRetryRow(
   });
   const requester = createRequester(clientSocket, {
     to: link?.endpoint ?? serverSocket.local,
-    timeoutMs,
     retries: REQUEST_RETRIES,
-    backoff: BACKOFF,
-    maxTimeoutMs: MAX_BACKOFF * timeoutMs,
+    backoff: { initialMs: timeoutMs, factor: BACKOFF, maxMs: MAX_BACKOFF * timeoutMs },
   });
   try {
     started = nowMicros();
@@ -113,7 +111,7 @@ export async function runUdpRetryRow(
       run.onProgress?.("udpRetries", sent, count);
     }
     const retries = requester.stats.tries - requester.stats.requests;
-    const stats = link?.stats();
+    const stats = link?.stats;
     return {
       ...receiver.result(sent, started, retries, sent < count),
       retries,
@@ -127,8 +125,8 @@ export async function runUdpRetryRow(
       },
     };
   } finally {
-    requester.close();
-    server.close();
+    await requester.close();
+    await server.close();
     await clientSocket.close();
     await link?.close();
     await serverSocket.close();

@@ -60,7 +60,7 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
   // With kernel loss there is no link: the sender sends straight to the receiver.
   const link = settings.kernelLoss === null ? await startLink(settings, socket, run) : undefined;
   const target = link?.endpoint ?? socket.local;
-  const toReceiver = () => link?.stats().toServer;
+  const toReceiver = () => link?.stats.toServer;
   const sender = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp sender") });
   // recvfrom, in a loop: each datagram is one whole message, counted as it comes.
   const reading = (async () => {
@@ -107,8 +107,8 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     }
     // The link has read every datagram…
     await _settle(
-      () => link.stats().toServer.received === sent,
-      () => link.stats().toServer.received,
+      () => link.stats.toServer.received === sent,
+      () => link.stats.toServer.received,
       _QUIET_MS,
       run.signal,
     );
@@ -117,7 +117,7 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     // …and closing it releases what it still holds back for reordering: nothing overtakes
     // those any more, so they arrive late but in order.
     await link.close();
-    const forwarded = link.stats().toServer.forwarded;
+    const forwarded = link.stats.toServer.forwarded;
     await _settle(
       () => receiver.received >= forwarded,
       () => receiver.received,
@@ -126,7 +126,7 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     );
     return {
       ...receiver.result(sent, started, null, sent < count),
-      link: _linkCounts(link.stats().toServer),
+      link: _linkCounts(link.stats.toServer),
     };
   } finally {
     await sender.close();

@@ -66,11 +66,11 @@ function expectLinksFollowTheSeed(json: Json) {
 }
 
 /** Bound on one run of the defaults: some 3–5 s on an idle 2-core machine, far more on a busy one. */
-const DEFAULT_RUN_LIMIT_MS = 90_000;
+const RUN_LIMIT_MS = 90_000;
 
 describe("socket-lab-compare (the built program)", () => {
   test("with defaults shows the difference, as one JSON object in the README's schema", async () => {
-    const { code, stdout, stderr } = await runCli(["--json"], DEFAULT_RUN_LIMIT_MS);
+    const { code, stdout, stderr } = await runCli(["--json"], RUN_LIMIT_MS);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
@@ -127,8 +127,8 @@ describe("socket-lab-compare (the built program)", () => {
       "coalesce",
     ];
     const [first, second] = await Promise.all([
-      runCli(args, DEFAULT_RUN_LIMIT_MS),
-      runCli(args, DEFAULT_RUN_LIMIT_MS),
+      runCli(args, RUN_LIMIT_MS),
+      runCli(args, RUN_LIMIT_MS),
     ]);
     expect(first?.code).toBe(0);
     expect(second?.code).toBe(0);

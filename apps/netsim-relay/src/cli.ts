@@ -20,9 +20,9 @@ import pkg from "../package.json" with { type: "json" };
 import { startRelay } from "./relay.js";
 
 /** How the TCP stream is re-cut when `--chunk` is not given. */
-const DEFAULT_CHUNK = "random:1-64";
+const RELAY_CHUNK = "random:1-64";
 /** How long a coalesced piece waits to fill when `--chunk coalesce:BYTES` gives no time, in ms. */
-const DEFAULT_COALESCE_MS = 10;
+const RELAY_COALESCE_MS = 10;
 
 process.exitCode = await runCommand({
   name: "netsim-relay",
@@ -68,7 +68,7 @@ process.exitCode = await runCommand({
       valueName: "MODE",
       description:
         "TCP: bytes:N (pieces of N bytes), random:MIN-MAX, or coalesce:BYTES[:MS] (join reads)",
-      defaultText: DEFAULT_CHUNK,
+      defaultText: RELAY_CHUNK,
     },
     delay: {
       type: "string",
@@ -114,7 +114,7 @@ process.exitCode = await runCommand({
         reorder: rate("reorder", values.reorder),
         delayMs: values.delay,
         seed: values.seed,
-        chunking: parseChunk(values.chunk ?? DEFAULT_CHUNK),
+        chunking: parseChunk(values.chunk ?? RELAY_CHUNK),
       },
       print,
     );
@@ -166,7 +166,7 @@ function parseChunk(value: string): Chunking {
   }
   if (mode === "coalesce") {
     const maxDelayMs =
-      b === undefined ? DEFAULT_COALESCE_MS : parseIntegerFlag("chunk", b, { max: 60_000 });
+      b === undefined ? RELAY_COALESCE_MS : parseIntegerFlag("chunk", b, { max: 60_000 });
     return { mode, maxBytes: size(a), maxDelayMs };
   }
   throw new UsageError(

@@ -75,7 +75,7 @@ async function startUdp(options: RelayOptions, show: (source: string, line: stri
     endpoint: link.endpoint,
     async close() {
       await link.close();
-      const { toServer, toClient, clients } = link.stats();
+      const { toServer, toClient, clients } = link.stats;
       return [
         `stopped: ${counted(clients, "client")}`,
         `to-server: ${datagrams(toServer)}`,
@@ -103,7 +103,7 @@ async function startTcp(options: RelayOptions, show: (source: string, line: stri
   return {
     endpoint: relay.endpoint,
     async close() {
-      const { accepted, toServer, toClient } = relay.stats();
+      const { accepted, toServer, toClient } = relay.stats;
       await relay.close();
       return [
         `stopped: ${counted(accepted, "connection")}`,

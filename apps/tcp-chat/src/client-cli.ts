@@ -18,13 +18,13 @@ import {
 } from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { runChatClient } from "./client.js";
-import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
+import { CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
 const NAME = "chat-client";
 
 const flags = {
   host: HOST_FLAG,
-  port: portFlag(DEFAULT_CHAT_PORT),
+  port: portFlag(CHAT_PORT),
   unix: {
     type: "string",
     valueName: "PATH",

@@ -12,14 +12,14 @@ import {
   type Endpoint,
   type TraceListener,
 } from "@socket-lab/core";
-import { DEFAULT_CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
+import { CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
 /**
  * How long the client waits, after sending /quit, for the server to close, in ms: twice the
  * server's default stall timeout, since a busy room may hold a client back (not read it) that
  * long before it reaches the /quit. Closing sooner would lose the lines still on their way.
  */
-export const DEFAULT_QUIT_TIMEOUT_MS = 10_000;
+export const CHAT_QUIT_TIMEOUT_MS = 10_000;
 
 /** Options of `runChatClient`. */
 export interface ChatClientOptions {
@@ -53,9 +53,9 @@ export interface ChatClientResult {
 
 const DEFAULTS = {
   host: DEFAULT_HOST,
-  port: DEFAULT_CHAT_PORT,
+  port: CHAT_PORT,
   connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  quitTimeoutMs: DEFAULT_QUIT_TIMEOUT_MS,
+  quitTimeoutMs: CHAT_QUIT_TIMEOUT_MS,
 };
 
 /**

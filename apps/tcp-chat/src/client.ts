@@ -46,7 +46,7 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
 
   // socket + connect: resolves once the server has accepted us.
   const connection = await connect<string>(settings.endpoint, {
-    timeoutMs: settings.connectTimeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
     signal: settings.signal,
     trace: trace && ((event) => keyboard.printAbove(() => trace(event))),
   });
@@ -114,7 +114,7 @@ export async function runChatClient(options: ChatClientOptions = {}): Promise<Ch
 }
 
 export {
+  CHAT_QUIT_TIMEOUT_MS,
   type ChatClientOptions,
   type ChatClientResult,
-  DEFAULT_QUIT_TIMEOUT_MS,
 } from "./client-options.js";

@@ -37,7 +37,7 @@
 import { counted, escapeText } from "@socket-lab/cli";
 
 /** The port a chat server listens on, and a client connects to, unless told otherwise. */
-export const DEFAULT_CHAT_PORT = 7002;
+export const CHAT_PORT = 7002;
 
 /** Longest nickname, in characters. */
 export const MAX_NICK_LENGTH = 16;

@@ -26,21 +26,21 @@ import {
 } from "@socket-lab/cli";
 import { formatAddress, formatEndpoint } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
-import { DEFAULT_CHAT_PORT } from "./protocol.js";
+import { CHAT_PORT } from "./protocol.js";
 import {
+  CHAT_IDLE_TIMEOUT_MS,
+  CHAT_MAX_CLIENTS,
+  CHAT_MAX_LINE_BYTES,
+  CHAT_QUEUE_LIMIT_BYTES,
+  CHAT_STALL_TIMEOUT_MS,
   type ChatEvent,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_CLIENTS,
-  DEFAULT_MAX_LINE_BYTES,
-  DEFAULT_QUEUE_LIMIT_BYTES,
-  DEFAULT_STALL_TIMEOUT_MS,
   PREFIX_BYTES,
   startChatServer,
 } from "./server.js";
 
 const flags = {
   host: HOST_FLAG,
-  port: portFlag(DEFAULT_CHAT_PORT),
+  port: portFlag(CHAT_PORT),
   unix: {
     type: "string",
     valueName: "PATH",
@@ -51,31 +51,31 @@ const flags = {
     type: "string",
     valueName: "N",
     description: "most clients in the room; one more is told the room is full",
-    defaultText: String(DEFAULT_MAX_CLIENTS),
+    defaultText: String(CHAT_MAX_CLIENTS),
   },
   "max-line": {
     type: "string",
     valueName: "BYTES",
     description: "longest line a client may send; a longer one gets an error line",
-    defaultText: String(DEFAULT_MAX_LINE_BYTES),
+    defaultText: String(CHAT_MAX_LINE_BYTES),
   },
   "idle-timeout": {
     type: "string",
     valueName: "SECONDS",
     description: "disconnect a client that sends nothing for this long; 0 never",
-    defaultText: String(DEFAULT_IDLE_TIMEOUT_MS / 1000),
+    defaultText: String(CHAT_IDLE_TIMEOUT_MS / 1000),
   },
   "queue-limit": {
     type: "string",
     valueName: "BYTES",
     description: "most bytes waiting for one client; a sender waits while its line does not fit",
-    defaultText: String(DEFAULT_QUEUE_LIMIT_BYTES),
+    defaultText: String(CHAT_QUEUE_LIMIT_BYTES),
   },
   "stall-timeout": {
     type: "string",
     valueName: "SECONDS",
     description: "drop a client whose full queue takes nothing for this long",
-    defaultText: String(DEFAULT_STALL_TIMEOUT_MS / 1000),
+    defaultText: String(CHAT_STALL_TIMEOUT_MS / 1000),
   },
   trace: TRACE_FLAG,
 } as const satisfies FlagSpecs;
@@ -125,8 +125,8 @@ process.exitCode = await runCommand({
       parseIntegerFlag("queue-limit", v, { min: 1, max: 1024 ** 3 }),
     );
     // The server would throw a RangeError; a user deserves the flags' names.
-    const smallest = (maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) + PREFIX_BYTES;
-    const queueLimit = queueLimitBytes ?? DEFAULT_QUEUE_LIMIT_BYTES;
+    const smallest = (maxLineBytes ?? CHAT_MAX_LINE_BYTES) + PREFIX_BYTES;
+    const queueLimit = queueLimitBytes ?? CHAT_QUEUE_LIMIT_BYTES;
     if (queueLimit < smallest) {
       throw new UsageError(
         `--queue-limit: ${queueLimit} bytes cannot hold one line of --max-line (at least ${smallest})`,

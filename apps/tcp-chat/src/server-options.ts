@@ -5,21 +5,21 @@
 
 import { withDefaults } from "@socket-lab/cli";
 import { DEFAULT_HOST, type Endpoint, isValidHost, type TraceListener } from "@socket-lab/core";
-import { DEFAULT_CHAT_PORT, type LeaveReason } from "./protocol.js";
+import { CHAT_PORT, type LeaveReason } from "./protocol.js";
 
 /** Most clients in the room at once. */
-export const DEFAULT_MAX_CLIENTS = 100;
+export const CHAT_MAX_CLIENTS = 100;
 /** Longest message a client may send, in bytes of UTF-8. */
-export const DEFAULT_MAX_LINE_BYTES = 1_024;
+export const CHAT_MAX_LINE_BYTES = 1_024;
 /** How long a client may send nothing before it is disconnected, in ms: 10 minutes. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+export const CHAT_IDLE_TIMEOUT_MS = 600_000;
 /** Most bytes waiting to be sent to one client; senders wait while a line does not fit. */
-export const DEFAULT_QUEUE_LIMIT_BYTES = 64 * 1024;
+export const CHAT_QUEUE_LIMIT_BYTES = 64 * 1024;
 /**
  * How long a client's full queue may take nothing (its client reads nothing) while a sender
  * waits for room, before the client is dropped, in ms: 5 seconds.
  */
-export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+export const CHAT_STALL_TIMEOUT_MS = 5_000;
 /** Most lines waiting to be sent to one client, however short: each one costs memory. */
 export const QUEUE_LIMIT_LINES = 4_096;
 
@@ -134,12 +134,12 @@ export type ChatSettings = Required<Omit<ChatServerOptions, "trace" | "onEvent" 
 
 const DEFAULTS: Required<Omit<ChatServerOptions, "trace" | "onEvent" | "unix">> = {
   host: DEFAULT_HOST,
-  port: DEFAULT_CHAT_PORT,
-  maxClients: DEFAULT_MAX_CLIENTS,
-  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
-  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-  queueLimitBytes: DEFAULT_QUEUE_LIMIT_BYTES,
-  stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS,
+  port: CHAT_PORT,
+  maxClients: CHAT_MAX_CLIENTS,
+  maxLineBytes: CHAT_MAX_LINE_BYTES,
+  idleTimeoutMs: CHAT_IDLE_TIMEOUT_MS,
+  queueLimitBytes: CHAT_QUEUE_LIMIT_BYTES,
+  stallTimeoutMs: CHAT_STALL_TIMEOUT_MS,
 };
 
 /**

@@ -100,15 +100,15 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
 }
 
 export {
+  CHAT_IDLE_TIMEOUT_MS,
+  CHAT_MAX_CLIENTS,
+  CHAT_MAX_LINE_BYTES,
+  CHAT_QUEUE_LIMIT_BYTES,
+  CHAT_STALL_TIMEOUT_MS,
   type ChatEvent,
   type ChatServer,
   type ChatServerOptions,
   type ChatServerStats,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_CLIENTS,
-  DEFAULT_MAX_LINE_BYTES,
-  DEFAULT_QUEUE_LIMIT_BYTES,
-  DEFAULT_STALL_TIMEOUT_MS,
   PREFIX_BYTES,
   QUEUE_LIMIT_LINES,
 } from "./server-options.js";

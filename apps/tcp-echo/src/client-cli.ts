@@ -38,11 +38,11 @@ import {
 import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
-import { DEFAULT_MESSAGE, DEFAULT_WINDOW, runClient } from "./client.js";
+import { runClient, TCP_ECHO_MESSAGE, TCP_ECHO_WINDOW } from "./client.js";
 import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
 import { formatRead, type Rechunk, startRechunk } from "./internal/rechunk.js";
 import { promptedLines } from "./prompt.js";
-import { DEFAULT_PORT } from "./server-options.js";
+import { TCP_ECHO_PORT } from "./server-options.js";
 
 process.exitCode = await runCommand({
   name: "tcp-echo-client",
@@ -53,7 +53,7 @@ process.exitCode = await runCommand({
   maxPositionals: 1,
   flags: {
     host: HOST_FLAG,
-    port: portFlag(DEFAULT_PORT),
+    port: portFlag(TCP_ECHO_PORT),
     unix: {
       type: "string",
       valueName: "PATH",
@@ -65,7 +65,7 @@ process.exitCode = await runCommand({
       valueName: "TEXT",
       description:
         "send TEXT (without it: one message per line of piped stdin, or typed at a prompt on a terminal)",
-      defaultText: DEFAULT_MESSAGE,
+      defaultText: TCP_ECHO_MESSAGE,
     },
     count: {
       type: "string",
@@ -86,7 +86,7 @@ process.exitCode = await runCommand({
       valueName: "N",
       description:
         "send at most N messages ahead of their replies; more input is read as replies come",
-      defaultText: String(DEFAULT_WINDOW),
+      defaultText: String(TCP_ECHO_WINDOW),
     },
     tls: { type: "boolean", description: "speak TLS (tls://); the server needs --tls too" },
     ca: {
@@ -181,7 +181,7 @@ process.exitCode = await runCommand({
           parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
         ),
         messages:
-          typed?.messages ?? clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE }),
+          typed?.messages ?? clientMessages({ message, count, stdin, fallback: TCP_ECHO_MESSAGE }),
         trace: rechunk?.trace ?? trace,
         tls,
         signal,
@@ -262,7 +262,7 @@ async function rechunkOf(
   if (server.tls !== undefined) throw new UsageError("--rechunk and --tls: give one of them");
   const seed = ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 2 ** 32 - 1 }));
   return startRechunk(
-    { transport: "tcp", host: server.host ?? DEFAULT_HOST, port: server.port ?? DEFAULT_PORT },
+    { transport: "tcp", host: server.host ?? DEFAULT_HOST, port: server.port ?? TCP_ECHO_PORT },
     seed ?? DEFAULT_SEED,
     server.trace,
   );

@@ -19,10 +19,10 @@ import {
   lines,
   type TlsConnectOptions,
 } from "@socket-lab/tcp";
-import { DEFAULT_PORT, type EchoFraming } from "./server-options.js";
+import { type EchoFraming, TCP_ECHO_PORT } from "./server-options.js";
 
 /** The tutorial's message. */
-export const DEFAULT_MESSAGE = "Hello from client";
+export const TCP_ECHO_MESSAGE = "Hello from client";
 
 /**
  * Default most messages sent and not yet answered: enough to keep loopback busy, few enough
@@ -31,10 +31,10 @@ export const DEFAULT_MESSAGE = "Hello from client";
  * import { runClient } from "./client.js";
  * import { startServer } from "./server.js";
  * const server = await startServer({ port: 0 });
- * await runClient({ port: server.endpoint.port, window: 4 * DEFAULT_WINDOW });
+ * await runClient({ port: server.endpoint.port, window: 4 * TCP_ECHO_WINDOW });
  * await server.close();
  */
-export const DEFAULT_WINDOW = 1_000;
+export const TCP_ECHO_WINDOW = 1_000;
 
 /** Options of `runClient`. */
 export interface EchoClientOptions {
@@ -53,7 +53,7 @@ export interface EchoClientOptions {
   /**
    * Most messages sent and not yet answered, at least 1. With that many in flight the client
    * reads no more input until replies come, so its memory stays bounded whatever the input.
-   * @default DEFAULT_WINDOW (1,000)
+   * @default TCP_ECHO_WINDOW (1,000)
    */
   window?: number;
   /** Speak TLS, trusting what this says (`{ ca, servername, insecure }`): the endpoint becomes tls://. @default undefined (plain TCP) */
@@ -97,11 +97,11 @@ export interface EchoClientSummary {
 
 const DEFAULTS = {
   host: DEFAULT_HOST,
-  port: DEFAULT_PORT,
-  messages: [DEFAULT_MESSAGE] as Iterable<string> | AsyncIterable<string>,
+  port: TCP_ECHO_PORT,
+  messages: [TCP_ECHO_MESSAGE] as Iterable<string> | AsyncIterable<string>,
   framing: "lines" as EchoFraming,
   timeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  window: DEFAULT_WINDOW,
+  window: TCP_ECHO_WINDOW,
 };
 
 /** What `runClient` does with its options: where to connect, how, and what to send. */
@@ -147,7 +147,13 @@ export function planClient(options: EchoClientOptions): EchoClientPlan {
       unix !== undefined
         ? { transport: "unix", path: unix }
         : { transport: tls === undefined ? "tcp" : "tls", host, port },
-    connectOptions: { framing: wire, timeoutMs, trace, signal, ...(tls && { tls }) },
+    connectOptions: {
+      framing: wire,
+      connectTimeoutMs: timeoutMs,
+      trace,
+      signal,
+      ...(tls && { tls }),
+    },
     messages: settings.messages,
     encode: framing === "length" ? (message) => Buffer.from(message) : (message) => message,
     wireBytes: (reply) => (framing === "length" ? LENGTH_HEADER_BYTES + reply.length : 0),

@@ -109,9 +109,9 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
 }
 
 export {
-  DEFAULT_MESSAGE,
-  DEFAULT_WINDOW,
   type EchoClientOptions,
   type EchoClientSummary,
   type EchoReply,
+  TCP_ECHO_MESSAGE,
+  TCP_ECHO_WINDOW,
 } from "./client-options.js";

@@ -48,7 +48,7 @@ import {
 import pkg from "../package.json" with { type: "json" };
 import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
 import { startServer } from "./server.js";
-import { DEFAULT_PORT, ECHO_CLOSE_TIMEOUT_MS, type EchoServerEvent } from "./server-options.js";
+import { ECHO_CLOSE_TIMEOUT_MS, type EchoServerEvent, TCP_ECHO_PORT } from "./server-options.js";
 
 const NAME = "tcp-echo-server";
 
@@ -59,7 +59,7 @@ process.exitCode = await runCommand({
   usage: "[options]",
   flags: {
     host: HOST_FLAG,
-    port: portFlag(DEFAULT_PORT),
+    port: portFlag(TCP_ECHO_PORT),
     unix: {
       type: "string",
       valueName: "PATH",

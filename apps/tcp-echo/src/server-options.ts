@@ -24,7 +24,7 @@ import {
 } from "@socket-lab/tcp";
 
 /** The port tcp-echo listens on unless told otherwise (udp-echo uses 7001). */
-export const DEFAULT_PORT = 7000;
+export const TCP_ECHO_PORT = 7000;
 
 /**
  * How long `close()` lets replies in flight flush and clients hang up before cutting them off,
@@ -113,7 +113,7 @@ export interface EchoServer {
 
 const DEFAULTS = {
   host: DEFAULT_HOST,
-  port: DEFAULT_PORT,
+  port: TCP_ECHO_PORT,
   framing: "lines" as EchoFraming,
   backlog: TUTORIAL_BACKLOG,
   maxConnections: DEFAULT_MAX_CONNECTIONS,

@@ -87,11 +87,11 @@ export async function startServer(options: EchoServerOptions = {}): Promise<Echo
 }
 
 export {
-  DEFAULT_PORT,
   ECHO_CLOSE_TIMEOUT_MS,
   type EchoFraming,
   type EchoServer,
   type EchoServerEvent,
   type EchoServerOptions,
   type EchoServerSummary,
+  TCP_ECHO_PORT,
 } from "./server-options.js";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { ErrorCode, type InetEndpoint, isSocketError } from "@socket-lab/core";
 import { afterEach, describe, expect, test } from "vitest";
-import { DEFAULT_WINDOW, runClient } from "../src/client.js";
+import { runClient, TCP_ECHO_WINDOW } from "../src/client.js";
 import { startServer as startEchoServer } from "../src/server.js";
 import { type Program, start, startServer, stopAll } from "./_spawn.js";
 
@@ -95,7 +95,7 @@ describe("tcp-echo-client's window of messages in flight", () => {
       );
       const pid = client.child.pid as number;
       // The window fills at once; then nothing more may be read from the input or sent.
-      await poll(() => silent.lines() >= DEFAULT_WINDOW, "full window", LONG_RUN_MS);
+      await poll(() => silent.lines() >= TCP_ECHO_WINDOW, "full window", LONG_RUN_MS);
       const full = rssOf(pid);
       let peak = full ?? 0;
       const growing = () => {
@@ -104,7 +104,7 @@ describe("tcp-echo-client's window of messages in flight", () => {
       };
       await poll(growing, "exit", LONG_RUN_MS);
       expect(await exitOf(client)).toBe(1);
-      expect(silent.lines()).toBe(DEFAULT_WINDOW);
+      expect(silent.lines()).toBe(TCP_ECHO_WINDOW);
       expect(peak).toBeLessThan(MAX_RSS_BYTES);
       // Flat while the server keeps silent: before, the client kept every message (+300 MB in 7 s).
       if (full !== undefined) expect(peak - full).toBeLessThan(20 * 1024 * 1024);

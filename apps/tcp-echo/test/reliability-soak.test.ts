@@ -85,7 +85,7 @@ describe("soak through the re-chunking relay", () => {
         expect(matched).toEqual(Array(CLIENTS).fill(MESSAGES));
 
         // The relay really re-cut the stream: far more writes than reads, both ways.
-        const { toServer, toClient } = relay.stats();
+        const { toServer, toClient } = relay.stats;
         expect(toServer.chunks).toBeGreaterThan(2 * toServer.reads);
         expect(toClient.chunks).toBeGreaterThan(2 * toClient.reads);
 

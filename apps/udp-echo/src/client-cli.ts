@@ -33,11 +33,11 @@ import {
 import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { runClient } from "./client.js";
-import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "./client-options.js";
+import { UDP_ECHO_MESSAGE, UDP_ECHO_RETRIES, UDP_ECHO_TIMEOUT_MS } from "./client-options.js";
 import { typedLines } from "./internal/typed-lines.js";
 import { startLossyStory } from "./lossy-story.js";
 import { runReliableClient } from "./reliable.js";
-import { DEFAULT_PORT } from "./server-options.js";
+import { UDP_ECHO_PORT } from "./server-options.js";
 
 process.exitCode = await runCommand({
   name: "udp-echo-client",
@@ -48,14 +48,14 @@ process.exitCode = await runCommand({
   maxPositionals: 1,
   flags: {
     host: HOST_FLAG,
-    port: portFlag(DEFAULT_PORT),
+    port: portFlag(UDP_ECHO_PORT),
     message: {
       type: "string",
       short: "m",
       valueName: "TEXT",
       description:
         "send TEXT (without it: each line typed at the prompt, or one per line of piped stdin)",
-      defaultText: DEFAULT_MESSAGE,
+      defaultText: UDP_ECHO_MESSAGE,
     },
     count: {
       type: "string",
@@ -67,13 +67,13 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "SECONDS",
       description: "wait this long for each reply before sending the message again",
-      defaultText: String(DEFAULT_TIMEOUT_MS / 1000),
+      defaultText: String(UDP_ECHO_TIMEOUT_MS / 1000),
     },
     retries: {
       type: "string",
       valueName: "N",
       description: "send a message again at most N times before giving up",
-      defaultText: String(DEFAULT_RETRIES),
+      defaultText: String(UDP_ECHO_RETRIES),
     },
     "expect-echo": {
       type: "boolean",
@@ -136,7 +136,7 @@ process.exitCode = await runCommand({
     const interactive = stdin.isTTY === true && message === undefined && count === undefined;
     const messages = interactive
       ? typedLines(stdin, stdout)
-      : clientMessages({ message, count, stdin, fallback: DEFAULT_MESSAGE });
+      : clientMessages({ message, count, stdin, fallback: UDP_ECHO_MESSAGE });
     const rate = (flag: string, v: string) => parseNumberFlag(flag, v, { min: 0, max: 1 });
     const netsim = {
       loss: ifGiven(values.loss, (v) => rate("loss", v)),
@@ -189,7 +189,7 @@ process.exitCode = await runCommand({
     const target = formatAddress({
       transport: "udp",
       host: host ?? DEFAULT_HOST,
-      port: port ?? DEFAULT_PORT,
+      port: port ?? UDP_ECHO_PORT,
     });
     const story = lossy ? await startLossyStory(target, netsim, print) : undefined;
     const trace = traceFlag(values.trace, stderr, { role: "client", name: "udp-echo-client" });

@@ -4,14 +4,14 @@
  */
 
 import { DEFAULT_HOST, type Endpoint, type TraceListener } from "@socket-lab/core";
-import { DEFAULT_PORT } from "./server-options.js";
+import { UDP_ECHO_PORT } from "./server-options.js";
 
 /** The tutorial's message. */
-export const DEFAULT_MESSAGE = "Hello from client";
+export const UDP_ECHO_MESSAGE = "Hello from client";
 /** Default time to wait for each reply before sending again, in ms. */
-export const DEFAULT_TIMEOUT_MS = 1_000;
+export const UDP_ECHO_TIMEOUT_MS = 1_000;
 /** Default number of times a message is sent again when no reply comes. */
-export const DEFAULT_RETRIES = 3;
+export const UDP_ECHO_RETRIES = 3;
 
 /** Earlier messages remembered to tell their late echoes from the reply being waited for. */
 export const REMEMBERED_MESSAGES = 16;
@@ -24,9 +24,9 @@ export interface EchoClientOptions {
   port?: number;
   /** The messages to send, one datagram each, in order. @default ["Hello from client"] */
   messages?: Iterable<string> | AsyncIterable<string>;
-  /** How long to wait for each reply before sending again, in ms. @default DEFAULT_TIMEOUT_MS (1000) */
+  /** How long to wait for each reply before sending again, in ms. @default UDP_ECHO_TIMEOUT_MS (1000) */
   timeoutMs?: number;
-  /** Times a message is sent again when no reply comes: at most `retries + 1` tries. @default DEFAULT_RETRIES (3) */
+  /** Times a message is sent again when no reply comes: at most `retries + 1` tries. @default UDP_ECHO_RETRIES (3) */
   retries?: number;
   /**
    * Count a datagram from the server as the reply only if it is the message itself (an echo
@@ -107,9 +107,9 @@ export type EchoClientEvent =
 
 export const CLIENT_DEFAULTS = {
   host: DEFAULT_HOST,
-  port: DEFAULT_PORT,
-  messages: [DEFAULT_MESSAGE] as Iterable<string> | AsyncIterable<string>,
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-  retries: DEFAULT_RETRIES,
+  port: UDP_ECHO_PORT,
+  messages: [UDP_ECHO_MESSAGE] as Iterable<string> | AsyncIterable<string>,
+  timeoutMs: UDP_ECHO_TIMEOUT_MS,
+  retries: UDP_ECHO_RETRIES,
   expectEcho: false,
 };

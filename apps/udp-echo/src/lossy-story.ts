@@ -92,7 +92,7 @@ export async function startLossyStory(
     },
     async close() {
       await link.close();
-      const { toServer, toClient } = link.stats();
+      const { toServer, toClient } = link.stats;
       print(`netsim: to server ${counts(toServer)}; to client ${counts(toClient)}`, {
         event: "netsim",
         toServer,

@@ -18,7 +18,7 @@ import {
   type SegmentEvent,
 } from "@socket-lab/reliable-udp";
 import { withoutLineBreak } from "./internal/line-break.js";
-import { DEFAULT_PORT } from "./server-options.js";
+import { UDP_ECHO_PORT } from "./server-options.js";
 
 /** Options of {@link startReliableServer} and {@link runReliableClient}. */
 export interface ReliableEchoOptions {
@@ -47,7 +47,7 @@ export async function startReliableServer(
     onMessage?: (from: Endpoint, text: string) => void;
   } = {},
 ): Promise<ReliableServer> {
-  const { host = DEFAULT_HOST, port = DEFAULT_PORT, trace, onSegment, reply, onMessage } = options;
+  const { host = DEFAULT_HOST, port = UDP_ECHO_PORT, trace, onSegment, reply, onMessage } = options;
   // socket + bind; the handshake plays the part of listen and accept.
   const server = await listen(`udp://${host.includes(":") ? `[${host}]` : host}:${port}`, {
     ...(trace === undefined ? {} : { trace }),
@@ -84,7 +84,7 @@ export async function runReliableClient(
     signal?: AbortSignal;
   },
 ): Promise<{ messages: number; retransmissions: number; elapsedMs: number }> {
-  const { host = DEFAULT_HOST, port = DEFAULT_PORT, trace, onSegment, signal } = options;
+  const { host = DEFAULT_HOST, port = UDP_ECHO_PORT, trace, onSegment, signal } = options;
   // socket + connect + handshake: SYN → SYN_ACK → ACK with a random connection id.
   const connection = await connect(`udp://${host.includes(":") ? `[${host}]` : host}:${port}`, {
     ...(trace === undefined ? {} : { trace }),

@@ -30,7 +30,11 @@ import { formatAddress, formatEndpoint, UDP_MAX_PAYLOAD_IPV4 } from "@socket-lab
 import pkg from "../package.json" with { type: "json" };
 import { startReliableServer } from "./reliable.js";
 import { startServer } from "./server.js";
-import { DEFAULT_MAX_AMPLIFICATION, DEFAULT_PORT, type EchoServerEvent } from "./server-options.js";
+import {
+  type EchoServerEvent,
+  UDP_ECHO_MAX_AMPLIFICATION,
+  UDP_ECHO_PORT,
+} from "./server-options.js";
 
 const NAME = "udp-echo-server";
 
@@ -41,7 +45,7 @@ process.exitCode = await runCommand({
   usage: "[options]",
   flags: {
     host: HOST_FLAG,
-    port: portFlag(DEFAULT_PORT),
+    port: portFlag(UDP_ECHO_PORT),
     reply: {
       type: "string",
       valueName: "TEXT",
@@ -53,7 +57,7 @@ process.exitCode = await runCommand({
       valueName: "RATIO",
       description:
         "send no reply larger than RATIO × the request's bytes (a forged sender cannot use us to flood a victim); a larger --reply is not sent",
-      defaultText: String(DEFAULT_MAX_AMPLIFICATION),
+      defaultText: String(UDP_ECHO_MAX_AMPLIFICATION),
     },
     reliable: {
       type: "boolean",

@@ -13,7 +13,7 @@ import {
 import type { HoldReason } from "./internal/reply-guard.js";
 
 /** The port udp-echo listens on unless told otherwise (tcp-echo uses 7000). */
-export const DEFAULT_PORT = 7001;
+export const UDP_ECHO_PORT = 7001;
 
 /**
  * Default largest reply, as a multiple of the request's size: 1, so the server never sends
@@ -21,17 +21,17 @@ export const DEFAULT_PORT = 7001;
  * small requests with big replies lets an attacker aim them at a victim (reflection) and
  * multiply its bandwidth (amplification).
  */
-export const DEFAULT_MAX_AMPLIFICATION = 1;
+export const UDP_ECHO_MAX_AMPLIFICATION = 1;
 
 /** Default replies per second to one sender (address and port), once its burst is spent. */
-export const DEFAULT_REPLY_RATE = 2_000;
+export const UDP_ECHO_REPLY_RATE = 2_000;
 /** Default most replies one sender gets at once, before `replyRate` paces it. */
-export const DEFAULT_REPLY_BURST = 2_000;
+export const UDP_ECHO_REPLY_BURST = 2_000;
 /**
  * Default identical datagrams in a row from one sender, each answered, after which the next
  * one is not: two echo servers pointed at each other stop after this many exchanges each.
  */
-export const DEFAULT_ECHO_STORM_REPEATS = 16;
+export const UDP_ECHO_STORM_REPEATS = 16;
 
 /** Distinct senders remembered for the summary; beyond it they are no longer told apart. */
 export const MAX_TRACKED_PEERS = 65_536;
@@ -47,21 +47,21 @@ export interface EchoServerOptions {
   /**
    * Largest reply as a multiple of the request's size in bytes; a larger reply is not sent
    * (the `message` event says so). Only `reply` can exceed it: an echo is the request's size.
-   * @default DEFAULT_MAX_AMPLIFICATION (1)
+   * @default UDP_ECHO_MAX_AMPLIFICATION (1)
    */
   maxAmplification?: number;
   /**
    * Replies per second each sender (address and port) gets once its burst is spent; a reply
    * beyond it is not sent (`held` event, reason "rate-limit").
-   * @default DEFAULT_REPLY_RATE (2000)
+   * @default UDP_ECHO_REPLY_RATE (2000)
    */
   replyRate?: number;
-  /** Most replies one sender gets at once. @default DEFAULT_REPLY_BURST (2000) */
+  /** Most replies one sender gets at once. @default UDP_ECHO_REPLY_BURST (2000) */
   replyBurst?: number;
   /**
    * Identical datagrams in a row from one sender, each answered, after which the next one is
    * not (reason "echo-storm"): what ends a loop between two echo servers.
-   * @default DEFAULT_ECHO_STORM_REPEATS (16)
+   * @default UDP_ECHO_STORM_REPEATS (16)
    */
   echoStormRepeats?: number;
   /** Receives every socket call (socket, bind, recvfrom, sendto, close). @default undefined */
@@ -121,11 +121,11 @@ export interface EchoServer {
 
 const DEFAULTS = {
   host: DEFAULT_HOST,
-  port: DEFAULT_PORT,
-  maxAmplification: DEFAULT_MAX_AMPLIFICATION,
-  replyRate: DEFAULT_REPLY_RATE,
-  replyBurst: DEFAULT_REPLY_BURST,
-  echoStormRepeats: DEFAULT_ECHO_STORM_REPEATS,
+  port: UDP_ECHO_PORT,
+  maxAmplification: UDP_ECHO_MAX_AMPLIFICATION,
+  replyRate: UDP_ECHO_REPLY_RATE,
+  replyBurst: UDP_ECHO_REPLY_BURST,
+  echoStormRepeats: UDP_ECHO_STORM_REPEATS,
 };
 
 /**

@@ -52,20 +52,20 @@ export type HttpMessage = HttpRequest | HttpRequestError | HttpResponse;
 
 /** Limits on what a client may make the server read and hold per request. */
 export interface HttpLimits {
-  /** Most bytes of request line and headers, line endings included. @default DEFAULT_MAX_HEAD_BYTES (8,192) */
+  /** Most bytes of request line and headers, line endings included. @default WEB_MAX_HEAD_BYTES (8,192) */
   maxHeadBytes?: number;
-  /** Most header lines in one request. @default DEFAULT_MAX_HEADERS (100) */
+  /** Most header lines in one request. @default WEB_MAX_HEADERS (100) */
   maxHeaders?: number;
-  /** Largest Content-Length accepted, in bytes. @default DEFAULT_MAX_BODY_BYTES (65,536) */
+  /** Largest Content-Length accepted, in bytes. @default WEB_MAX_BODY_BYTES (65,536) */
   maxBodyBytes?: number;
 }
 
 /** Default most bytes of a request head: 8 KiB, the line limit of Apache and nginx. */
-export const DEFAULT_MAX_HEAD_BYTES = 8 * 1024;
+export const WEB_MAX_HEAD_BYTES = 8 * 1024;
 /** Default most header lines per request. */
-export const DEFAULT_MAX_HEADERS = 100;
+export const WEB_MAX_HEADERS = 100;
 /** Default largest request body: 64 KiB (the page takes none; a GET may carry one). */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const WEB_MAX_BODY_BYTES = 64 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -92,9 +92,9 @@ const EMPTY = Buffer.alloc(0);
  */
 export function http(limits: HttpLimits = {}): Framing<HttpMessage> {
   const settings = {
-    maxHeadBytes: positive("maxHeadBytes", limits.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES),
-    maxHeaders: positive("maxHeaders", limits.maxHeaders ?? DEFAULT_MAX_HEADERS),
-    maxBodyBytes: positive("maxBodyBytes", limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 0),
+    maxHeadBytes: positive("maxHeadBytes", limits.maxHeadBytes ?? WEB_MAX_HEAD_BYTES),
+    maxHeaders: positive("maxHeaders", limits.maxHeaders ?? WEB_MAX_HEADERS),
+    maxBodyBytes: positive("maxBodyBytes", limits.maxBodyBytes ?? WEB_MAX_BODY_BYTES, 0),
   };
   const encodedLength = (message: HttpMessage): number => {
     if (message?.kind !== "response") {

@@ -11,13 +11,13 @@ import {
 import type { HttpLimits, HttpRequest, HttpRequestError } from "./http-framing.js";
 
 /** HTTP's port here; browsers use 80, which needs privileges (see the README). */
-export const DEFAULT_HTTP_PORT = 8080;
+export const WEB_HTTP_PORT = 8080;
 /** HTTPS's port here; browsers use 443. */
-export const DEFAULT_HTTPS_PORT = 8443;
+export const WEB_HTTPS_PORT = 8443;
 /** Default time one request may take to arrive whole once it has begun, in ms: 10 s. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const WEB_REQUEST_TIMEOUT_MS = 10_000;
 /** Default time a kept-alive connection may sit idle, in ms: 5 s, as node:http. */
-export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const WEB_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 /** A certificate and its private key, PEM. */
 export interface Certificate {
@@ -29,17 +29,17 @@ export interface Certificate {
 export interface SiteOptions {
   /** Address to bind; loopback, so nothing outside this machine can connect. @default "127.0.0.1" */
   host?: string;
-  /** HTTP port; 0 lets the system choose. @default DEFAULT_HTTP_PORT (8080) */
+  /** HTTP port; 0 lets the system choose. @default WEB_HTTP_PORT (8080) */
   port?: number;
-  /** HTTPS port, used when `certificate` is given; 0 lets the system choose. @default DEFAULT_HTTPS_PORT (8443) */
+  /** HTTPS port, used when `certificate` is given; 0 lets the system choose. @default WEB_HTTPS_PORT (8443) */
   httpsPort?: number;
   /** Serve HTTPS too, with this certificate. @default undefined (HTTP only) */
   certificate?: Certificate;
   /** Limits on each request's head and body. @default the framing's defaults (8 KiB head, 100 headers, 64 KiB body) */
   limits?: HttpLimits;
-  /** Time one request may take to arrive whole, in ms; 0 = no limit. @default DEFAULT_REQUEST_TIMEOUT_MS (10,000) */
+  /** Time one request may take to arrive whole, in ms; 0 = no limit. @default WEB_REQUEST_TIMEOUT_MS (10,000) */
   requestTimeoutMs?: number;
-  /** Time a kept-alive connection may stay idle, in ms; 0 = no limit. @default DEFAULT_KEEP_ALIVE_TIMEOUT_MS (5,000) */
+  /** Time a kept-alive connection may stay idle, in ms; 0 = no limit. @default WEB_KEEP_ALIVE_TIMEOUT_MS (5,000) */
   keepAliveTimeoutMs?: number;
   /** Connections open at once per port; one more is closed as soon as it is accepted. @default DEFAULT_MAX_CONNECTIONS (1024) */
   maxConnections?: number;
@@ -89,21 +89,21 @@ export function settingsOf(options: SiteOptions) {
   const host = options.host ?? DEFAULT_HOST;
   const sites: Site[] = [
     {
-      endpoint: { transport: "tcp", host, port: options.port ?? DEFAULT_HTTP_PORT },
+      endpoint: { transport: "tcp", host, port: options.port ?? WEB_HTTP_PORT },
       tls: undefined,
     },
   ];
   if (options.certificate !== undefined) {
     sites.push({
-      endpoint: { transport: "tls", host, port: options.httpsPort ?? DEFAULT_HTTPS_PORT },
+      endpoint: { transport: "tls", host, port: options.httpsPort ?? WEB_HTTPS_PORT },
       tls: options.certificate,
     });
   }
   return {
     sites,
     limits: options.limits ?? {},
-    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? WEB_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? WEB_KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     backlog: options.backlog ?? DEFAULT_BACKLOG,
     trace: options.trace,

@@ -26,16 +26,12 @@ import {
 } from "@socket-lab/cli";
 import pkg from "../package.json" with { type: "json" };
 import { loadCertificate } from "./certificate.js";
+import { WEB_MAX_BODY_BYTES, WEB_MAX_HEAD_BYTES, WEB_MAX_HEADERS } from "./http-framing.js";
 import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_HEAD_BYTES,
-  DEFAULT_MAX_HEADERS,
-} from "./http-framing.js";
-import {
-  DEFAULT_HTTP_PORT,
-  DEFAULT_HTTPS_PORT,
-  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
+  WEB_HTTP_PORT,
+  WEB_HTTPS_PORT,
+  WEB_KEEP_ALIVE_TIMEOUT_MS,
+  WEB_REQUEST_TIMEOUT_MS,
   type WebEvent,
 } from "./options.js";
 import { startServer } from "./server.js";
@@ -50,12 +46,12 @@ process.exitCode = await runCommand({
   usage: "[options]",
   flags: {
     host: HOST_FLAG,
-    port: portFlag(DEFAULT_HTTP_PORT),
+    port: portFlag(WEB_HTTP_PORT),
     "https-port": {
       type: "string",
       valueName: "N",
       description: "port for HTTPS (browsers use 443, which needs privileges); 0 picks a free one",
-      defaultText: String(DEFAULT_HTTPS_PORT),
+      defaultText: String(WEB_HTTPS_PORT),
     },
     "http-only": { type: "boolean", description: "serve plain HTTP only, no HTTPS" },
     key: {
@@ -85,31 +81,31 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "N",
       description: "most bytes of request line + headers (414/431 past it)",
-      defaultText: String(DEFAULT_MAX_HEAD_BYTES),
+      defaultText: String(WEB_MAX_HEAD_BYTES),
     },
     "max-headers": {
       type: "string",
       valueName: "N",
       description: "most header lines per request (431 past it)",
-      defaultText: String(DEFAULT_MAX_HEADERS),
+      defaultText: String(WEB_MAX_HEADERS),
     },
     "max-body-bytes": {
       type: "string",
       valueName: "N",
       description: "largest Content-Length accepted (413 past it)",
-      defaultText: String(DEFAULT_MAX_BODY_BYTES),
+      defaultText: String(WEB_MAX_BODY_BYTES),
     },
     "request-timeout": {
       type: "string",
       valueName: "SECONDS",
       description: "a request must arrive whole within this, once begun (0 = no limit)",
-      defaultText: String(DEFAULT_REQUEST_TIMEOUT_MS / 1000),
+      defaultText: String(WEB_REQUEST_TIMEOUT_MS / 1000),
     },
     "keep-alive-timeout": {
       type: "string",
       valueName: "SECONDS",
       description: "close a kept-alive connection idle this long (0 = never)",
-      defaultText: String(DEFAULT_KEEP_ALIVE_TIMEOUT_MS / 1000),
+      defaultText: String(WEB_KEEP_ALIVE_TIMEOUT_MS / 1000),
     },
     trace: TRACE_FLAG,
     json: JSON_FLAG,

@@ -11,6 +11,7 @@ export {
   socketTypeName,
   validCombinations,
 } from "./attributes.js";
+export type { BackoffOptions } from "./backoff.js";
 export type {
   Endpoint,
   InetEndpoint,
@@ -45,6 +46,7 @@ export {
 } from "./errors.js";
 export {
   DEFAULT_BACKLOG,
+  DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,

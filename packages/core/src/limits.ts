@@ -38,6 +38,14 @@ export const DEFAULT_MAX_CONNECTIONS = 1_024;
 /** Default time a connection may stay silent before the server closes it: 2 minutes, in ms. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
+/**
+ * Default time `close()` lets a connection (or a server's connections) flush and finish its
+ * close (tcp: the peer's end; reliable-udp: the close handshake) before destroying it, in ms.
+ * @example
+ * DEFAULT_CLOSE_TIMEOUT_MS //=> 5000
+ */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
 /** Default time a client waits for a connection to be accepted, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 

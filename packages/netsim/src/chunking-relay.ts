@@ -12,11 +12,19 @@ import {
   endpointDomain,
   endpointOf,
   explain,
+  type SocketError,
   SocketType,
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkOnError,
+  checkSignal,
+  onAbort,
+  reportError,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
 import { streamEndpoint } from "./internal/endpoint.js";
 import { checkMs, checkSeed } from "./internal/validate.js";
@@ -50,6 +58,12 @@ export interface ChunkingRelayOptions {
   onPiece?: (event: RelayPieceEvent) => void;
   /** Receives the relay's own socket calls: listen, accept, connect, shutdown, close. @default none */
   trace?: TraceListener;
+  /**
+   * Receives the errors that belong to no caller: a socket of the relay failing after it
+   * started (its listening socket: accept failing with EMFILE, …; a connection's failure resets its other side instead).
+   * @default none: a process warning (one line on stderr), never a crash
+   */
+  onError?: (error: SocketError) => void;
   /**
    * Closes the relay when it fires, as `close()` does. Fired before the relay listens,
    * `startChunkingRelay()` rejects with `signal.reason` and nothing stays bound.
@@ -103,8 +117,8 @@ export interface ChunkingRelay extends AsyncDisposable {
   readonly endpoint: Endpoint;
   /** Where connections are forwarded. */
   readonly target: Endpoint;
-  /** The counters right now. */
-  stats(): ChunkingRelayStats;
+  /** The counters: a snapshot, taken when read. */
+  readonly stats: ChunkingRelayStats;
   /**
    * Stops accepting, destroys every open connection (bytes still waiting for their turn or
    * for coalescing are discarded; peers see the connection closed) and clears every timer.
@@ -341,17 +355,18 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  * const client = connect(relay.endpoint.port, "127.0.0.1");
  * client.end("Hello from client"); // once; the server reads "H", "e", …
  * await once(client, "close");
- * relay.stats().toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
+ * relay.stats.toServer //=> { reads: 1, chunks: 17, bytes: 17, pauses: 0, peakBuffered: 16 }
  * await relay.close();
  * server.close();
  */
 export async function startChunkingRelay(options: ChunkingRelayOptions): Promise<ChunkingRelay> {
-  const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace, signal } = {
+  const { target, listen, chunking, delayMs, paceMs, seed, onPiece, trace, signal, onError } = {
     ...DEFAULTS,
     ...options,
   };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
   checkSignal(signal);
+  checkOnError(onError);
   const split = checkChunking(chunking);
   checkMs("delayMs", delayMs);
   checkMs("paceMs", paceMs);
@@ -368,6 +383,7 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   throwIfAborted(signal);
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
   await listenOn(server, listenEndpoint);
+  server.on("error", (err) => reportError(onError, explain(err)));
   const address = server.address();
   const endpoint = address === null ? listenEndpoint : endpointOf("tcp", address);
   const listening = descriptorOf(server);
@@ -465,12 +481,14 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
   return {
     endpoint,
     target: targetEndpoint,
-    stats: () => ({
-      accepted,
-      open: connections.size,
-      toServer: { ...counters.toServer },
-      toClient: { ...counters.toClient },
-    }),
+    get stats(): ChunkingRelayStats {
+      return {
+        accepted,
+        open: connections.size,
+        toServer: { ...counters.toServer },
+        toClient: { ...counters.toClient },
+      };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -11,11 +11,19 @@ import {
   endpointOf,
   explain,
   type InetEndpoint,
+  type SocketError,
   SocketType,
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkOnError,
+  checkSignal,
+  onAbort,
+  reportError,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import {
   createImpairment,
   type Direction,
@@ -51,6 +59,12 @@ export interface LossyLinkOptions extends Omit<ImpairmentOptions, "direction"> {
   onDecision?: (event: LinkDecisionEvent) => void;
   /** Receives the link's own socket calls: bind, recvfrom, sendto, close. @default none */
   trace?: TraceListener;
+  /**
+   * Receives the errors that belong to no caller: a socket of the link failing after it
+   * started (its listening socket, or a socket to the server while nothing waits to be sent).
+   * @default none: a process warning (one line on stderr), never a crash
+   */
+  onError?: (error: SocketError) => void;
   /**
    * Closes the link when it fires, as `close()` does. Fired before the link is bound,
    * `startLossyLink()` rejects with `signal.reason` and nothing stays bound.
@@ -108,8 +122,8 @@ export interface LossyLink extends AsyncDisposable {
   readonly endpoint: InetEndpoint;
   /** The server, with its host resolved to the address the link sends to. */
   readonly target: InetEndpoint;
-  /** The counters right now. */
-  stats(): LossyLinkStats;
+  /** The counters: a snapshot, taken when read. */
+  readonly stats: LossyLinkStats;
   /**
    * Stops taking datagrams, sends every delayed and held one at once (in the order they were
    * due), waits until the system has taken them, and closes every socket. Datagrams still
@@ -215,21 +229,32 @@ function bindSocket(socket: Socket, address: string, port: number): Promise<void
  * await once(client, "connect");
  * for (let n = 1; n <= 1_000; n++) {
  *   client.send(`${n}`); // to link.endpoint instead of the server
- *   while (link.stats().toServer.received < n) await new Promise((resolve) => setTimeout(resolve, 1));
+ *   while (link.stats.toServer.received < n) await new Promise((resolve) => setTimeout(resolve, 1));
  * }
  * await link.close();
- * link.stats().toServer
+ * link.stats.toServer
  * //=> { received: 1000, forwarded: 907, dropped: 104, duplicated: 11, reordered: 40, delayed: 0, failed: 0, pending: 0 }
  * client.close();
  * server.close();
  */
 export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLink> {
-  const { target, listen, directions, reorderHoldMs, onDecision, trace, signal, ...rates } = {
+  const {
+    target,
+    listen,
+    directions,
+    reorderHoldMs,
+    onDecision,
+    trace,
+    signal,
+    onError,
+    ...rates
+  } = {
     ...DEFAULTS,
     ...options,
   };
   if (target === undefined) throw new TypeError("target is required: the server's endpoint");
   checkSignal(signal);
+  checkOnError(onError);
   const impairment = resolveImpairmentOptions(rates);
   checkOneOf("directions", directions, ["both", "to-server", "to-client"]);
   checkMs("reorderHoldMs", reorderHoldMs);
@@ -267,8 +292,9 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
     port: targetEndpoint.port,
   };
   trace?.({ type: "bind", local: endpoint, fd: listenerFd });
-  // After bind, an unconnected UDP socket reports send failures through the send callback.
-  listener.on("error", () => {});
+  // After bind, an unconnected UDP socket reports send failures through the send callback;
+  // anything else belongs to no caller.
+  listener.on("error", (err) => reportError(onError, explain(err)));
 
   const totalPending = () => counters["to-server"].pending + counters["to-client"].pending;
 
@@ -388,6 +414,7 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
     };
     upstream.on("error", (err) => {
       if (session.waiting) flushWaiting(explain(err));
+      else reportError(onError, explain(err));
     });
     upstream.bind({ address: LOOPBACK[server.type], port: 0, exclusive: true }, () => {
       const fd = descriptorOf(upstream);
@@ -457,11 +484,13 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
   return {
     endpoint,
     target: targetInet,
-    stats: () => ({
-      toServer: snapshot(counters["to-server"]),
-      toClient: snapshot(counters["to-client"]),
-      clients: sessions.size,
-    }),
+    get stats(): LossyLinkStats {
+      return {
+        toServer: snapshot(counters["to-server"]),
+        toClient: snapshot(counters["to-client"]),
+        clients: sessions.size,
+      };
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -57,7 +57,7 @@ describe("startChunkingRelay", () => {
     socket.end(data);
     expect((await back).data.equals(data)).toBe(true);
 
-    const { toServer, toClient, accepted } = r.stats();
+    const { toServer, toClient, accepted } = r.stats;
     expect(accepted).toBe(1);
     for (const direction of [toServer, toClient]) {
       expect(direction.bytes).toBe(size);
@@ -73,7 +73,7 @@ describe("startChunkingRelay", () => {
         expect(direction.chunks).toBeLessThanOrEqual(size / (8 * KiB) + direction.reads);
       }
     }
-    await until(() => r.stats().open === 0, "both sides to close");
+    await until(() => r.stats.open === 0, "both sides to close");
   });
 
   it("paces pieces, so one write reaches the reader as several reads", async () => {
@@ -85,7 +85,7 @@ describe("startChunkingRelay", () => {
     const { data, reads } = await back;
     expect(data.toString()).toBe("Hello from client");
     expect(reads).toBeGreaterThan(1);
-    expect(r.stats().toServer).toMatchObject({ reads: 1, chunks: 5, bytes: 17 });
+    expect(r.stats.toServer).toMatchObject({ reads: 1, chunks: 5, bytes: 17 });
   });
 
   it("keeps a larger stream intact and in order when paced", async () => {
@@ -109,7 +109,7 @@ describe("startChunkingRelay", () => {
     socket.end(data);
     expect((await back).data.equals(data)).toBe(true);
     // ~32,000 pieces each way: paced one per 20 ms this would take over ten minutes.
-    expect(r.stats().toServer.chunks).toBeGreaterThan(10_000);
+    expect(r.stats.toServer.chunks).toBeGreaterThan(10_000);
   });
 
   it("reports every piece it writes, per direction and connection", async () => {
@@ -125,7 +125,7 @@ describe("startChunkingRelay", () => {
       socket.end(text);
       expect((await back).data.toString()).toBe(text);
     }
-    const { toServer, toClient } = r.stats();
+    const { toServer, toClient } = r.stats;
     const of = (direction: string, connection?: number) =>
       pieces.filter(
         (p) => p.direction === direction && (connection ?? p.connection) === p.connection,
@@ -148,9 +148,9 @@ describe("startChunkingRelay", () => {
     const reply = readAll(socket);
     socket.end("ping"); // FIN after "ping": the server sees 'end' only through the relay
     expect((await reply).data.toString()).toBe("got ping");
-    expect(r.stats().toServer).toMatchObject({ bytes: 4, chunks: 4 });
-    expect(r.stats().toClient).toMatchObject({ bytes: 8, chunks: 8 });
-    await until(() => r.stats().open === 0, "both sides to close");
+    expect(r.stats.toServer).toMatchObject({ bytes: 4, chunks: 4 });
+    expect(r.stats.toClient).toMatchObject({ bytes: 8, chunks: 8 });
+    await until(() => r.stats.open === 0, "both sides to close");
     const types = events.map((event) => event.type);
     expect(types.slice(0, 6)).toEqual(["socket", "bind", "listen", "accept", "socket", "connect"]);
     // accept(3) = 4 for the client, and a socket of its own (5) to the server.
@@ -198,7 +198,7 @@ describe("startChunkingRelay", () => {
     const r = await relay(gone.endpoint);
     const socket = await client(r.endpoint);
     expect((await closed(socket))?.code).toBe("ECONNRESET");
-    expect(r.stats()).toMatchObject({ accepted: 1, open: 0 });
+    expect(r.stats).toMatchObject({ accepted: 1, open: 0 });
   });
 
   it("pauses the client instead of buffering when the server reads slowly or not at all", async () => {
@@ -212,8 +212,8 @@ describe("startChunkingRelay", () => {
     const data = pattern(16 * MiB);
     socket.end(data); // the client side holds what the relay does not take
 
-    await until(() => r.stats().toServer.pauses > 0, "the relay to pause the client");
-    const paused = r.stats().toServer;
+    await until(() => r.stats.toServer.pauses > 0, "the relay to pause the client");
+    const paused = r.stats.toServer;
     expect(paused.bytes).toBeLessThan(data.length);
     expect(paused.peakBuffered).toBeLessThan(MiB);
 
@@ -227,8 +227,8 @@ describe("startChunkingRelay", () => {
     });
     receiver.resume();
     expect((await all).data.equals(data)).toBe(true);
-    expect(r.stats().toServer.pauses).toBeGreaterThan(1);
-    expect(r.stats().toServer.peakBuffered).toBeLessThan(MiB);
+    expect(r.stats.toServer.pauses).toBeGreaterThan(1);
+    expect(r.stats.toServer.peakBuffered).toBeLessThan(MiB);
   });
 
   it("pauses the client while its pacing queue is full", async () => {
@@ -236,8 +236,8 @@ describe("startChunkingRelay", () => {
     const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 1 }, paceMs: 1 });
     const socket = await client(r.endpoint);
     socket.write(pattern(4 * MiB)); // a byte per millisecond would take over an hour
-    await until(() => r.stats().toServer.pauses > 0, "the relay to pause the client");
-    const { toServer } = r.stats();
+    await until(() => r.stats.toServer.pauses > 0, "the relay to pause the client");
+    const { toServer } = r.stats;
     expect(toServer.peakBuffered).toBeLessThan(MiB);
     expect(toServer.bytes).toBeLessThan(MiB);
   });
@@ -251,16 +251,13 @@ describe("startChunkingRelay", () => {
     const socket = await client(r.endpoint);
     const clientSide = readAll(socket);
     socket.write("held for a minute");
-    await until(
-      () => r.stats().toServer.reads > 0 && serverSide !== undefined,
-      "the relay to read",
-    );
+    await until(() => r.stats.toServer.reads > 0 && serverSide !== undefined, "the relay to read");
     await r.close();
     await r.close(); // twice is fine
     // Both peers see the connection end; the delayed bytes never arrive.
     expect((await clientSide).data.length).toBe(0);
     expect((await serverSide)?.data.length).toBe(0);
-    expect(r.stats()).toMatchObject({ accepted: 1, open: 0 });
+    expect(r.stats).toMatchObject({ accepted: 1, open: 0 });
   });
 
   it("relays between unix sockets", async () => {
@@ -298,5 +295,20 @@ describe("startChunkingRelay", () => {
     const first = await relay({ transport: "tcp", host: "127.0.0.1", port: 9 });
     const taken = await startChunkingRelay({ target, listen: first.endpoint }).catch((e) => e);
     expect(isSocketError(taken, "EADDRINUSE")).toBe(true);
+  });
+});
+
+describe("stats", () => {
+  it("is a read-only property: a snapshot of the counters, taken when read", async () => {
+    const target = await server(echo);
+    const r = await relay(target.endpoint, { chunking: { mode: "bytes", size: 1 }, seed: 1 });
+    const before = r.stats;
+    const socket = await client(r.endpoint);
+    const back = readAll(socket);
+    socket.end("hello");
+    expect((await back).data.toString()).toBe("hello");
+    expect(before).toMatchObject({ accepted: 0, toServer: { bytes: 0 } });
+    expect(r.stats).toMatchObject({ accepted: 1, toServer: { bytes: 5 } });
+    expect(Object.getOwnPropertyDescriptor(r, "stats")?.get).toBeTypeOf("function");
   });
 });

@@ -31,7 +31,7 @@ async function client(host = "127.0.0.1"): Promise<UdpPeer> {
 
 /** Everything sent so far has crossed the link and reached its receiver (held ones excepted). */
 function settled(link: LossyLink, server: UdpPeer, peers: UdpPeer[], sent: number): boolean {
-  const { toServer, toClient } = link.stats();
+  const { toServer, toClient } = link.stats;
   const back = peers.reduce((sum, peer) => sum + peer.received.length, 0);
   return (
     toServer.received === sent &&
@@ -94,8 +94,8 @@ describe("startLossyLink", () => {
       const peer = await client();
       await send(link, server, [peer], 2000);
       await link.close();
-      await until(() => server.received.length === link.stats().toServer.forwarded, "flush");
-      return { stats: link.stats(), order: server.received.map(seqOf) };
+      await until(() => server.received.length === link.stats.toServer.forwarded, "flush");
+      return { stats: link.stats, order: server.received.map(seqOf) };
     };
     const a = await run(11);
     const b = await run(11);
@@ -128,7 +128,7 @@ describe("startLossyLink", () => {
     const peer = await client();
     await send(link, server, [peer], n, 100);
     await link.close();
-    const { toServer, toClient } = link.stats();
+    const { toServer, toClient } = link.stats;
     await until(() => server.received.length === toServer.forwarded, "flush");
 
     // The link applied the plan's decisions, one per datagram, in order.
@@ -169,7 +169,7 @@ describe("startLossyLink", () => {
     const peers = await Promise.all([client(), client(), client()]);
     await send(link, server, peers, 200, 25);
     await link.close();
-    const { toServer, toClient, clients: seen } = link.stats();
+    const { toServer, toClient, clients: seen } = link.stats;
     expect(seen).toBe(3);
     const back = () => peers.reduce((sum, peer) => sum + peer.received.length, 0);
     await until(() => back() === toClient.forwarded, "replies");
@@ -195,7 +195,7 @@ describe("startLossyLink", () => {
     const { server, link } = await setup({ loss: 0.3, seed: 8, directions: "to-client" }, true);
     const peer = await client();
     await send(link, server, [peer], 300);
-    const { toServer, toClient } = link.stats();
+    const { toServer, toClient } = link.stats;
     expect(server.received.map(seqOf)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(toServer).toMatchObject({ received: 300, forwarded: 300, dropped: 0 });
     expect(toClient.dropped).toBe(
@@ -213,14 +213,14 @@ describe("startLossyLink", () => {
     });
     const peer = await client();
     for (let seq = 0; seq < 20; seq++) await peer.send(datagram(0, seq), link.endpoint);
-    await until(() => link.stats().toServer.received === 20, "the link to take all 20");
-    const before = link.stats().toServer;
+    await until(() => link.stats.toServer.received === 20, "the link to take all 20");
+    const before = link.stats.toServer;
     expect(server.received.length).toBe(0);
     expect(before).toMatchObject({ delayed: 20, forwarded: 0, pending: 20 + before.duplicated });
 
     await link.close();
     await link.close(); // twice is fine
-    const after = link.stats().toServer;
+    const after = link.stats.toServer;
     expect(after).toMatchObject({ pending: 0, forwarded: 20 + before.duplicated, failed: 0 });
     await until(() => server.received.length === after.forwarded, "the flushed datagrams");
     expect(new Set(server.received.map(seqOf)).size).toBe(20);
@@ -296,3 +296,16 @@ const zeroes = {
   failed: 0,
   pending: 0,
 };
+
+describe("stats", () => {
+  it("is a read-only property: a snapshot of the counters, taken when read", async () => {
+    const { server, link } = await setup({ seed: 1 });
+    const peer = await client();
+    const before = link.stats;
+    await send(link, server, [peer], 3);
+    expect(typeof link.stats).toBe("object");
+    expect(before.toServer.received).toBe(0);
+    expect(link.stats.toServer.received).toBe(3);
+    expect(Object.getOwnPropertyDescriptor(link, "stats")?.get).toBeTypeOf("function");
+  });
+});

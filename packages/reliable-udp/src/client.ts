@@ -35,7 +35,7 @@ export interface ConnectOptions extends ConnectionOptions {
    * sent again after each RTO (1 s, 2 s, 4 s, … from `initialRtoMs`).
    * @default DEFAULT_CONNECT_TIMEOUT_MS (10000)
    */
-  timeoutMs?: number;
+  connectTimeoutMs?: number;
   /**
    * Cancels connecting: the promise rejects with `signal.reason` (a DOMException `AbortError`
    * for `controller.abort()`), as tcp's `connect()` does. Not used once connected.
@@ -52,7 +52,7 @@ export interface ConnectOptions extends ConnectionOptions {
  * Connects to a reliable-udp server: binds a UDP socket, connects it to the server, and runs
  * the handshake with a random connection id.
  * @throws {SocketError} (as a rejection) `ECONNREFUSED` when nothing listens on the server's
- *   port, `ERR_TIMEOUT` when no SYN_ACK comes within `timeoutMs`, `ECONNRESET` when the
+ *   port, `ERR_TIMEOUT` when no SYN_ACK comes within `connectTimeoutMs`, `ECONNRESET` when the
  *   server refuses (it holds `maxConnections`), `ERR_INVALID_ENDPOINT`.
  * @throws {unknown} `signal.reason` when `signal` fires first (Node's `AbortError`, code
  *   `ABORT_ERR`, for a signal aborted with `null`).
@@ -80,8 +80,8 @@ export async function connect(
       { hint: "Write it as udp://127.0.0.1:7001 or udp://[::1]:7001." },
     );
   }
-  const { timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, signal, local, trace, ...rest } = options;
-  checkInteger("timeoutMs", timeoutMs, 1, MAX_TIMER_MS);
+  const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, signal, local, trace, ...rest } = options;
+  checkInteger("connectTimeoutMs", connectTimeoutMs, 1, MAX_TIMER_MS);
   checkSignal(signal);
   const v6 = isIP(target.host) === 6;
   const settings = resolveConnectionOptions(rest, v6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4);
@@ -129,13 +129,13 @@ export async function connect(
         reject(
           new SocketError(
             ErrorCode.ERR_TIMEOUT,
-            `no answer from ${formatAddress(target)} after ${timeoutMs.toLocaleString("en-US")} ms`,
+            `no answer from ${formatAddress(target)} after ${connectTimeoutMs.toLocaleString("en-US")} ms`,
             {
               hint: "Is a reliable-udp server running there? A plain UDP server never answers the SYN.",
             },
           ),
         );
-      }, timeoutMs);
+      }, connectTimeoutMs);
       // Fired while binding too: onAbort() calls at once for a signal that already has.
       stopAbort = onAbort(signal, () => reject(abortReason(signal as AbortSignal)));
     });

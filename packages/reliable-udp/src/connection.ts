@@ -6,6 +6,7 @@
  */
 
 import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
   ErrorCode,
   formatAddress,
   type InetEndpoint,
@@ -47,8 +48,11 @@ import { type AckOutcome, type OutstandingSegment, SendWindow } from "./send-win
 export const DEFAULT_RECEIVE_WINDOW = 256;
 /** Default most segments outstanding at once, segments; a larger advertised window is clamped. */
 export const DEFAULT_SEND_WINDOW = 1_024;
-/** Default messages queued and not yet sent before `send()` waits, messages. */
-export const DEFAULT_HIGH_WATER_MARK = 256;
+/**
+ * Default messages queued and not yet sent before `send()` waits, messages (tcp's
+ * `DEFAULT_HIGH_WATER_MARK` counts bytes).
+ */
+export const DEFAULT_HIGH_WATER_MARK_MESSAGES = 256;
 /**
  * Default largest message, bytes: 1,412, so that a segment (header and 4 SACK ranges
  * included) fits the 1,472-byte IPv4 safe payload and is never fragmented.
@@ -59,8 +63,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = UDP_SAFE_PAYLOAD_IPV4 - MAX_HEADER_BYTE
  * acknowledgement before it fails with `ERR_TIMEOUT`, ms.
  */
 export const DEFAULT_PEER_TIMEOUT_MS = 15_000;
-/** Default time `close()` waits for the close handshake before resetting, ms. */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 /**
  * TIME_WAIT, ms: the side that closed first lingers 3 × RTO, within these bounds, to
  * acknowledge the peer's FIN again if its ACK was lost (TCP lingers 2 × MSL, a minute).
@@ -107,7 +109,7 @@ export interface ConnectionOptions extends RtoOptions {
   receiveWindow?: number;
   /** Most segments outstanding; a larger window advertised by the peer is clamped to it. @default DEFAULT_SEND_WINDOW (1024) */
   sendWindow?: number;
-  /** Messages queued, not yet sent, before `send()` waits and `write()` returns false. @default DEFAULT_HIGH_WATER_MARK (256) */
+  /** Messages queued, not yet sent, before `send()` waits and `write()` returns false. @default DEFAULT_HIGH_WATER_MARK_MESSAGES (256) */
   highWaterMark?: number;
   /** Largest message, bytes; a larger `send()` rejects with ERR_DATAGRAM_TOO_LARGE. @default DEFAULT_MAX_MESSAGE_BYTES (1412) */
   maxMessageBytes?: number;
@@ -136,7 +138,7 @@ export type ConnectionSettings = Required<Omit<ConnectionOptions, "onSegment">> 
 const DEFAULTS = {
   receiveWindow: DEFAULT_RECEIVE_WINDOW,
   sendWindow: DEFAULT_SEND_WINDOW,
-  highWaterMark: DEFAULT_HIGH_WATER_MARK,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK_MESSAGES,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   initialCwnd: DEFAULT_INITIAL_CWND,
   minCwnd: DEFAULT_MIN_CWND,

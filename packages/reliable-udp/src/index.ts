@@ -1,3 +1,4 @@
+export { DEFAULT_CLOSE_TIMEOUT_MS } from "@socket-lab/core";
 export type { ConnectOptions } from "./client.js";
 export { connect } from "./client.js";
 export {
@@ -14,8 +15,7 @@ export type {
   SegmentEvent,
 } from "./connection.js";
 export {
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_HIGH_WATER_MARK_MESSAGES,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PEER_TIMEOUT_MS,
   DEFAULT_RECEIVE_WINDOW,

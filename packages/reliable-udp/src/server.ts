@@ -5,18 +5,20 @@
  */
 
 import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   type Endpoint,
   type InetEndpoint,
+  type SocketError,
   type TraceListener,
   UDP_MAX_PAYLOAD_IPV6,
 } from "@socket-lab/core";
+import { checkOnError } from "@socket-lab/core/internal";
 import { bind, type UdpSocket } from "@socket-lab/udp";
 import {
   Connection,
   type ConnectionOptions,
   type ConnectionSettings,
-  DEFAULT_CLOSE_TIMEOUT_MS,
   type ReliableConnection,
   resolveConnectionOptions,
 } from "./connection.js";
@@ -40,6 +42,12 @@ export interface ListenOptions extends ConnectionOptions {
   maxConnections?: number;
   /** Receives the UDP socket's calls: socket, bind, send, recv, close. */
   trace?: TraceListener;
+  /**
+   * Receives the errors that belong to no caller: the UDP socket's (a send the OS failed
+   * after the fact). A connection's own errors go to whoever reads or sends on it.
+   * @default none: a process warning (one line on stderr), never a crash
+   */
+  onError?: (error: SocketError) => void;
 }
 
 /**
@@ -69,6 +77,7 @@ export interface ReliableServer extends AsyncIterable<ReliableConnection>, Async
   readonly endpoint: InetEndpoint;
   /** Connections open now, half-open ones included. */
   readonly connectionCount: number;
+  /** The counters: a snapshot, taken when read. */
   readonly stats: ReliableServerStats;
   /**
    * Stops accepting, closes every connection (the close handshake, reset after `timeoutMs`),
@@ -95,16 +104,17 @@ export async function listen(
   endpoint: string | Endpoint,
   options: ListenOptions = {},
 ): Promise<ReliableServer> {
-  const { maxConnections = DEFAULT_MAX_CONNECTIONS, trace, ...rest } = options;
+  const { maxConnections = DEFAULT_MAX_CONNECTIONS, trace, onError, ...rest } = options;
+  checkOnError(onError);
   checkInteger("maxConnections", maxConnections, 1, 2 ** 20);
   // Checked before bind against the larger (IPv6) limit; again once the family is known.
   resolveConnectionOptions(rest, UDP_MAX_PAYLOAD_IPV6);
   // socket() + bind(): one socket for every connection; there is no listen() or accept()
   // in UDP, the handshake below plays their part.
-  const socket = await bind(endpoint, trace === undefined ? {} : { trace });
+  const socket = await bind(endpoint, { trace, onError });
   let settings: ConnectionSettings;
   try {
-    settings = resolveConnectionOptions(rest, socket.maxPayload);
+    settings = resolveConnectionOptions(rest, socket.maxPayloadBytes);
   } catch (error) {
     await socket.close();
     throw error;
@@ -151,8 +161,8 @@ class Server implements ReliableServer {
   }
 
   async #readLoop(): Promise<void> {
-    // Ends when the socket closes. Its errors (a failed send) go to onError, unread: reading
-    // goes on after them.
+    // Ends when the socket closes. Its errors (a failed send) go to the onError option, not
+    // here: reading goes on after them.
     for await (const { data, from } of this.#socket) this.#route(data, from);
   }
 

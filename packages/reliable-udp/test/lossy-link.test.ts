@@ -73,7 +73,7 @@ test("the demo's impairments (5 % loss, 2 % duplication, 5 % reordering): 1,000 
   await reader;
   expect(got).toEqual(sent);
   const stats = connection.stats;
-  const dropped = link.stats().toServer.dropped;
+  const dropped = link.stats.toServer.dropped;
   // Drops were repaired by retransmissions, and selective repeat resends about what was
   // dropped (tail-loss probes and spurious timeouts on a busy machine add some); go-back-N
   // would resend a whole window per loss, several times the messages' count here.

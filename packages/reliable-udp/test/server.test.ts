@@ -280,10 +280,10 @@ describe("connect()", () => {
     });
   });
 
-  test("a UDP socket that never answers: ERR_TIMEOUT after timeoutMs", async () => {
+  test("a UDP socket that never answers: ERR_TIMEOUT after connectTimeoutMs", async () => {
     const peer = await rawPeer();
     const to: InetEndpoint = { transport: "udp", host: "127.0.0.1", port: peer.port };
-    await expect(connect(to, { ...FAST, timeoutMs: 300 })).rejects.toMatchObject({
+    await expect(connect(to, { ...FAST, connectTimeoutMs: 300 })).rejects.toMatchObject({
       code: ErrorCode.ERR_TIMEOUT,
     });
     // The SYN was sent again after each RTO.

@@ -8,6 +8,7 @@ import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import tls from "node:tls";
 import {
+  type BackoffOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
   descriptorOf,
   type Endpoint,
@@ -19,6 +20,7 @@ import {
 } from "@socket-lab/core";
 import {
   abortReason,
+  backoffDelay,
   checkSignal,
   onAbort,
   raceAbort,
@@ -56,38 +58,29 @@ import {
 } from "./tls.js";
 
 /**
- * How long to wait between connect attempts: `initialMs`, then times `factor`, at most `maxMs`.
+ * The waits between connect attempts when `ConnectOptions.backoff` leaves a field out: 100 ms,
+ * 200 ms, … 2 s. The shape is core's {@link BackoffOptions}.
  * @example
- * await using server = await listen(":0");
- * await using connection = await connect(server.endpoint, { retries: 5, backoff: { initialMs: 50, maxMs: 400 } });
- * // with no server there: waits 50, 100, 200, 400, 400 ms between the six attempts
+ * DEFAULT_CONNECT_BACKOFF //=> { initialMs: 100, maxMs: 2000, factor: 2 }
  */
-export interface BackoffOptions {
-  /** Wait before the first retry, in ms. @default 100 */
-  initialMs?: number;
-  /** Longest wait between attempts, in ms. @default 2000 */
-  maxMs?: number;
-  /** What each wait is multiplied by for the next one. @default 2 */
-  factor?: number;
-}
-
-/**
- * The backoff used when `ConnectOptions.backoff` leaves a field out: 100 ms, 200 ms, … 2 s.
- * @example
- * DEFAULT_BACKOFF //=> { initialMs: 100, maxMs: 2000, factor: 2 }
- */
-export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
+export const DEFAULT_CONNECT_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
   initialMs: 100,
   maxMs: 2_000,
   factor: 2,
 });
+
+/** @deprecated Renamed {@link DEFAULT_CONNECT_BACKOFF}. */
+export const DEFAULT_BACKOFF = DEFAULT_CONNECT_BACKOFF;
+
+/** Default resends of a failed connect: 0, since the kernel already retransmits the SYN. */
+export const DEFAULT_CONNECT_RETRIES = 0;
 
 /**
  * How {@link connect} connects, and how the connection behaves.
  * @example
  * const options: ConnectOptions<Buffer> = {
  *   framing: lengthPrefixed(),
- *   timeoutMs: 2_000,
+ *   connectTimeoutMs: 2_000,
  *   retries: 3,
  *   signal: AbortSignal.timeout(10_000),
  * };
@@ -100,10 +93,21 @@ export interface ConnectOptions<M = string> extends SocketControls {
    * system. For `localhost` the attempt covers both ::1 and 127.0.0.1.
    * @default DEFAULT_CONNECT_TIMEOUT_MS (10000)
    */
-  timeoutMs?: number;
-  /** Attempts made after the first one fails, in attempts. @default 0 */
+  connectTimeoutMs?: number;
+  /**
+   * Attempts made after the first one fails, in attempts. 0 by default: the kernel already
+   * resends the SYN within one attempt (`net.ipv4.tcp_syn_retries`).
+   * @default DEFAULT_CONNECT_RETRIES (0)
+   */
   retries?: number;
-  /** Waits between attempts. @default DEFAULT_BACKOFF ({ initialMs: 100, maxMs: 2000, factor: 2 }) */
+  /**
+   * Waits between attempts: wait n is `min(initialMs × factor^n, maxMs)`, in ms.
+   * @default DEFAULT_CONNECT_BACKOFF ({ initialMs: 100, maxMs: 2000, factor: 2 })
+   * @example
+   * await using server = await listen(":0");
+   * await using connection = await connect(server.endpoint, { retries: 5, backoff: { initialMs: 50, maxMs: 400 } });
+   * // with no server there: waits 50, 100, 200, 400, 400 ms between the six attempts
+   */
   backoff?: BackoffOptions;
   /**
    * Cancels connecting (an attempt or a wait between attempts): the promise rejects with
@@ -127,22 +131,22 @@ export interface ConnectOptions<M = string> extends SocketControls {
   highWaterMark?: number;
   /**
    * Whom to trust for a `tls://` endpoint: `{ ca, servername, insecure }`; refused for others.
-   * The handshake is part of each attempt, so `timeoutMs` covers it.
+   * The handshake is part of each attempt, so `connectTimeoutMs` covers it.
    * @default undefined (the system's CAs; the endpoint's host name is checked)
    */
   tls?: TlsConnectOptions;
 }
 
 interface ClientSettings {
-  timeoutMs?: number;
+  connectTimeoutMs?: number;
   retries?: number;
   idleTimeoutMs?: number;
   highWaterMark?: number;
 }
 
 const DEFAULTS: Required<ClientSettings> = {
-  timeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-  retries: 0,
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  retries: DEFAULT_CONNECT_RETRIES,
   idleTimeoutMs: 0,
   highWaterMark: DEFAULT_HIGH_WATER_MARK,
 };
@@ -157,7 +161,7 @@ const LOCALHOST = ["::1", "127.0.0.1"];
  *
  * @throws {SocketError} (as a rejection) with the endpoint in the message and a hint:
  *   `ECONNREFUSED` when nothing listens there, `ENOENT` for a missing unix socket,
- *   `ERR_TIMEOUT` when an attempt takes longer than `timeoutMs`, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
+ *   `ERR_TIMEOUT` when an attempt takes longer than `connectTimeoutMs`, `ENOTFOUND` for an unknown host, `ERR_INVALID_ENDPOINT`; over `tls://`, the
  *   certificate problems (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`,
  *   `CERT_HAS_EXPIRED`, …) and `ERR_SSL_WRONG_VERSION_NUMBER` for a server that does not speak
  *   TLS, each explained with a hint. A certificate problem is not retried.
@@ -177,11 +181,11 @@ export async function connect<M = string>(
 ): Promise<Connection<M>> {
   const target = streamEndpoint(endpoint);
   const settings = withDefaults<ClientSettings>(DEFAULTS, options);
-  checkInteger("timeoutMs", settings.timeoutMs, 0, MAX_TIMER_MS);
+  checkInteger("connectTimeoutMs", settings.connectTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("retries", settings.retries, 0);
   checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("highWaterMark", settings.highWaterMark, 0);
-  const backoff = withDefaults<BackoffOptions>(DEFAULT_BACKOFF, options.backoff);
+  const backoff = withDefaults<BackoffOptions>(DEFAULT_CONNECT_BACKOFF, options.backoff);
   checkNumber("backoff.initialMs", backoff.initialMs, 0);
   checkNumber("backoff.maxMs", backoff.maxMs, 0);
   checkNumber("backoff.factor", backoff.factor, 1);
@@ -202,7 +206,7 @@ export async function connect<M = string>(
     try {
       const socket = await attemptConnect(
         target,
-        settings.timeoutMs,
+        settings.connectTimeoutMs,
         controls,
         signal,
         trace,
@@ -225,7 +229,7 @@ export async function connect<M = string>(
       throwIfAborted(signal);
       if (attempt >= settings.retries || isCertificateError(err)) throw err;
     }
-    const wait = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** attempt);
+    const wait = backoffDelay(backoff as Required<BackoffOptions>, attempt);
     try {
       await sleep(wait, undefined, { signal });
     } catch {
@@ -234,7 +238,7 @@ export async function connect<M = string>(
   }
 }
 
-/** One attempt: every address of the host in turn, within one `timeoutMs`. */
+/** One attempt: every address of the host in turn, within one `connectTimeoutMs`. */
 async function attemptConnect(
   target: Endpoint,
   timeoutMs: number,
@@ -354,7 +358,7 @@ function timeoutError(remote: Endpoint, timeoutMs: number): SocketError {
     ErrorCode.ERR_TIMEOUT,
     `connect to ${where} timed out after ${timeoutMs} ms`,
     {
-      hint: "Check that the server is running and accepting connections, or allow a longer timeoutMs.",
+      hint: "Check that the server is running and accepting connections, or allow a longer connectTimeoutMs.",
       syscall: "connect",
       ...(remote.transport === "unix"
         ? { address: remote.path }

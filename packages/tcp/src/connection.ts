@@ -5,6 +5,7 @@
 
 import type { Socket } from "node:net";
 import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
   descriptorOf,
   type Endpoint,
   type SocketError,
@@ -36,14 +37,6 @@ import { type TlsInfo, tlsInfoOf } from "./tls.js";
  * await using server = await listen(":0", { highWaterMark: 4 * DEFAULT_HIGH_WATER_MARK });
  */
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-
-/**
- * Default time `close()` lets a connection (or a server's connections) flush and wait for the
- * peer before destroying it, in ms.
- * @example
- * DEFAULT_CLOSE_TIMEOUT_MS //=> 5000
- */
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Default most messages a connection hands to its reader in one turn of the event loop before
@@ -142,7 +135,7 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
   readonly fd: number | undefined;
   /** What the TLS handshake agreed on (`tls://` endpoints); `undefined` over plain TCP or unix. */
   readonly tls: TlsInfo | undefined;
-  /** Byte and message counters. */
+  /** Byte and message counters: a snapshot, taken when read. */
   readonly stats: ConnectionStats;
   /**
    * The underlying `net.Socket` (a `tls.TLSSocket` over `tls://`), read-only, for anything
@@ -306,7 +299,7 @@ export class TcpConnection<M> implements Connection<M> {
   readonly id = ++lastId;
   readonly local: Endpoint;
   readonly remote: Endpoint;
-  readonly stats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
+  readonly #stats = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
   readonly closed: Promise<void>;
   readonly #state: ConnectionState<M>;
 
@@ -317,8 +310,12 @@ export class TcpConnection<M> implements Connection<M> {
     this.closed = new Promise<void>((resolve) => {
       resolveClosed = resolve;
     });
-    this.#state = new ConnectionState(this, setup, this.stats, this.closed, resolveClosed);
+    this.#state = new ConnectionState(this, setup, this.#stats, this.closed, resolveClosed);
     open(this.#state);
+  }
+
+  get stats(): ConnectionStats {
+    return { ...this.#stats };
   }
 
   get fd(): number | undefined {

@@ -1,5 +1,12 @@
-export type { BackoffOptions, ConnectOptions } from "./client.js";
-export { connect, DEFAULT_BACKOFF } from "./client.js";
+export type { BackoffOptions } from "@socket-lab/core";
+export { DEFAULT_CLOSE_TIMEOUT_MS } from "@socket-lab/core";
+export type { ConnectOptions } from "./client.js";
+export {
+  connect,
+  DEFAULT_BACKOFF,
+  DEFAULT_CONNECT_BACKOFF,
+  DEFAULT_CONNECT_RETRIES,
+} from "./client.js";
 export type {
   CloseOptions,
   Connection,
@@ -7,11 +14,7 @@ export type {
   DropReason,
   SendOptions,
 } from "./connection.js";
-export {
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_MAX_MESSAGES_PER_TURN,
-} from "./connection.js";
+export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_MESSAGES_PER_TURN } from "./connection.js";
 export type { FrameDecoder, Framing } from "./framing.js";
 export type { LengthFramingOptions } from "./length-framing.js";
 export { lengthPrefixed, lengthPrefixedPieces } from "./length-framing.js";

@@ -10,6 +10,7 @@ import net from "node:net";
 import { devNull } from "node:os";
 import {
   DEFAULT_BACKLOG,
+  DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   descriptorOf,
@@ -19,12 +20,17 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkSignal,
+  onAbort,
+  reportError,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import {
   type CloseOptions,
   type Connection,
   type ConnectionGuard,
-  DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_MAX_MESSAGES_PER_TURN,
   type DropReason,
@@ -194,13 +200,21 @@ export interface ServerOptions<M = string> extends SocketControls {
   /**
    * Receives each connection instead of the server's async iterator. When it returns (or its
    * promise settles) the connection is closed gracefully. An error it throws is reported as
-   * an 'error' event with the thrown error as `cause` and its stack, never fatal. `close()`
+   * an error to `onError` with the thrown error as `cause` and its stack, never fatal. `close()`
    * waits for every call still running.
    * @default undefined (connections are read with `for await (const c of server)`)
    */
   handler?: (connection: Connection<M>) => void | Promise<void>;
   /** Receives socket, bind, listen, accept, then per connection send, recv, shutdown, close. */
   trace?: TraceListener;
+  /**
+   * Receives each non-fatal server-level error, which belongs to no caller: accept failing
+   * (EMFILE, …), a TLS handshake failing, or an error thrown by the handler (its `cause` is
+   * what was thrown, and its `stack` the thrown error's).
+   * @default none: 'error' listeners (deprecated) if any, else a process warning (a handler's
+   *   with its stack); never a crash
+   */
+  onError?: (error: SocketError) => void;
   /**
    * Permissions given to a unix socket file right after it is created, as a mode such as
    * `0o660`. Ignored for tcp:// endpoints.
@@ -326,7 +340,7 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   readonly endpoint: Endpoint;
   /** Connections open now. */
   readonly connectionCount: number;
-  /** Connection counters. */
+  /** Connection counters: a snapshot, taken when read. */
   readonly stats: ServerStats;
   /**
    * Lets the process exit while the server listens (`net.Server.unref()`): the listening socket
@@ -341,10 +355,8 @@ export interface Server<M = string> extends AsyncIterable<Connection<M>>, AsyncD
   /** An accepted connection was closed for `maxBufferedBytes` or `minDataRate`. */
   on(event: "drop", listener: (info: DropInfo) => void): this;
   /**
-   * A non-fatal server-level error: accept failing (EMFILE, …), a TLS handshake failing, or an
-   * error thrown by the handler (its `cause` is what was thrown, and its `stack` the thrown
-   * error's). Without a listener these become process warnings (a handler's with its stack);
-   * they never crash the process.
+   * @deprecated Give `listen()` an `onError` option: the one error channel of every long-lived
+   * object. Listeners here get the same errors when there is no `onError`.
    */
   on(event: "error", listener: (err: SocketError) => void): this;
   /** A connection was accepted (before it goes to the handler or the iterator). */
@@ -444,6 +456,7 @@ export async function listen<M = string>(
   checkInteger("highWaterMark", settings.highWaterMark, 0);
   checkFunction("handler", options.handler);
   checkFunction("trace", options.trace);
+  checkFunction("onError", options.onError);
   const { signal } = options;
   checkSignal(signal);
   const controls = socketSettings(options);
@@ -460,6 +473,7 @@ export async function listen<M = string>(
     framing,
     handler: options.handler,
     trace: options.trace,
+    onError: options.onError,
     tls: options.tls,
     controls,
   });
@@ -478,13 +492,14 @@ interface TcpServerSettings<M> extends Required<ServerSettings> {
   framing: Framing<M>;
   handler: ((connection: Connection<M>) => void | Promise<void>) | undefined;
   trace: TraceListener | undefined;
+  onError: ((error: SocketError) => void) | undefined;
   tls: TlsServerOptions | undefined;
   controls: SocketSettings;
 }
 
 class TcpServer<M> extends EventEmitter implements Server<M> {
   endpoint: Endpoint;
-  readonly stats = { accepted: 0, rejected: 0, closed: 0, dropped: 0 };
+  readonly #stats = { accepted: 0, rejected: 0, closed: 0, dropped: 0 };
 
   readonly #settings: TcpServerSettings<M>;
   readonly #unixPath: string | undefined;
@@ -520,7 +535,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       maxBufferedBytes: settings.maxBufferedBytes,
       overBudget: () => this.#overBudget(),
       dropped: (remote, reason, error) => {
-        this.stats.dropped++;
+        this.#stats.dropped++;
         this.emit("drop", { remote, reason, error } satisfies DropInfo);
       },
     };
@@ -537,6 +552,10 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       else if (err.code === "EMFILE" || err.code === "ENFILE") this.#descriptorsRanOut(err);
       else this.#report(explain(err, { endpoint: formatAddress(this.endpoint) }));
     });
+  }
+
+  get stats(): ServerStats {
+    return { ...this.#stats };
   }
 
   get connectionCount(): number {
@@ -701,7 +720,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       socket.setTimeout(REJECT_LINGER_MS, () => socket.destroy());
       if (trace) socket.once("close", () => trace({ type: "close", remote, fd }));
       if (this.#closing === undefined) {
-        this.stats.rejected++;
+        this.#stats.rejected++;
         const reason = full ? "max-connections" : "max-connections-per-address";
         this.emit("reject", { remote, reason } satisfies RejectInfo);
       }
@@ -725,7 +744,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
       trace,
       onClosed: this.#forget,
     });
-    this.stats.accepted++;
+    this.#stats.accepted++;
     this.#open.add(connection);
     this.emit("connection", connection);
     if (handler !== undefined) {
@@ -740,7 +759,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   readonly #forget = (connection: TcpConnection<M>): void => {
     this.#open.delete(connection);
     this.#unclaimed.delete(connection);
-    this.stats.closed++;
+    this.#stats.closed++;
     const { remote } = connection;
     if (remote.transport === "tcp") {
       const left = (this.#perAddress.get(remote.host) ?? 1) - 1;
@@ -864,19 +883,13 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
   }
 
   /**
-   * Hands a non-fatal error to 'error' listeners or, when there are none, to process warnings:
-   * printed on stderr as one line, hint included, then `detail` (a handler error's stack).
+   * Hands a non-fatal error to `onError`, else to (deprecated) 'error' listeners, else to a
+   * process warning: one line on stderr, hint included, then `detail` (a handler error's stack).
    */
   #report(error: SocketError, detail?: string): void {
-    if (this.listenerCount("error") > 0) this.emit("error", error);
-    else {
-      const text = error.hint === undefined ? error.message : `${error.message}. ${error.hint}`;
-      process.emitWarning(text, {
-        type: error.name,
-        code: error.code,
-        ...(detail === undefined ? {} : { detail }),
-      });
-    }
+    if (this.#settings.onError === undefined && this.listenerCount("error") > 0) {
+      this.emit("error", error);
+    } else reportError(this.#settings.onError, error, detail);
   }
 }
 

@@ -22,7 +22,7 @@ describe.each(["127.0.0.1", "::1"])("connect to %s", (host) => {
     const endpoint = await stalledEndpoint(host);
     const { trace, count } = recorder();
     const error = await within(
-      connect(endpoint, { timeoutMs: 50, retries: 1, backoff: { initialMs: 1 }, trace }),
+      connect(endpoint, { connectTimeoutMs: 50, retries: 1, backoff: { initialMs: 1 }, trace }),
       "the connect timeout",
     ).catch((err: unknown) => err);
     expect(error).toMatchObject({ name: "SocketError", code: "ERR_TIMEOUT" });
@@ -76,7 +76,9 @@ describe("connect", () => {
     await expect(connect("udp://127.0.0.1:7")).rejects.toMatchObject({
       code: "ERR_INVALID_ENDPOINT",
     });
-    await expect(connect(":7", { timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be/);
+    await expect(connect(":7", { connectTimeoutMs: -1 })).rejects.toThrow(
+      /connectTimeoutMs must be/,
+    );
     await expect(connect(":7", { retries: 0.5 })).rejects.toThrow(TypeError);
     await expect(connect(":7", { backoff: { factor: 0.5 } })).rejects.toThrow(/backoff.factor/);
     // @ts-expect-error: not a signal

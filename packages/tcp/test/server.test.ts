@@ -186,6 +186,27 @@ describe("connections", () => {
     // Node prints `detail` under the warning's line: the thrown error's own stack.
     expect(warning.detail).toMatch(/^Error: unheard\n\s+at unheardHandler .*server\.test\.ts:\d+/);
   });
+
+  it("hands handler errors to the onError option, and then not to (deprecated) 'error' listeners", async () => {
+    const reported: Error[] = [];
+    const server = await startServer(":0", {
+      handler: function failingHandler() {
+        throw new Error("to onError");
+      },
+      onError: (error) => reported.push(error),
+    });
+    const heard: Error[] = [];
+    server.on("error", (error) => heard.push(error));
+    await startClient(addressOf(server), {});
+    await until(() => reported.length === 1, "the report");
+    expect(reported[0]).toMatchObject({ name: "SocketError", message: "to onError" });
+    expect(heard).toEqual([]);
+  });
+
+  it("refuses an onError that is not a function", async () => {
+    // @ts-expect-error: not a function
+    await expect(listen(":0", { onError: "log" })).rejects.toThrow(TypeError);
+  });
 });
 
 describe("close()", () => {
@@ -298,17 +319,17 @@ describe("close() waits for what the server started", () => {
     await within(loop, "the loop to end");
   });
 
-  it("reports a handler that rejects during the close on 'error', with its stack", async () => {
+  it("reports a handler that rejects during the close to onError, with its stack", async () => {
     const release = gate();
+    const errors: Error[] = [];
     const server = await startServer(":0", {
       handler: async function lateHandler(connection) {
         for await (const _ of connection);
         await release.opened;
         throw new Error("failed while closing");
       },
+      onError: (error) => errors.push(error),
     });
-    const errors: Error[] = [];
-    server.on("error", (error) => errors.push(error));
     const client = await startClient(addressOf(server), {});
     await until(() => server.connectionCount === 1, "the accept");
     const closing = server.close().then((result) => ({ result, errors: [...errors] }));

@@ -19,6 +19,7 @@
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
+import { checkOnError, reportError } from "@socket-lab/core/internal";
 import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
 import { _TtlMap } from "./internal/ttl-map.js";
 import {
@@ -77,12 +78,14 @@ export interface ServeRequestsOptions {
   /** Most handler calls running at once; a request beyond it is dropped and counted in `busy`. @default 256 */
   maxInFlight?: number;
   /**
-   * Told about every request that got no reply through a fault: the handler threw, the reply
-   * (fresh or cached) was refused for `maxAmplification` (`ERR_DATAGRAM_TOO_LARGE`), or it
-   * failed to send. Must not throw.
-   * @default none (the failures are only counted)
+   * Told about every error that belongs to no caller: a request that got no reply through a
+   * fault (the handler threw, the reply — fresh or cached — was refused for `maxAmplification`
+   * with `ERR_DATAGRAM_TOO_LARGE`, or it failed to send), with that request; and an error the
+   * socket reported (`ECONNREFUSED`), with no request. Each is counted in `stats.errors` or
+   * `stats.refused` as well.
+   * @default none: a process warning (one line on stderr, a handler's stack as detail), never a crash
    */
-  onError?: (error: unknown, request: Datagram) => void;
+  onError?: (error: unknown, request: Datagram | undefined) => void;
 }
 
 /** Counters of one request server; they only grow. */
@@ -115,10 +118,15 @@ export interface RequestServerStats {
 
 /** A running request server. */
 export interface RequestServer {
-  /** Live counters. */
+  /** The counters, a snapshot taken when read. */
   readonly stats: Readonly<RequestServerStats>;
-  /** Stops reading the socket (which stays open); replies still being computed are not sent. */
-  close(): void;
+  /**
+   * Stops reading the socket (which stays open); replies still being computed are not sent.
+   * Resolves once the server has stopped reading. Idempotent.
+   */
+  close(): Promise<void>;
+  /** `await using server = serveRequests(…)` calls `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const DEFAULTS = {
@@ -144,13 +152,11 @@ interface Seen {
  * @throws {TypeError}/{RangeError} naming a bad option.
  * @example
  * await using socket = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
- * const server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 3 });
+ * await using server = serveRequests(socket, (request) => `pong ${request.data}`, { maxAmplification: 3 });
  * await using client = await bind("udp://127.0.0.1:0", { connect: socket.local });
- * const requester = createRequester(client);
+ * await using requester = createRequester(client);
  * `${(await requester.request("ping")).data}` //=> "pong ping"
  * server.stats //=> { requests: 1, handled: 1, duplicates: 0, evicted: 0, replies: 1, invalid: 0, refused: 0, errors: 0, busy: 0 }
- * requester.close();
- * server.close();
  */
 export function serveRequests(
   socket: UdpSocket,
@@ -165,11 +171,12 @@ export function serveRequests(
   _checkInteger("dedupMaxEntries", settings.dedupMaxEntries, 0, 2 ** 31 - 1);
   _checkNumber("maxAmplification", settings.maxAmplification, 0, Number.POSITIVE_INFINITY);
   _checkInteger("maxInFlight", settings.maxInFlight, 1, 2 ** 31 - 1);
+  checkOnError(settings.onError);
   return new _RequestServer(socket, handler, settings);
 }
 
 class _RequestServer implements RequestServer {
-  readonly stats: RequestServerStats = {
+  readonly #stats: RequestServerStats = {
     requests: 0,
     handled: 0,
     duplicates: 0,
@@ -188,6 +195,7 @@ class _RequestServer implements RequestServer {
   readonly #stopErrors: () => void;
   #inFlight = 0;
   #closed = false;
+  #reading: Promise<void> = Promise.resolve();
 
   constructor(
     socket: UdpSocket,
@@ -199,9 +207,16 @@ class _RequestServer implements RequestServer {
     this.#settings = settings;
     this.#seen = new _TtlMap(settings.dedupWindowMs, settings.dedupMaxEntries);
     this.#iterator = socket[Symbol.asyncIterator]();
-    // A socket error is not about any one request: counted, and the server goes on.
-    this.#stopErrors = socket.onError(() => this.stats.errors++);
-    void this.#read();
+    // A socket error is not about any one request: counted, reported, and the server goes on.
+    this.#stopErrors = socket.onError((error) => {
+      this.#stats.errors++;
+      this.#report(error, undefined);
+    });
+    this.#reading = this.#read();
+  }
+
+  get stats(): Readonly<RequestServerStats> {
+    return { ...this.#stats };
   }
 
   async #read(): Promise<void> {
@@ -211,46 +226,46 @@ class _RequestServer implements RequestServer {
       this.#onDatagram(result.value);
       result = await this.#iterator.next();
     }
-    this.close();
+    this.#stop();
   }
 
   #onDatagram(datagram: Datagram): void {
     const frame = _tryDecodeRequestFrame(datagram.data);
     if (frame === undefined || frame.kind !== "request") {
-      this.stats.invalid++;
+      this.#stats.invalid++;
       return;
     }
-    this.stats.requests++;
+    this.#stats.requests++;
     const request: Datagram = { data: frame.payload, from: datagram.from };
     const key = `${datagram.from.host} ${datagram.from.port} ${frame.id}`;
     const seen = this.#seen.get(key);
     if (seen !== undefined) {
-      this.stats.duplicates++;
+      this.#stats.duplicates++;
       if (seen.reply !== undefined && this.#allowed(seen.reply.length, datagram, request)) {
         this.#send(seen.reply, datagram);
       }
       return;
     }
     if (this.#inFlight >= this.#settings.maxInFlight) {
-      this.stats.busy++;
+      this.#stats.busy++;
       return;
     }
     const entry: Seen = { reply: undefined };
     this.#seen.set(key, entry);
-    this.stats.evicted = this.#seen.evicted;
+    this.#stats.evicted = this.#seen.evicted;
     void this.#answer(entry, frame.id, request, datagram);
   }
 
   async #answer(entry: Seen, id: number, request: Datagram, datagram: Datagram): Promise<void> {
     this.#inFlight++;
-    this.stats.handled++;
+    this.#stats.handled++;
     try {
       const payload = await this.#handler(request);
       if (!this.#allowed(REQUEST_HEADER_BYTES + _payloadBytes(payload), datagram, request)) return;
       entry.reply = encodeRequestFrame({ kind: "reply", id }, payload);
       this.#send(entry.reply, datagram);
     } catch (error) {
-      this.stats.errors++;
+      this.#stats.errors++;
       this.#report(error, request);
     } finally {
       this.#inFlight--;
@@ -264,7 +279,7 @@ class _RequestServer implements RequestServer {
   #allowed(size: number, datagram: Datagram, request: Datagram): boolean {
     const factor = this.#settings.maxAmplification;
     if (size <= factor * datagram.data.length) return true;
-    this.stats.refused++;
+    this.#stats.refused++;
     this.#report(_amplificationError(size, datagram, factor), request);
     return false;
   }
@@ -277,20 +292,32 @@ class _RequestServer implements RequestServer {
         : this.#socket.send(reply);
     sent.then(
       () => {
-        this.stats.replies++;
+        this.#stats.replies++;
       },
       (error: unknown) => {
-        this.stats.errors++;
+        this.#stats.errors++;
         this.#report(error, request);
       },
     );
   }
 
-  #report(error: unknown, request: Datagram): void {
-    this.#settings.onError?.(error, request);
+  #report(error: unknown, request: Datagram | undefined): void {
+    const { onError } = this.#settings;
+    // A handler's bug is shown with its stack; a socket's error is one line.
+    const stack = error instanceof SocketError ? undefined : (error as Error | null)?.stack;
+    reportError(onError && ((e: unknown) => onError(e, request)), error, stack);
   }
 
-  close(): void {
+  close(): Promise<void> {
+    this.#stop();
+    return this.#reading;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopErrors();

@@ -8,27 +8,47 @@
 import { randomInt } from "node:crypto";
 import { isIPv4 } from "node:net";
 import {
+  type BackoffOptions,
   type Endpoint,
   ErrorCode,
   formatAddress,
   type InetEndpoint,
   SocketError,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  backoffDelay,
+  checkOnError,
+  checkSignal,
+  reportError,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./internal/endpoint.js";
 import { _applyDefaults, _checkInteger, _checkNumber } from "./internal/options.js";
 import { _TtlMap } from "./internal/ttl-map.js";
 import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
 
-/** Default wait for a reply to the first try, in ms. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 1_000;
-/** Default number of resends after the first try (4 tries in all). */
+/**
+ * The waits for a reply when `backoff` leaves a field out: the first try waits 1 s, each next
+ * one twice as long, at most 10 s. The shape is core's {@link BackoffOptions}.
+ * @example
+ * DEFAULT_REQUEST_BACKOFF //=> { initialMs: 1000, factor: 2, maxMs: 10000 }
+ */
+export const DEFAULT_REQUEST_BACKOFF: Readonly<Required<BackoffOptions>> = Object.freeze({
+  initialMs: 1_000,
+  factor: 2,
+  maxMs: 10_000,
+});
+/**
+ * Default number of resends after the first try (4 tries in all): 3, since nothing under UDP
+ * resends a lost datagram.
+ */
 export const DEFAULT_REQUEST_RETRIES = 3;
-/** Default factor each try's wait is multiplied by. */
-export const DEFAULT_REQUEST_BACKOFF = 2;
-/** Default cap on one try's wait, in ms. */
-export const DEFAULT_MAX_REQUEST_TIMEOUT_MS = 10_000;
+/** @deprecated Now `DEFAULT_REQUEST_BACKOFF.initialMs`. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = DEFAULT_REQUEST_BACKOFF.initialMs;
+/** @deprecated Now `DEFAULT_REQUEST_BACKOFF.maxMs`. */
+export const DEFAULT_MAX_REQUEST_TIMEOUT_MS = DEFAULT_REQUEST_BACKOFF.maxMs;
 
 /** setTimeout's longest delay, in ms; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,17 +63,25 @@ export interface RequesterOptions {
    * @default the socket's connected peer; an unconnected socket needs `to` here or per request
    */
   to?: string | Endpoint;
-  /** Wait for a reply to the first try, in ms. @default 1000 */
-  timeoutMs?: number;
-  /** Resends after the first try; `retries: 3` means at most 4 tries. @default 3 */
+  /**
+   * Resends after the first try; `retries: 3` means at most 4 tries. 3 by default: nothing
+   * under UDP resends a lost datagram.
+   * @default DEFAULT_REQUEST_RETRIES (3)
+   */
   retries?: number;
   /**
-   * Factor each try's wait is multiplied by: try n (from 0) waits
-   * `min(timeoutMs × backoff^n, maxTimeoutMs)`. `1` waits the same every time. @default 2
+   * How long each try waits for a reply before the next one is sent, in ms: try n (from 0)
+   * waits `min(initialMs × factor^n, maxMs)`; `factor: 1` waits the same every time. A field
+   * left out keeps the requester's (then the default's).
+   * @default DEFAULT_REQUEST_BACKOFF ({ initialMs: 1000, factor: 2, maxMs: 10000 })
    */
-  backoff?: number;
-  /** Cap on one try's wait, in ms. @default 10000 */
-  maxTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /**
+   * Receives errors that belong to no request: an error the socket reports (`ECONNREFUSED`)
+   * while no request waits. Pending requests reject with it instead.
+   * @default none: a process warning (one line on stderr), never a crash
+   */
+  onError?: (error: SocketError) => void;
 }
 
 /** Options of one {@link Requester.request}: the requester's, overridden, plus a signal. */
@@ -93,24 +121,44 @@ export interface Requester {
    * @throws (rejects) {SocketError} `ERR_TIMEOUT` when every try went unanswered, saying how
    *   many tries over how long; `ECONNREFUSED` on a connected socket whose peer port is closed;
    *   `ERR_DATAGRAM_TOO_LARGE` when `data` plus the 8-byte header is over the socket's
-   *   `maxPayload`; `signal.reason` when `signal` fires; `ERR_SOCKET_CLOSED` once the requester or socket is closed.
+   *   `maxPayloadBytes`; `signal.reason` when `signal` fires; `ERR_SOCKET_CLOSED` once the requester or socket is closed.
    *   {TypeError}/{RangeError} for bad options.
    */
   request(data: Uint8Array | string, options?: RequestOptions): Promise<Datagram>;
-  /** Live counters. */
+  /** The counters, a snapshot taken when read. */
   readonly stats: Readonly<RequesterStats>;
-  /** Stops reading the socket (which stays open) and rejects pending requests with `ERR_SOCKET_CLOSED`. */
-  close(): void;
+  /**
+   * Stops reading the socket (which stays open) and rejects pending requests with
+   * `ERR_SOCKET_CLOSED`; resolves once the requester has stopped reading. Idempotent.
+   */
+  close(): Promise<void>;
+  /** `await using requester = createRequester(…)` calls `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const DEFAULTS = {
-  timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   retries: DEFAULT_REQUEST_RETRIES,
-  backoff: DEFAULT_REQUEST_BACKOFF,
-  maxTimeoutMs: DEFAULT_MAX_REQUEST_TIMEOUT_MS,
+  backoff: DEFAULT_REQUEST_BACKOFF as Required<BackoffOptions>,
 };
 
-type Settings = typeof DEFAULTS & RequestOptions;
+type Settings = Omit<RequestOptions, "backoff"> & typeof DEFAULTS;
+
+/** `base` overridden by `options`; `backoff` field by field. */
+function _mergeSettings(base: Settings, options: RequestOptions): Settings {
+  const merged = _applyDefaults(base, options) as Settings;
+  merged.backoff = _applyDefaults(base.backoff, _backoffObject(options.backoff));
+  return merged;
+}
+
+function _backoffObject(backoff: unknown): BackoffOptions {
+  if (backoff === undefined) return {};
+  if (typeof backoff !== "object" || backoff === null) {
+    throw new TypeError(
+      `backoff must be an object { initialMs, factor, maxMs }, got ${typeof backoff} (${String(backoff)})`,
+    );
+  }
+  return backoff;
+}
 
 interface Pending {
   /** The destination, or `undefined` on a connected socket (the kernel filters senders there). */
@@ -127,29 +175,28 @@ interface Pending {
  * await using server = await bind("udp://127.0.0.1:0"); // say udp://127.0.0.1:7001
  * const serving = serveRequests(server, () => "pong");
  * await using socket = await bind("udp://127.0.0.1:0", { connect: server.local });
- * const requester = createRequester(socket, { timeoutMs: 500 });
+ * await using requester = createRequester(socket, { backoff: { initialMs: 500 } });
  * const reply = await requester.request("ping");
  * reply.data.toString() //=> "pong"
  * // with nobody there: SocketError ECONNREFUSED here; unconnected, after 4 tries:
  * // SocketError ERR_TIMEOUT "no reply from 127.0.0.1:7001 after 4 tries over 7.5 s"
- * requester.close();
- * serving.close();
  */
 export function createRequester(socket: UdpSocket, options: RequesterOptions = {}): Requester {
-  return new _Requester(socket, _checkSettings(_applyDefaults(DEFAULTS, options)));
+  return new _Requester(socket, _checkSettings(_mergeSettings(DEFAULTS, options)));
 }
 
 function _checkSettings(settings: Settings): Settings {
-  _checkNumber("timeoutMs", settings.timeoutMs, 1, MAX_TIMER_MS);
   _checkInteger("retries", settings.retries, 0, 1_000);
-  _checkNumber("backoff", settings.backoff, 1, Number.POSITIVE_INFINITY);
-  _checkNumber("maxTimeoutMs", settings.maxTimeoutMs, 1, MAX_TIMER_MS);
+  _checkNumber("backoff.initialMs", settings.backoff.initialMs, 1, MAX_TIMER_MS);
+  _checkNumber("backoff.factor", settings.backoff.factor, 1, Number.POSITIVE_INFINITY);
+  _checkNumber("backoff.maxMs", settings.backoff.maxMs, 1, MAX_TIMER_MS);
+  checkOnError(settings.onError);
   if (settings.to !== undefined) _udpEndpoint(settings.to);
   return settings;
 }
 
 class _Requester implements Requester {
-  readonly stats: RequesterStats = {
+  readonly #stats: RequesterStats = {
     requests: 0,
     tries: 0,
     replies: 0,
@@ -171,6 +218,7 @@ class _Requester implements Requester {
   readonly #stopErrors: () => void;
   #nextId = randomInt(0, 2 ** 32);
   #closed = false;
+  #reading: Promise<void> = Promise.resolve();
 
   constructor(socket: UdpSocket, settings: Settings) {
     this.#socket = socket;
@@ -178,8 +226,15 @@ class _Requester implements Requester {
     this.#iterator = socket[Symbol.asyncIterator]();
     // On a connected socket this is ECONNREFUSED: the one peer every request goes to is not
     // there, so no pending request will be answered.
-    this.#stopErrors = socket.onError((error) => this.#failAll(error));
-    void this.#read();
+    this.#stopErrors = socket.onError((error) => {
+      if (this.#pending.size > 0) this.#failAll(error);
+      else reportError(this.#settings.onError, error);
+    });
+    this.#reading = this.#read();
+  }
+
+  get stats(): Readonly<RequesterStats> {
+    return { ...this.#stats };
   }
 
   async #read(): Promise<void> {
@@ -189,13 +244,13 @@ class _Requester implements Requester {
       this.#onDatagram(result.value);
       result = await this.#iterator.next();
     }
-    this.close();
+    this.#stop();
   }
 
   #onDatagram(datagram: Datagram): void {
     const frame = _tryDecodeRequestFrame(datagram.data);
     if (frame === undefined || frame.kind !== "reply") {
-      this.stats.invalid++;
+      this.#stats.invalid++;
       return;
     }
     const pending = this.#pending.get(frame.id);
@@ -204,9 +259,9 @@ class _Requester implements Requester {
       return;
     }
     const finished = pending === undefined ? this.#finished.get(frame.id) : undefined;
-    if (finished === "answered") this.stats.duplicateReplies++;
-    else if (finished === "failed") this.stats.lateReplies++;
-    else this.stats.unmatchedReplies++;
+    if (finished === "answered") this.#stats.duplicateReplies++;
+    else if (finished === "failed") this.#stats.lateReplies++;
+    else this.#stats.unmatchedReplies++;
   }
 
   request(data: Uint8Array | string, options: RequestOptions = {}): Promise<Datagram> {
@@ -214,7 +269,7 @@ class _Requester implements Requester {
     let to: InetEndpoint | undefined;
     let frame: Buffer;
     try {
-      settings = _checkSettings(_applyDefaults(this.#settings, options));
+      settings = _checkSettings(_mergeSettings(this.#settings, options));
       to = settings.to === undefined ? undefined : _udpEndpoint(settings.to);
       if (to !== undefined && this.#socket.remote !== undefined) {
         throw new TypeError(
@@ -237,7 +292,7 @@ class _Requester implements Requester {
   #run(frame: Buffer, to: InetEndpoint | undefined, settings: Settings): Promise<Datagram> {
     const id = frame.readUInt32BE(4);
     const peer = to ?? (this.#socket.remote as InetEndpoint);
-    const { timeoutMs, retries, backoff, maxTimeoutMs, signal } = settings;
+    const { retries, backoff, signal } = settings;
     const started = performance.now();
     let tries = 0;
     let timer: NodeJS.Timeout | undefined;
@@ -252,25 +307,25 @@ class _Requester implements Requester {
         if (reply === undefined) {
           reject(error);
         } else {
-          this.stats.replies++;
+          this.#stats.replies++;
           resolve(reply);
         }
       };
       const pending: Pending = { to, finish };
       const attempt = () => {
         tries++;
-        this.stats.tries++;
+        this.#stats.tries++;
         this.#socket.send(frame, to).catch(finish);
-        const wait = Math.min(timeoutMs * backoff ** (tries - 1), maxTimeoutMs);
+        const wait = backoffDelay(backoff, tries - 1);
         timer = setTimeout(tries <= retries ? attempt : giveUp, wait);
       };
       const giveUp = () => {
-        this.stats.timeouts++;
+        this.#stats.timeouts++;
         finish(_timeoutError(peer, tries, performance.now() - started));
       };
       this.#pending.set(id, pending);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.stats.requests++;
+      this.#stats.requests++;
       attempt();
     });
   }
@@ -287,7 +342,16 @@ class _Requester implements Requester {
     for (const pending of [...this.#pending.values()]) pending.finish(error);
   }
 
-  close(): void {
+  close(): Promise<void> {
+    this.#stop();
+    return this.#reading;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopErrors();
@@ -313,7 +377,7 @@ function _timeoutError(peer: InetEndpoint, tries: number, elapsedMs: number): So
     ErrorCode.ERR_TIMEOUT,
     `no reply from ${formatAddress(peer)} after ${tries} ${tries === 1 ? "try" : "tries"} over ${over}`,
     {
-      hint: "Is the server running at that address? An unconnected UDP socket is never told 'refused': check the host and port, or allow more retries or a longer timeoutMs. A running server may also refuse, without a word to you, a reply larger than the request (an amplification limit such as serveRequests' maxAmplification): pad the request to at least the reply's size.",
+      hint: "Is the server running at that address? An unconnected UDP socket is never told 'refused': check the host and port, or allow more retries or a longer backoff.initialMs. A running server may also refuse, without a word to you, a reply larger than the request (an amplification limit such as serveRequests' maxAmplification): pad the request to at least the reply's size.",
       address: peer.host,
       port: peer.port,
     },

@@ -30,6 +30,7 @@ import {
   onAbort,
   raceAbort,
   throwIfAborted,
+  warnUnhandled,
 } from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./internal/endpoint.js";
 import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
@@ -58,7 +59,7 @@ export interface UdpSocketOptions {
    * under a 1,500-byte Ethernet MTU.
    * @default the protocol maximum: 65,507 (udp4) or 65,527 (udp6)
    */
-  maxPayload?: number;
+  maxPayloadBytes?: number;
   /**
    * Datagrams kept for a reader that is not keeping up, in datagrams. When full, the newest
    * datagram is dropped and counted in `droppedQueueFull`: UDP may lose messages, and so may we.
@@ -94,6 +95,14 @@ export interface UdpSocketOptions {
   connect?: string | Endpoint;
   /** Receives `socket`, `bind`, `connect`, `send`, `recv` and `close` trace events. @default none */
   trace?: TraceListener;
+  /**
+   * Receives each error the OS reports after the fact, which belongs to no call: `ECONNREFUSED`
+   * (ICMP port unreachable, connected mode), a failed `write()`. The same as calling
+   * `socket.onError(listener)` right after bind.
+   * @default none: when no listener is subscribed either, a process warning (one line on
+   *   stderr), never a crash
+   */
+  onError?: (error: SocketError) => void;
   /**
    * Closes the socket when it fires, as `close()` does (like `dgram.createSocket({ signal })`).
    * Fired before `bind()` is done, `bind()` rejects with `signal.reason` (a DOMException
@@ -150,7 +159,7 @@ export interface UdpSocketStats {
   datagramsReceived: number;
   /** Payload bytes in `datagramsReceived`. */
   bytesReceived: number;
-  /** Received datagrams larger than `maxPayload`, dropped. */
+  /** Received datagrams larger than `maxPayloadBytes`, dropped. */
   droppedOversize: number;
   /** Received datagrams dropped because the receive queue was full (the reader was slow). */
   droppedQueueFull: number;
@@ -169,13 +178,13 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
   readonly local: InetEndpoint;
   /** The connected peer, or `undefined` when unconnected. */
   readonly remote: InetEndpoint | undefined;
-  /** Largest payload sent or accepted, in bytes (the `maxPayload` option or the protocol maximum). */
-  readonly maxPayload: number;
+  /** Largest payload sent or accepted, in bytes (the `maxPayloadBytes` option or the protocol maximum). */
+  readonly maxPayloadBytes: number;
   /** SO_RCVBUF as the kernel granted it after bind, in bytes. */
   readonly recvBufferSize: number;
   /** SO_SNDBUF as the kernel granted it after bind, in bytes. */
   readonly sendBufferSize: number;
-  /** Live counters. */
+  /** The counters, a snapshot taken when read. */
   readonly stats: Readonly<UdpSocketStats>;
   /**
    * recvfrom(): the next datagram, waiting at most `timeoutMs`. Datagrams go to whoever asks
@@ -211,7 +220,7 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
   /**
    * Sends one datagram; resolves when the OS has taken it (not when anyone received it).
    * `to` is required when unconnected and refused when connected.
-   * @throws (rejects) {SocketError} `ERR_DATAGRAM_TOO_LARGE` over `maxPayload`, before the OS
+   * @throws (rejects) {SocketError} `ERR_DATAGRAM_TOO_LARGE` over `maxPayloadBytes`, before the OS
    *   sees it; `ERR_SOCKET_CLOSED` after close(); `ERR_INVALID_ENDPOINT` for a bad `to`; a
    *   system code (`ECONNREFUSED`, …) from the OS. {TypeError} for bad arguments.
    *   `signal.reason` when `options.signal` fires first.
@@ -302,8 +311,8 @@ export async function bind(
   const family = isIP(local.host) || (await raceAbort(_lookupFamily(local), signal));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
   const maxPayload = _checkInteger(
-    "maxPayload",
-    settings.maxPayload ?? protocolMax,
+    "maxPayloadBytes",
+    settings.maxPayloadBytes ?? protocolMax,
     0,
     protocolMax,
   );
@@ -315,6 +324,7 @@ export async function bind(
     );
   }
   const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayload, settings);
+  if (settings.onError !== undefined) socket.onError(settings.onError);
   await socket._open(local, remote, settings);
   // Fired while binding: bind() is quick and cannot be cancelled half-way, so undo it.
   if (signal?.aborted === true) {
@@ -335,7 +345,7 @@ async function _lookupFamily(endpoint: InetEndpoint): Promise<number> {
 }
 
 class _UdpSocket implements UdpSocket {
-  readonly stats: UdpSocketStats = {
+  readonly #stats: UdpSocketStats = {
     datagramsSent: 0,
     bytesSent: 0,
     sendsFailed: 0,
@@ -345,7 +355,7 @@ class _UdpSocket implements UdpSocket {
     droppedOversize: 0,
     droppedQueueFull: 0,
   };
-  readonly maxPayload: number;
+  readonly maxPayloadBytes: number;
   readonly #socket: Socket;
   readonly #family: 4 | 6;
   readonly #queue: _ReceiveQueue<Datagram>;
@@ -381,7 +391,7 @@ class _UdpSocket implements UdpSocket {
     },
   ) {
     this.#family = family;
-    this.maxPayload = maxPayload;
+    this.maxPayloadBytes = maxPayload;
     this.#maxPending = settings.maxPendingSends;
     this.#trace = settings.trace;
     this.#queue = new _ReceiveQueue(settings.receiveQueueSize);
@@ -390,6 +400,10 @@ class _UdpSocket implements UdpSocket {
     // An 'error' without a listener would crash the process; this one is never removed.
     this.#socket.on("error", (error) => this.#onError(error));
     this.#socket.on("message", (data, rinfo) => this.#onMessage(data, rinfo));
+  }
+
+  get stats(): Readonly<UdpSocketStats> {
+    return { ...this.#stats };
   }
 
   get local(): InetEndpoint {
@@ -529,7 +543,7 @@ class _UdpSocket implements UdpSocket {
     to: string | Endpoint | undefined,
   ): InetEndpoint | undefined {
     const size = _payloadBytes(data);
-    if (size > this.maxPayload) throw this.#tooLarge(size);
+    if (size > this.maxPayloadBytes) throw this.#tooLarge(size);
     if (this.#closing !== undefined) throw this.#closedError("send");
     let target: InetEndpoint | undefined;
     const remote = this.#remote;
@@ -567,10 +581,10 @@ class _UdpSocket implements UdpSocket {
   /** A send has completed (`bytes` is its size) or failed: counts it, wakes `drain()`. */
   #sendDone(error: Error | null, bytes: number): void {
     this.#pending--;
-    if (error) this.stats.sendsFailed++;
+    if (error) this.#stats.sendsFailed++;
     else {
-      this.stats.datagramsSent++;
-      this.stats.bytesSent += bytes;
+      this.#stats.datagramsSent++;
+      this.#stats.bytesSent += bytes;
     }
     const drain = this.#drain;
     if (drain !== undefined && this.#drained) {
@@ -608,9 +622,9 @@ class _UdpSocket implements UdpSocket {
   #tooLarge(size: number): SocketError {
     const protocolMax = this.#family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
     const limit =
-      this.maxPayload === protocolMax
+      this.maxPayloadBytes === protocolMax
         ? `the IPv${this.#family} maximum of ${protocolMax.toLocaleString("en-US")} bytes`
-        : `maxPayload ${this.maxPayload.toLocaleString("en-US")} bytes`;
+        : `maxPayloadBytes ${this.maxPayloadBytes.toLocaleString("en-US")} bytes`;
     const safe = this.#family === 6 ? UDP_SAFE_PAYLOAD_IPV6 : UDP_SAFE_PAYLOAD_IPV4;
     return new SocketError(
       ErrorCode.ERR_DATAGRAM_TOO_LARGE,
@@ -631,14 +645,14 @@ class _UdpSocket implements UdpSocket {
 
   #onMessage(data: Buffer, rinfo: RemoteInfo): void {
     if (!this.#open) return;
-    const stats = this.stats;
+    const stats = this.#stats;
     const bytes = data.length;
     stats.datagramsReceived++;
     stats.bytesReceived += bytes;
     const from: InetEndpoint = { transport: "udp", host: rinfo.address, port: rinfo.port };
     // recvfrom(): the sender comes with every datagram; there is no connection to ask.
     this.#trace?.({ type: "recv", bytes, from, fd: this.#fd });
-    if (bytes > this.maxPayload) stats.droppedOversize++;
+    if (bytes > this.maxPayloadBytes) stats.droppedOversize++;
     else if (!this.#queue.push({ data, from })) stats.droppedQueueFull++;
   }
 
@@ -647,9 +661,13 @@ class _UdpSocket implements UdpSocket {
     else if (this.#open) this.#report(this.#explain(error, this.#remote));
   }
 
-  /** An error the OS reported after the fact: counted and handed to every listener. */
+  /**
+   * An error the OS reported after the fact: counted and handed to every listener, or to a
+   * process warning when there is none.
+   */
   #report(error: SocketError): void {
-    this.stats.errors++;
+    this.#stats.errors++;
+    if (this.#errorListeners.size === 0) warnUnhandled(error);
     for (const listener of this.#errorListeners) listener(error);
   }
 

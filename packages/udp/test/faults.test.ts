@@ -60,7 +60,7 @@ describe("a flood of garbage datagrams", () => {
     const attacker = await open("udp://127.0.0.1:0");
     const client = await open("udp://127.0.0.1:0");
     const to = formatAddress(socket.local);
-    const requester = createRequester(client, { to, timeoutMs: 200, retries: 20 });
+    const requester = createRequester(client, { to, backoff: { initialMs: 200 }, retries: 20 });
 
     const flood = garbage(5_000, 11);
     const answers: Promise<string>[] = [];
@@ -97,7 +97,7 @@ async function amplifyingServer(
   const server = serveRequests(socket, handler, { onError: (error) => reported.push(error) });
   const client = await open("udp://127.0.0.1:0");
   const to = formatAddress(socket.local);
-  const requester = createRequester(client, { to, timeoutMs: 20, retries });
+  const requester = createRequester(client, { to, backoff: { initialMs: 20 }, retries });
   return { server, reported, requester };
 }
 
@@ -135,8 +135,8 @@ describe("security defaults, each checked with no options given", () => {
   });
 
   it("limits payloads to the protocol maxima, 65,507 bytes (udp4) and 65,527 (udp6), both ways", async () => {
-    expect((await open("udp://127.0.0.1:0")).maxPayload).toBe(65_507);
-    expect((await open("udp://[::1]:0")).maxPayload).toBe(65_527);
+    expect((await open("udp://127.0.0.1:0")).maxPayloadBytes).toBe(65_507);
+    expect((await open("udp://[::1]:0")).maxPayloadBytes).toBe(65_527);
   });
 
   it("never replies with more bytes than the request had", async () => {

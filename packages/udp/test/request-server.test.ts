@@ -72,7 +72,11 @@ describe.each(FAMILIES)("request server over $name", (family) => {
       await held.opened;
       return request.data;
     });
-    const requester = createRequester(client, { to, timeoutMs: 50, retries: 50, backoff: 1 });
+    const requester = createRequester(client, {
+      to,
+      backoff: { initialMs: 50, factor: 1 },
+      retries: 50,
+    });
     const pending = requester.request("slow");
     await vi.waitFor(() => expect(server.stats.duplicates).toBeGreaterThanOrEqual(1), {
       timeout: WAIT_MS,
@@ -174,7 +178,7 @@ describe.each(FAMILIES)("request server over $name", (family) => {
     });
     // No retries: on a busy machine a 200 ms timeout fired before the reply came, and each
     // spurious retry was one more duplicate. Loopback loses none of 64 datagrams in flight.
-    const requester = createRequester(client, { to, timeoutMs: WAIT_MS, retries: 0 });
+    const requester = createRequester(client, { to, backoff: { initialMs: WAIT_MS }, retries: 0 });
     const retried = encodeRequestFrame({ kind: "request", id: 0xabcd }, "once");
     const retry = async () => {
       await client.send(retried, to);
@@ -219,7 +223,7 @@ describe.each(FAMILIES)("request server over $name", (family) => {
         if (request.data.toString() === "boom") throw new Error("handler failed");
         return request.data;
       },
-      { onError: (error, request) => errors.push([error, request.data.toString()]) },
+      { onError: (error, request) => errors.push([error, request?.data.toString()]) },
     );
     await client.send(encodeRequestFrame({ kind: "request", id: 1 }, "boom"), to);
     await client.send(encodeRequestFrame({ kind: "request", id: 2 }, "fine"), to);
@@ -264,6 +268,33 @@ describe.each(FAMILIES)("request server over $name", (family) => {
       await nextDatagram(small.client);
     }
     expect(calls).toBe(3);
+  });
+
+  it("closes with await using: close() resolves once it stopped reading the socket", async () => {
+    const handled: Datagram[] = [];
+    const socket = await open(family.anyPort);
+    const client = await open(family.anyPort);
+    let closing: Promise<void> | undefined;
+    {
+      await using server = serveRequests(socket, (request) => {
+        handled.push(request);
+        return "";
+      });
+      closing = server.close();
+      expect(closing).toBeInstanceOf(Promise);
+    }
+    await closing;
+    await client.send(encodeRequestFrame({ kind: "request", id: 1 }), formatAddress(socket.local));
+    expect((await nextDatagram(socket)).from).toEqual(client.local);
+    expect(handled).toEqual([]);
+  });
+
+  it("stats is a snapshot: read once, it does not change", async () => {
+    const { server, client, to } = await setUp(() => "");
+    const before = server.stats;
+    await client.send(encodeRequestFrame({ kind: "request", id: 7 }), to);
+    await vi.waitFor(() => expect(server.stats.requests).toBe(1), { timeout: WAIT_MS });
+    expect(before.requests).toBe(0);
   });
 
   it("stops reading the socket when closed", async () => {

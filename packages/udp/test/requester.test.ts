@@ -2,8 +2,8 @@ import { formatAddress, isSocketError, type SocketError } from "@socket-lab/core
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createRequester,
+  DEFAULT_REQUEST_BACKOFF,
   DEFAULT_REQUEST_RETRIES,
-  DEFAULT_REQUEST_TIMEOUT_MS,
   decodeRequestFrame,
   encodeRequestFrame,
   type RequestFrame,
@@ -66,7 +66,10 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     const seen = scriptedServer(server, (n) => (n <= k ? 0 : 1));
     const client = await open(family.anyPort);
     const requester = createRequester(client, { to: formatAddress(server.local) });
-    const reply = await requester.request("hello", { timeoutMs: 250, retries: 3, backoff: 1 });
+    const reply = await requester.request("hello", {
+      backoff: { initialMs: 250, factor: 1 },
+      retries: 3,
+    });
     expect(reply.data.toString()).toBe("re:hello");
     expect(requester.stats).toMatchObject({ requests: 1, tries: k + 1, replies: 1 });
     // Every try is the same request: same id, same payload.
@@ -79,7 +82,7 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     const client = await open(family.anyPort);
     const requester = createRequester(client, { to: formatAddress(server.local) });
     const error = await rejectionOf(
-      requester.request("anyone?", { timeoutMs: 20, retries: 3, backoff: 2 }),
+      requester.request("anyone?", { backoff: { initialMs: 20, factor: 2 }, retries: 3 }),
     );
     expect(isSocketError(error, "ERR_TIMEOUT")).toBe(true);
     const where = formatAddress(server.local).replace(/[[\].]/g, "\\$&");
@@ -107,7 +110,9 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     const server = await open(family.anyPort);
     const client = await open(family.anyPort);
     const requester = createRequester(client, { to: formatAddress(server.local) });
-    const pending = rejectionOf(requester.request("slow", { timeoutMs: 30, retries: 0 }));
+    const pending = rejectionOf(
+      requester.request("slow", { backoff: { initialMs: 30 }, retries: 0 }),
+    );
     const request = await nextDatagram(server);
     const error = await pending;
     expect((error as SocketError).message).toMatch(/after 1 try over/);
@@ -125,7 +130,9 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     );
     const client = await open(family.anyPort);
     const requester = createRequester(client, { to: formatAddress(server.local) });
-    const pending = rejectionOf(requester.request("x", { timeoutMs: 2_000, retries: 0 }));
+    const pending = rejectionOf(
+      requester.request("x", { backoff: { initialMs: 2_000 }, retries: 0 }),
+    );
     await vi.waitFor(() => expect(requester.stats.unmatchedReplies).toBe(1), { timeout: WAIT_MS });
     await server.send("not a reply", formatAddress(client.local));
     await server.send(encodeRequestFrame({ kind: "request", id: 1 }), formatAddress(client.local));
@@ -139,7 +146,7 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     const stranger = await open(family.anyPort);
     const client = await open(family.anyPort);
     const requester = createRequester(client, { to: formatAddress(server.local) });
-    const pending = requester.request("who?", { timeoutMs: WAIT_MS, retries: 0 });
+    const pending = requester.request("who?", { backoff: { initialMs: WAIT_MS }, retries: 0 });
     const request = await nextDatagram(server);
     const { id } = decodeRequestFrame(request.data);
     await stranger.send(encodeRequestFrame({ kind: "reply", id }, "forged"), request.from);
@@ -166,7 +173,9 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     const where = formatAddress({ transport: "udp", host: family.host, port });
     const client = await open(family.anyPort, { connect: where });
     const requester = createRequester(client);
-    const error = await rejectionOf(requester.request("hello?", { timeoutMs: WAIT_MS }));
+    const error = await rejectionOf(
+      requester.request("hello?", { backoff: { initialMs: WAIT_MS } }),
+    );
     expect(isSocketError(error, "ECONNREFUSED")).toBe(true);
     expect((error as SocketError).message).toBe(
       `connection refused by ${where} — no server is listening there`,
@@ -222,6 +231,43 @@ describe.each(FAMILIES)("requester over $name", (family) => {
     expect((await nextDatagram(client)).data.toString()).toBe("still here");
   });
 
+  it("closes with await using: close() resolves once it stopped reading, pending requests rejected", async () => {
+    const server = await open(family.anyPort);
+    const client = await open(family.anyPort);
+    let pending: Promise<unknown> = Promise.resolve();
+    {
+      await using requester = createRequester(client, { to: formatAddress(server.local) });
+      pending = rejectionOf(requester.request("x"));
+      await nextDatagram(server);
+    }
+    expect(isSocketError(await pending, "ERR_SOCKET_CLOSED")).toBe(true);
+    // It no longer reads the socket: a datagram to the client is the client's to read.
+    await server.send("for the socket", formatAddress(client.local));
+    expect((await nextDatagram(client)).data.toString()).toBe("for the socket");
+  });
+
+  it("close() returns the same settled promise when called again", async () => {
+    const client = await open(family.anyPort);
+    const requester = createRequester(client, { to: formatAddress(client.local) });
+    const first = requester.close();
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    await expect(requester.close()).resolves.toBeUndefined();
+  });
+
+  it("stats is a snapshot: read once, it does not change; writing to it changes nothing", async () => {
+    const server = await open(family.anyPort);
+    serveRequests(server, (request) => request.data);
+    const client = await open(family.anyPort);
+    const requester = createRequester(client, { to: formatAddress(server.local) });
+    const before = requester.stats;
+    await requester.request("ping");
+    expect(before.requests).toBe(0);
+    expect(requester.stats.requests).toBe(1);
+    (requester.stats as { requests: number }).requests = 99;
+    expect(requester.stats.requests).toBe(1);
+  });
+
   it("closes when its socket closes", async () => {
     const server = await open(family.anyPort);
     const client = await open(family.anyPort);
@@ -244,7 +290,7 @@ describe("requester arguments and defaults", () => {
     const server = await open("udp://127.0.0.1:0");
     const client = await open("udp://127.0.0.1:0");
     const to = formatAddress(server.local);
-    const requester = createRequester(client, { to, timeoutMs: 500 });
+    const requester = createRequester(client, { to, backoff: { initialMs: 500 } });
     const pending = rejectionOf(requester.request("ping"));
     // Waits of 500, 1,000, 2,000 and 4,000 ms: the default backoff doubles each one.
     await vi.advanceTimersByTimeAsync(7_500);
@@ -253,18 +299,20 @@ describe("requester arguments and defaults", () => {
     expect(requester.stats.tries).toBe(DEFAULT_REQUEST_RETRIES + 1);
   });
 
-  it("caps each try's wait at maxTimeoutMs", async () => {
+  it("caps each try's wait at backoff.maxMs", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
     const server = await open("udp://127.0.0.1:0");
     const client = await open("udp://127.0.0.1:0");
     const requester = createRequester(client, { to: formatAddress(server.local) });
-    const pending = rejectionOf(requester.request("ping", { retries: 2, maxTimeoutMs: 1_500 }));
+    const pending = rejectionOf(
+      requester.request("ping", { retries: 2, backoff: { maxMs: 1_500 } }),
+    );
     // 1,000 then 1,500 (capped from 2,000) then 1,500 (capped from 4,000).
     await vi.advanceTimersByTimeAsync(3_999);
     expect(requester.stats.timeouts).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(((await pending) as SocketError).message).toMatch(/after 3 tries over 4\.0 s$/);
-    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(1_000);
+    expect(DEFAULT_REQUEST_BACKOFF).toEqual({ initialMs: 1_000, factor: 2, maxMs: 10_000 });
   });
 
   it("needs a destination on an unconnected socket and refuses one on a connected socket", async () => {
@@ -282,10 +330,18 @@ describe("requester arguments and defaults", () => {
     expect(() => createRequester(socket, { retries: -1 })).toThrow(
       new RangeError("retries must be an integer from 0 to 1000, got -1"),
     );
-    expect(() => createRequester(socket, { timeoutMs: 0 })).toThrow(/timeoutMs .* got 0/);
-    expect(() => createRequester(socket, { backoff: 0.5 })).toThrow(/backoff .* got 0.5/);
+    expect(() => createRequester(socket, { backoff: { initialMs: 0 } })).toThrow(
+      /backoff.initialMs .* got 0/,
+    );
+    expect(() => createRequester(socket, { backoff: { factor: 0.5 } })).toThrow(
+      /backoff.factor .* got 0.5/,
+    );
+    // @ts-expect-error: a number was the 0.1 shape
+    expect(() => createRequester(socket, { backoff: 2 })).toThrow(TypeError);
     expect(() => createRequester(socket, { to: "tcp://127.0.0.1:1" })).toThrow(/udp:\/\//);
     const requester = createRequester(socket, { to: "127.0.0.1:9" });
-    await expect(requester.request("x", { maxTimeoutMs: 2 ** 31 })).rejects.toThrow(RangeError);
+    await expect(requester.request("x", { backoff: { maxMs: 2 ** 31 } })).rejects.toThrow(
+      RangeError,
+    );
   });
 });

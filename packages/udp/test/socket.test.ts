@@ -39,7 +39,7 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     expect(socket.local.host).toBe(family.host);
     expect(socket.local.port).toBeGreaterThan(0);
     expect(socket.remote).toBeUndefined();
-    expect(socket.maxPayload).toBe(family.max);
+    expect(socket.maxPayloadBytes).toBe(family.max);
     const created = events[0];
     expect(created?.type).toBe("socket");
     if (created?.type === "socket") {
@@ -98,13 +98,13 @@ describe.each(FAMILIES)("UDP socket over $name", (family) => {
     expect((await nextDatagram(receiver)).data.toString()).toBe("after");
   });
 
-  it("applies a maxPayload policy to sends and drops (and counts) larger received datagrams", async () => {
-    const receiver = await open(family.anyPort, { maxPayload: family.safe });
+  it("applies a maxPayloadBytes policy to sends and drops (and counts) larger received datagrams", async () => {
+    const receiver = await open(family.anyPort, { maxPayloadBytes: family.safe });
     const sender = await open(family.anyPort);
     const to = formatAddress(receiver.local);
     const error = await rejectionOf(receiver.send(Buffer.alloc(family.safe + 1), to));
     expect(isSocketError(error, "ERR_DATAGRAM_TOO_LARGE")).toBe(true);
-    expect((error as SocketError).message).toContain("maxPayload");
+    expect((error as SocketError).message).toContain("maxPayloadBytes");
 
     await sender.send(pattern(family.safe + 1), to);
     await sender.send(pattern(family.safe), to);
@@ -326,7 +326,7 @@ describe("UDP socket arguments", () => {
   it("binds a host name to the family it resolves to", async () => {
     const socket = await open("udp://localhost:0");
     expect(["127.0.0.1", "::1"]).toContain(socket.local.host);
-    expect(socket.maxPayload).toBe(socket.local.host === "::1" ? 65_527 : 65_507);
+    expect(socket.maxPayloadBytes).toBe(socket.local.host === "::1" ? 65_527 : 65_507);
   });
 
   it("refuses to connect across address families", async () => {
@@ -336,8 +336,8 @@ describe("UDP socket arguments", () => {
   });
 
   it("names a bad option and its value", async () => {
-    await expect(bind("udp://127.0.0.1:0", { maxPayload: 65_508 })).rejects.toThrow(
-      new RangeError("maxPayload must be an integer from 0 to 65507, got 65508"),
+    await expect(bind("udp://127.0.0.1:0", { maxPayloadBytes: 65_508 })).rejects.toThrow(
+      new RangeError("maxPayloadBytes must be an integer from 0 to 65507, got 65508"),
     );
     await expect(bind("udp://127.0.0.1:0", { receiveQueueSize: -1 })).rejects.toThrow(
       /receiveQueueSize .* got -1/,
@@ -350,12 +350,12 @@ describe("UDP socket arguments", () => {
     ).rejects.toThrow(TypeError);
     // An option passed as undefined keeps its default.
     const socket = await open("udp://127.0.0.1:0", { receiveQueueSize: undefined });
-    expect(socket.maxPayload).toBe(65_507);
+    expect(socket.maxPayloadBytes).toBe(65_507);
     await expect(socket.send(42 as unknown as string, "127.0.0.1:9")).rejects.toThrow(TypeError);
   });
 
   it("accepts the safe-size constant as a policy", async () => {
-    const socket = await open("udp://127.0.0.1:0", { maxPayload: UDP_SAFE_PAYLOAD_IPV4 });
-    expect(socket.maxPayload).toBe(1_472);
+    const socket = await open("udp://127.0.0.1:0", { maxPayloadBytes: UDP_SAFE_PAYLOAD_IPV4 });
+    expect(socket.maxPayloadBytes).toBe(1_472);
   });
 });

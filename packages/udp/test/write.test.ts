@@ -129,7 +129,7 @@ describe.each(FAMILIES)("UDP write() over $name", (family) => {
   });
 
   it("throws at once what send() rejects with at once, and counts nothing pending", async () => {
-    const receiver = await open(family.anyPort, { maxPayload: family.safe });
+    const receiver = await open(family.anyPort, { maxPayloadBytes: family.safe });
     const connected = await open(family.anyPort, { connect: formatAddress(receiver.local) });
     const to = formatAddress(receiver.local);
 

@@ -11,3 +11,5 @@ export {
   raceAbort,
   throwIfAborted,
 } from "./abort.js";
+export { backoffDelay } from "./backoff.js";
+export { checkOnError, reportError, warnUnhandled } from "./report-error.js";
