@@ -290,6 +290,10 @@ describe("startChunkingRelay", () => {
     );
     await expect(startChunkingRelay({ target, seed: 0.5 })).rejects.toThrow(/^seed .* got 0\.5$/);
     await expect(startChunkingRelay({} as { target: string })).rejects.toThrow(TypeError);
+    // @ts-expect-error: onError is a function
+    await expect(startChunkingRelay({ target, onError: 1 })).rejects.toThrow(
+      /^onError must be a function/,
+    );
     const udp = await startChunkingRelay({ target: "udp://127.0.0.1:9" }).catch((e: unknown) => e);
     expect(isSocketError(udp, "ERR_INVALID_ENDPOINT")).toBe(true);
     const first = await relay({ transport: "tcp", host: "127.0.0.1", port: 9 });

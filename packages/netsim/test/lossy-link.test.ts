@@ -267,6 +267,10 @@ describe("startLossyLink", () => {
       RangeError,
     );
     await expect(startLossyLink({} as { target: string })).rejects.toThrow(TypeError);
+    // @ts-expect-error: onError is a function
+    await expect(startLossyLink({ target, onError: "log" })).rejects.toThrow(
+      /^onError must be a function/,
+    );
     const unix = await startLossyLink({ target: "unix:///tmp/x.sock" }).catch((e: unknown) => e);
     expect(isSocketError(unix, "ERR_UNSUPPORTED_SOCKET")).toBe(true);
     const tcp = await startLossyLink({ target: "tcp://127.0.0.1:9" }).catch((e: unknown) => e);

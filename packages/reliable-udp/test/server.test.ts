@@ -329,5 +329,7 @@ describe("connect()", () => {
     await expect(listen("udp://127.0.0.1:0", { maxConnections: 0 })).rejects.toThrow(
       /maxConnections/,
     );
+    // @ts-expect-error: onError is a function
+    await expect(listen("udp://127.0.0.1:0", { onError: "log" })).rejects.toThrow(/^onError must/);
   });
 });

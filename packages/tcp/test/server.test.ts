@@ -144,6 +144,9 @@ describe("connections", () => {
     });
     expect(server.stats).toEqual({ accepted: 2, rejected: 0, dropped: 0, closed: 2 });
     expect(server.connectionCount).toBe(0);
+    // stats is a snapshot: writing to one changes nothing.
+    (server.stats as { accepted: number }).accepted = 99;
+    expect(server.stats.accepted).toBe(2);
   });
 
   it("go to the handler instead, where a thrown error is reported with its stack, never fatal", async () => {
