@@ -33,7 +33,7 @@ import {
 import { DEFAULT_HOST, formatAddress, formatEndpoint } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { runClient } from "./client.js";
-import { UDP_ECHO_MESSAGE, UDP_ECHO_RETRIES, UDP_ECHO_TIMEOUT_MS } from "./client-options.js";
+import { UDP_ECHO_MESSAGE, UDP_ECHO_REPLY_TIMEOUT_MS, UDP_ECHO_RETRIES } from "./client-options.js";
 import { typedLines } from "./internal/typed-lines.js";
 import { startLossyStory } from "./lossy-story.js";
 import { runReliableClient } from "./reliable.js";
@@ -67,7 +67,7 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "SECONDS",
       description: "wait this long for each reply before sending the message again",
-      defaultText: String(UDP_ECHO_TIMEOUT_MS / 1000),
+      defaultText: String(UDP_ECHO_REPLY_TIMEOUT_MS / 1000),
     },
     retries: {
       type: "string",
@@ -197,7 +197,7 @@ process.exitCode = await runCommand({
       const summary = await runClient({
         host: story?.endpoint.host ?? host,
         port: story?.endpoint.port ?? port,
-        timeoutMs: ifGiven(values.timeout, (v) =>
+        replyTimeoutMs: ifGiven(values.timeout, (v) =>
           parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
         ),
         retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),

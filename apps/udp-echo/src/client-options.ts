@@ -9,7 +9,7 @@ import { UDP_ECHO_PORT } from "./server-options.js";
 /** The tutorial's message. */
 export const UDP_ECHO_MESSAGE = "Hello from client";
 /** Default time to wait for each reply before sending again, in ms. */
-export const UDP_ECHO_TIMEOUT_MS = 1_000;
+export const UDP_ECHO_REPLY_TIMEOUT_MS = 1_000;
 /** Default number of times a message is sent again when no reply comes. */
 export const UDP_ECHO_RETRIES = 3;
 
@@ -24,8 +24,8 @@ export interface EchoClientOptions {
   port?: number;
   /** The messages to send, one datagram each, in order. @default ["Hello from client"] */
   messages?: Iterable<string> | AsyncIterable<string>;
-  /** How long to wait for each reply before sending again, in ms. @default UDP_ECHO_TIMEOUT_MS (1000) */
-  timeoutMs?: number;
+  /** How long to wait for each reply before sending again, in ms. @default UDP_ECHO_REPLY_TIMEOUT_MS (1000) */
+  replyTimeoutMs?: number;
   /** Times a message is sent again when no reply comes: at most `retries + 1` tries. @default UDP_ECHO_RETRIES (3) */
   retries?: number;
   /**
@@ -88,7 +88,7 @@ export interface EchoClientSummary {
 /** What happens while the client waits for a reply, besides the reply. */
 export type EchoClientEvent =
   | {
-      /** No reply to message `seq` within `timeoutMs`: it is sent again, try number `tries`. */
+      /** No reply to message `seq` within `replyTimeoutMs`: it is sent again, try number `tries`. */
       readonly type: "retry";
       readonly seq: number;
       readonly tries: number;
@@ -109,7 +109,7 @@ export const CLIENT_DEFAULTS = {
   host: DEFAULT_HOST,
   port: UDP_ECHO_PORT,
   messages: [UDP_ECHO_MESSAGE] as Iterable<string> | AsyncIterable<string>,
-  timeoutMs: UDP_ECHO_TIMEOUT_MS,
+  replyTimeoutMs: UDP_ECHO_REPLY_TIMEOUT_MS,
   retries: UDP_ECHO_RETRIES,
   expectEcho: false,
 };

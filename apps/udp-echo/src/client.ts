@@ -34,7 +34,7 @@ import { withoutLineBreak } from "./internal/line-break.js";
 
 /**
  * Sends each message as one datagram, waits for its reply (sending again after each
- * `timeoutMs`, at most `retries` times), then sends the next. The wire carries raw text, no
+ * `replyTimeoutMs`, at most `retries` times), then sends the next. The wire carries raw text, no
  * request id, so the text is the id: only a datagram from the server's address can be a reply;
  * one that repeats an earlier message is its late echo, ignored; any other is the reply
  * (unless `expectEcho`: then only the message itself). Datagrams from anyone else are garbage.
@@ -46,7 +46,7 @@ import { withoutLineBreak } from "./internal/line-break.js";
  */
 export async function runClient(options: EchoClientOptions = {}): Promise<EchoClientSummary> {
   const settings = withDefaults(CLIENT_DEFAULTS, options);
-  const { host, port, messages, timeoutMs, retries, expectEcho, trace, signal } = settings;
+  const { host, port, messages, replyTimeoutMs, retries, expectEcho, trace, signal } = settings;
   // A name may stand for several addresses: send to each of them until one answers.
   let targets = await addressesOf(host, port);
 
@@ -87,7 +87,7 @@ export async function runClient(options: EchoClientOptions = {}): Promise<EchoCl
         // sendto: one datagram to each address still in question.
         for (const target of targets) await sockets.get(familyOf(target))?.send(message, target);
         // recvfrom, with a time limit: a datagram from the server, matched by its text.
-        const deadline = performance.now() + timeoutMs;
+        const deadline = performance.now() + replyTimeoutMs;
         while (answer === undefined) {
           const wait = deadline - performance.now();
           const datagram = await receiveFirst(sockets.values(), wait, signal);

@@ -58,7 +58,7 @@ describe("runClient matches replies by sender and content", () => {
     const summary = await runClient({
       port: server.address().port,
       messages: ["one", "two", "three"],
-      timeoutMs: 200,
+      replyTimeoutMs: 200,
       retries: 10,
       onReply: (reply) => replies.push(reply),
     });
@@ -86,7 +86,7 @@ describe("runClient matches replies by sender and content", () => {
     const summary = await runClient({
       port,
       messages: ["hi"],
-      timeoutMs: WAIT_MS,
+      replyTimeoutMs: WAIT_MS,
       expectEcho: true,
       onReply: ({ reply }) => strict.push(reply),
     });
@@ -113,7 +113,7 @@ describe("runClient matches replies by sender and content", () => {
       const summary = await runClient({
         port: (server.endpoint as InetEndpoint).port,
         messages: messages(),
-        timeoutMs: 200,
+        replyTimeoutMs: 200,
         retries: 20,
         expectEcho: true,
         trace: (event) => {
