@@ -388,6 +388,8 @@ export class Connection implements ReliableConnection {
   #batchBytes = 0;
   /** Largest datagram segments are packed into, bytes. */
   readonly #datagramCap: number;
+  /** Average payload of the data segments sent lately, bytes (a moving average, 1/8 gain). */
+  #segmentBytes = 0;
   /** A pump is due at the end of this turn: what `write()` queues leaves together. */
   #pumpScheduled = false;
   /** Segments of one datagram are being taken: ACKs wait until all of them are. */
@@ -405,6 +407,8 @@ export class Connection implements ReliableConnection {
   /** When the peer last showed life, or we started waiting for it (performance.now(), ms). */
   #lastProgress = performance.now();
   #recoveryPoint = 0;
+  /** The recovery under way began with a timeout: the window slow-starts through it. */
+  #timeoutRecovery = false;
   #blocked = false;
   #synTransmissions = 0;
   #finSeq: number | undefined;
@@ -630,6 +634,7 @@ export class Connection implements ReliableConnection {
   }
 
   #sendNew(item: Outgoing): void {
+    this.#segmentBytes += (item.payload.length - this.#segmentBytes) / 8;
     if (this.#sw.size === 0) this.#lastProgress = Math.max(this.#lastProgress, performance.now());
     const segment = this.#sw.add(item.payload, item.fin);
     if (item.fin) this.#finSeq = segment.seq;
@@ -877,8 +882,11 @@ export class Connection implements ReliableConnection {
     c.invalidSacks += outcome.invalidRanges;
     const sw = this.#sw;
     const newly = outcome.acked + outcome.sacked;
-    const inRecovery = una < this.#recoveryPoint;
-    if (newly > 0 && !inRecovery) this.#cc.onAck(newly);
+    // Fast recovery holds the window at its cut until the losses are repaired; after a
+    // timeout the window starts from 1 and slow start grows it on each ACK (RFC 5681 3.1),
+    // else every segment the timeout marked lost would wait a round trip of its own.
+    const inRecovery = una < this.#recoveryPoint && !this.#timeoutRecovery;
+    if (newly > 0 && !inRecovery) this.#cc.onAck(newly, this.#perDatagram());
     const first = outcome.first;
     if (first !== undefined && segment.echo !== 0) {
       if (first.transmissions === 1) {
@@ -897,12 +905,20 @@ export class Connection implements ReliableConnection {
     this.#onLost(outcome.lost);
     this.#armLossTimer(outcome.recheckAt);
     if (this.#finSeq !== undefined && sw.una > this.#finSeq) this.#onFinAcked();
-    if (sw.una > una) {
+    if (sw.una > una || (outcome.sacked > 0 && this.#probeTimer)) {
       // RFC 6298 5.3: new data acknowledged restarts the timer (or stops it: nothing left).
-      this.#probed = false;
+      // Data newly SACKed restarts a tail-loss probe's timer too (RFC 9002 6.2.1: any packet
+      // newly acknowledged): the path delivers, and RACK repairs the holes below.
+      if (sw.una > una) this.#probed = false;
       this.#stopTimer();
       this.#armTimer();
     }
+  }
+
+  /** Segments of the average size lately sent that one full datagram holds (at least 1). */
+  #perDatagram(): number {
+    const segment = HEADER_BYTES + PACKED_LENGTH_BYTES + this.#segmentBytes;
+    return Math.max(1, Math.floor((this.#datagramCap + PACKED_LENGTH_BYTES) / segment));
   }
 
   /** Segments just marked lost: a new loss episode halves the window, once per window. */
@@ -911,6 +927,7 @@ export class Connection implements ReliableConnection {
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
       this.#cc.onLoss();
       this.#recoveryPoint = sw.next;
+      this.#timeoutRecovery = false;
       this.#counters.lossEvents++;
     }
   }
@@ -1163,6 +1180,7 @@ export class Connection implements ReliableConnection {
       this.#cc.onTimeout(sw.size);
       sw.timeout();
       this.#recoveryPoint = sw.next;
+      this.#timeoutRecovery = true;
       // Two datagrams, as a probe timeout sends (RFC 9002 6.2.4), not the one segment a
       // window of 1 allows: a lone retransmission that the path drops or holds back (netsim
       // holds a reordered datagram until the next one passes) costs another, doubled, RTO.
