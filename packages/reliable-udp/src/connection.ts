@@ -589,6 +589,7 @@ export class Connection implements ReliableConnection {
       return;
     }
     const sw = this.#sw;
+    const firstNew = sw.next;
     // Each turn sends one segment; the congestion window bounds the turns.
     while (sw.pipe < this.#cc.cwnd) {
       const lost = sw.nextLost();
@@ -612,8 +613,11 @@ export class Connection implements ReliableConnection {
       this.#drain = undefined;
       drain.resolve();
     }
-    // Data now in flight that had none to probe for: the tail-loss probe goes first.
-    if (this.#timer !== undefined && !this.#probeTimer && this.#probeDue()) this.#stopTimer();
+    // Data now in flight that had none to probe for: the tail-loss probe goes first. New data
+    // restarts a pending probe's timer (RFC 8985 7.2): the probe is for the tail, and the
+    // tail just moved; else it fired right after new data left and sent that again.
+    const restart = this.#probeTimer ? sw.next > firstNew : this.#probeDue();
+    if (this.#timer !== undefined && restart) this.#stopTimer();
     this.#armTimer();
   }
 
