@@ -88,6 +88,12 @@ const MIN_PROBE_MS = 2;
  */
 const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
+/**
+ * Least reordering allowance of RACK loss detection, ms. Checked on each ACK with
+ * `performance.now()`, not by a timer, so it need not be a timer tick: at 1 ms every loss on
+ * loopback (RTT well under 1 ms) waited over a millisecond to be found.
+ */
+const MIN_REORDER_MS = 0.25;
 
 /**
  * Where a connection is in its life. TCP's names, for the same ideas (see the README's
@@ -938,11 +944,14 @@ export class Connection implements ReliableConnection {
 
   /**
    * How long a segment may stay unacknowledged after a later one was acknowledged before it
-   * counts as lost: SRTT plus a quarter of it (at least 1 ms) for reordering, as RACK does.
+   * counts as lost: SRTT plus a quarter of it (at least MIN_REORDER_MS) for reordering, as
+   * RACK does.
    */
   #reorderMs(): number {
     const srtt = this.#rto.srttMs;
-    return srtt === undefined ? Number.POSITIVE_INFINITY : srtt + Math.max(srtt / 4, 1);
+    return srtt === undefined
+      ? Number.POSITIVE_INFINITY
+      : srtt + Math.max(srtt / 4, MIN_REORDER_MS);
   }
 
   #armLossTimer(at: number): void {
