@@ -49,6 +49,7 @@ export class RtoEstimator {
   readonly #min: number;
   readonly #max: number;
   #srtt: number | undefined;
+  #minRtt: number | undefined;
   #rttvar = 0;
   /** RTO before backoff. */
   #base: number;
@@ -79,6 +80,11 @@ export class RtoEstimator {
     return this.#srtt;
   }
 
+  /** Least RTT sampled, ms; `undefined` before the first sample. */
+  get minRttMs(): number | undefined {
+    return this.#minRtt;
+  }
+
   /** RTT variation, ms; 0 before the first sample. */
   get rttvarMs(): number {
     return this.#rttvar;
@@ -100,6 +106,7 @@ export class RtoEstimator {
    */
   sample(rttMs: number): void {
     if (!Number.isFinite(rttMs) || rttMs < 0) return;
+    if (this.#minRtt === undefined || rttMs < this.#minRtt) this.#minRtt = rttMs;
     if (this.#srtt === undefined) {
       this.#srtt = rttMs;
       this.#rttvar = rttMs / 2;
