@@ -158,7 +158,7 @@ describe("socket-lab-compare (the built program)", () => {
       /\n +sent +delivered +lost +duplicated +order +retries +elapsed +msg\/s +latency +latency\n/,
     );
     expect(stdout).toMatch(
-      /\nTCP stream +100 +100 +0 +0 +0 +– +\d+ ms +[\d,]+ +[\d.]+ ms +[\d.]+ ms\n/,
+      /\nTCP stream +100 +100 +0 +0 +0 +– +[\d.]+ m?s +[\d,]+ +[\d.]+ m?s +[\d.]+ m?s\n/,
     );
     expect(stdout).toMatch(/\nUDP datagrams +100 +\d+ +\d+ +\d+ +\d+ +– /);
     expect(stdout).toMatch(/\nUDP \+ retries +100 +100 +0 +0 +0 +\d+ /);

@@ -256,7 +256,8 @@ describe("maxConnections", () => {
     const a = await connect(server.endpoint, FAST);
     const b = await connect(server.endpoint, FAST);
     await expect(connect(server.endpoint, FAST)).rejects.toMatchObject({ code: "ECONNRESET" });
-    expect(server.stats.rejected).toBe(1);
+    // One SYN, or more when a busy machine let its RTO pass before the RST came back.
+    expect(server.stats.rejected).toBeGreaterThanOrEqual(1);
     expect(server.connectionCount).toBe(2);
     await a.send("a");
     for await (const reply of a) {
