@@ -36,7 +36,9 @@ export interface FlagSpec<T = unknown> {
   readonly valueName?: string;
   /**
    * Shown in `--help` as "(default: …)", for a default the program applies itself (e.g. when it
-   * depends on other flags) or one `default` would print badly.
+   * depends on other flags, or when the program must tell an absent flag from a given one: then
+   * the spec has no `default`, and this text is computed from the constant the program applies)
+   * or one `default` would print badly (milliseconds shown as seconds).
    * @default String(default), when `default` is given
    */
   readonly defaultText?: string;
@@ -161,17 +163,6 @@ export function parseHostFlag(flag: string, value: string): string {
   if (!isValidHost(host))
     throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
   return host;
-}
-
-/**
- * Parses a flag only when it was given, so that an absent flag stays `undefined` and the
- * program's own default applies.
- * @example
- * ifGiven("7000", (value) => parsePortFlag("port", value))   //=> 7000
- * ifGiven(undefined, (value) => parsePortFlag("port", value)) //=> undefined
- */
-export function ifGiven<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
 }
 
 /**

@@ -4,11 +4,9 @@ import {
   counted,
   createPrinter,
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseChoiceFlag,
   parseLineFlag,
-  parsePortFlag,
   parseSecondsFlag,
   pipedLinesOr,
   portFlag,
@@ -65,12 +63,6 @@ describe("shared flags", () => {
       trace: false,
     });
     expect(defaults).toEqual({ host: "127.0.0.1", port: 7000, trace: false });
-  });
-
-  test("ifGiven parses a flag that was given and leaves an absent one undefined", () => {
-    expect(ifGiven("7000", (value) => parsePortFlag("port", value))).toBe(7000);
-    expect(ifGiven(undefined, (value) => parsePortFlag("port", value))).toBeUndefined();
-    expect(() => ifGiven("x", (value) => parsePortFlag("port", value))).toThrow(UsageError);
   });
 });
 
