@@ -18,7 +18,7 @@ import {
   JSON_FLAG,
   parseChoiceFlag,
   parseIntegerFlag,
-  parseNumberFlag,
+  parseRateFlag,
   runCommand,
   TRACE_FLAG,
   UsageError,
@@ -61,7 +61,7 @@ const rate = (what: string, defaultValue: number) =>
     valueName: "RATE",
     description: `probability that the UDP link ${what}, 0–1`,
     defaultText: String(defaultValue),
-    parse: (flag: string, value: string) => parseNumberFlag(flag, value, { min: 0, max: 1 }),
+    parse: parseRateFlag,
   }) as const;
 
 const flags = {
@@ -125,7 +125,7 @@ const flags = {
     valueName: "RATE",
     description:
       "Linux: run again in a network namespace of its own where the kernel drops RATE of the TCP and UDP packets, instead of netsim (needs root, or unshare -rn)",
-    parse: (flag, value) => parseNumberFlag(flag, value, { min: 0, max: 1 }),
+    parse: parseRateFlag,
   },
   html: {
     type: "string",

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import { isIPv4 } from "node:net";
 import {
   parseIntegerFlag,
-  parseNumberFlag,
   parsePortFlag,
+  parseRateFlag,
   runCommand,
   UsageError,
 } from "@socket-lab/cli";
@@ -24,9 +24,6 @@ import {
   DEFAULT_RATE,
 } from "./defaults.js";
 import { startRelay } from "./relay.js";
-
-/** `--loss`, `--duplicate`, `--reorder`: a share of the datagrams, from 0 to 1. */
-const parseRate = (flag: string, value: string) => parseNumberFlag(flag, value, { min: 0, max: 1 });
 
 process.exitCode = await runCommand({
   name: "netsim-relay",
@@ -56,21 +53,21 @@ process.exitCode = await runCommand({
       // No `default` (as --duplicate, --reorder, --chunk): absent stays undefined, so that
       // giving it with the other protocol is an error; run applies the constant shown.
       defaultText: String(DEFAULT_RATE),
-      parse: parseRate,
+      parse: parseRateFlag,
     },
     duplicate: {
       type: "string",
       valueName: "RATE",
       description: "UDP: send this share of datagrams twice, 0–1",
       defaultText: String(DEFAULT_RATE),
-      parse: parseRate,
+      parse: parseRateFlag,
     },
     reorder: {
       type: "string",
       valueName: "RATE",
       description: "UDP: hold back this share of datagrams so a later one overtakes them, 0–1",
       defaultText: String(DEFAULT_RATE),
-      parse: parseRate,
+      parse: parseRateFlag,
     },
     chunk: {
       type: "string",

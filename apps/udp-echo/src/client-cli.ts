@@ -21,7 +21,7 @@ import {
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
-  parseNumberFlag,
+  parseRateFlag,
   parseSecondsFlag,
   portFlag,
   runCommand,
@@ -91,20 +91,20 @@ process.exitCode = await runCommand({
       description:
         "start netsim's lossy link in this process, between client and server, dropping this share of datagrams (0 to 1) both ways, and tell each message's story",
       // undefined when absent (as --duplicate, --reorder, --seed): any of them starts the link.
-      parse: (flag, value) => parseNumberFlag(flag, value, { min: 0, max: 1 }),
+      parse: parseRateFlag,
     },
     duplicate: {
       type: "string",
       valueName: "RATE",
       description: "with the link: send this share of datagrams twice (0 to 1)",
-      parse: (flag, value) => parseNumberFlag(flag, value, { min: 0, max: 1 }),
+      parse: parseRateFlag,
     },
     reorder: {
       type: "string",
       valueName: "RATE",
       description:
         "with the link: hold this share of datagrams back until a later one passes (0 to 1)",
-      parse: (flag, value) => parseNumberFlag(flag, value, { min: 0, max: 1 }),
+      parse: parseRateFlag,
     },
     seed: {
       type: "string",

@@ -135,6 +135,16 @@ export function parseNumberFlag(
 }
 
 /**
+ * Parses a rate flag: a share from 0 to 1, such as netsim's loss.
+ * @throws {UsageError} naming the flag, e.g. `--loss: 2 is out of range (0–1)`.
+ * @example
+ * parseRateFlag("loss", "0.05") //=> 0.05
+ */
+export function parseRateFlag(flag: string, value: string): number {
+  return parseNumberFlag(flag, value, { min: 0, max: 1 });
+}
+
+/**
  * Parses a port flag: 0–65535.
  * @throws {UsageError} `--port: '70000' is out of range (0–65535)`.
  */

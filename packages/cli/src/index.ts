@@ -20,6 +20,7 @@ export {
   parseLineFlag,
   parseNumberFlag,
   parsePortFlag,
+  parseRateFlag,
   parseSecondsFlag,
   portFlag,
   TRACE_FLAG,
