@@ -1,8 +1,20 @@
 import { readFileSync } from "node:fs";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { describe, expect, test } from "vitest";
 import pkg from "../package.json" with { type: "json" };
 import type { LinkCounts } from "../src/internal/row.js";
-import type { Settings } from "../src/settings.js";
+import {
+  DEFAULT_CHUNKING,
+  DEFAULT_COUNT,
+  DEFAULT_DELAY_MS,
+  DEFAULT_DUPLICATE,
+  DEFAULT_JITTER_MS,
+  DEFAULT_LOSS,
+  DEFAULT_REORDER,
+  DEFAULT_SEED,
+  DEFAULT_SIZE,
+  type Settings,
+} from "../src/settings.js";
 import { linkPlan, README, runCli } from "./_helpers.js";
 
 type Json = Record<string, unknown>;
@@ -281,8 +293,19 @@ describe("socket-lab-compare (the built program)", () => {
     ]) {
       expect(help.stdout).toContain(flag);
     }
-    expect(help.stdout).toContain("(default: 1000)");
     expect(help.stdout).toContain("random, bytes, coalesce (default: random)");
+    // Every default shown is the constant a run applies.
+    expect(helpDefaults(help.stdout)).toEqual({
+      count: String(DEFAULT_COUNT),
+      size: String(DEFAULT_SIZE),
+      loss: String(DEFAULT_LOSS),
+      duplicate: String(DEFAULT_DUPLICATE),
+      reorder: String(DEFAULT_REORDER),
+      delay: String(DEFAULT_DELAY_MS),
+      jitter: String(DEFAULT_JITTER_MS),
+      seed: String(DEFAULT_SEED),
+      chunking: DEFAULT_CHUNKING,
+    });
 
     const version = await runCli(["--version"]);
     expect(version).toEqual({ code: 0, stdout: `socket-lab-compare ${pkg.version}\n`, stderr: "" });

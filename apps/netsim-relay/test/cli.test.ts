@@ -7,7 +7,15 @@ import { spawn } from "node:child_process";
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import { once } from "node:events";
 import { connect, createServer, type Server } from "node:net";
+import { DEFAULT_SEED } from "@socket-lab/netsim";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { afterEach, describe, expect, test } from "vitest";
+import {
+  DEFAULT_CHUNK,
+  DEFAULT_DELAY_MS,
+  DEFAULT_LISTEN_PORT,
+  DEFAULT_RATE,
+} from "../src/defaults.js";
 import { interrupt, type Program, run, start, stopAll, WAIT_MS } from "./_spawn.js";
 
 const cleanup: Array<() => void> = [];
@@ -210,5 +218,15 @@ describe("netsim-relay's command line", () => {
       expect(stdout).toContain(flag);
     }
     expect(stdout).toContain("--seed N");
+    // Every default shown is the constant a run applies.
+    expect(helpDefaults(stdout)).toEqual({
+      listen: String(DEFAULT_LISTEN_PORT),
+      loss: String(DEFAULT_RATE),
+      duplicate: String(DEFAULT_RATE),
+      reorder: String(DEFAULT_RATE),
+      chunk: DEFAULT_CHUNK,
+      delay: String(DEFAULT_DELAY_MS),
+      seed: String(DEFAULT_SEED),
+    });
   });
 });

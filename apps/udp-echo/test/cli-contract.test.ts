@@ -1,5 +1,11 @@
+import { DEFAULT_HOST } from "@socket-lab/core";
 import { echoCliContract } from "@socket-lab/test-utils/echo-cli-contract";
+import { DEFAULT_MESSAGE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from "../src/client-options.js";
+import { DEFAULT_MAX_AMPLIFICATION, DEFAULT_PORT } from "../src/server-options.js";
 import * as programs from "./_spawn.js";
+
+/** What --help shows for the flags both programs take. */
+const shared = { host: DEFAULT_HOST, port: String(DEFAULT_PORT) };
 
 echoCliContract({
   protocol: "udp",
@@ -9,6 +15,12 @@ echoCliContract({
   client: {
     help: ["--retries N"],
     helpOmits: ["--framing"],
+    helpDefaults: {
+      ...shared,
+      message: DEFAULT_MESSAGE,
+      timeout: String(DEFAULT_TIMEOUT_MS / 1000),
+      retries: String(DEFAULT_RETRIES),
+    },
     usageErrors: [
       [["--retries", "many"], "--retries: 'many' is not a whole number"],
       [["--retries", "101"], "--retries: 101 is out of range (0–100)"],
@@ -22,6 +34,11 @@ echoCliContract({
   server: {
     help: ["--max-amplification RATIO"],
     helpOmits: ["--backlog", "--max-connections", "--idle-timeout", "--framing"],
+    helpDefaults: {
+      ...shared,
+      reply: "echo the message",
+      "max-amplification": String(DEFAULT_MAX_AMPLIFICATION),
+    },
     usageErrors: [
       [["--max-amplification", "0.5"], "--max-amplification: 0.5 is out of range (1–65507)"],
       [["--max-amplification", "lots"], "--max-amplification: 'lots' is not a number"],

@@ -13,7 +13,6 @@ export { withDefaults } from "./defaults.js";
 export type { FlagSpec, FlagSpecs, FlagValues, IntegerRange } from "./flags.js";
 export {
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseChoiceFlag,
   parseHostFlag,
@@ -21,6 +20,7 @@ export {
   parseLineFlag,
   parseNumberFlag,
   parsePortFlag,
+  parseRateFlag,
   parseSecondsFlag,
   portFlag,
   TRACE_FLAG,
