@@ -89,11 +89,10 @@ const MIN_PROBE_MS = 2;
 const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
 /**
- * Least reordering allowance of RACK loss detection, ms. Checked on each ACK with
- * `performance.now()`, not by a timer, so it need not be a timer tick: at 1 ms every loss on
- * loopback (RTT well under 1 ms) waited over a millisecond to be found.
+ * Loss recoveries a widened RACK reordering window lasts before it narrows to a quarter of the
+ * least RTT again (RFC 8985 6.2: RACK.reo_wnd_persist).
  */
-const MIN_REORDER_MS = 0.25;
+const REORDER_PERSIST = 16;
 
 /**
  * Where a connection is in its life. TCP's names, for the same ideas (see the README's
@@ -421,6 +420,12 @@ export class Connection implements ReliableConnection {
   /** When the peer last showed life, or we started waiting for it (performance.now(), ms). */
   #lastProgress = performance.now();
   #recoveryPoint = 0;
+  /** RACK's reordering window in quarters of the least RTT; a spurious retransmission adds one. */
+  #reoWndMult = 1;
+  /** Recoveries left before `#reoWndMult` goes back to 1. */
+  #reoWndPersist = 0;
+  /** No further widening until `una` passes this: once per round trip, as RACK's dsack_round. */
+  #reoWndRound = 0;
   /** The recovery under way began with a timeout: the window slow-starts through it. */
   #timeoutRecovery = false;
   #blocked = false;
@@ -850,7 +855,7 @@ export class Connection implements ReliableConnection {
       end: unwrapSeq(r.end, this.#isn, una),
     }));
     const now = performance.now();
-    const outcome = sw.acknowledge(ack, ranges, now, this.#reorderMs(), this.#rto.minRttMs);
+    const outcome = sw.acknowledge(ack, ranges, now, this.#reoWndMs(), this.#rto.minRttMs);
     if (ack >= this.#peerAck) {
       this.#peerAck = ack;
       this.#setPeerWindow(ack, segment.window);
@@ -915,6 +920,7 @@ export class Connection implements ReliableConnection {
         // The ACK echoes a timestamp older than the retransmission: the first copy arrived.
         c.spuriousRetransmissions++;
         this.#cc.undo();
+        this.#widenReorderWindow();
       }
     }
     if (newly === 0 && segment.type === SegmentType.ACK && sw.size > 0 && segment.sack.length > 0) {
@@ -944,6 +950,7 @@ export class Connection implements ReliableConnection {
     const sw = this.#sw;
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
       this.#cc.onLoss();
+      if (this.#reoWndPersist > 0 && --this.#reoWndPersist === 0) this.#reoWndMult = 1;
       this.#recoveryPoint = sw.next;
       this.#timeoutRecovery = false;
       this.#counters.lossEvents++;
@@ -951,15 +958,27 @@ export class Connection implements ReliableConnection {
   }
 
   /**
-   * How long a segment may stay unacknowledged after a later one was acknowledged before it
-   * counts as lost: SRTT plus a quarter of it (at least MIN_REORDER_MS) for reordering, as
-   * RACK does.
+   * RACK's reordering window (RFC 8985 6.2), ms: how much earlier than the latest segment
+   * acknowledged a segment must have been sent to count as lost. 0 during a recovery while
+   * the path has never reordered (every gap is a loss); else a quarter of the least RTT,
+   * widened by each spurious retransmission, at most SRTT. Read on each ACK, never a timer
+   * tick: a loss on loopback is found by the first ACK that SACKs a datagram sent after it.
    */
-  #reorderMs(): number {
+  #reoWndMs(): number {
     const srtt = this.#rto.srttMs;
-    return srtt === undefined
-      ? Number.POSITIVE_INFINITY
-      : srtt + Math.max(srtt / 4, MIN_REORDER_MS);
+    const minRtt = this.#rto.minRttMs;
+    if (srtt === undefined || minRtt === undefined) return Number.POSITIVE_INFINITY;
+    if (!this.#sw.reorderingSeen && this.#sw.una < this.#recoveryPoint) return 0;
+    return Math.min((this.#reoWndMult * minRtt) / 4, srtt);
+  }
+
+  /** A retransmission was needless: widen the reordering window, once per round trip. */
+  #widenReorderWindow(): void {
+    const sw = this.#sw;
+    if (sw.una < this.#reoWndRound) return;
+    this.#reoWndRound = sw.next;
+    this.#reoWndMult++;
+    this.#reoWndPersist = REORDER_PERSIST;
   }
 
   #armLossTimer(at: number): void {
@@ -971,7 +990,7 @@ export class Connection implements ReliableConnection {
         this.#lossTimer = undefined;
         this.#lossTimerAt = Number.POSITIVE_INFINITY;
         if (!this.#isOpen()) return;
-        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
+        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reoWndMs());
         this.#onLost(lost);
         this.#armLossTimer(recheckAt);
         this.#pump();
@@ -984,6 +1003,7 @@ export class Connection implements ReliableConnection {
   #onData(segment: Segment): void {
     const seq = unwrapSeq(segment.seq, this.#peerIsn, this.#rw.next);
     const fin = segment.type === SegmentType.FIN;
+    const gap = this.#rw.held > 0;
     const { arrival, delivered } = this.#rw.accept(seq, segment.payload, fin, this.#room());
     const c = this.#counters;
     if (arrival === "in-order") {
@@ -1002,14 +1022,23 @@ export class Connection implements ReliableConnection {
       if (finished) {
         this.#sendAck();
         this.#onPeerFin();
+      } else if (gap) {
+        // It filled (part of) a gap: ACK at once, so the sender learns the repair worked.
+        this.#sendAck();
       } else this.#scheduleAck();
       return;
     }
-    if (arrival === "out-of-order") c.outOfOrder++;
-    else if (arrival === "duplicate") c.duplicatesReceived++;
+    if (arrival === "out-of-order") {
+      // A gap: ACK at once (RFC 5681 4.2's immediate duplicate ACK), not at the end of the
+      // turn: its SACK ranges are what lets the sender find the loss and repair it.
+      c.outOfOrder++;
+      this.#sendAck();
+      return;
+    }
+    if (arrival === "duplicate") c.duplicatesReceived++;
     else c.outOfWindow++;
-    // Out of order, duplicate, out of window: ACK in this turn still, so the sender learns of
-    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn.
+    // Duplicate, out of window: ACK in this turn still (one ACK covers every datagram read in
+    // the turn), so that a sender whose ACK was lost learns where we are.
     this.#scheduleAck();
   }
 
