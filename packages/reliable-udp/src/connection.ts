@@ -1003,7 +1003,6 @@ export class Connection implements ReliableConnection {
   #onData(segment: Segment): void {
     const seq = unwrapSeq(segment.seq, this.#peerIsn, this.#rw.next);
     const fin = segment.type === SegmentType.FIN;
-    const gap = this.#rw.held > 0;
     const { arrival, delivered } = this.#rw.accept(seq, segment.payload, fin, this.#room());
     const c = this.#counters;
     if (arrival === "in-order") {
@@ -1022,23 +1021,16 @@ export class Connection implements ReliableConnection {
       if (finished) {
         this.#sendAck();
         this.#onPeerFin();
-      } else if (gap) {
-        // It filled (part of) a gap: ACK at once, so the sender learns the repair worked.
-        this.#sendAck();
       } else this.#scheduleAck();
       return;
     }
-    if (arrival === "out-of-order") {
-      // A gap: ACK at once (RFC 5681 4.2's immediate duplicate ACK), not at the end of the
-      // turn: its SACK ranges are what lets the sender find the loss and repair it.
-      c.outOfOrder++;
-      this.#sendAck();
-      return;
-    }
-    if (arrival === "duplicate") c.duplicatesReceived++;
+    if (arrival === "out-of-order") c.outOfOrder++;
+    else if (arrival === "duplicate") c.duplicatesReceived++;
     else c.outOfWindow++;
-    // Duplicate, out of window: ACK in this turn still (one ACK covers every datagram read in
-    // the turn), so that a sender whose ACK was lost learns where we are.
+    // Out of order, duplicate, out of window: ACK in this turn still, so the sender learns of
+    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn. Not
+    // one ACK per datagram: a datagram held back by the path and the one that overtook it
+    // usually arrive in the same turn, and the sender then never sees the gap.
     this.#scheduleAck();
   }
 
