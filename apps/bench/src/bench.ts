@@ -27,7 +27,7 @@ export const MODES: Readonly<Record<Mode, ModeSettings>> = {
     warmWebRequests: 2_000,
     reliableMessages: 1_000,
     goodputMessages: 100_000,
-    latencyMessages: 20_000,
+    latencyMessages: 5_000,
   },
   quick: {
     reps: 1,
