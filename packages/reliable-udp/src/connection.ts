@@ -89,10 +89,11 @@ const MIN_PROBE_MS = 2;
 const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
 /**
- * Loss recoveries a widened RACK reordering window lasts before it narrows to a quarter of the
- * least RTT again (RFC 8985 6.2: RACK.reo_wnd_persist).
+ * Least reordering allowance of RACK loss detection, ms. Checked on each ACK with
+ * `performance.now()`, not by a timer, so it need not be a timer tick: at 1 ms every loss on
+ * loopback (RTT well under 1 ms) waited over a millisecond to be found.
  */
-const REORDER_PERSIST = 16;
+const MIN_REORDER_MS = 0.25;
 
 /**
  * Where a connection is in its life. TCP's names, for the same ideas (see the README's
@@ -420,12 +421,6 @@ export class Connection implements ReliableConnection {
   /** When the peer last showed life, or we started waiting for it (performance.now(), ms). */
   #lastProgress = performance.now();
   #recoveryPoint = 0;
-  /** RACK's reordering window in quarters of the least RTT; a spurious retransmission adds one. */
-  #reoWndMult = 1;
-  /** Recoveries left before `#reoWndMult` goes back to 1. */
-  #reoWndPersist = 0;
-  /** No further widening until `una` passes this: once per round trip, as RACK's dsack_round. */
-  #reoWndRound = 0;
   /** The recovery under way began with a timeout: the window slow-starts through it. */
   #timeoutRecovery = false;
   #blocked = false;
@@ -855,7 +850,7 @@ export class Connection implements ReliableConnection {
       end: unwrapSeq(r.end, this.#isn, una),
     }));
     const now = performance.now();
-    const outcome = sw.acknowledge(ack, ranges, now, this.#reoWndMs(), this.#rto.minRttMs);
+    const outcome = sw.acknowledge(ack, ranges, now, this.#reorderMs(), this.#rto.minRttMs);
     if (ack >= this.#peerAck) {
       this.#peerAck = ack;
       this.#setPeerWindow(ack, segment.window);
@@ -920,7 +915,6 @@ export class Connection implements ReliableConnection {
         // The ACK echoes a timestamp older than the retransmission: the first copy arrived.
         c.spuriousRetransmissions++;
         this.#cc.undo();
-        this.#widenReorderWindow();
       }
     }
     if (newly === 0 && segment.type === SegmentType.ACK && sw.size > 0 && segment.sack.length > 0) {
@@ -950,7 +944,6 @@ export class Connection implements ReliableConnection {
     const sw = this.#sw;
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
       this.#cc.onLoss();
-      if (this.#reoWndPersist > 0 && --this.#reoWndPersist === 0) this.#reoWndMult = 1;
       this.#recoveryPoint = sw.next;
       this.#timeoutRecovery = false;
       this.#counters.lossEvents++;
@@ -958,27 +951,15 @@ export class Connection implements ReliableConnection {
   }
 
   /**
-   * RACK's reordering window (RFC 8985 6.2), ms: how much earlier than the latest segment
-   * acknowledged a segment must have been sent to count as lost. 0 during a recovery while
-   * the path has never reordered (every gap is a loss); else a quarter of the least RTT,
-   * widened by each spurious retransmission, at most SRTT. Read on each ACK, never a timer
-   * tick: a loss on loopback is found by the first ACK that SACKs a datagram sent after it.
+   * How long a segment may stay unacknowledged after a later one was acknowledged before it
+   * counts as lost: SRTT plus a quarter of it (at least MIN_REORDER_MS) for reordering, as
+   * RACK does.
    */
-  #reoWndMs(): number {
+  #reorderMs(): number {
     const srtt = this.#rto.srttMs;
-    const minRtt = this.#rto.minRttMs;
-    if (srtt === undefined || minRtt === undefined) return Number.POSITIVE_INFINITY;
-    if (!this.#sw.reorderingSeen && this.#sw.una < this.#recoveryPoint) return 0;
-    return Math.min((this.#reoWndMult * minRtt) / 4, srtt);
-  }
-
-  /** A retransmission was needless: widen the reordering window, once per round trip. */
-  #widenReorderWindow(): void {
-    const sw = this.#sw;
-    if (sw.una < this.#reoWndRound) return;
-    this.#reoWndRound = sw.next;
-    this.#reoWndMult++;
-    this.#reoWndPersist = REORDER_PERSIST;
+    return srtt === undefined
+      ? Number.POSITIVE_INFINITY
+      : srtt + Math.max(srtt / 4, MIN_REORDER_MS);
   }
 
   #armLossTimer(at: number): void {
@@ -990,7 +971,7 @@ export class Connection implements ReliableConnection {
         this.#lossTimer = undefined;
         this.#lossTimerAt = Number.POSITIVE_INFINITY;
         if (!this.#isOpen()) return;
-        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reoWndMs());
+        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
         this.#onLost(lost);
         this.#armLossTimer(recheckAt);
         this.#pump();
@@ -1028,9 +1009,7 @@ export class Connection implements ReliableConnection {
     else if (arrival === "duplicate") c.duplicatesReceived++;
     else c.outOfWindow++;
     // Out of order, duplicate, out of window: ACK in this turn still, so the sender learns of
-    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn. Not
-    // one ACK per datagram: a datagram held back by the path and the one that overtook it
-    // usually arrive in the same turn, and the sender then never sees the gap.
+    // the gap at once; one ACK (with SACK ranges) covers every datagram read in the turn.
     this.#scheduleAck();
   }
 

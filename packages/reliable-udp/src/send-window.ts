@@ -13,12 +13,9 @@
  * reordering netsim makes) is not taken for lost.
  *
  * With fewer than three segments after a gap (a small window, the end of a burst) that rule
- * never fires. So, as RACK (RFC 8985) does, a segment also counts as lost when a segment sent
- * more than a reordering window (`reoWndMs`, the caller's) after it was acknowledged: time
- * order of transmissions, read on each ACK, no timer. A segment sent within the reordering
- * window before the latest one acknowledged is lost once it has waited that segment's RTT
- * plus the window (`recheckAt`). The window also learns whether the path reorders at all
- * (`reorderingSeen`): a segment sent once and acknowledged after one sent later than it.
+ * never fires. So, as RACK (RFC 8985) does, a segment also counts as lost when any segment
+ * sent after it was acknowledged and it has itself gone unacknowledged for `reorderMs` since
+ * it was sent (the caller passes about one RTT and a quarter).
  */
 
 /**
@@ -63,9 +60,8 @@ export interface AckOutcome {
   /** Segments newly marked lost by this ACK. */
   readonly lost: number;
   /**
-   * When (ms) a segment the ACKs have overtaken will have waited the RTT of the latest
-   * segment acknowledged plus `reoWndMs`: call {@link SendWindow.detectLost} then.
-   * `Infinity` when none waits.
+   * When (ms) a segment the ACKs have overtaken will have waited `reorderMs`: call
+   * {@link SendWindow.detectLost} then. `Infinity` when none waits.
    */
   readonly recheckAt: number;
   /** The lowest segment the cumulative ACK newly acknowledged (for RTT and spurious checks). */
@@ -86,19 +82,6 @@ export class SendWindow {
   #deliveredSerial = 0;
   /** Segments sent, not acknowledged, not SACKed, not marked lost: RFC 6675's "pipe". */
   #pipe = 0;
-  /** When the latest-sent segment the peer acknowledged left (RACK.xmit_ts), ms. */
-  #rackSentAt = Number.NEGATIVE_INFINITY;
-  /** Its round trip, ms (RACK.rtt): from when it left to when its acknowledgement came. */
-  #rackRttMs = 0;
-  #reorderingSeen = false;
-
-  /**
-   * Whether the path has reordered: a segment sent once was acknowledged after one sent
-   * later than it (RACK.reordering_seen).
-   */
-  get reorderingSeen(): boolean {
-    return this.#reorderingSeen;
-  }
 
   /** Oldest number not yet acknowledged. */
   get una(): number {
@@ -179,13 +162,12 @@ export class SendWindow {
    * was sent are refused and counted. `minRttMs`: the least RTT seen; a segment sent more
    * than once is evidence of loss only if acknowledged at least that long after its latest
    * copy left (sooner, the ACK must be for an earlier copy: RACK's rule, as Linux applies it).
-   * `reoWndMs`: RACK's reordering window (see {@link SendWindow.detectLost}).
    */
   acknowledge(
     ack: number,
     ranges: readonly { start: number; end: number }[],
     now = performance.now(),
-    reoWndMs = Number.POSITIVE_INFINITY,
+    reorderMs = Number.POSITIVE_INFINITY,
     minRttMs = Number.POSITIVE_INFINITY,
   ): AckOutcome {
     if (ack > this.#next) {
@@ -208,15 +190,13 @@ export class SendWindow {
       if (!segment.sacked) {
         acked++;
         if (segment.lost === undefined) this.#pipe--;
-        this.#delivered(segment, now, minRttMs);
+        this.#delivered(segment, now - minRttMs);
       }
     }
     if (ack > this.#una) this.#una = ack;
     let sacked = 0;
     let invalidRanges = 0;
-    // Lowest first, so that a range sent earlier is not taken for reordering behind a later one.
-    const ordered = ranges.length > 1 ? [...ranges].sort((a, b) => a.start - b.start) : ranges;
-    for (const range of ordered) {
+    for (const range of ranges) {
       if (range.end <= range.start || range.end > this.#next) {
         invalidRanges++;
         continue;
@@ -229,10 +209,10 @@ export class SendWindow {
         if (segment.lost === undefined) this.#pipe--;
         segment.lost = undefined;
         sacked++;
-        this.#delivered(segment, now, minRttMs);
+        this.#delivered(segment, now - minRttMs);
       }
     }
-    const { lost, recheckAt } = this.detectLost(now, reoWndMs);
+    const { lost, recheckAt } = this.detectLost(now, reorderMs);
     return { valid: true, acked, sacked, invalidRanges, lost, recheckAt, first };
   }
 
@@ -254,41 +234,32 @@ export class SendWindow {
     return marked;
   }
 
-  /** `segment` reached the peer, as learnt at `now`; `minRttMs`: the least RTT seen. */
-  #delivered(segment: OutstandingSegment, now: number, minRttMs: number): void {
+  /** `segment` reached the peer; `sentBy`: a later copy sent after this time may not count. */
+  #delivered(segment: OutstandingSegment, sentBy: number): void {
     // Karn's rule again: for a segment sent more than once the ACK may be for an early copy,
     // and taking the latest copy's serial would call everything sent before it lost: each
     // such needless retransmission would then do the same, a storm. A latest copy sent at
     // least one minimum RTT ago may have been the one that arrived: the tail-loss probe's
     // copy of the last segment then reveals the holes before it without waiting for the RTO.
-    const unambiguous = segment.transmissions === 1 || segment.sentAt <= now - minRttMs;
-    if (!unambiguous) return;
-    if (segment.serial < this.#deliveredSerial && segment.transmissions === 1) {
-      this.#reorderingSeen = true;
-    }
-    if (segment.serial > this.#deliveredSerial) this.#deliveredSerial = segment.serial;
-    if (segment.sentAt > this.#rackSentAt) {
-      this.#rackSentAt = segment.sentAt;
-      this.#rackRttMs = now - segment.sentAt;
+    const unambiguous = segment.transmissions === 1 || segment.sentAt <= sentBy;
+    if (unambiguous && segment.serial > this.#deliveredSerial) {
+      this.#deliveredSerial = segment.serial;
     }
   }
 
   /**
    * Marks lost the segments sent before one the peer now holds: {@link DUP_THRESHOLD}
-   * transmissions before it, or, as RACK does, more than `reoWndMs` before the latest-sent
-   * segment acknowledged — that is, unacknowledged for longer than that segment's round trip
-   * plus `reoWndMs`. `Infinity` leaves the threshold alone.
-   * @returns how many were marked, and when to look again for those within the window.
+   * transmissions before it, or at least `reorderMs` ago.
+   * @returns how many were marked, and when to look again for those still within `reorderMs`.
    */
   detectLost(
     now: number,
-    reoWndMs = Number.POSITIVE_INFINITY,
+    reorderMs = Number.POSITIVE_INFINITY,
   ): { lost: number; recheckAt: number } {
     let lost = 0;
     let recheckAt = Number.POSITIVE_INFINITY;
     const delivered = this.#deliveredSerial;
     const limit = delivered - DUP_THRESHOLD;
-    const wait = this.#rackRttMs + reoWndMs;
     for (let seq = this.#una; seq < this.#next; seq++) {
       const segment = this.#segments.get(seq) as OutstandingSegment;
       if (segment.sacked || segment.lost !== undefined) continue;
@@ -297,8 +268,8 @@ export class SendWindow {
         if (segment.transmissions === 1) break;
         continue;
       }
-      if (segment.serial > limit && now < segment.sentAt + wait) {
-        recheckAt = Math.min(recheckAt, segment.sentAt + wait);
+      if (segment.serial > limit && now < segment.sentAt + reorderMs) {
+        recheckAt = Math.min(recheckAt, segment.sentAt + reorderMs);
         continue;
       }
       segment.lost = "ack";

@@ -114,7 +114,7 @@ describe("loss recovery without waiting for a timer", () => {
     expect(server.stats.outOfOrder).toBe(2);
   });
 
-  test("a datagram SACKed by the ACK for one sent later is sent again at once", async () => {
+  test("a datagram SACKed by a later one's ACK is sent again inside receiveAll(), no timer", async () => {
     const { client, server, toServer, toClient } = await pair();
     client.write("lost");
     await turn();
@@ -122,13 +122,14 @@ describe("loss recovery without waiting for a timer", () => {
     vi.advanceTimersByTime(HOP_MS); // the next datagram leaves 1 ms after the lost one
     client.write("arrives");
     await turn();
-    // It crosses, and its ACK comes back, at once: 1 ms after the lost one left, less than
-    // the 2 ms SRTT. It was sent more than RACK's reordering window (a quarter of the 2 ms
-    // least RTT) after the first, so the first is lost: sent again inside receiveAll(), with
-    // no timer run and no wait for an SRTT to pass.
+    vi.advanceTimersByTime(HOP_MS);
     server.receiveAll(toServer.take());
     vi.advanceTimersToNextTimer(); // the server's ACK at the end of its turn
     const timeouts = client.stats.timeouts;
+    // The ACK comes back 3 ms after the lost datagram left: more than SRTT (2 ms) and a
+    // quarter of it. Only the second is SACKed: the first is lost, and sent again inside
+    // receiveAll(), with no timer run.
+    vi.advanceTimersByTime(HOP_MS);
     client.receiveAll(toClient.take());
     expect(client.stats.fastRetransmits).toBe(1);
     expect(client.stats.timeouts).toBe(timeouts);
@@ -142,7 +143,8 @@ describe("loss recovery without waiting for a timer", () => {
     client.write("held back");
     await turn();
     toServer.take();
-    // The next datagram leaves at the same instant: the path may just have swapped them.
+    // The next datagram leaves at the same instant and is SACKed 2 ms later, before the
+    // first has waited SRTT and a quarter: the path may just have swapped them.
     client.write("overtakes");
     await turn();
     vi.advanceTimersByTime(HOP_MS);
