@@ -78,6 +78,9 @@ describe("checkInteger()", () => {
       `${range} Received Infinity`,
     );
     expect(thrown(() => checkInteger("window", -0, 1, 10)).message).toBe(`${range} Received -0`);
+    expect(thrown(() => checkInteger("sent argument", 2, 3)).message).toBe(
+      `The value of "sent" is out of range. It must be an integer >= 3. Received 2`,
+    );
     for (const bad of [Number.NaN, -Infinity, 0.1, -1]) {
       expect(thrown(() => checkInteger("window", bad, 0)).code).toBe("ERR_OUT_OF_RANGE");
     }

@@ -58,7 +58,7 @@ export function invalidArgValue(
 export function outOfRange(name: string, range: string, value: unknown): ArgumentError {
   return coded(
     new RangeError(
-      `The value of "${name}" is out of range. It must be ${range}. Received ${describeNumber(value)}`,
+      `The value of "${bare(name)}" is out of range. It must be ${range}. Received ${describeNumber(value)}`,
     ),
     "ERR_OUT_OF_RANGE",
   );
@@ -147,8 +147,15 @@ function coded(error: TypeError | RangeError, code: ArgumentErrorCode): Argument
 
 /** `The "x" option`, `The "a.b" property` or `The "x" argument`. */
 function subject(name: string): string {
-  if (name.endsWith(" argument")) return `The "${name.slice(0, -" argument".length)}" argument`;
+  if (name.endsWith(ARGUMENT)) return `The "${bare(name)}" argument`;
   return `The "${name}" ${name.includes(".") ? "property" : "option"}`;
+}
+
+const ARGUMENT = " argument";
+
+/** `name` without a trailing ` argument`. */
+function bare(name: string): string {
+  return name.endsWith(ARGUMENT) ? name.slice(0, -ARGUMENT.length) : name;
 }
 
 /** `an integer >= 1 && <= 10`, `a number >= 0`, `a finite number`. */
