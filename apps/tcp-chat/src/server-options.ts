@@ -8,6 +8,7 @@ import {
   checkInteger,
   checkString,
   invalidArgValue,
+  MAX_TIMER_MS,
   outOfRange,
   withDefaults,
 } from "@socket-lab/core/internal";
@@ -173,9 +174,9 @@ function checkOptions(settings: ChatSettings): void {
     port: [0, 65_535],
     maxClients: [1, 100_000],
     maxLineBytes: [1, 1024 * 1024],
-    idleTimeoutMs: [0, 2 ** 31 - 1],
+    idleTimeoutMs: [0, MAX_TIMER_MS],
     queueLimitBytes: [1, 1024 ** 3],
-    stallTimeoutMs: [1, 2 ** 31 - 1],
+    stallTimeoutMs: [1, MAX_TIMER_MS],
   } as const;
   for (const [name, [min, max]] of Object.entries(ranges)) {
     checkInteger(name, settings[name as keyof typeof ranges], min, max);
