@@ -271,7 +271,7 @@ describe("requester arguments and defaults", () => {
     const peer = await open("udp://127.0.0.1:0");
     const unconnected = await open("udp://127.0.0.1:0");
     await expect(createRequester(unconnected).request("x")).rejects.toThrow(
-      /^The "to" (argument|option) must be an endpoint on an unconnected socket/,
+      /^The "to" option must be an endpoint on an unconnected socket/,
     );
     const connected = await open("udp://127.0.0.1:0", { connect: formatAddress(peer.local) });
     await expect(
