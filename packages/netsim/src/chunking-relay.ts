@@ -16,10 +16,17 @@ import {
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkMs,
+  checkSignal,
+  invalidArgType,
+  onAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
 import { streamEndpoint } from "./internal/endpoint.js";
-import { checkMs, checkSeed } from "./internal/validate.js";
+import { checkSeed } from "./internal/validate.js";
 import { DEFAULT_SEED, deriveSeed, mulberry32 } from "./prng.js";
 
 /** What `startChunkingRelay()` takes. */
@@ -350,7 +357,9 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
     ...DEFAULTS,
     ...options,
   };
-  if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  if (target === undefined) {
+    throw invalidArgType("target", "the server's endpoint", target);
+  }
   checkSignal(signal);
   const split = checkChunking(chunking);
   checkMs("delayMs", delayMs);

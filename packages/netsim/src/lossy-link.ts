@@ -15,7 +15,15 @@ import {
   socketAttributes,
   type TraceListener,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkMs,
+  checkOneOf,
+  checkSignal,
+  invalidArgType,
+  onAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import {
   createImpairment,
   type Direction,
@@ -25,7 +33,6 @@ import {
   resolveImpairmentOptions,
 } from "./impairment.js";
 import { resolveHost, udpEndpoint } from "./internal/endpoint.js";
-import { checkMs, checkOneOf } from "./internal/validate.js";
 
 /** Which directions a lossy link impairs; the others pass datagrams through untouched. */
 export type LinkDirections = "both" | Direction;
@@ -228,7 +235,9 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
     ...DEFAULTS,
     ...options,
   };
-  if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  if (target === undefined) {
+    throw invalidArgType("target", "the server's endpoint", target);
+  }
   checkSignal(signal);
   const impairment = resolveImpairmentOptions(rates);
   checkOneOf("directions", directions, ["both", "to-server", "to-client"]);

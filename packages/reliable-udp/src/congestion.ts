@@ -21,6 +21,8 @@
  *   response (RFC 4015) does.
  */
 
+import { checkNumber } from "@socket-lab/core/internal";
+
 /**
  * Congestion window a connection starts with, in segments: RFC 6928's ten.
  * @example
@@ -61,11 +63,9 @@ export class CongestionControl {
     maxCwnd = Number.POSITIVE_INFINITY,
     minCwnd = DEFAULT_MIN_CWND,
   ) {
-    if (!(initialCwnd >= 1) || !(maxCwnd >= 1) || !(minCwnd >= 1)) {
-      throw new RangeError(
-        `congestion windows must be ≥ 1, got ${initialCwnd}, ${maxCwnd} and ${minCwnd}`,
-      );
-    }
+    checkNumber("initialCwnd", initialCwnd, 1);
+    checkNumber("maxCwnd", maxCwnd, 1);
+    checkNumber("minCwnd", minCwnd, 1);
     this.#max = maxCwnd;
     this.#min = Math.min(minCwnd, maxCwnd);
     this.#cwnd = Math.min(initialCwnd, maxCwnd);

@@ -12,6 +12,16 @@ import {
   SocketError,
   UDP_SAFE_PAYLOAD_IPV4,
 } from "@socket-lab/core";
+import {
+  AsyncQueue,
+  checkFunction,
+  checkInteger,
+  type Deferred,
+  deferred,
+  invalidArgType,
+  MAX_TIMER_MS,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import { CongestionControl, DEFAULT_INITIAL_CWND, DEFAULT_MIN_CWND } from "./congestion.js";
 import {
   encodeSegments,
@@ -28,8 +38,6 @@ import {
   wrapSeq,
 } from "./header.js";
 import { isLoopback } from "./internal/loopback.js";
-import { MessageQueue } from "./internal/message-queue.js";
-import { checkInteger, MAX_TIMER_MS, withDefaults } from "./internal/options.js";
 import { ReceiveWindow } from "./receive-window.js";
 import {
   DEFAULT_INITIAL_RTO_MS,
@@ -194,9 +202,7 @@ export function resolveConnectionOptions(
   checkInteger("initialRtoMs", s.initialRtoMs, 1, MAX_TIMER_MS);
   checkInteger("minRtoMs", s.minRtoMs, 1, MAX_TIMER_MS);
   checkInteger("maxRtoMs", s.maxRtoMs, s.minRtoMs, MAX_TIMER_MS);
-  if (s.onSegment !== undefined && typeof s.onSegment !== "function") {
-    throw new TypeError(`onSegment must be a function, got ${typeof s.onSegment}`);
-  }
+  if (s.onSegment !== undefined) checkFunction("onSegment", s.onSegment);
   return s;
 }
 
@@ -386,7 +392,7 @@ export class Connection implements ReliableConnection {
   readonly #rw: ReceiveWindow;
   readonly #rto: RtoEstimator;
   readonly #cc: CongestionControl;
-  readonly #inbox: MessageQueue<Buffer>;
+  readonly #inbox: AsyncQueue<Buffer>;
   #outbox: Outgoing[] = [];
   #outHead = 0;
   /** Right edge of the peer's window: numbers below it may be sent. */
@@ -428,7 +434,7 @@ export class Connection implements ReliableConnection {
   #finSeq: number | undefined;
   #receiveClosed = false;
   #error: SocketError | undefined;
-  #drain: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined;
+  #drain: Deferred<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #settled: Promise<void>;
   #settle: () => void = noop;
@@ -481,7 +487,7 @@ export class Connection implements ReliableConnection {
     this.#datagramCap = Math.max(datagramBytes, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
     this.#rto = new RtoEstimator(this.#s);
     this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow, this.#s.minCwnd);
-    this.#inbox = new MessageQueue(() => this.#onRead());
+    this.#inbox = new AsyncQueue({ onRead: () => this.#onRead() });
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -547,7 +553,11 @@ export class Connection implements ReliableConnection {
           ? Buffer.from(message)
           : undefined;
     if (payload === undefined) {
-      throw new TypeError(`message must be a Uint8Array or a string, got ${typeof message}`);
+      throw invalidArgType(
+        "message argument",
+        "of type string or an instance of Uint8Array",
+        message,
+      );
     }
     if (payload.length > this.#s.maxMessageBytes) {
       throw new SocketError(
@@ -570,14 +580,8 @@ export class Connection implements ReliableConnection {
     if (this.bufferedMessages <= this.#s.highWaterMark >> 1) return Promise.resolve();
     if (this.#state === "CLOSED") return rejected(closedError("wait to send"));
     if (this.#drain === undefined) {
-      let resolve = noop;
-      let reject: (e: unknown) => void = noop;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      promise.catch(noop);
-      this.#drain = { promise, resolve, reject };
+      this.#drain = deferred<void>();
+      this.#drain.promise.catch(noop);
     }
     return this.#drain.promise;
   }

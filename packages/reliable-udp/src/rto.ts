@@ -4,6 +4,8 @@
  * Pure arithmetic; the connection feeds it samples and reads `rtoMs`.
  */
 
+import { checkNumber, outOfRange } from "@socket-lab/core/internal";
+
 /**
  * RTO before the first sample, ms: RFC 6298 (2.1) says 1 s.
  * @example
@@ -65,13 +67,10 @@ export class RtoEstimator {
       ["minRtoMs", this.#min],
       ["maxRtoMs", this.#max],
     ] as const) {
-      if (!Number.isFinite(value) || value < 0) {
-        throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
-      }
+      checkNumber(name, value, 0, Number.MAX_VALUE);
     }
-    if (this.#min > this.#max) {
-      throw new RangeError(`minRtoMs (${this.#min}) must not exceed maxRtoMs (${this.#max})`);
-    }
+    if (this.#min > this.#max)
+      throw outOfRange("minRtoMs", `<= maxRtoMs (${this.#max})`, this.#min);
     this.#base = this.#clamp(this.#initial);
   }
 

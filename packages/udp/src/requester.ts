@@ -14,9 +14,18 @@ import {
   type InetEndpoint,
   SocketError,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkInteger,
+  checkNumber,
+  checkSignal,
+  invalidArgType,
+  invalidArgValue,
+  MAX_TIMER_MS,
+  throwIfAborted,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./internal/endpoint.js";
-import { _applyDefaults, _checkInteger, _checkNumber } from "./internal/options.js";
 import { _TtlMap } from "./internal/ttl-map.js";
 import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
@@ -29,9 +38,6 @@ export const DEFAULT_REQUEST_RETRIES = 3;
 export const DEFAULT_REQUEST_BACKOFF = 2;
 /** Default cap on one try's wait, in ms. */
 export const DEFAULT_MAX_REQUEST_TIMEOUT_MS = 10_000;
-
-/** setTimeout's longest delay, in ms; a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How many finished request ids are remembered to tell duplicate and late replies apart. */
 const REMEMBERED_IDS = 1_024;
@@ -136,14 +142,14 @@ interface Pending {
  * serving.close();
  */
 export function createRequester(socket: UdpSocket, options: RequesterOptions = {}): Requester {
-  return new _Requester(socket, _checkSettings(_applyDefaults(DEFAULTS, options)));
+  return new _Requester(socket, _checkSettings(withDefaults(DEFAULTS, options)));
 }
 
 function _checkSettings(settings: Settings): Settings {
-  _checkNumber("timeoutMs", settings.timeoutMs, 1, MAX_TIMER_MS);
-  _checkInteger("retries", settings.retries, 0, 1_000);
-  _checkNumber("backoff", settings.backoff, 1, Number.POSITIVE_INFINITY);
-  _checkNumber("maxTimeoutMs", settings.maxTimeoutMs, 1, MAX_TIMER_MS);
+  checkNumber("timeoutMs", settings.timeoutMs, 1, MAX_TIMER_MS);
+  checkInteger("retries", settings.retries, 0, 1_000);
+  checkNumber("backoff", settings.backoff, 1, Number.POSITIVE_INFINITY);
+  checkNumber("maxTimeoutMs", settings.maxTimeoutMs, 1, MAX_TIMER_MS);
   if (settings.to !== undefined) _udpEndpoint(settings.to);
   return settings;
 }
@@ -214,15 +220,21 @@ class _Requester implements Requester {
     let to: InetEndpoint | undefined;
     let frame: Buffer;
     try {
-      settings = _checkSettings(_applyDefaults(this.#settings, options));
+      settings = _checkSettings(withDefaults(this.#settings, options));
       to = settings.to === undefined ? undefined : _udpEndpoint(settings.to);
       if (to !== undefined && this.#socket.remote !== undefined) {
-        throw new TypeError(
-          `the socket is connected to ${formatAddress(this.#socket.remote)}; a request takes no 'to'`,
+        throw invalidArgValue(
+          "to",
+          settings.to,
+          `must be left out: the socket is connected to ${formatAddress(this.#socket.remote)}`,
         );
       }
       if (to === undefined && this.#socket.remote === undefined) {
-        throw new TypeError("an unconnected socket needs 'to', in createRequester() or request()");
+        throw invalidArgType(
+          "to",
+          "an endpoint on an unconnected socket, in createRequester() or request()",
+          undefined,
+        );
       }
       if (this.#closed) throw _closedError();
       checkSignal(settings.signal);
