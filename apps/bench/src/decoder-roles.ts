@@ -3,6 +3,10 @@
  * a socket delivers, decoded by ours and by the npm packages people reach for. Each decoder
  * reads its own wire format (ours: 4-byte big-endian prefix; it-length-prefixed and
  * length-prefixed-stream: varint prefix), and is used the fastest way its API allows.
+ *
+ * Timed by tinybench (as undici times its micro-benchmarks): one task per decoder, one pass
+ * over the input per iteration, its warm-up and time budget; tinybench reads a CPU-time clock
+ * here, so that the moments the shared machine gives the CPU to others are not counted.
  */
 
 import { once } from "node:events";
@@ -11,6 +15,7 @@ import { lengthPrefixed, lines } from "@socket-lab/tcp";
 import { decode as itLengthPrefixedDecode } from "it-length-prefixed";
 import lengthPrefixedStream from "length-prefixed-stream";
 import split2 from "split2";
+import { Bench } from "tinybench";
 import type { Role } from "./role.js";
 
 /** The decoders measured. */
@@ -29,19 +34,34 @@ const CHUNK_BYTES = 64 * 1024;
 /** Bytes of messages in one pass over the input. */
 const INPUT_BYTES = 4 * 1024 * 1024;
 
-/** One repetition: decode the whole input `passes` times. */
+/** One repetition: a tinybench run of one decoder, passes over the input as iterations. */
 export interface DecodeRep {
   readonly decoder: DecoderName;
-  readonly passes: number;
-  readonly deadlineMs: number;
+  /** tinybench's warm-up budget, CPU ms. */
+  readonly warmupMs: number;
+  /** tinybench's time budget, CPU ms (it runs at least {@link MIN_ITERATIONS} passes). */
+  readonly timeMs: number;
 }
 
-/** What one repetition decoded, and how long it took. */
+/** What one repetition measured. */
 export interface DecodeResult {
-  readonly messages: number;
-  readonly elapsedMs: number;
-  /** CPU time of the process meanwhile (user + system, all threads), in ms. */
-  readonly cpuMs: number;
+  /** Messages one pass decodes. */
+  readonly messagesPerPass: number;
+  /** Passes tinybench timed. */
+  readonly passes: number;
+  /** Mean CPU time of one pass (user + system, all threads), ms: tinybench's period. */
+  readonly cpuMsPerPass: number;
+  /** tinybench's relative margin of error of the mean, %. */
+  readonly rme: number;
+}
+
+/** Least passes tinybench times per repetition, whatever the time budget. */
+const MIN_ITERATIONS = 5;
+
+/** CPU time of this process (user + system), ms: the clock tinybench reads. */
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** About {@link INPUT_BYTES} of messages made by `encode`, cut into {@link CHUNK_BYTES} chunks. */
@@ -119,19 +139,41 @@ export function decoders(options: { size: number }): Role {
   };
 
   return {
-    rep: async ({ decoder, passes: count, deadlineMs }: DecodeRep): Promise<DecodeResult> => {
+    rep: async ({ decoder, warmupMs, timeMs }: DecodeRep): Promise<DecodeResult> => {
       const pass = passes[decoder];
-      const start = performance.now();
-      const cpu = process.cpuUsage();
-      let messages = 0;
-      for (let i = 0; i < count; i++) {
-        messages += await pass();
-        if (performance.now() - start > deadlineMs) {
-          throw new Error(`${decoder}: deadline passed after ${i + 1} of ${count} passes`);
-        }
+      // One pass outside the timing: what it decodes (every pass decodes the same), and
+      // whether it is asynchronous (the stream decoders): only those are timed with an await.
+      const first = pass();
+      const messagesPerPass = await first;
+      const bench = new Bench({
+        now: cpuNow,
+        time: timeMs,
+        iterations: MIN_ITERATIONS,
+        warmupTime: warmupMs,
+        warmupIterations: 1,
+        throws: true,
+      });
+      bench.add(
+        decoder,
+        first instanceof Promise
+          ? async () => {
+              await pass();
+            }
+          : () => {
+              pass();
+            },
+      );
+      const [task] = await bench.run();
+      const result = task?.result;
+      if (result?.state !== "completed") {
+        throw new Error(`${decoder}: tinybench ended ${result?.state ?? "without a task"}`);
       }
-      const { user, system } = process.cpuUsage(cpu);
-      return { messages, elapsedMs: performance.now() - start, cpuMs: (user + system) / 1000 };
+      return {
+        messagesPerPass,
+        passes: result.latency.samplesCount,
+        cpuMsPerPass: result.period,
+        rme: result.latency.rme,
+      };
     },
   };
 }

@@ -33,6 +33,12 @@ export interface ReliableRep {
   readonly seed: number;
   /** Sends at most this many messages per turn of the event loop; 0: as fast as the windows go. */
   readonly burst: number;
+  /**
+   * The sliding window goes through the netsim link even with no impairment: the clean
+   * baseline of a lossy figure then takes the same path, relay and its CPU included, and
+   * differs only in the loss. @default false
+   */
+  readonly viaLink?: boolean;
   readonly deadlineMs: number;
 }
 
@@ -162,14 +168,15 @@ async function window(rep: ReliableRep): Promise<ReliableResult> {
   const impaired = rep.loss + rep.duplicate + rep.reorder > 0;
   let dropped = 0;
   const size = message(0, rep.size).length;
-  const link = impaired
-    ? await startLossyLink({
-        ...linkOptions(rep, server.endpoint),
-        onDecision: ({ direction, bytes, decision }) => {
-          if (direction === "to-server" && decision.drop) dropped += messagesIn(bytes, size);
-        },
-      })
-    : undefined;
+  const link =
+    impaired || rep.viaLink === true
+      ? await startLossyLink({
+          ...linkOptions(rep, server.endpoint),
+          onDecision: ({ direction, bytes, decision }) => {
+            if (direction === "to-server" && decision.drop) dropped += messagesIn(bytes, size);
+          },
+        })
+      : undefined;
   const client = await connect(link?.endpoint ?? server.endpoint, options);
   let stats: ReliableConnectionStats;
   const started = performance.now();

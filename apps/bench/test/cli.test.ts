@@ -7,8 +7,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { describe, expect, it } from "vitest";
-import type { BenchReport } from "../src/bench.js";
+import { type BenchReport, MODES } from "../src/bench.js";
 import { BULK_REPS_FACTOR, WORKLOAD_NAMES } from "../src/workloads.js";
 
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -99,5 +100,12 @@ describe("socket-lab-bench flags", () => {
     const { code, stdout } = await run(["--help"], 60_000);
     expect(code).toBe(0);
     for (const name of WORKLOAD_NAMES) expect(stdout).toContain(name);
+    // Every default shown comes from the modes a run applies.
+    const connections = (n: number) => n.toLocaleString("en-US");
+    expect(helpDefaults(stdout)).toEqual({
+      reps: `${MODES.full.reps}, or ${MODES.quick.reps} with --quick`,
+      only: "all",
+      connections: `${connections(MODES.full.connections)}, or ${connections(MODES.quick.connections)} with --quick`,
+    });
   });
 });

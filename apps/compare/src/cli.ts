@@ -15,11 +15,10 @@ import type { Writable } from "node:stream";
 import {
   EXIT_USAGE,
   type FlagSpecs,
-  ifGiven,
   JSON_FLAG,
   parseChoiceFlag,
   parseIntegerFlag,
-  parseNumberFlag,
+  parseRateFlag,
   runCommand,
   TRACE_FLAG,
   UsageError,
@@ -37,7 +36,9 @@ import {
   CHUNKING_NAMES,
   COMPARE_CHUNKING,
   COMPARE_COUNT,
+  COMPARE_DELAY_MS,
   COMPARE_DUPLICATE,
+  COMPARE_JITTER_MS,
   COMPARE_LOSS,
   COMPARE_REORDER,
   COMPARE_SEED,
@@ -50,12 +51,17 @@ import {
 } from "./settings.js";
 import { sparklinesWanted } from "./sparkline.js";
 
+/**
+ * A rate of netsim's link. Like --delay, --jitter and --chunking it has no `default`: absent, it
+ * stays `undefined` (runComparison applies the constant shown), so --kernel-loss can refuse it.
+ */
 const rate = (what: string, defaultValue: number) =>
   ({
     type: "string",
     valueName: "RATE",
     description: `probability that the UDP link ${what}, 0–1`,
     defaultText: String(defaultValue),
+    parse: parseRateFlag,
   }) as const;
 
 const flags = {
@@ -64,14 +70,16 @@ const flags = {
     short: "n",
     valueName: "N",
     description: `messages each transport sends, 1–${MAX_COUNT.toLocaleString("en-US")}`,
-    defaultText: String(COMPARE_COUNT),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: MAX_COUNT }),
+    default: COMPARE_COUNT,
   },
   size: {
     type: "string",
     short: "s",
     valueName: "BYTES",
     description: `bytes per message, the 16-byte header included, ${MIN_SIZE}–${MAX_SIZE.toLocaleString("en-US")}`,
-    defaultText: String(COMPARE_SIZE),
+    parse: (_flag, value) => parseSize(value),
+    default: COMPARE_SIZE,
   },
   loss: rate("drops a datagram", COMPARE_LOSS),
   duplicate: rate("sends a datagram twice", COMPARE_DUPLICATE),
@@ -80,25 +88,29 @@ const flags = {
     type: "string",
     valueName: "MS",
     description: `delay of every datagram and TCP piece, whole ms, 0–${MAX_DELAY_MS}`,
-    defaultText: "0",
+    defaultText: String(COMPARE_DELAY_MS),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { max: MAX_DELAY_MS }),
   },
   jitter: {
     type: "string",
     valueName: "MS",
     description: "extra random delay per datagram, 0 to MS whole ms; it reorders too",
-    defaultText: "0",
+    defaultText: String(COMPARE_JITTER_MS),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { max: MAX_DELAY_MS }),
   },
   seed: {
     type: "string",
     valueName: "N",
     description: "seed of every netsim decision: the same seed, the same counts",
-    defaultText: String(COMPARE_SEED),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { max: 0xffff_ffff }),
+    default: COMPARE_SEED,
   },
   chunking: {
     type: "string",
     valueName: "MODE",
     description: `how the TCP relay re-cuts the stream: ${CHUNKING_NAMES.join(", ")}`,
     defaultText: COMPARE_CHUNKING,
+    parse: (flag, value) => parseChoiceFlag(flag, value, CHUNKING_NAMES),
   },
   trace: {
     ...TRACE_FLAG,
@@ -113,6 +125,7 @@ const flags = {
     valueName: "RATE",
     description:
       "Linux: run again in a network namespace of its own where the kernel drops RATE of the TCP and UDP packets, instead of netsim (needs root, or unshare -rn)",
+    parse: parseRateFlag,
   },
   html: {
     type: "string",
@@ -156,25 +169,21 @@ process.exitCode = await runCommand({
   ],
   async run({ values, signal, stdout, stderr }) {
     const options = {
-      count: ifGiven(values.count, (v) => parseIntegerFlag("count", v, { min: 1, max: MAX_COUNT })),
-      size: ifGiven(values.size, parseSize),
-      loss: ifGiven(values.loss, (v) => parseNumberFlag("loss", v, { min: 0, max: 1 })),
-      duplicate: ifGiven(values.duplicate, (v) =>
-        parseNumberFlag("duplicate", v, { min: 0, max: 1 }),
-      ),
-      reorder: ifGiven(values.reorder, (v) => parseNumberFlag("reorder", v, { min: 0, max: 1 })),
-      delayMs: ifGiven(values.delay, (v) => parseIntegerFlag("delay", v, { max: MAX_DELAY_MS })),
-      jitterMs: ifGiven(values.jitter, (v) => parseIntegerFlag("jitter", v, { max: MAX_DELAY_MS })),
-      seed: ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 0xffff_ffff })),
-      chunking: ifGiven(values.chunking, (v) => parseChoiceFlag("chunking", v, CHUNKING_NAMES)),
+      count: values.count,
+      size: values.size,
+      loss: values.loss,
+      duplicate: values.duplicate,
+      reorder: values.reorder,
+      delayMs: values.delay,
+      jitterMs: values.jitter,
+      seed: values.seed,
+      chunking: values.chunking,
     };
     // The bar and the trace share stderr; with --trace the trace wins.
     const progress = values.trace
       ? undefined
       : createProgress(stderr as Writable & { isTTY?: boolean });
-    const kernelLoss = ifGiven(values["kernel-loss"], (v) =>
-      parseNumberFlag("kernel-loss", v, { min: 0, max: 1 }),
-    );
+    const kernelLoss = values["kernel-loss"];
     if (kernelLoss !== undefined) {
       const netsimFlag = NETSIM_FLAGS.find((flag) => values[flag] !== undefined);
       if (netsimFlag !== undefined) {

@@ -19,7 +19,7 @@
  *   pnpm demo --loss 0.2 --seed 7 --json    # or any flag; --help lists them (settings.ts)
  */
 
-import { withDefaults } from "@socket-lab/cli";
+import { checkInteger, checkNumber, checkOneOf, withDefaults } from "@socket-lab/core/internal";
 import type { KernelLoss } from "@socket-lab/netsim";
 import type { RowRun } from "./internal/row.js";
 import { type KernelReport, watchKernel } from "./kernel-watch.js";
@@ -29,7 +29,9 @@ import {
   type ChunkingName,
   COMPARE_CHUNKING,
   COMPARE_COUNT,
+  COMPARE_DELAY_MS,
   COMPARE_DUPLICATE,
+  COMPARE_JITTER_MS,
   COMPARE_LOSS,
   COMPARE_REORDER,
   COMPARE_SEED,
@@ -118,8 +120,8 @@ const DEFAULTS: Settings = {
   loss: COMPARE_LOSS,
   duplicate: COMPARE_DUPLICATE,
   reorder: COMPARE_REORDER,
-  delayMs: 0,
-  jitterMs: 0,
+  delayMs: COMPARE_DELAY_MS,
+  jitterMs: COMPARE_JITTER_MS,
   seed: COMPARE_SEED,
   chunking: COMPARE_CHUNKING,
   kernelLoss: null,
@@ -176,26 +178,6 @@ function checkSettings(settings: Settings): Settings {
   checkInteger("delayMs", settings.delayMs, 0, MAX_DELAY_MS);
   checkInteger("jitterMs", settings.jitterMs, 0, MAX_DELAY_MS);
   checkInteger("seed", settings.seed, 0, 0xffff_ffff);
-  if (!CHUNKING_NAMES.includes(settings.chunking)) {
-    throw new RangeError(
-      `chunking must be one of ${CHUNKING_NAMES.join(", ")}, got ${String(settings.chunking)}`,
-    );
-  }
+  checkOneOf("chunking", settings.chunking, CHUNKING_NAMES);
   return settings;
-}
-
-function checkNumber(name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value} (${String(value)})`);
-  }
-  if (!(value >= min && value <= max)) {
-    throw new RangeError(`${name} must be a number from ${min} to ${max}, got ${value}`);
-  }
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): void {
-  checkNumber(name, value, min, max);
-  if (!Number.isInteger(value)) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
 }

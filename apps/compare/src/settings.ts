@@ -19,6 +19,10 @@ export const COMPARE_DUPLICATE = 0.02;
 export const COMPARE_REORDER = 0.05;
 /** Default seed of every netsim decision. */
 export const COMPARE_SEED = 42;
+/** Default delay of every datagram and TCP piece, in ms: none. */
+export const COMPARE_DELAY_MS = 0;
+/** Default extra random delay per datagram, in ms: none. */
+export const COMPARE_JITTER_MS = 0;
 
 /** Most messages a row sends: the receivers remember every sequence number they saw. */
 export const MAX_COUNT = 1_000_000;

@@ -1,8 +1,20 @@
 import { readFileSync } from "node:fs";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { describe, expect, test } from "vitest";
 import pkg from "../package.json" with { type: "json" };
 import type { LinkCounts } from "../src/internal/row.js";
-import type { Settings } from "../src/settings.js";
+import {
+  COMPARE_CHUNKING,
+  COMPARE_COUNT,
+  COMPARE_DELAY_MS,
+  COMPARE_DUPLICATE,
+  COMPARE_JITTER_MS,
+  COMPARE_LOSS,
+  COMPARE_REORDER,
+  COMPARE_SEED,
+  COMPARE_SIZE,
+  type Settings,
+} from "../src/settings.js";
 import { linkPlan, README, runCli } from "./_helpers.js";
 
 type Json = Record<string, unknown>;
@@ -158,7 +170,7 @@ describe("socket-lab-compare (the built program)", () => {
       /\n +sent +delivered +lost +duplicated +order +retries +elapsed +msg\/s +latency +latency\n/,
     );
     expect(stdout).toMatch(
-      /\nTCP stream +100 +100 +0 +0 +0 +– +\d+ ms +[\d,]+ +[\d.]+ ms +[\d.]+ ms\n/,
+      /\nTCP stream +100 +100 +0 +0 +0 +– +[\d.]+ m?s +[\d,]+ +[\d.]+ m?s +[\d.]+ m?s\n/,
     );
     expect(stdout).toMatch(/\nUDP datagrams +100 +\d+ +\d+ +\d+ +\d+ +– /);
     expect(stdout).toMatch(/\nUDP \+ retries +100 +100 +0 +0 +0 +\d+ /);
@@ -281,8 +293,19 @@ describe("socket-lab-compare (the built program)", () => {
     ]) {
       expect(help.stdout).toContain(flag);
     }
-    expect(help.stdout).toContain("(default: 1000)");
     expect(help.stdout).toContain("random, bytes, coalesce (default: random)");
+    // Every default shown is the constant a run applies.
+    expect(helpDefaults(help.stdout)).toEqual({
+      count: String(COMPARE_COUNT),
+      size: String(COMPARE_SIZE),
+      loss: String(COMPARE_LOSS),
+      duplicate: String(COMPARE_DUPLICATE),
+      reorder: String(COMPARE_REORDER),
+      delay: String(COMPARE_DELAY_MS),
+      jitter: String(COMPARE_JITTER_MS),
+      seed: String(COMPARE_SEED),
+      chunking: COMPARE_CHUNKING,
+    });
 
     const version = await runCli(["--version"]);
     expect(version).toEqual({ code: 0, stdout: `socket-lab-compare ${pkg.version}\n`, stderr: "" });

@@ -95,23 +95,40 @@ describe("runComparison", () => {
   });
 
   test.each<[CompareOptions, RegExp]>([
-    [{ count: 0 }, /^count must be .* got 0$/],
-    [{ count: 2.5 }, /^count must be an integer/],
-    [{ size: 15 }, /^size must be .* from 16 to 1464, got 15$/],
-    [{ size: 1_465 }, /^size must be .* got 1465$/],
-    [{ loss: 1.5 }, /^loss must be a number from 0 to 1, got 1.5$/],
-    [{ duplicate: -0.1 }, /^duplicate must be/],
-    [{ reorder: Number.NaN }, /^reorder must be/],
-    [{ delayMs: 1.5 }, /^delayMs must be an integer/],
-    [{ jitterMs: -1 }, /^jitterMs must be/],
-    [{ seed: 2 ** 32 }, /^seed must be/],
+    [{ count: 0 }, /^The value of "count" is out of range\. .* Received 0$/],
+    [{ count: 2.5 }, /^The value of "count" is out of range\. It must be an integer/],
     [
-      { chunking: "lines" as "bytes" },
-      /^chunking must be one of random, bytes, coalesce, got lines$/,
+      { size: 15 },
+      /^The value of "size" is out of range\. It must be an integer >= 16 && <= 1464\. Received 15$/,
     ],
-  ])("rejects %o with a RangeError naming the option", async (options, message) => {
-    await expect(runComparison(options)).rejects.toThrow(RangeError);
-    await expect(runComparison(options)).rejects.toThrow(message);
+    [{ size: 1_465 }, /^The value of "size" .* Received 1465$/],
+    [
+      { loss: 1.5 },
+      /^The value of "loss" is out of range\. It must be a number >= 0 && <= 1\. Received 1\.5$/,
+    ],
+    [{ duplicate: -0.1 }, /^The value of "duplicate"/],
+    [{ reorder: Number.NaN }, /^The value of "reorder"/],
+    [{ delayMs: 1.5 }, /^The value of "delayMs" is out of range\. It must be an integer/],
+    [{ jitterMs: -1 }, /^The value of "jitterMs"/],
+    [{ seed: 2 ** 32 }, /^The value of "seed"/],
+  ])("rejects %o with ERR_OUT_OF_RANGE naming the option", async (options, message) => {
+    const error = await runComparison(options).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error).toMatchObject({
+      code: "ERR_OUT_OF_RANGE",
+      message: expect.stringMatching(message),
+    });
+  });
+
+  test("rejects an unknown chunking with ERR_INVALID_ARG_VALUE", async () => {
+    const error = await runComparison({ chunking: "lines" as "bytes" }).catch(
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({
+      code: "ERR_INVALID_ARG_VALUE",
+      message: `The "chunking" option must be one of: 'random', 'bytes', 'coalesce'. Received 'lines'`,
+    });
   });
 
   test("rejects a value of the wrong type with a TypeError", async () => {

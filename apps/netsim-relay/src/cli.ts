@@ -7,22 +7,23 @@
 import { once } from "node:events";
 import { isIPv4 } from "node:net";
 import {
-  ifGiven,
   parseIntegerFlag,
-  parseNumberFlag,
   parsePortFlag,
+  parseRateFlag,
   runCommand,
   UsageError,
 } from "@socket-lab/cli";
 import { type Endpoint, formatAddress, formatEndpoint, parseEndpoint } from "@socket-lab/core";
 import { type Chunking, DEFAULT_SEED } from "@socket-lab/netsim";
 import pkg from "../package.json" with { type: "json" };
+import {
+  RELAY_CHUNK,
+  RELAY_COALESCE_MS,
+  RELAY_DELAY_MS,
+  RELAY_LISTEN_PORT,
+  RELAY_RATE,
+} from "./defaults.js";
 import { startRelay } from "./relay.js";
-
-/** How the TCP stream is re-cut when `--chunk` is not given. */
-const RELAY_CHUNK = "random:1-64";
-/** How long a coalesced piece waits to fill when `--chunk coalesce:BYTES` gives no time, in ms. */
-const RELAY_COALESCE_MS = 10;
 
 process.exitCode = await runCommand({
   name: "netsim-relay",
@@ -43,25 +44,30 @@ process.exitCode = await runCommand({
       valueName: "PORT",
       description: "the port on 127.0.0.1 where clients send or connect; 0 lets the system choose",
       parse: parsePortFlag,
-      default: 0,
+      default: RELAY_LISTEN_PORT,
     },
     loss: {
       type: "string",
       valueName: "RATE",
       description: "UDP: drop this share of datagrams, 0–1",
-      defaultText: "0",
+      // No `default` (as --duplicate, --reorder, --chunk): absent stays undefined, so that
+      // giving it with the other protocol is an error; run applies the constant shown.
+      defaultText: String(RELAY_RATE),
+      parse: parseRateFlag,
     },
     duplicate: {
       type: "string",
       valueName: "RATE",
       description: "UDP: send this share of datagrams twice, 0–1",
-      defaultText: "0",
+      defaultText: String(RELAY_RATE),
+      parse: parseRateFlag,
     },
     reorder: {
       type: "string",
       valueName: "RATE",
       description: "UDP: hold back this share of datagrams so a later one overtakes them, 0–1",
-      defaultText: "0",
+      defaultText: String(RELAY_RATE),
+      parse: parseRateFlag,
     },
     chunk: {
       type: "string",
@@ -69,13 +75,14 @@ process.exitCode = await runCommand({
       description:
         "TCP: bytes:N (pieces of N bytes), random:MIN-MAX, or coalesce:BYTES[:MS] (join reads)",
       defaultText: RELAY_CHUNK,
+      parse: (_flag, value) => parseChunk(value),
     },
     delay: {
       type: "string",
       valueName: "MS",
       description: "add this many milliseconds to every datagram or piece",
       parse: (flag, value) => parseIntegerFlag(flag, value, { max: 60_000 }),
-      default: 0,
+      default: RELAY_DELAY_MS,
     },
     seed: {
       type: "string",
@@ -100,8 +107,6 @@ process.exitCode = await runCommand({
     if (protocol === "udp") only(["chunk"], "--tcp");
     else only(["loss", "duplicate", "reorder"], "--udp");
     if (values.target === undefined) throw new UsageError("--target HOST:PORT is required");
-    const rate = (flag: string, value: string | undefined) =>
-      ifGiven(value, (v) => parseNumberFlag(flag, v, { min: 0, max: 1 })) ?? 0;
     const print = (line: string) => stdout.write(`${line}\n`);
 
     const relay = await startRelay(
@@ -109,12 +114,12 @@ process.exitCode = await runCommand({
         protocol,
         listenPort: values.listen,
         target: formatEndpoint(loopbackTarget(values.target, protocol)),
-        loss: rate("loss", values.loss),
-        duplicate: rate("duplicate", values.duplicate),
-        reorder: rate("reorder", values.reorder),
+        loss: values.loss ?? RELAY_RATE,
+        duplicate: values.duplicate ?? RELAY_RATE,
+        reorder: values.reorder ?? RELAY_RATE,
         delayMs: values.delay,
         seed: values.seed,
-        chunking: parseChunk(values.chunk ?? RELAY_CHUNK),
+        chunking: values.chunk ?? parseChunk(RELAY_CHUNK),
       },
       print,
     );

@@ -7,7 +7,10 @@ import { spawn } from "node:child_process";
 import { createSocket, type Socket as DgramSocket } from "node:dgram";
 import { once } from "node:events";
 import { connect, createServer, type Server } from "node:net";
+import { DEFAULT_SEED } from "@socket-lab/netsim";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { afterEach, describe, expect, test } from "vitest";
+import { RELAY_CHUNK, RELAY_DELAY_MS, RELAY_LISTEN_PORT, RELAY_RATE } from "../src/defaults.js";
 import { interrupt, type Program, run, start, stopAll, WAIT_MS } from "./_spawn.js";
 
 const cleanup: Array<() => void> = [];
@@ -210,5 +213,15 @@ describe("netsim-relay's command line", () => {
       expect(stdout).toContain(flag);
     }
     expect(stdout).toContain("--seed N");
+    // Every default shown is the constant a run applies.
+    expect(helpDefaults(stdout)).toEqual({
+      listen: String(RELAY_LISTEN_PORT),
+      loss: String(RELAY_RATE),
+      duplicate: String(RELAY_RATE),
+      reorder: String(RELAY_RATE),
+      chunk: RELAY_CHUNK,
+      delay: String(RELAY_DELAY_MS),
+      seed: String(DEFAULT_SEED),
+    });
   });
 });

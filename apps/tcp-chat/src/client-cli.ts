@@ -36,6 +36,12 @@ const flags = {
     valueName: "NAME",
     description: `nickname to take on joining (${NICK_RULES})`,
     defaultText: "guestN, given by the server",
+    parse: (flag, value) => {
+      if (!isValidNick(value)) {
+        throw new UsageError(`--${flag}: '${value}' is not a valid nickname (${NICK_RULES})`);
+      }
+      return value;
+    },
   },
   trace: TRACE_FLAG,
 } as const satisfies FlagSpecs;
@@ -54,10 +60,7 @@ process.exitCode = await runCommand({
   ],
   hints: { ECONNREFUSED: "Start one with: pnpm chat:server" },
   async run({ values, signal, stdin, stdout, stderr }) {
-    const nick = values.nick;
-    if (nick !== undefined && !isValidNick(nick)) {
-      throw new UsageError(`--nick: '${nick}' is not a valid nickname (${NICK_RULES})`);
-    }
+    const { nick } = values;
     const { unix } = values;
     if (unix !== undefined && (values.host !== undefined || values.port !== undefined)) {
       throw new UsageError("--unix PATH replaces --host and --port: give one or the other");

@@ -5,13 +5,13 @@
 
 import * as readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import { withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
   type Endpoint,
   type TraceListener,
 } from "@socket-lab/core";
+import { checkMs, invalidArgValue, withDefaults } from "@socket-lab/core/internal";
 import { CHAT_PORT, isValidNick, NICK_RULES } from "./protocol.js";
 
 /**
@@ -60,18 +60,15 @@ const DEFAULTS = {
 
 /**
  * Applies the defaults, once, and checks them.
- * @throws {RangeError} for a bad `nick` or `quitTimeoutMs`, naming it and its value.
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for a bad `nick`; {RangeError} `ERR_OUT_OF_RANGE`
+ *   for a bad `quitTimeoutMs`.
  */
 export function chatClientSettings(options: ChatClientOptions) {
   const settings = withDefaults(DEFAULTS, options);
   if (settings.nick !== undefined && !isValidNick(settings.nick)) {
-    throw new RangeError(`nick must be ${NICK_RULES}, got '${settings.nick}'`);
+    throw invalidArgValue("nick", settings.nick, `must be ${NICK_RULES}`);
   }
-  if (!Number.isInteger(settings.quitTimeoutMs) || settings.quitTimeoutMs < 0) {
-    throw new RangeError(
-      `quitTimeoutMs must be a whole number of ms from 0, got ${settings.quitTimeoutMs}`,
-    );
-  }
+  checkMs("quitTimeoutMs", settings.quitTimeoutMs);
   const endpoint: Endpoint =
     settings.unix !== undefined
       ? { transport: "unix", path: settings.unix }

@@ -13,6 +13,7 @@
  * a sender waiting while the kernel takes nothing for `stallTimeoutMs` calls `onStall`.
  */
 
+import { type Deferred, deferred } from "@socket-lab/core/internal";
 import type { Connection } from "@socket-lab/tcp";
 
 /**
@@ -52,7 +53,7 @@ export class Outbox {
   /** The chunk handed to the connection whose bytes the kernel has not all taken yet. */
   #sending: { bytes: number; count: number } | undefined;
   /** Settles at the next progress: what senders waiting for room await. */
-  #progress: { promise: Promise<void>; resolve: () => void } | undefined;
+  #progress: Deferred<void> | undefined;
   /** Runs while a sender waits for room; restarted by each chunk the kernel takes. */
   #stallTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -102,11 +103,7 @@ export class Outbox {
   progress(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     if (this.#progress === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#progress = { promise, resolve };
+      this.#progress = deferred<void>();
     }
     this.#stallTimer ??= setTimeout(this.#onStallTimer, this.#options.stallTimeoutMs);
     return this.#progress.promise;

@@ -12,7 +12,6 @@ import {
   createServerLog,
   type FlagSpecs,
   HOST_FLAG,
-  ifGiven,
   isSocketFile,
   parseIntegerFlag,
   parseSecondsFlag,
@@ -51,30 +50,37 @@ const flags = {
     type: "string",
     valueName: "N",
     description: "most clients in the room; one more is told the room is full",
-    defaultText: String(CHAT_MAX_CLIENTS),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 100_000 }),
+    default: CHAT_MAX_CLIENTS,
   },
   "max-line": {
     type: "string",
     valueName: "BYTES",
     description: "longest line a client may send; a longer one gets an error line",
-    defaultText: String(CHAT_MAX_LINE_BYTES),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1024 * 1024 }),
+    default: CHAT_MAX_LINE_BYTES,
   },
   "idle-timeout": {
     type: "string",
     valueName: "SECONDS",
     description: "disconnect a client that sends nothing for this long; 0 never",
+    parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0, max: 86_400 }),
+    default: CHAT_IDLE_TIMEOUT_MS,
     defaultText: String(CHAT_IDLE_TIMEOUT_MS / 1000),
   },
   "queue-limit": {
     type: "string",
     valueName: "BYTES",
     description: "most bytes waiting for one client; a sender waits while its line does not fit",
-    defaultText: String(CHAT_QUEUE_LIMIT_BYTES),
+    parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1024 ** 3 }),
+    default: CHAT_QUEUE_LIMIT_BYTES,
   },
   "stall-timeout": {
     type: "string",
     valueName: "SECONDS",
     description: "drop a client whose full queue takes nothing for this long",
+    parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0.1, max: 86_400 }),
+    default: CHAT_STALL_TIMEOUT_MS,
     defaultText: String(CHAT_STALL_TIMEOUT_MS / 1000),
   },
   trace: TRACE_FLAG,
@@ -118,18 +124,13 @@ process.exitCode = await runCommand({
   async run({ values, signal, stdout, stderr }) {
     // Message lines are previews, a few per member per second; a closed stdout is not fatal.
     const log = createServerLog({ name: NAME, stdout, stderr });
-    const maxLineBytes = ifGiven(values["max-line"], (v) =>
-      parseIntegerFlag("max-line", v, { min: 1, max: 1024 * 1024 }),
-    );
-    const queueLimitBytes = ifGiven(values["queue-limit"], (v) =>
-      parseIntegerFlag("queue-limit", v, { min: 1, max: 1024 ** 3 }),
-    );
+    const maxLineBytes = values["max-line"];
+    const queueLimitBytes = values["queue-limit"];
     // The server would throw a RangeError; a user deserves the flags' names.
-    const smallest = (maxLineBytes ?? CHAT_MAX_LINE_BYTES) + PREFIX_BYTES;
-    const queueLimit = queueLimitBytes ?? CHAT_QUEUE_LIMIT_BYTES;
-    if (queueLimit < smallest) {
+    const smallest = maxLineBytes + PREFIX_BYTES;
+    if (queueLimitBytes < smallest) {
       throw new UsageError(
-        `--queue-limit: ${queueLimit} bytes cannot hold one line of --max-line (at least ${smallest})`,
+        `--queue-limit: ${queueLimitBytes} bytes cannot hold one line of --max-line (at least ${smallest})`,
       );
     }
     const { unix } = values;
@@ -141,17 +142,11 @@ process.exitCode = await runCommand({
       unix,
       host: values.host,
       port: values.port,
-      maxClients: ifGiven(values["max-clients"], (v) =>
-        parseIntegerFlag("max-clients", v, { min: 1, max: 100_000 }),
-      ),
+      maxClients: values["max-clients"],
       maxLineBytes,
-      idleTimeoutMs: ifGiven(values["idle-timeout"], (v) =>
-        parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
-      ),
+      idleTimeoutMs: values["idle-timeout"],
       queueLimitBytes,
-      stallTimeoutMs: ifGiven(values["stall-timeout"], (v) =>
-        parseSecondsFlag("stall-timeout", v, { min: 0.1, max: 86_400 }),
-      ),
+      stallTimeoutMs: values["stall-timeout"],
       trace: traceFlag(values.trace, stderr, { role: "server", name: "chat-server" }),
       onEvent: (event) => {
         if (event.type === "message") {

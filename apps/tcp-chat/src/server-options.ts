@@ -3,8 +3,15 @@
  * server.ts, and what the room does with each line is room.ts.
  */
 
-import { withDefaults } from "@socket-lab/cli";
 import { DEFAULT_HOST, type Endpoint, isValidHost, type TraceListener } from "@socket-lab/core";
+import {
+  checkInteger,
+  checkString,
+  invalidArgValue,
+  MAX_TIMER_MS,
+  outOfRange,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import { CHAT_PORT, type LeaveReason } from "./protocol.js";
 
 /** Most clients in the room at once. */
@@ -160,30 +167,26 @@ export function chatEndpoint(settings: ChatSettings): Endpoint {
 }
 
 function checkOptions(settings: ChatSettings): void {
-  if (typeof settings.host !== "string" || !isValidHost(settings.host)) {
-    throw new TypeError(`host must be an IP address or host name, got ${String(settings.host)}`);
+  if (!isValidHost(checkString("host", settings.host))) {
+    throw invalidArgValue("host", settings.host, "must be an IP address or host name");
   }
   const ranges = {
     port: [0, 65_535],
     maxClients: [1, 100_000],
     maxLineBytes: [1, 1024 * 1024],
-    idleTimeoutMs: [0, 2 ** 31 - 1],
+    idleTimeoutMs: [0, MAX_TIMER_MS],
     queueLimitBytes: [1, 1024 ** 3],
-    stallTimeoutMs: [1, 2 ** 31 - 1],
+    stallTimeoutMs: [1, MAX_TIMER_MS],
   } as const;
   for (const [name, [min, max]] of Object.entries(ranges)) {
-    const value: unknown = settings[name as keyof typeof ranges];
-    if (typeof value !== "number") {
-      throw new TypeError(`${name} must be a number, got ${typeof value}`);
-    }
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-    }
+    checkInteger(name, settings[name as keyof typeof ranges], min, max);
   }
   // Every client must be able to hold at least one whole message.
   if (settings.queueLimitBytes < settings.maxLineBytes + PREFIX_BYTES) {
-    throw new RangeError(
-      `queueLimitBytes must be at least maxLineBytes + ${PREFIX_BYTES} (${settings.maxLineBytes + PREFIX_BYTES}), got ${settings.queueLimitBytes}`,
+    throw outOfRange(
+      "queueLimitBytes",
+      `an integer >= maxLineBytes + ${PREFIX_BYTES} (${settings.maxLineBytes + PREFIX_BYTES})`,
+      settings.queueLimitBytes,
     );
   }
 }

@@ -4,8 +4,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_HOST } from "@socket-lab/core";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { ESCAPED, HOSTILE, hasRawControls, logAccounting } from "@socket-lab/test-utils/peer-text";
 import { afterEach, describe, expect, it } from "vitest";
+import { CHAT_PORT } from "../src/protocol.js";
+import {
+  CHAT_IDLE_TIMEOUT_MS,
+  CHAT_MAX_CLIENTS,
+  CHAT_MAX_LINE_BYTES,
+  CHAT_QUEUE_LIMIT_BYTES,
+  CHAT_STALL_TIMEOUT_MS,
+} from "../src/server.js";
 import {
   CLIENT_CLI,
   LineClient,
@@ -118,7 +128,16 @@ describe("chat-server", () => {
       expect(help.stdout).toContain(flag);
     }
     expect(help.stdout).toContain("--queue-limit BYTES");
-    expect(help.stdout).toContain("(default: 7002)");
+    // Every default shown is the constant the server applies.
+    expect(helpDefaults(help.stdout)).toEqual({
+      host: DEFAULT_HOST,
+      port: String(CHAT_PORT),
+      "max-clients": String(CHAT_MAX_CLIENTS),
+      "max-line": String(CHAT_MAX_LINE_BYTES),
+      "idle-timeout": String(CHAT_IDLE_TIMEOUT_MS / 1000),
+      "queue-limit": String(CHAT_QUEUE_LIMIT_BYTES),
+      "stall-timeout": String(CHAT_STALL_TIMEOUT_MS / 1000),
+    });
     const version = await runToEnd(SERVER_CLI, ["--version"]);
     expect(version).toMatchObject({ code: 0, stdout: "chat-server 0.1.0" });
   });
@@ -235,6 +254,11 @@ describe("chat-client", () => {
     const help = await runToEnd(CLIENT_CLI, ["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--nick NAME");
+    expect(helpDefaults(help.stdout)).toEqual({
+      host: DEFAULT_HOST,
+      port: String(CHAT_PORT),
+      nick: "guestN, given by the server",
+    });
     const version = await runToEnd(CLIENT_CLI, ["--version"]);
     expect(version).toMatchObject({ code: 0, stdout: "chat-client 0.1.0" });
   });

@@ -189,15 +189,31 @@ describe("the room", () => {
 
   it("rejects bad options, naming them", async () => {
     await expect(startChatServer({ maxClients: 0 })).rejects.toThrow(
-      new RangeError("maxClients must be an integer from 1 to 100000, got 0"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "maxClients" is out of range. It must be an integer >= 1 && <= 100000. Received 0',
+      }),
     );
     await expect(startChatServer({ port: "7002" as unknown as number })).rejects.toThrow(
-      new TypeError("port must be a number, got string"),
+      expect.objectContaining({
+        name: "TypeError",
+        code: "ERR_INVALID_ARG_TYPE",
+        message: `The "port" option must be of type number. Received type string ('7002')`,
+      }),
     );
     await expect(startChatServer({ maxLineBytes: 1000, queueLimitBytes: 1000 })).rejects.toThrow(
-      new RangeError("queueLimitBytes must be at least maxLineBytes + 64 (1064), got 1000"),
+      expect.objectContaining({
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "queueLimitBytes" is out of range. It must be an integer >= maxLineBytes + 64 (1064). Received 1000',
+      }),
     );
-    await expect(startChatServer({ host: "0.0.0.0.0" })).rejects.toThrow(TypeError);
+    await expect(startChatServer({ host: "0.0.0.0.0" })).rejects.toMatchObject({
+      name: "TypeError",
+      code: "ERR_INVALID_ARG_VALUE",
+    });
   });
 });
 

@@ -15,9 +15,7 @@ import {
   createPrinter,
   escapeText,
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
-  parseChoiceFlag,
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
@@ -39,8 +37,14 @@ import { DEFAULT_SEED } from "@socket-lab/netsim";
 import type { TlsConnectOptions } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
 import { runClient, TCP_ECHO_MESSAGE, TCP_ECHO_WINDOW } from "./client.js";
-import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
-import { formatRead, type Rechunk, startRechunk } from "./internal/rechunk.js";
+import { FRAMING_FLAG } from "./internal/flags.js";
+import {
+  formatRead,
+  RECHUNK_MAX_BYTES,
+  RECHUNK_MIN_BYTES,
+  type Rechunk,
+  startRechunk,
+} from "./internal/rechunk.js";
 import { promptedLines } from "./prompt.js";
 import { TCP_ECHO_PORT } from "./server-options.js";
 
@@ -65,13 +69,16 @@ process.exitCode = await runCommand({
       valueName: "TEXT",
       description:
         "send TEXT (without it: one message per line of piped stdin, or typed at a prompt on a terminal)",
+      // undefined when absent: then the messages come from stdin, a prompt, or --count.
       defaultText: TCP_ECHO_MESSAGE,
+      parse: parseLineFlag,
     },
     count: {
       type: "string",
       short: "n",
       valueName: "N",
       description: "send N numbered messages ('Hello from client 1', …) and print a summary",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
     },
     framing: FRAMING_FLAG,
     timeout: {
@@ -79,6 +86,8 @@ process.exitCode = await runCommand({
       valueName: "SECONDS",
       description:
         "give up when the connection, or then a reply while messages wait for one, takes this long",
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0.001, max: 3_600 }),
+      default: DEFAULT_CONNECT_TIMEOUT_MS,
       defaultText: String(DEFAULT_CONNECT_TIMEOUT_MS / 1000),
     },
     window: {
@@ -86,7 +95,8 @@ process.exitCode = await runCommand({
       valueName: "N",
       description:
         "send at most N messages ahead of their replies; more input is read as replies come",
-      defaultText: String(TCP_ECHO_WINDOW),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
+      default: TCP_ECHO_WINDOW,
     },
     tls: { type: "boolean", description: "speak TLS (tls://); the server needs --tls too" },
     ca: {
@@ -108,14 +118,15 @@ process.exitCode = await runCommand({
     },
     rechunk: {
       type: "boolean",
-      description:
-        "run a re-chunking relay (netsim) in between that cuts the stream into random 1–16 byte pieces; print the reads (recv) before each reply",
+      description: `run a re-chunking relay (netsim) in between that cuts the stream into random ${RECHUNK_MIN_BYTES}–${RECHUNK_MAX_BYTES} byte pieces; print the reads (recv) before each reply`,
     },
     seed: {
       type: "string",
       valueName: "N",
       description: "with --rechunk: the seed of the piece sizes, so a run repeats",
+      // undefined when absent, so that --seed without --rechunk is an error; then DEFAULT_SEED.
       defaultText: String(DEFAULT_SEED),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { max: 2 ** 32 - 1 }),
     },
     trace: TRACE_FLAG,
     json: JSON_FLAG,
@@ -151,11 +162,7 @@ process.exitCode = await runCommand({
         "--unix PATH replaces HOST, --host, --port and --tls: give one or the other",
       );
     }
-    const message = ifGiven(values.message, (v) => parseLineFlag("message", v));
-    const count = ifGiven(values.count, (v) =>
-      parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
-    );
-    const framing = ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS));
+    const { message, count, framing } = values;
     const print = createPrinter(stdout, values.json);
     const tls = await tlsOptionsOf(values, stderr);
     // On a terminal, with nothing to send given: a prompt, like the tutorial's client.
@@ -174,12 +181,8 @@ process.exitCode = await runCommand({
         port: rechunk === undefined ? port : rechunk.endpoint.port,
         unix,
         framing,
-        timeoutMs: ifGiven(values.timeout, (v) =>
-          parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
-        ),
-        window: ifGiven(values.window, (v) =>
-          parseIntegerFlag("window", v, { min: 1, max: 1_000_000 }),
-        ),
+        timeoutMs: values.timeout,
+        window: values.window,
         messages:
           typed?.messages ?? clientMessages({ message, count, stdin, fallback: TCP_ECHO_MESSAGE }),
         trace: rechunk?.trace ?? trace,
@@ -247,7 +250,7 @@ function shellWord(word: string): string {
 
 /** `--rechunk` (and `--seed`): the relay inside the client, started; none without --rechunk. */
 async function rechunkOf(
-  values: { rechunk: boolean; seed?: string },
+  values: { rechunk: boolean; seed: number | undefined },
   server: {
     host: string | undefined;
     port: number | undefined;
@@ -260,10 +263,9 @@ async function rechunkOf(
     return undefined;
   }
   if (server.tls !== undefined) throw new UsageError("--rechunk and --tls: give one of them");
-  const seed = ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 2 ** 32 - 1 }));
   return startRechunk(
     { transport: "tcp", host: server.host ?? DEFAULT_HOST, port: server.port ?? TCP_ECHO_PORT },
-    seed ?? DEFAULT_SEED,
+    values.seed ?? DEFAULT_SEED,
     server.trace,
   );
 }

@@ -2,7 +2,7 @@
  * The options, results and errors of tcp-echo's client; the socket story itself is client.ts.
  */
 
-import { counted, withDefaults } from "@socket-lab/cli";
+import { counted } from "@socket-lab/cli";
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -12,6 +12,7 @@ import {
   SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { checkInteger, withDefaults } from "@socket-lab/core/internal";
 import {
   type ConnectOptions,
   type Framing,
@@ -133,14 +134,9 @@ export interface EchoClientPlan {
 export function planClient(options: EchoClientOptions): EchoClientPlan {
   const settings = withDefaults(DEFAULTS, options);
   const { host, port, unix, framing, timeoutMs, window, tls, trace, signal } = settings;
-  if (!Number.isInteger(window) || window < 1) {
-    throw new RangeError(`window must be an integer of at least 1 message, got ${window}`);
-  }
-  if (unix === undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) {
-    throw new RangeError(
-      `port must be an integer from 1 to 65535 (0 means "any port" only to a server), got ${port}`,
-    );
-  }
+  checkInteger("window", window, 1);
+  // Port 0 means "any port" only to a server that binds.
+  if (unix === undefined) checkInteger("port", port, 1, 65_535);
   const wire: Framing<string | Buffer> = framing === "length" ? lengthPrefixed() : lines();
   return {
     endpoint:

@@ -15,10 +15,8 @@ import {
   createServerLog,
   formatFailure,
   HOST_FLAG,
-  ifGiven,
   isSocketFile,
   JSON_FLAG,
-  parseChoiceFlag,
   parseIntegerFlag,
   parseLineFlag,
   parseSecondsFlag,
@@ -34,6 +32,8 @@ import {
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_LINE_BYTES,
   explain,
   formatAddress,
   formatEndpoint,
@@ -46,9 +46,14 @@ import {
   selfSignedCertificate,
 } from "@socket-lab/tcp";
 import pkg from "../package.json" with { type: "json" };
-import { FRAMING_FLAG, FRAMINGS } from "./internal/flags.js";
+import { FRAMING_FLAG } from "./internal/flags.js";
 import { startServer } from "./server.js";
-import { ECHO_CLOSE_TIMEOUT_MS, type EchoServerEvent, TCP_ECHO_PORT } from "./server-options.js";
+import {
+  ECHO_CLOSE_TIMEOUT_MS,
+  type EchoServerEvent,
+  TCP_ECHO_FRAMING,
+  TCP_ECHO_PORT,
+} from "./server-options.js";
 
 const NAME = "tcp-echo-server";
 
@@ -71,50 +76,61 @@ process.exitCode = await runCommand({
       valueName: "TEXT",
       description: "answer every message with TEXT, like the tutorial's 'Hello from server'",
       defaultText: "echo the message",
+      parse: parseLineFlag, // undefined when absent: echo
     },
-    framing: FRAMING_FLAG,
+    framing: { ...FRAMING_FLAG, default: TCP_ECHO_FRAMING },
     backlog: {
       type: "string",
       valueName: "N",
       description: "connections the kernel queues until accept() takes them, as in listen(fd, 5)",
-      defaultText: String(TUTORIAL_BACKLOG),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 65_535 }),
+      default: TUTORIAL_BACKLOG,
     },
     "max-connections": {
       type: "string",
       valueName: "N",
       description: "clients served at once; one more is closed at once",
-      defaultText: String(DEFAULT_MAX_CONNECTIONS),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
+      default: DEFAULT_MAX_CONNECTIONS,
     },
     "idle-timeout": {
       type: "string",
       valueName: "SECONDS",
       description: "close a client that says nothing for this long (decimals allowed; 0 = never)",
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0, max: 86_400 }),
+      default: DEFAULT_IDLE_TIMEOUT_MS,
       defaultText: String(DEFAULT_IDLE_TIMEOUT_MS / 1000),
     },
     "max-frame": {
       type: "string",
       valueName: "BYTES",
       description: "largest message: a frame's payload (--framing length) or a line",
-      defaultText: "8388608 for frames, 65536 for lines",
+      // undefined when absent: each framing's own limit applies.
+      defaultText: `${DEFAULT_MAX_FRAME_BYTES} for frames, ${DEFAULT_MAX_LINE_BYTES} for lines`,
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 0, max: 0xffff_ffff }),
     },
     "max-buffered": {
       type: "string",
       valueName: "BYTES",
       description:
         "bytes held for all clients together (partial messages, unsent replies); over it the client holding the most is dropped",
-      defaultText: String(DEFAULT_MAX_BUFFERED_BYTES),
+      parse: parseIntegerFlag,
+      default: DEFAULT_MAX_BUFFERED_BYTES,
     },
     "max-per-address": {
       type: "string",
       valueName: "N",
       description: "clients served at once from one IP address; one more is closed at once",
-      defaultText: String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
+      default: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     },
     "close-timeout": {
       type: "string",
       valueName: "SECONDS",
       description:
         "on Ctrl-C, how long to let replies flush and clients hang up before cutting them off",
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0, max: 3_600 }),
+      default: ECHO_CLOSE_TIMEOUT_MS,
       defaultText: String(ECHO_CLOSE_TIMEOUT_MS / 1000),
     },
     tls: {
@@ -155,29 +171,15 @@ process.exitCode = await runCommand({
       unix,
       host: values.host,
       port: values.port,
-      reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
-      framing: ifGiven(values.framing, (v) => parseChoiceFlag("framing", v, FRAMINGS)),
-      backlog: ifGiven(values.backlog, (v) =>
-        parseIntegerFlag("backlog", v, { min: 1, max: 65_535 }),
-      ),
-      maxConnections: ifGiven(values["max-connections"], (v) =>
-        parseIntegerFlag("max-connections", v, { min: 1, max: 1_000_000 }),
-      ),
-      idleTimeoutMs: ifGiven(values["idle-timeout"], (v) =>
-        parseSecondsFlag("idle-timeout", v, { min: 0, max: 86_400 }),
-      ),
-      maxFrameBytes: ifGiven(values["max-frame"], (v) =>
-        parseIntegerFlag("max-frame", v, { min: 0, max: 0xffff_ffff }),
-      ),
-      maxBufferedBytes: ifGiven(values["max-buffered"], (v) =>
-        parseIntegerFlag("max-buffered", v, { min: 0, max: Number.MAX_SAFE_INTEGER }),
-      ),
-      maxConnectionsPerAddress: ifGiven(values["max-per-address"], (v) =>
-        parseIntegerFlag("max-per-address", v, { min: 1, max: 1_000_000 }),
-      ),
-      closeTimeoutMs: ifGiven(values["close-timeout"], (v) =>
-        parseSecondsFlag("close-timeout", v, { min: 0, max: 3_600 }),
-      ),
+      reply: values.reply,
+      framing: values.framing,
+      backlog: values.backlog,
+      maxConnections: values["max-connections"],
+      idleTimeoutMs: values["idle-timeout"],
+      maxFrameBytes: values["max-frame"],
+      maxBufferedBytes: values["max-buffered"],
+      maxConnectionsPerAddress: values["max-per-address"],
+      closeTimeoutMs: values["close-timeout"],
       trace: traceFlag(values.trace, stderr, { role: "server", name: NAME }),
       onEvent: (event) => {
         if (event.type === "server-error") stderr.write(`${formatFailure(NAME, event.error)}\n`);

@@ -35,6 +35,9 @@ export const ECHO_CLOSE_TIMEOUT_MS = 500;
 /** How messages are cut out of the byte stream. */
 export type EchoFraming = "lines" | "length";
 
+/** The framing both programs use unless told otherwise: lines, what nc, socat and telnet speak. */
+export const TCP_ECHO_FRAMING: EchoFraming = "lines";
+
 /** Options of `startServer`. */
 export interface EchoServerOptions {
   /** Address to bind; loopback, so nothing outside this machine can connect. @default "127.0.0.1" */
@@ -114,7 +117,7 @@ export interface EchoServer {
 const DEFAULTS = {
   host: DEFAULT_HOST,
   port: TCP_ECHO_PORT,
-  framing: "lines" as EchoFraming,
+  framing: TCP_ECHO_FRAMING as EchoFraming,
   backlog: TUTORIAL_BACKLOG,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,

@@ -224,7 +224,11 @@ describe("runClient({ window })", () => {
 
   test.each([0, 1.5, Number.NaN])("window %s is a RangeError naming the option", async (window) => {
     await expect(runClient({ port: 1, window })).rejects.toThrow(
-      new RangeError(`window must be an integer of at least 1 message, got ${window}`),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message: `The value of "window" is out of range. It must be an integer >= 1. Received ${window}`,
+      }),
     );
   });
 });

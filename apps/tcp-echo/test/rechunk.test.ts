@@ -39,7 +39,9 @@ describe("tcp-echo-client --rechunk", () => {
     const sizes = reads(stdout);
     expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(Buffer.byteLength(`${message}\n`));
     expect(sizes.length).toBeGreaterThan(1);
-    expect(sizes.every((n) => n >= 1 && n <= 16)).toBe(true);
+    // Each piece is 1–16 bytes, but a read takes whatever has arrived: a client that a busy
+    // machine keeps waiting reads several pieces at once (a stream keeps no boundaries).
+    expect(sizes.every((n) => n >= 1)).toBe(true);
   });
 
   test("with piped lines and --json: recv records before each reply, all bytes accounted for", async () => {

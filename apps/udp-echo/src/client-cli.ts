@@ -17,12 +17,11 @@ import {
   createPrinter,
   escapeText,
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseHostFlag,
   parseIntegerFlag,
   parseLineFlag,
-  parseNumberFlag,
+  parseRateFlag,
   parseSecondsFlag,
   portFlag,
   runCommand,
@@ -55,25 +54,31 @@ process.exitCode = await runCommand({
       valueName: "TEXT",
       description:
         "send TEXT (without it: each line typed at the prompt, or one per line of piped stdin)",
+      // undefined when absent: then the messages come from the prompt, stdin, or --count.
       defaultText: UDP_ECHO_MESSAGE,
+      parse: parseLineFlag,
     },
     count: {
       type: "string",
       short: "n",
       valueName: "N",
       description: "send N numbered messages ('Hello from client 1', …) and print a summary",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
     },
     timeout: {
       type: "string",
       valueName: "SECONDS",
       description: "wait this long for each reply before sending the message again",
+      // undefined when absent (as --retries), so that --reliable can refuse them.
       defaultText: String(UDP_ECHO_REPLY_TIMEOUT_MS / 1000),
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0.001, max: 3_600 }),
     },
     retries: {
       type: "string",
       valueName: "N",
       description: "send a message again at most N times before giving up",
       defaultText: String(UDP_ECHO_RETRIES),
+      parse: (flag, value) => parseIntegerFlag(flag, value, { max: 100 }),
     },
     "expect-echo": {
       type: "boolean",
@@ -85,22 +90,27 @@ process.exitCode = await runCommand({
       valueName: "RATE",
       description:
         "start netsim's lossy link in this process, between client and server, dropping this share of datagrams (0 to 1) both ways, and tell each message's story",
+      // undefined when absent (as --duplicate, --reorder, --seed): any of them starts the link.
+      parse: parseRateFlag,
     },
     duplicate: {
       type: "string",
       valueName: "RATE",
       description: "with the link: send this share of datagrams twice (0 to 1)",
+      parse: parseRateFlag,
     },
     reorder: {
       type: "string",
       valueName: "RATE",
       description:
         "with the link: hold this share of datagrams back until a later one passes (0 to 1)",
+      parse: parseRateFlag,
     },
     seed: {
       type: "string",
       valueName: "N",
       description: "with the link: seed of its decisions; the same seed, the same story",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { max: 0xffff_ffff }),
     },
     reliable: {
       type: "boolean",
@@ -127,23 +137,15 @@ process.exitCode = await runCommand({
     if (hostArgument !== undefined && values.host !== undefined) {
       throw new UsageError("give the host once: as HOST or as --host");
     }
-    const message = ifGiven(values.message, (v) => parseLineFlag("message", v));
-    const count = ifGiven(values.count, (v) =>
-      parseIntegerFlag("count", v, { min: 1, max: 1_000_000 }),
-    );
+    const { message, count } = values;
     const print = createPrinter(stdout, values.json);
     // At a terminal, with no --message or --count: a prompt, and each line typed is a message.
     const interactive = stdin.isTTY === true && message === undefined && count === undefined;
     const messages = interactive
       ? typedLines(stdin, stdout)
       : clientMessages({ message, count, stdin, fallback: UDP_ECHO_MESSAGE });
-    const rate = (flag: string, v: string) => parseNumberFlag(flag, v, { min: 0, max: 1 });
-    const netsim = {
-      loss: ifGiven(values.loss, (v) => rate("loss", v)),
-      duplicate: ifGiven(values.duplicate, (v) => rate("duplicate", v)),
-      reorder: ifGiven(values.reorder, (v) => rate("reorder", v)),
-      seed: ifGiven(values.seed, (v) => parseIntegerFlag("seed", v, { max: 0xffff_ffff })),
-    };
+    const { loss, duplicate, reorder, seed } = values;
+    const netsim = { loss, duplicate, reorder, seed };
     const lossy = Object.values(netsim).some((value) => value !== undefined);
     if (values.reliable) {
       if (lossy) {
@@ -197,10 +199,8 @@ process.exitCode = await runCommand({
       const summary = await runClient({
         host: story?.endpoint.host ?? host,
         port: story?.endpoint.port ?? port,
-        replyTimeoutMs: ifGiven(values.timeout, (v) =>
-          parseSecondsFlag("timeout", v, { min: 0.001, max: 3_600 }),
-        ),
-        retries: ifGiven(values.retries, (v) => parseIntegerFlag("retries", v, { max: 100 })),
+        replyTimeoutMs: values.timeout,
+        retries: values.retries,
         messages,
         expectEcho: values["expect-echo"],
         trace:

@@ -15,7 +15,6 @@ import {
   counted,
   createServerLog,
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseLineFlag,
   parseNumberFlag,
@@ -51,13 +50,15 @@ process.exitCode = await runCommand({
       valueName: "TEXT",
       description: "answer every message with TEXT, like the tutorial's 'Hello from server'",
       defaultText: "echo the message",
+      parse: parseLineFlag, // undefined when absent: echo
     },
     "max-amplification": {
       type: "string",
       valueName: "RATIO",
       description:
         "send no reply larger than RATIO × the request's bytes (a forged sender cannot use us to flood a victim); a larger --reply is not sent",
-      defaultText: String(UDP_ECHO_MAX_AMPLIFICATION),
+      parse: (flag, value) => parseNumberFlag(flag, value, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
+      default: UDP_ECHO_MAX_AMPLIFICATION,
     },
     reliable: {
       type: "boolean",
@@ -84,7 +85,7 @@ process.exitCode = await runCommand({
       const server = await startReliableServer({
         host: values.host,
         port: values.port,
-        reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
+        reply: values.reply,
         trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
         onSegment: values.trace ? (line) => stderr.write(`${line}\n`) : undefined,
         onMessage: (from, text) =>
@@ -113,10 +114,8 @@ process.exitCode = await runCommand({
     const server = await startServer({
       host: values.host,
       port: values.port,
-      reply: ifGiven(values.reply, (v) => parseLineFlag("reply", v)),
-      maxAmplification: ifGiven(values["max-amplification"], (v) =>
-        parseNumberFlag("max-amplification", v, { min: 1, max: UDP_MAX_PAYLOAD_IPV4 }),
-      ),
+      reply: values.reply,
+      maxAmplification: values["max-amplification"],
       trace: traceFlag(values.trace, stderr, { role: "server", name: "udp-echo-server" }),
       onEvent: (event) => {
         if (event.type === "error" || event.type === "held") log.print(...describe(event));

@@ -3,13 +3,13 @@
  * the events it reports, its summary, and the checks of the options, applied once.
  */
 
-import { withDefaults } from "@socket-lab/cli";
 import {
   DEFAULT_HOST,
   type Endpoint,
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { checkInteger, checkNumber, outOfRange, withDefaults } from "@socket-lab/core/internal";
 import type { HoldReason } from "./internal/reply-guard.js";
 
 /** The port udp-echo listens on unless told otherwise (tcp-echo uses 7000). */
@@ -136,14 +136,10 @@ const DEFAULTS = {
 export function serverSettings(options: EchoServerOptions) {
   const settings = withDefaults(DEFAULTS, options);
   const { maxAmplification, replyRate, replyBurst, echoStormRepeats } = settings;
-  if (!(maxAmplification >= 1)) {
-    throw new RangeError(`maxAmplification must be at least 1, got ${maxAmplification}`);
-  }
-  if (!(replyRate > 0)) throw new RangeError(`replyRate must be above 0, got ${replyRate}`);
-  for (const [name, value] of Object.entries({ replyBurst, echoStormRepeats })) {
-    if (!(Number.isInteger(value) && value >= 1)) {
-      throw new RangeError(`${name} must be a whole number from 1, got ${value}`);
-    }
-  }
+  checkNumber("maxAmplification", maxAmplification, 1);
+  if (!(checkNumber("replyRate", replyRate) > 0))
+    throw outOfRange("replyRate", "a number > 0", replyRate);
+  checkInteger("replyBurst", replyBurst, 1);
+  checkInteger("echoStormRepeats", echoStormRepeats, 1);
   return settings;
 }

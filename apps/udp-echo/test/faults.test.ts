@@ -25,7 +25,8 @@ describe("udp-echo under faults", () => {
   test("server killed (SIGKILL) mid-way: the client says which message got no reply, exit 1", async () => {
     const { server, port } = await startServer();
     const input = Array.from({ length: 100_000 }, (_, i) => `message ${i + 1}`).join("\n");
-    const client = start("client-cli", ["--port", port, "--timeout", "0.2", "--retries", "1"], {
+    // A reply may take a while on a busy machine: the timeout must not end the run before the kill.
+    const client = start("client-cli", ["--port", port, "--timeout", "2", "--retries", "1"], {
       stdin: input,
     });
     await client.line(/^message 500$/);

@@ -119,10 +119,21 @@ describe("startServer against loops and floods", () => {
   });
 
   test.each([
-    [{ replyRate: 0 }, "replyRate must be above 0, got 0"],
-    [{ replyBurst: 0.5 }, "replyBurst must be a whole number from 1, got 0.5"],
-    [{ echoStormRepeats: 0 }, "echoStormRepeats must be a whole number from 1, got 0"],
+    [
+      { replyRate: 0 },
+      'The value of "replyRate" is out of range. It must be a number > 0. Received 0',
+    ],
+    [
+      { replyBurst: 0.5 },
+      'The value of "replyBurst" is out of range. It must be an integer >= 1. Received 0.5',
+    ],
+    [
+      { echoStormRepeats: 0 },
+      'The value of "echoStormRepeats" is out of range. It must be an integer >= 1. Received 0',
+    ],
   ])("rejects %j", async (options, message) => {
-    await expect(startServer({ port: 0, ...options })).rejects.toThrow(new RangeError(message));
+    await expect(startServer({ port: 0, ...options })).rejects.toThrow(
+      expect.objectContaining({ name: "RangeError", code: "ERR_OUT_OF_RANGE", message }),
+    );
   });
 });

@@ -6,6 +6,7 @@
  * can answer it before it closes the connection.
  */
 
+import { checkInteger } from "@socket-lab/core/internal";
 import type { FrameDecoder, Framing } from "@socket-lab/tcp";
 
 /** A whole request, as the decoder hands it over. */
@@ -92,9 +93,9 @@ const EMPTY = Buffer.alloc(0);
  */
 export function http(limits: HttpLimits = {}): Framing<HttpMessage> {
   const settings = {
-    maxHeadBytes: positive("maxHeadBytes", limits.maxHeadBytes ?? WEB_MAX_HEAD_BYTES),
-    maxHeaders: positive("maxHeaders", limits.maxHeaders ?? WEB_MAX_HEADERS),
-    maxBodyBytes: positive("maxBodyBytes", limits.maxBodyBytes ?? WEB_MAX_BODY_BYTES, 0),
+    maxHeadBytes: checkInteger("maxHeadBytes", limits.maxHeadBytes ?? WEB_MAX_HEAD_BYTES, 1),
+    maxHeaders: checkInteger("maxHeaders", limits.maxHeaders ?? WEB_MAX_HEADERS, 1),
+    maxBodyBytes: checkInteger("maxBodyBytes", limits.maxBodyBytes ?? WEB_MAX_BODY_BYTES, 0),
   };
   const encodedLength = (message: HttpMessage): number => {
     if (message?.kind !== "response") {
@@ -123,13 +124,6 @@ export function http(limits: HttpLimits = {}): Framing<HttpMessage> {
       return buffer;
     },
   };
-}
-
-function positive(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}`);
-  }
-  return value;
 }
 
 /** Thrown inside the decoder only, turned into an {@link HttpRequestError} at once. */

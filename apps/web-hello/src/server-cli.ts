@@ -13,7 +13,6 @@ import {
   createPrinter,
   formatFailure,
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseIntegerFlag,
   parsePortFlag,
@@ -24,6 +23,7 @@ import {
   TRACE_FLAG,
   traceFlag,
 } from "@socket-lab/cli";
+import { DEFAULT_MAX_CONNECTIONS } from "@socket-lab/core";
 import pkg from "../package.json" with { type: "json" };
 import { loadCertificate } from "./certificate.js";
 import { WEB_MAX_BODY_BYTES, WEB_MAX_HEAD_BYTES, WEB_MAX_HEADERS } from "./http-framing.js";
@@ -51,7 +51,8 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "N",
       description: "port for HTTPS (browsers use 443, which needs privileges); 0 picks a free one",
-      defaultText: String(WEB_HTTPS_PORT),
+      parse: parsePortFlag,
+      default: WEB_HTTPS_PORT,
     },
     "http-only": { type: "boolean", description: "serve plain HTTP only, no HTTPS" },
     key: {
@@ -75,36 +76,44 @@ process.exitCode = await runCommand({
       type: "string",
       valueName: "N",
       description: "connections open at once per port; one more is closed at once",
-      defaultText: "1024",
+      parse: (flag, value) => parseIntegerFlag(flag, value, { min: 1, max: 1_000_000 }),
+      default: DEFAULT_MAX_CONNECTIONS,
     },
     "max-head-bytes": {
       type: "string",
       valueName: "N",
       description: "most bytes of request line + headers (414/431 past it)",
-      defaultText: String(WEB_MAX_HEAD_BYTES),
+      parse: (flag, value) => parseIntegerFlag(flag, value, SIZE),
+      default: WEB_MAX_HEAD_BYTES,
     },
     "max-headers": {
       type: "string",
       valueName: "N",
       description: "most header lines per request (431 past it)",
-      defaultText: String(WEB_MAX_HEADERS),
+      parse: (flag, value) => parseIntegerFlag(flag, value, SIZE),
+      default: WEB_MAX_HEADERS,
     },
     "max-body-bytes": {
       type: "string",
       valueName: "N",
       description: "largest Content-Length accepted (413 past it)",
-      defaultText: String(WEB_MAX_BODY_BYTES),
+      parse: (flag, value) => parseIntegerFlag(flag, value, SIZE),
+      default: WEB_MAX_BODY_BYTES,
     },
     "request-timeout": {
       type: "string",
       valueName: "SECONDS",
       description: "a request must arrive whole within this, once begun (0 = no limit)",
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0, max: 86_400 }),
+      default: WEB_REQUEST_TIMEOUT_MS,
       defaultText: String(WEB_REQUEST_TIMEOUT_MS / 1000),
     },
     "keep-alive-timeout": {
       type: "string",
       valueName: "SECONDS",
       description: "close a kept-alive connection idle this long (0 = never)",
+      parse: (flag, value) => parseSecondsFlag(flag, value, { min: 0, max: 86_400 }),
+      default: WEB_KEEP_ALIVE_TIMEOUT_MS,
       defaultText: String(WEB_KEEP_ALIVE_TIMEOUT_MS / 1000),
     },
     trace: TRACE_FLAG,
@@ -123,30 +132,22 @@ process.exitCode = await runCommand({
   },
   async run({ values, signal, stdout, stderr }) {
     const print = createPrinter(stdout, values.json);
-    const size = (flag: string) =>
-      ifGiven(values[flag as "max-head-bytes"], (v) => parseIntegerFlag(flag, v, SIZE));
-    const seconds = (flag: string) =>
-      ifGiven(values[flag as "request-timeout"], (v) =>
-        parseSecondsFlag(flag, v, { min: 0, max: 86_400 }),
-      );
     const certificate = values["http-only"]
       ? undefined
       : await loadCertificate(values.key, values.cert, values["save-cert"]);
     const server = await startServer({
       host: values.host,
       port: values.port,
-      httpsPort: ifGiven(values["https-port"], (v) => parsePortFlag("https-port", v)),
+      httpsPort: values["https-port"],
       certificate,
       limits: {
-        maxHeadBytes: size("max-head-bytes"),
-        maxHeaders: size("max-headers"),
-        maxBodyBytes: size("max-body-bytes"),
+        maxHeadBytes: values["max-head-bytes"],
+        maxHeaders: values["max-headers"],
+        maxBodyBytes: values["max-body-bytes"],
       },
-      requestTimeoutMs: seconds("request-timeout"),
-      keepAliveTimeoutMs: seconds("keep-alive-timeout"),
-      maxConnections: ifGiven(values["max-connections"], (v) =>
-        parseIntegerFlag("max-connections", v, { min: 1, max: 1_000_000 }),
-      ),
+      requestTimeoutMs: values["request-timeout"],
+      keepAliveTimeoutMs: values["keep-alive-timeout"],
+      maxConnections: values["max-connections"],
       trace: traceFlag(values.trace, stderr, { role: "server", name: "web-hello-server" }),
       onEvent: (event) => print(...describe(event)),
     });

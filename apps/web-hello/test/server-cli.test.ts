@@ -2,9 +2,18 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS } from "@socket-lab/core";
+import { helpDefaults } from "@socket-lab/test-utils/help-defaults";
 import { afterEach, describe, expect, test } from "vitest";
+import { WEB_MAX_BODY_BYTES, WEB_MAX_HEAD_BYTES, WEB_MAX_HEADERS } from "../src/http-framing.js";
+import {
+  WEB_HTTP_PORT,
+  WEB_HTTPS_PORT,
+  WEB_KEEP_ALIVE_TIMEOUT_MS,
+  WEB_REQUEST_TIMEOUT_MS,
+} from "../src/options.js";
 import { curl, exchange, field, rawSocket, readToEnd, statuses } from "./_http.js";
-import { inOrder, interrupt, start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
+import { inOrder, interrupt, run, start, startServer, stopAll, WAIT_MS } from "./_spawn.js";
 
 afterEach(stopAll);
 
@@ -14,6 +23,26 @@ const GET = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 function httpServer(args: readonly string[] = []) {
   return startServer(["--http-only", ...args]);
 }
+
+describe("web-hello-server --help", () => {
+  test("shows each default as the constant the server applies", async () => {
+    const help = await run("server-cli", ["--help"]);
+    expect(help.code).toBe(0);
+    expect(helpDefaults(help.stdout)).toEqual({
+      host: DEFAULT_HOST,
+      port: String(WEB_HTTP_PORT),
+      "https-port": String(WEB_HTTPS_PORT),
+      key: "made at start",
+      cert: "self-signed for localhost, made at start",
+      "max-connections": String(DEFAULT_MAX_CONNECTIONS),
+      "max-head-bytes": String(WEB_MAX_HEAD_BYTES),
+      "max-headers": String(WEB_MAX_HEADERS),
+      "max-body-bytes": String(WEB_MAX_BODY_BYTES),
+      "request-timeout": String(WEB_REQUEST_TIMEOUT_MS / 1000),
+      "keep-alive-timeout": String(WEB_KEEP_ALIVE_TIMEOUT_MS / 1000),
+    });
+  });
+});
 
 describe("web-hello-server over HTTP, with curl", () => {
   test("HTTP/1.1 and HTTP/1.0 GET get the page, which tells the connection's story", async () => {

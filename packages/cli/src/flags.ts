@@ -36,7 +36,9 @@ export interface FlagSpec<T = unknown> {
   readonly valueName?: string;
   /**
    * Shown in `--help` as "(default: …)", for a default the program applies itself (e.g. when it
-   * depends on other flags) or one `default` would print badly.
+   * depends on other flags, or when the program must tell an absent flag from a given one: then
+   * the spec has no `default`, and this text is computed from the constant the program applies)
+   * or one `default` would print badly (milliseconds shown as seconds).
    * @default String(default), when `default` is given
    */
   readonly defaultText?: string;
@@ -133,6 +135,16 @@ export function parseNumberFlag(
 }
 
 /**
+ * Parses a rate flag: a share from 0 to 1, such as netsim's loss.
+ * @throws {UsageError} naming the flag, e.g. `--loss: 2 is out of range (0–1)`.
+ * @example
+ * parseRateFlag("loss", "0.05") //=> 0.05
+ */
+export function parseRateFlag(flag: string, value: string): number {
+  return parseNumberFlag(flag, value, { min: 0, max: 1 });
+}
+
+/**
  * Parses a port flag: 0–65535.
  * @throws {UsageError} `--port: '70000' is out of range (0–65535)`.
  */
@@ -161,17 +173,6 @@ export function parseHostFlag(flag: string, value: string): string {
   if (!isValidHost(host))
     throw new UsageError(`--${flag}: '${value}' is not a valid host name or IP address`);
   return host;
-}
-
-/**
- * Parses a flag only when it was given, so that an absent flag stays `undefined` and the
- * program's own default applies.
- * @example
- * ifGiven("7000", (value) => parsePortFlag("port", value))   //=> 7000
- * ifGiven(undefined, (value) => parsePortFlag("port", value)) //=> undefined
- */
-export function ifGiven<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
 }
 
 /**

@@ -1,3 +1,5 @@
+/** One implementation for the apps: `@socket-lab/core/internal`'s (not public API). */
+export { withDefaults } from "@socket-lab/core/internal";
 export type { ClientMessagesOptions } from "./client-messages.js";
 export { clientMessages, pipedLinesOr } from "./client-messages.js";
 export type { CommandContext, CommandIo, CommandOptions } from "./command.js";
@@ -9,11 +11,9 @@ export {
   formatHelp,
   runCommand,
 } from "./command.js";
-export { withDefaults } from "./defaults.js";
 export type { FlagSpec, FlagSpecs, FlagValues, IntegerRange } from "./flags.js";
 export {
   HOST_FLAG,
-  ifGiven,
   JSON_FLAG,
   parseChoiceFlag,
   parseHostFlag,
@@ -21,6 +21,7 @@ export {
   parseLineFlag,
   parseNumberFlag,
   parsePortFlag,
+  parseRateFlag,
   parseSecondsFlag,
   portFlag,
   TRACE_FLAG,

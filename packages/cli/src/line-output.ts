@@ -5,6 +5,7 @@
  */
 
 import type { Writable } from "node:stream";
+import { checkInteger } from "@socket-lab/core/internal";
 
 /** Bytes that may wait in an output stream before lines are dropped. */
 export const DEFAULT_MAX_QUEUED_OUTPUT_BYTES = 64 * 1024;
@@ -51,9 +52,7 @@ export interface LineOutput {
  */
 export function createLineOutput(stream: Writable, options: LineOutputOptions = {}): LineOutput {
   const { maxQueuedBytes = DEFAULT_MAX_QUEUED_OUTPUT_BYTES, onClose, onCatchUp } = options;
-  if (!Number.isInteger(maxQueuedBytes) || maxQueuedBytes < 1) {
-    throw new RangeError(`maxQueuedBytes must be a whole number from 1, got ${maxQueuedBytes}`);
-  }
+  checkInteger("maxQueuedBytes", maxQueuedBytes, 1);
   const stats = { written: 0, dropped: 0, closed: false };
   let droppedSinceDrain = 0;
 

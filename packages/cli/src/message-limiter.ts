@@ -4,6 +4,8 @@
  * ends, when the source goes away, or when the program stops. A flood costs a counter, not a line.
  */
 
+import { checkInteger } from "@socket-lab/core/internal";
+
 /** Message lines shown per source per window. */
 export const DEFAULT_LINES_PER_SOURCE = 10;
 /** Message lines shown per window, all sources together. */
@@ -76,9 +78,7 @@ export function createMessageLimiter(
     maxSources,
     maxSummaries,
   })) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`${name} must be a whole number from 1, got ${value}`);
-    }
+    checkInteger(name, value, 1);
   }
 
   /** This window's counts by source: lines shown, messages not shown. */

@@ -5,6 +5,8 @@
  * of spaces is shown as a count, so a padded line cannot wrap into a fake line of its own.
  */
 
+import { checkInteger } from "@socket-lab/core/internal";
+
 /** Characters of escaped text a log preview shows before it is cut. */
 export const DEFAULT_PREVIEW_CHARS = 120;
 
@@ -88,9 +90,7 @@ export function previewOf(
   options: PreviewOptions = {},
 ): PeerTextPreview {
   const { maxChars = DEFAULT_PREVIEW_CHARS, quoted = false } = options;
-  if (!(Number.isInteger(maxChars) || maxChars === Number.POSITIVE_INFINITY) || maxChars < 1) {
-    throw new RangeError(`maxChars must be a whole number from 1, got ${maxChars}`);
-  }
+  if (maxChars !== Number.POSITIVE_INFINITY) checkInteger("maxChars", maxChars, 1);
   const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
   // A Uint8Array is decoded only as far as a preview can reach: 4 bytes a character at most.
   const text =

@@ -75,7 +75,7 @@ describe("createLineOutput", () => {
 
   test("rejects a bad maxQueuedBytes, naming it", () => {
     expect(() => createLineOutput(neverDrains(), { maxQueuedBytes: 0 })).toThrow(
-      "maxQueuedBytes must be a whole number from 1, got 0",
+      'The value of "maxQueuedBytes" is out of range. It must be an integer >= 1. Received 0',
     );
   });
 });

@@ -90,7 +90,7 @@ describe("createMessageLimiter", () => {
 
   test("rejects bad options, naming them", () => {
     expect(() => createMessageLimiter({ perSource: 0 }, () => {})).toThrow(
-      "perSource must be a whole number from 1, got 0",
+      'The value of "perSource" is out of range. It must be an integer >= 1. Received 0',
     );
     expect(() => createMessageLimiter({ windowMs: 0.5 }, () => {})).toThrow(RangeError);
   });

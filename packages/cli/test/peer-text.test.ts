@@ -76,7 +76,7 @@ describe("preview", () => {
 
   test("rejects a bad maxChars, naming it", () => {
     expect(() => preview("x", { maxChars: 0 })).toThrow(
-      /maxChars must be a whole number from 1, got 0/,
+      /^The value of "maxChars" is out of range. It must be an integer >= 1. Received 0$/,
     );
     expect(() => preview("x", { maxChars: 1.5 })).toThrow(RangeError);
   });

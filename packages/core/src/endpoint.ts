@@ -7,6 +7,7 @@
 import { isIP, isIPv4, isIPv6 } from "node:net";
 import { Domain } from "./attributes.js";
 import { ErrorCode, SocketError } from "./errors.js";
+import { checkInteger, checkOneOf, checkString, invalidArgValue } from "./internal/arguments.js";
 import { MAX_UNIX_PATH_BYTES } from "./limits.js";
 
 /** An IP endpoint: a host name or address and a port. `tls` is a TCP endpoint speaking TLS. */
@@ -138,17 +139,15 @@ function parseUnix(path: string, input: string): UnixEndpoint {
 
 function checkOptions(options: ParseEndpointOptions): void {
   const { transport, host, port } = options;
-  if (transport !== undefined && transport !== "tcp" && transport !== "udp") {
-    throw new TypeError(`options.transport must be "tcp" or "udp", got ${String(transport)}`);
-  }
-  if (host !== undefined && (typeof host !== "string" || !isValidHost(host))) {
-    throw new TypeError(
-      `options.host must be a host name or an IP address without brackets, got '${String(host)}'`,
+  if (transport !== undefined) checkOneOf("options.transport", transport, ["tcp", "udp"]);
+  if (host !== undefined && !isValidHost(checkString("options.host", host))) {
+    throw invalidArgValue(
+      "options.host",
+      host,
+      "must be a host name or an IP address without brackets",
     );
   }
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
-    throw new RangeError(`options.port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
+  if (port !== undefined) checkInteger("options.port", port, 0, 65_535);
 }
 
 /**
@@ -156,7 +155,8 @@ function checkOptions(options: ParseEndpointOptions): void {
  * a path starting with `/` is a unix endpoint.
  *
  * @throws {SocketError} `ERR_INVALID_ENDPOINT`, the message naming the bad part.
- * @throws {TypeError | RangeError} for bad `options`, naming the option and its value.
+ * @throws {TypeError | RangeError} for bad `options`, with Node's codes (`ERR_INVALID_ARG_TYPE`,
+ *   `ERR_INVALID_ARG_VALUE`, `ERR_OUT_OF_RANGE`).
  * @example
  * parseEndpoint("udp://[::1]:7001") //=> { transport: "udp", host: "::1", port: 7001 }
  * parseEndpoint(":7000")            //=> { transport: "tcp", host: "127.0.0.1", port: 7000 }
@@ -164,9 +164,7 @@ function checkOptions(options: ParseEndpointOptions): void {
  * //=> throws SocketError [ERR_INVALID_ENDPOINT]: invalid endpoint 'localhost:99999': port 99999 is out of range (0–65535)
  */
 export function parseEndpoint(input: string, options: ParseEndpointOptions = {}): Endpoint {
-  if (typeof input !== "string") {
-    throw new TypeError(`endpoint must be a string, got ${typeof input}`);
-  }
+  checkString("endpoint argument", input);
   checkOptions(options);
   if (input.length === 0) fail(input, "it is empty");
   // Spaces are never part of an endpoint: ' :1' is a typo, not a wish for ':1'.

@@ -61,7 +61,12 @@ describe("onAbort(), throwIfAborted(), checkSignal()", () => {
     expect(() => throwIfAborted(controller.signal)).toThrow(/aborted/);
     expect(() => throwIfAborted(undefined)).not.toThrow();
     expect(() => checkSignal({}, "options.signal")).toThrow(
-      /^options.signal must be an AbortSignal, got \[object Object\]$/,
+      expect.objectContaining({
+        name: "TypeError",
+        code: "ERR_INVALID_ARG_TYPE",
+        message:
+          'The "options.signal" property must be an instance of AbortSignal. Received an instance of Object',
+      }),
     );
   });
 });

@@ -3,7 +3,13 @@
  * with no socket or timer inside.
  */
 
-import { checkInteger, checkMs, checkOneOf } from "./internal/validate.js";
+import {
+  checkInteger,
+  checkMs,
+  checkOneOf,
+  invalidArgType,
+  outOfRange,
+} from "@socket-lab/core/internal";
 import type { Random } from "./prng.js";
 
 /**
@@ -40,10 +46,10 @@ const MAX_PIECE_BYTES = 16 * 1024 * 1024;
  */
 export function checkChunking(chunking: unknown): Chunking {
   if (typeof chunking !== "object" || chunking === null) {
-    throw new TypeError(`chunking must be an object with a mode, got ${String(chunking)}`);
+    throw invalidArgType("chunking", "an object with a mode", chunking);
   }
   const c = chunking as Record<string, unknown>;
-  const mode = checkOneOf("chunking.mode", c.mode, ["bytes", "random", "coalesce"]);
+  const mode = checkOneOf("chunking.mode", c.mode, ["bytes", "random", "coalesce"] as const);
   if (mode === "bytes") {
     return { mode, size: checkInteger("chunking.size", c.size, 1, MAX_PIECE_BYTES) };
   }
@@ -51,9 +57,7 @@ export function checkChunking(chunking: unknown): Chunking {
     const min = checkInteger("chunking.min", c.min, 1, MAX_PIECE_BYTES);
     const max = checkInteger("chunking.max", c.max, 1, MAX_PIECE_BYTES);
     if (min > max) {
-      throw new RangeError(
-        `chunking.min must not exceed chunking.max, got min ${min} > max ${max}`,
-      );
+      throw outOfRange("chunking.min", `an integer <= chunking.max (${max})`, min);
     }
     return { mode, min, max };
   }

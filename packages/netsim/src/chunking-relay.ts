@@ -19,15 +19,17 @@ import {
 } from "@socket-lab/core";
 import {
   abortReason,
+  checkMs,
   checkOnError,
   checkSignal,
+  invalidArgType,
   onAbort,
   reportError,
   throwIfAborted,
 } from "@socket-lab/core/internal";
 import { type Chunker, type Chunking, checkChunking, createChunker } from "./chunker.js";
 import { streamEndpoint } from "./internal/endpoint.js";
-import { checkMs, checkSeed } from "./internal/validate.js";
+import { checkSeed } from "./internal/validate.js";
 import { DEFAULT_SEED, deriveSeed, mulberry32 } from "./prng.js";
 
 /** What `startChunkingRelay()` takes. */
@@ -364,7 +366,9 @@ export async function startChunkingRelay(options: ChunkingRelayOptions): Promise
     ...DEFAULTS,
     ...options,
   };
-  if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  if (target === undefined) {
+    throw invalidArgType("target", "the server's endpoint", target);
+  }
   checkSignal(signal);
   checkOnError(onError);
   const split = checkChunking(chunking);

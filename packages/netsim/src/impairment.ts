@@ -4,7 +4,8 @@
  * copy to know in advance exactly what the link will do.
  */
 
-import { checkMs, checkOneOf, checkRate, checkSeed } from "./internal/validate.js";
+import { checkMs, checkOneOf } from "@socket-lab/core/internal";
+import { checkRate, checkSeed } from "./internal/validate.js";
 import { DEFAULT_SEED, deriveSeed, mulberry32 } from "./prng.js";
 
 /** Which way a datagram travels through a lossy link: from a client, or back to one. */

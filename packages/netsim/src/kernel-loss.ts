@@ -9,7 +9,8 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import { readFileSync, readlinkSync } from "node:fs";
 import { promisify } from "node:util";
 import { SocketError } from "@socket-lab/core";
-import { checkInteger, checkRate } from "./internal/validate.js";
+import { checkInteger, invalidArgValue } from "@socket-lab/core/internal";
+import { checkRate } from "./internal/validate.js";
 import {
   counters,
   type KernelLossCounters,
@@ -140,7 +141,9 @@ async function runOutside<T>(command: readonly string[]): Promise<T> {
   const reason = kernelLossUnavailable();
   if (reason !== undefined) throw unavailable(reason);
   const [executable, ...args] = command;
-  if (executable === undefined) throw new RangeError("command must name a program, got []");
+  if (executable === undefined) {
+    throw invalidArgValue("command argument", command, "must name a program");
+  }
   const child = spawn("unshare", [...unshareFlags(), "--", executable, ...args], {
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     serialization: "advanced",

@@ -18,8 +18,11 @@ import {
 } from "@socket-lab/core";
 import {
   abortReason,
+  checkMs,
   checkOnError,
+  checkOneOf,
   checkSignal,
+  invalidArgType,
   onAbort,
   reportError,
   throwIfAborted,
@@ -33,7 +36,6 @@ import {
   resolveImpairmentOptions,
 } from "./impairment.js";
 import { resolveHost, udpEndpoint } from "./internal/endpoint.js";
-import { checkMs, checkOneOf } from "./internal/validate.js";
 
 /** Which directions a lossy link impairs; the others pass datagrams through untouched. */
 export type LinkDirections = "both" | Direction;
@@ -252,7 +254,9 @@ export async function startLossyLink(options: LossyLinkOptions): Promise<LossyLi
     ...DEFAULTS,
     ...options,
   };
-  if (target === undefined) throw new TypeError("target is required: the server's endpoint");
+  if (target === undefined) {
+    throw invalidArgType("target", "the server's endpoint", target);
+  }
   checkSignal(signal);
   checkOnError(onError);
   const impairment = resolveImpairmentOptions(rates);

@@ -84,17 +84,31 @@ describe("checkChunking", () => {
   it("accepts each mode and rejects bad fields naming them and their value", () => {
     expect(checkChunking({ mode: "bytes", size: 1 })).toEqual({ mode: "bytes", size: 1 });
     expect(() => checkChunking({ mode: "bytes", size: 0 })).toThrow(
-      new RangeError("chunking.size must be an integer from 1 to 16777216, got 0"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "chunking.size" is out of range. It must be an integer >= 1 && <= 16777216. Received 0',
+      }),
     );
     expect(() => checkChunking({ mode: "random", min: 10, max: 5 })).toThrow(
-      new RangeError("chunking.min must not exceed chunking.max, got min 10 > max 5"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "chunking.min" is out of range. It must be an integer <= chunking.max (5). Received 10',
+      }),
     );
     expect(() => checkChunking({ mode: "random", min: 1 })).toThrow(TypeError);
     expect(() => checkChunking({ mode: "coalesce", maxBytes: 8, maxDelayMs: -1 })).toThrow(
-      /^chunking\.maxDelayMs .* got -1$/,
+      /^The value of "chunking\.maxDelayMs" is out of range\..* Received -1$/,
     );
     expect(() => checkChunking({ mode: "lines" })).toThrow(
-      new RangeError('chunking.mode must be one of "bytes", "random", "coalesce", got "lines"'),
+      expect.objectContaining({
+        name: "TypeError",
+        code: "ERR_INVALID_ARG_VALUE",
+        message: `The "chunking.mode" property must be one of: 'bytes', 'random', 'coalesce'. Received 'lines'`,
+      }),
     );
     expect(() => checkChunking(null)).toThrow(TypeError);
   });

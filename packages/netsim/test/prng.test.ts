@@ -50,10 +50,17 @@ describe("mulberry32", () => {
 
   it("rejects a seed that is not a 32-bit unsigned integer, naming it", () => {
     expect(() => mulberry32(-1)).toThrow(
-      new RangeError("seed must be an integer from 0 to 4294967295, got -1"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "seed" is out of range. It must be an integer >= 0 && <= 4294967295. Received -1',
+      }),
     );
     expect(() => mulberry32(2 ** 32)).toThrow(RangeError);
-    expect(() => mulberry32(1.5)).toThrow(/seed .* got 1\.5/);
+    expect(() => mulberry32(1.5)).toThrow(
+      /^The value of "seed" is out of range\..* Received 1\.5$/,
+    );
     expect(() => mulberry32(Number.NaN)).toThrow(RangeError);
     expect(() => mulberry32("1" as unknown as number)).toThrow(TypeError);
   });

@@ -45,7 +45,7 @@ describe("startLossyLink({ signal })", () => {
     await expect(unexplained).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
     // @ts-expect-error: not a signal
     await expect(startLossyLink({ target, signal: {} })).rejects.toThrow(
-      /signal must be an AbortSignal/,
+      /^The "signal" option must be an instance of AbortSignal/,
     );
   });
 

@@ -16,7 +16,14 @@ import {
   UDP_MAX_PAYLOAD_IPV4,
   UDP_MAX_PAYLOAD_IPV6,
 } from "@socket-lab/core";
-import { abortReason, checkSignal, onAbort, throwIfAborted } from "@socket-lab/core/internal";
+import {
+  abortReason,
+  checkInteger,
+  checkSignal,
+  MAX_TIMER_MS,
+  onAbort,
+  throwIfAborted,
+} from "@socket-lab/core/internal";
 import { bind } from "@socket-lab/udp";
 import {
   Connection,
@@ -26,7 +33,6 @@ import {
   resolveConnectionOptions,
 } from "./connection.js";
 import { decodeSegments, type Segment } from "./header.js";
-import { checkInteger, MAX_TIMER_MS } from "./internal/options.js";
 
 /** How {@link connect} connects, and how the connection behaves. */
 export interface ConnectOptions extends ConnectionOptions {

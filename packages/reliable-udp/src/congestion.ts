@@ -4,8 +4,11 @@
  *
  * - Slow start: while `cwnd < ssthresh`, each newly acknowledged segment adds 1 (the window
  *   doubles every round trip).
- * - Congestion avoidance: above `ssthresh`, each newly acknowledged segment adds `1 / cwnd`
- *   (about one segment per round trip).
+ * - Congestion avoidance: above `ssthresh`, each newly acknowledged segment adds
+ *   `perDatagram / cwnd`: one full datagram's worth of segments per round trip, as TCP adds
+ *   one MSS (a full packet). Segments are packed several to a datagram, and loss takes whole
+ *   datagrams: growing by one segment per round trip while a loss cuts 30 % of the window
+ *   would leave a window of 1 KiB messages in 32 KiB datagrams at a datagram or two.
  * - A loss found by fast retransmit cuts the window to 0.7 of itself:
  *   `ssthresh = cwnd = max(0.7 × cwnd, 2)`, once per recovery episode (the caller decides
  *   when a loss starts a new one). Reno halves; 0.7 is CUBIC's factor (RFC 9438), kinder
@@ -17,6 +20,8 @@
  * - A reduction found spurious (the retransmission was not needed) is undone, as the Eifel
  *   response (RFC 4015) does.
  */
+
+import { checkNumber } from "@socket-lab/core/internal";
 
 /**
  * Congestion window a connection starts with, in segments: RFC 6928's ten.
@@ -58,11 +63,9 @@ export class CongestionControl {
     maxCwnd = Number.POSITIVE_INFINITY,
     minCwnd = DEFAULT_MIN_CWND,
   ) {
-    if (!(initialCwnd >= 1) || !(maxCwnd >= 1) || !(minCwnd >= 1)) {
-      throw new RangeError(
-        `congestion windows must be ≥ 1, got ${initialCwnd}, ${maxCwnd} and ${minCwnd}`,
-      );
-    }
+    checkNumber("initialCwnd", initialCwnd, 1);
+    checkNumber("maxCwnd", maxCwnd, 1);
+    checkNumber("minCwnd", minCwnd, 1);
     this.#max = maxCwnd;
     this.#min = Math.min(minCwnd, maxCwnd);
     this.#cwnd = Math.min(initialCwnd, maxCwnd);
@@ -84,10 +87,14 @@ export class CongestionControl {
     return this.#cwnd < this.#ssthresh;
   }
 
-  /** `segments` newly acknowledged (cumulatively or selectively): grows the window. */
-  onAck(segments: number): void {
+  /**
+   * `segments` newly acknowledged (cumulatively or selectively): grows the window.
+   * `perDatagram`: segments a full datagram holds, what congestion avoidance adds per round
+   * trip (1 when each segment goes alone).
+   */
+  onAck(segments: number, perDatagram = 1): void {
     for (let i = 0; i < segments && this.#cwnd < this.#max; i++) {
-      this.#cwnd += this.#cwnd < this.#ssthresh ? 1 : 1 / this.#cwnd;
+      this.#cwnd += this.#cwnd < this.#ssthresh ? 1 : perDatagram / this.#cwnd;
     }
     if (this.#cwnd > this.#max) this.#cwnd = this.#max;
   }

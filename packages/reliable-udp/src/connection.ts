@@ -13,9 +13,20 @@ import {
   SocketError,
   UDP_SAFE_PAYLOAD_IPV4,
 } from "@socket-lab/core";
+import {
+  AsyncQueue,
+  checkFunction,
+  checkInteger,
+  type Deferred,
+  deferred,
+  invalidArgType,
+  MAX_TIMER_MS,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import { CongestionControl, DEFAULT_INITIAL_CWND, DEFAULT_MIN_CWND } from "./congestion.js";
 import {
   encodeSegments,
+  HEADER_BYTES,
   headerBytes,
   MAX_ADVERTISED_WINDOW,
   MAX_HEADER_BYTES,
@@ -27,8 +38,7 @@ import {
   unwrapSeq,
   wrapSeq,
 } from "./header.js";
-import { MessageQueue } from "./internal/message-queue.js";
-import { checkInteger, MAX_TIMER_MS, withDefaults } from "./internal/options.js";
+import { isLoopback } from "./internal/loopback.js";
 import { ReceiveWindow } from "./receive-window.js";
 import {
   DEFAULT_INITIAL_RTO_MS,
@@ -64,6 +74,16 @@ export const DEFAULT_MAX_MESSAGE_BYTES = UDP_SAFE_PAYLOAD_IPV4 - MAX_HEADER_BYTE
  */
 export const DEFAULT_PEER_TIMEOUT_MS = 15_000;
 /**
+ * Default largest datagram data segments are packed into to a loopback peer, bytes. Loopback's
+ * MTU is 65,536, so nothing is fragmented (Linux TCP's MSS there is 65,483); 32 KiB datagrams
+ * carry a 256-segment window of 1 KiB messages in 8 datagrams, not 256, and every datagram
+ * saved is a sendto(), a recvfrom() and an ACK less. Elsewhere the default stays the 1,472-byte
+ * IPv4 safe payload.
+ * @example
+ * DEFAULT_LOOPBACK_DATAGRAM_BYTES //=> 32768
+ */
+export const DEFAULT_LOOPBACK_DATAGRAM_BYTES = 32_768;
+/**
  * TIME_WAIT, ms: the side that closed first lingers 3 × RTO, within these bounds, to
  * acknowledge the peer's FIN again if its ACK was lost (TCP lingers 2 × MSL, a minute).
  */
@@ -78,6 +98,12 @@ const MIN_PROBE_MS = 2;
  */
 const PROBE_DATAGRAMS = 2;
 const MAX_TIME_WAIT_MS = 2_000;
+/**
+ * Least reordering allowance of RACK loss detection, ms. Checked on each ACK with
+ * `performance.now()`, not by a timer, so it need not be a timer tick: at 1 ms every loss on
+ * loopback (RTT well under 1 ms) waited over a millisecond to be found.
+ */
+const MIN_REORDER_MS = 0.25;
 
 /**
  * Where a connection is in its life. TCP's names, for the same ideas (see the README's
@@ -113,6 +139,12 @@ export interface ConnectionOptions extends RtoOptions {
   highWaterMark?: number;
   /** Largest message, bytes; a larger `send()` rejects with ERR_DATAGRAM_TOO_LARGE. @default DEFAULT_MAX_MESSAGE_BYTES (1412) */
   maxMessageBytes?: number;
+  /**
+   * Largest datagram data segments written together are packed into, bytes (a single segment
+   * may exceed it up to `maxMessageBytes` plus its header). @default UDP_SAFE_PAYLOAD_IPV4
+   * (1472), or DEFAULT_LOOPBACK_DATAGRAM_BYTES (32768) when the peer is a loopback address
+   */
+  maxDatagramBytes?: number;
   /** First congestion window, segments. @default DEFAULT_INITIAL_CWND (10) */
   initialCwnd?: number;
   /**
@@ -132,8 +164,10 @@ export interface ConnectionOptions extends RtoOptions {
 }
 
 /** Options with their defaults, checked. */
-export type ConnectionSettings = Required<Omit<ConnectionOptions, "onSegment">> &
-  Pick<ConnectionOptions, "onSegment">;
+export type ConnectionSettings = Required<
+  Omit<ConnectionOptions, "onSegment" | "maxDatagramBytes">
+> &
+  Pick<ConnectionOptions, "onSegment" | "maxDatagramBytes">;
 
 const DEFAULTS = {
   receiveWindow: DEFAULT_RECEIVE_WINDOW,
@@ -154,22 +188,23 @@ const DEFAULTS = {
  */
 export function resolveConnectionOptions(
   options: ConnectionOptions,
-  maxPayload: number,
+  maxPayloadBytes: number,
 ): ConnectionSettings {
   const s = withDefaults(DEFAULTS, options);
   checkInteger("receiveWindow", s.receiveWindow, 1, MAX_ADVERTISED_WINDOW);
   checkInteger("sendWindow", s.sendWindow, 1, 2 ** 20);
   checkInteger("highWaterMark", s.highWaterMark, 1, 2 ** 31 - 1);
-  checkInteger("maxMessageBytes", s.maxMessageBytes, 0, maxPayload - MAX_HEADER_BYTES);
+  checkInteger("maxMessageBytes", s.maxMessageBytes, 0, maxPayloadBytes - MAX_HEADER_BYTES);
+  if (s.maxDatagramBytes !== undefined) {
+    checkInteger("maxDatagramBytes", s.maxDatagramBytes, HEADER_BYTES, maxPayloadBytes);
+  }
   checkInteger("initialCwnd", s.initialCwnd, 1, 2 ** 20);
   checkInteger("minCwnd", s.minCwnd, 1, 2 ** 20);
   checkInteger("peerTimeoutMs", s.peerTimeoutMs, 1, MAX_TIMER_MS);
   checkInteger("initialRtoMs", s.initialRtoMs, 1, MAX_TIMER_MS);
   checkInteger("minRtoMs", s.minRtoMs, 1, MAX_TIMER_MS);
   checkInteger("maxRtoMs", s.maxRtoMs, s.minRtoMs, MAX_TIMER_MS);
-  if (s.onSegment !== undefined && typeof s.onSegment !== "function") {
-    throw new TypeError(`onSegment must be a function, got ${typeof s.onSegment}`);
-  }
+  if (s.onSegment !== undefined) checkFunction("onSegment", s.onSegment);
   return s;
 }
 
@@ -359,7 +394,7 @@ export class Connection implements ReliableConnection {
   readonly #rw: ReceiveWindow;
   readonly #rto: RtoEstimator;
   readonly #cc: CongestionControl;
-  readonly #inbox: MessageQueue<Buffer>;
+  readonly #inbox: AsyncQueue<Buffer>;
   #outbox: Outgoing[] = [];
   #outHead = 0;
   /** Right edge of the peer's window: numbers below it may be sent. */
@@ -375,6 +410,8 @@ export class Connection implements ReliableConnection {
   #batchBytes = 0;
   /** Largest datagram segments are packed into, bytes. */
   readonly #datagramCap: number;
+  /** Average payload of the data segments sent lately, bytes (a moving average, 1/8 gain). */
+  #segmentBytes = 0;
   /** A pump is due at the end of this turn: what `write()` queues leaves together. */
   #pumpScheduled = false;
   /** Segments of one datagram are being taken: ACKs wait until all of them are. */
@@ -392,12 +429,14 @@ export class Connection implements ReliableConnection {
   /** When the peer last showed life, or we started waiting for it (performance.now(), ms). */
   #lastProgress = performance.now();
   #recoveryPoint = 0;
+  /** The recovery under way began with a timeout: the window slow-starts through it. */
+  #timeoutRecovery = false;
   #blocked = false;
   #synTransmissions = 0;
   #finSeq: number | undefined;
   #receiveClosed = false;
   #error: SocketError | undefined;
-  #drain: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined;
+  #drain: Deferred<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #settled: Promise<void>;
   #settle: () => void = noop;
@@ -444,10 +483,13 @@ export class Connection implements ReliableConnection {
     this.local = setup.local;
     this.remote = setup.remote;
     this.#rw = new ReceiveWindow(this.#s.receiveWindow);
-    this.#datagramCap = Math.max(UDP_SAFE_PAYLOAD_IPV4, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
+    const datagramBytes =
+      this.#s.maxDatagramBytes ??
+      (isLoopback(this.remote.host) ? DEFAULT_LOOPBACK_DATAGRAM_BYTES : UDP_SAFE_PAYLOAD_IPV4);
+    this.#datagramCap = Math.max(datagramBytes, MAX_HEADER_BYTES + this.#s.maxMessageBytes);
     this.#rto = new RtoEstimator(this.#s);
     this.#cc = new CongestionControl(this.#s.initialCwnd, this.#s.sendWindow, this.#s.minCwnd);
-    this.#inbox = new MessageQueue(() => this.#onRead());
+    this.#inbox = new AsyncQueue({ onRead: () => this.#onRead() });
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -513,7 +555,11 @@ export class Connection implements ReliableConnection {
           ? Buffer.from(message)
           : undefined;
     if (payload === undefined) {
-      throw new TypeError(`message must be a Uint8Array or a string, got ${typeof message}`);
+      throw invalidArgType(
+        "message argument",
+        "of type string or an instance of Uint8Array",
+        message,
+      );
     }
     if (payload.length > this.#s.maxMessageBytes) {
       throw new SocketError(
@@ -536,14 +582,8 @@ export class Connection implements ReliableConnection {
     if (this.bufferedMessages <= this.#s.highWaterMark >> 1) return Promise.resolve();
     if (this.#state === "CLOSED") return rejected(closedError("wait to send"));
     if (this.#drain === undefined) {
-      let resolve = noop;
-      let reject: (e: unknown) => void = noop;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
-      promise.catch(noop);
-      this.#drain = { promise, resolve, reject };
+      this.#drain = deferred<void>();
+      this.#drain.promise.catch(noop);
     }
     return this.#drain.promise;
   }
@@ -569,6 +609,7 @@ export class Connection implements ReliableConnection {
       return;
     }
     const sw = this.#sw;
+    const firstNew = sw.next;
     // Each turn sends one segment; the congestion window bounds the turns.
     while (sw.pipe < this.#cc.cwnd) {
       const lost = sw.nextLost();
@@ -592,8 +633,11 @@ export class Connection implements ReliableConnection {
       this.#drain = undefined;
       drain.resolve();
     }
-    // Data now in flight that had none to probe for: the tail-loss probe goes first.
-    if (this.#timer !== undefined && !this.#probeTimer && this.#probeDue()) this.#stopTimer();
+    // Data now in flight that had none to probe for: the tail-loss probe goes first. New data
+    // restarts a pending probe's timer (RFC 8985 7.2): the probe is for the tail, and the
+    // tail just moved; else it fired right after new data left and sent that again.
+    const restart = this.#probeTimer ? sw.next > firstNew : this.#probeDue();
+    if (this.#timer !== undefined && restart) this.#stopTimer();
     this.#armTimer();
   }
 
@@ -614,6 +658,7 @@ export class Connection implements ReliableConnection {
   }
 
   #sendNew(item: Outgoing): void {
+    this.#segmentBytes += (item.payload.length - this.#segmentBytes) / 8;
     if (this.#sw.size === 0) this.#lastProgress = Math.max(this.#lastProgress, performance.now());
     const segment = this.#sw.add(item.payload, item.fin);
     if (item.fin) this.#finSeq = segment.seq;
@@ -811,7 +856,7 @@ export class Connection implements ReliableConnection {
       end: unwrapSeq(r.end, this.#isn, una),
     }));
     const now = performance.now();
-    const outcome = sw.acknowledge(ack, ranges, now, this.#reorderMs());
+    const outcome = sw.acknowledge(ack, ranges, now, this.#reorderMs(), this.#rto.minRttMs);
     if (ack >= this.#peerAck) {
       this.#peerAck = ack;
       this.#setPeerWindow(ack, segment.window);
@@ -861,8 +906,11 @@ export class Connection implements ReliableConnection {
     c.invalidSacks += outcome.invalidRanges;
     const sw = this.#sw;
     const newly = outcome.acked + outcome.sacked;
-    const inRecovery = una < this.#recoveryPoint;
-    if (newly > 0 && !inRecovery) this.#cc.onAck(newly);
+    // Fast recovery holds the window at its cut until the losses are repaired; after a
+    // timeout the window starts from 1 and slow start grows it on each ACK (RFC 5681 3.1),
+    // else every segment the timeout marked lost would wait a round trip of its own.
+    const inRecovery = una < this.#recoveryPoint && !this.#timeoutRecovery;
+    if (newly > 0 && !inRecovery) this.#cc.onAck(newly, this.#perDatagram());
     const first = outcome.first;
     if (first !== undefined && segment.echo !== 0) {
       if (first.transmissions === 1) {
@@ -881,12 +929,20 @@ export class Connection implements ReliableConnection {
     this.#onLost(outcome.lost);
     this.#armLossTimer(outcome.recheckAt);
     if (this.#finSeq !== undefined && sw.una > this.#finSeq) this.#onFinAcked();
-    if (sw.una > una) {
+    if (sw.una > una || (outcome.sacked > 0 && this.#probeTimer)) {
       // RFC 6298 5.3: new data acknowledged restarts the timer (or stops it: nothing left).
-      this.#probed = false;
+      // Data newly SACKed restarts a tail-loss probe's timer too (RFC 9002 6.2.1: any packet
+      // newly acknowledged): the path delivers, and RACK repairs the holes below.
+      if (sw.una > una) this.#probed = false;
       this.#stopTimer();
       this.#armTimer();
     }
+  }
+
+  /** Segments of the average size lately sent that one full datagram holds (at least 1). */
+  #perDatagram(): number {
+    const segment = HEADER_BYTES + PACKED_LENGTH_BYTES + this.#segmentBytes;
+    return Math.max(1, Math.floor((this.#datagramCap + PACKED_LENGTH_BYTES) / segment));
   }
 
   /** Segments just marked lost: a new loss episode halves the window, once per window. */
@@ -895,17 +951,21 @@ export class Connection implements ReliableConnection {
     if (lost > 0 && sw.una >= this.#recoveryPoint) {
       this.#cc.onLoss();
       this.#recoveryPoint = sw.next;
+      this.#timeoutRecovery = false;
       this.#counters.lossEvents++;
     }
   }
 
   /**
    * How long a segment may stay unacknowledged after a later one was acknowledged before it
-   * counts as lost: SRTT plus a quarter of it (at least 1 ms) for reordering, as RACK does.
+   * counts as lost: SRTT plus a quarter of it (at least MIN_REORDER_MS) for reordering, as
+   * RACK does.
    */
   #reorderMs(): number {
     const srtt = this.#rto.srttMs;
-    return srtt === undefined ? Number.POSITIVE_INFINITY : srtt + Math.max(srtt / 4, 1);
+    return srtt === undefined
+      ? Number.POSITIVE_INFINITY
+      : srtt + Math.max(srtt / 4, MIN_REORDER_MS);
   }
 
   #armLossTimer(at: number): void {
@@ -1147,6 +1207,19 @@ export class Connection implements ReliableConnection {
       this.#cc.onTimeout(sw.size);
       sw.timeout();
       this.#recoveryPoint = sw.next;
+      this.#timeoutRecovery = true;
+      // Two datagrams, as a probe timeout sends (RFC 9002 6.2.4), not the one segment a
+      // window of 1 allows: a lone retransmission that the path drops or holds back (netsim
+      // holds a reordered datagram until the next one passes) costs another, doubled, RTO.
+      for (let i = 0; i < PROBE_DATAGRAMS && !this.#blocked; i++) {
+        const lost = sw.nextLost();
+        if (lost === undefined) this.#probeSegment();
+        else {
+          this.#counters.retransmissions++;
+          this.#sendData(lost, true);
+        }
+        this.#flush();
+      }
     } else if (this.bufferedMessages > 0 && !this.#blocked) {
       // Zero window: one segment past it asks the peer for its window again.
       this.#rto.backoff();

@@ -27,6 +27,7 @@
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
+import { checkInteger, invalidArgValue, outOfRange } from "@socket-lab/core/internal";
 
 /** Bytes of the header without SACK ranges. */
 export const HEADER_BYTES = 28;
@@ -141,16 +142,26 @@ export function encodeSegment(header: SegmentHeader, payload: Uint8Array = EMPTY
  *   connection ids, or a segment other than DATA or FIN packed with others.
  */
 export function encodeSegments(segments: readonly OutgoingSegment[]): Buffer {
-  if (segments.length === 0) throw new RangeError("segments must hold at least one segment");
+  if (segments.length === 0) {
+    throw invalidArgValue("segments argument", segments, "must hold at least one segment");
+  }
   let size = 0;
   const last = segments.length - 1;
   segments.forEach(({ header, payload }, i) => {
     checkHeader(header, payload);
     if (last > 0 && header.type !== SegmentType.DATA && header.type !== SegmentType.FIN) {
-      throw new RangeError(`only DATA and FIN are packed, got ${TYPE_NAMES[header.type]}`);
+      throw invalidArgValue(
+        "segments argument",
+        TYPE_NAMES[header.type],
+        "may pack only DATA and FIN segments",
+      );
     }
     if (header.connId !== (segments[0] as OutgoingSegment).header.connId) {
-      throw new RangeError("segments packed in one datagram must share a connection id");
+      throw invalidArgValue(
+        "segments argument",
+        header.connId,
+        "must share a connection id when packed in one datagram",
+      );
     }
     size += headerBytes(header.sack.length) + payload.length;
     if (i < last) size += PACKED_LENGTH_BYTES;
@@ -165,16 +176,16 @@ export function encodeSegments(segments: readonly OutgoingSegment[]): Buffer {
 
 function checkHeader(header: SegmentHeader, payload: Uint8Array): void {
   if (header.sack.length > MAX_SACK_RANGES) {
-    throw new RangeError(
-      `sack must hold at most ${MAX_SACK_RANGES} ranges, got ${header.sack.length}`,
-    );
+    throw outOfRange("sack.length", `at most ${MAX_SACK_RANGES}`, header.sack.length);
   }
   if (TYPE_NAMES[header.type] === undefined) {
-    throw new RangeError(`type must be a SegmentType from 1 to 6, got ${header.type}`);
+    throw outOfRange("type", "a SegmentType >= 1 && <= 6", header.type);
   }
   if (payload.length > 0 && header.type !== SegmentType.DATA) {
-    throw new RangeError(
-      `only DATA carries a payload, got ${payload.length} bytes on ${TYPE_NAMES[header.type]}`,
+    throw invalidArgValue(
+      "payload argument",
+      payload,
+      `must be empty on ${TYPE_NAMES[header.type]}: only DATA carries a payload`,
     );
   }
   checkU32("connId", header.connId, 1);
@@ -182,13 +193,7 @@ function checkHeader(header: SegmentHeader, payload: Uint8Array): void {
   checkU32("ack", header.ack);
   checkU32("timestamp", header.timestamp);
   checkU32("echo", header.echo);
-  if (
-    !Number.isInteger(header.window) ||
-    header.window < 0 ||
-    header.window > MAX_ADVERTISED_WINDOW
-  ) {
-    throw new RangeError(`window must be an integer from 0 to 65535, got ${header.window}`);
-  }
+  checkInteger("window", header.window, 0, MAX_ADVERTISED_WINDOW);
   for (const range of header.sack) {
     checkU32("sack start", range.start);
     checkU32("sack end", range.end);
@@ -205,7 +210,7 @@ function writeSegment(
 ): number {
   const sack = header.sack;
   if (packed && payload.length > 0xffff) {
-    throw new RangeError(`a packed payload must be at most 65535 bytes, got ${payload.length}`);
+    throw outOfRange("payload.length", "<= 65535 when packed", payload.length);
   }
   out[offset] = MAGIC_0;
   out[offset + 1] = MAGIC_1;
@@ -372,10 +377,7 @@ export function wrapSeq(count: number, isn: number): number {
 }
 
 function checkU32(name: string, value: number, min = 0): number {
-  if (!Number.isInteger(value) || value < min || value > 0xffff_ffff) {
-    throw new RangeError(`${name} must be an integer from ${min} to 4294967295, got ${value}`);
-  }
-  return value;
+  return checkInteger(name, value, min, 0xffff_ffff);
 }
 
 function invalid(reason: string): SocketError {

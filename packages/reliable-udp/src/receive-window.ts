@@ -8,6 +8,7 @@
  * segments held plus the messages waiting for the reader never exceed `capacity`.
  */
 
+import { checkInteger } from "@socket-lab/core/internal";
 import { MAX_SACK_RANGES } from "./header.js";
 
 /** What became of one arriving segment. */
@@ -45,10 +46,7 @@ export class ReceiveWindow {
 
   /** @param capacity segments held plus messages waiting for the reader, at most. */
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`capacity must be an integer ≥ 1, got ${capacity}`);
-    }
-    this.capacity = capacity;
+    this.capacity = checkInteger("capacity argument", capacity, 1);
   }
 
   /** The next number expected: the cumulative acknowledgement. */

@@ -4,6 +4,8 @@
  * Pure arithmetic; the connection feeds it samples and reads `rtoMs`.
  */
 
+import { checkNumber, outOfRange } from "@socket-lab/core/internal";
+
 /**
  * RTO before the first sample, ms: RFC 6298 (2.1) says 1 s.
  * @example
@@ -49,6 +51,7 @@ export class RtoEstimator {
   readonly #min: number;
   readonly #max: number;
   #srtt: number | undefined;
+  #minRtt: number | undefined;
   #rttvar = 0;
   /** RTO before backoff. */
   #base: number;
@@ -64,19 +67,21 @@ export class RtoEstimator {
       ["minRtoMs", this.#min],
       ["maxRtoMs", this.#max],
     ] as const) {
-      if (!Number.isFinite(value) || value < 0) {
-        throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
-      }
+      checkNumber(name, value, 0, Number.MAX_VALUE);
     }
-    if (this.#min > this.#max) {
-      throw new RangeError(`minRtoMs (${this.#min}) must not exceed maxRtoMs (${this.#max})`);
-    }
+    if (this.#min > this.#max)
+      throw outOfRange("minRtoMs", `<= maxRtoMs (${this.#max})`, this.#min);
     this.#base = this.#clamp(this.#initial);
   }
 
   /** Smoothed RTT, ms; `undefined` before the first sample. */
   get srttMs(): number | undefined {
     return this.#srtt;
+  }
+
+  /** Least RTT sampled, ms; `undefined` before the first sample. */
+  get minRttMs(): number | undefined {
+    return this.#minRtt;
   }
 
   /** RTT variation, ms; 0 before the first sample. */
@@ -100,6 +105,7 @@ export class RtoEstimator {
    */
   sample(rttMs: number): void {
     if (!Number.isFinite(rttMs) || rttMs < 0) return;
+    if (this.#minRtt === undefined || rttMs < this.#minRtt) this.#minRtt = rttMs;
     if (this.#srtt === undefined) {
       this.#srtt = rttMs;
       this.#rttvar = rttMs / 2;

@@ -159,13 +159,16 @@ export class SendWindow {
    * Applies an acknowledgement: `ack` is the next number the peer expects, `ranges` the SACK
    * ranges (numbers counted like `ack`). An `ack` past what was sent changes nothing. Ranges
    * below `una` are old news and ignored; ranges that are empty, reversed or reach past what
-   * was sent are refused and counted.
+   * was sent are refused and counted. `minRttMs`: the least RTT seen; a segment sent more
+   * than once is evidence of loss only if acknowledged at least that long after its latest
+   * copy left (sooner, the ACK must be for an earlier copy: RACK's rule, as Linux applies it).
    */
   acknowledge(
     ack: number,
     ranges: readonly { start: number; end: number }[],
     now = performance.now(),
     reorderMs = Number.POSITIVE_INFINITY,
+    minRttMs = Number.POSITIVE_INFINITY,
   ): AckOutcome {
     if (ack > this.#next) {
       return {
@@ -187,7 +190,7 @@ export class SendWindow {
       if (!segment.sacked) {
         acked++;
         if (segment.lost === undefined) this.#pipe--;
-        this.#delivered(segment);
+        this.#delivered(segment, now - minRttMs);
       }
     }
     if (ack > this.#una) this.#una = ack;
@@ -206,7 +209,7 @@ export class SendWindow {
         if (segment.lost === undefined) this.#pipe--;
         segment.lost = undefined;
         sacked++;
-        this.#delivered(segment);
+        this.#delivered(segment, now - minRttMs);
       }
     }
     const { lost, recheckAt } = this.detectLost(now, reorderMs);
@@ -231,11 +234,15 @@ export class SendWindow {
     return marked;
   }
 
-  #delivered(segment: OutstandingSegment): void {
+  /** `segment` reached the peer; `sentBy`: a later copy sent after this time may not count. */
+  #delivered(segment: OutstandingSegment, sentBy: number): void {
     // Karn's rule again: for a segment sent more than once the ACK may be for an early copy,
     // and taking the latest copy's serial would call everything sent before it lost: each
-    // such needless retransmission would then do the same, a storm.
-    if (segment.transmissions === 1 && segment.serial > this.#deliveredSerial) {
+    // such needless retransmission would then do the same, a storm. A latest copy sent at
+    // least one minimum RTT ago may have been the one that arrived: the tail-loss probe's
+    // copy of the last segment then reveals the holes before it without waiting for the RTO.
+    const unambiguous = segment.transmissions === 1 || segment.sentAt <= sentBy;
+    if (unambiguous && segment.serial > this.#deliveredSerial) {
       this.#deliveredSerial = segment.serial;
     }
   }

@@ -13,7 +13,7 @@ import {
   type TraceListener,
   UDP_MAX_PAYLOAD_IPV6,
 } from "@socket-lab/core";
-import { checkOnError } from "@socket-lab/core/internal";
+import { AsyncQueue, checkInteger, checkOnError, MAX_TIMER_MS } from "@socket-lab/core/internal";
 import { bind, type UdpSocket } from "@socket-lab/udp";
 import {
   Connection,
@@ -23,8 +23,6 @@ import {
   resolveConnectionOptions,
 } from "./connection.js";
 import { decodeSegments, encodeSegment, type Segment, SegmentType } from "./header.js";
-import { MessageQueue } from "./internal/message-queue.js";
-import { checkInteger } from "./internal/options.js";
 
 /**
  * Connection ids a server remembers after their connection closed, so that a replayed or
@@ -129,7 +127,7 @@ class Server implements ReliableServer {
   readonly #connections = new Map<number, Connection>();
   /** Ids of closed connections, oldest first (a Map keeps insertion order). */
   readonly #recent = new Map<number, true>();
-  readonly #accepted = new MessageQueue<ReliableConnection>();
+  readonly #accepted = new AsyncQueue<ReliableConnection>();
   readonly #counters: Counters = {
     accepted: 0,
     rejected: 0,
@@ -259,7 +257,7 @@ class Server implements ReliableServer {
       "timeoutMs",
       options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
       0,
-      2 ** 31 - 1,
+      MAX_TIMER_MS,
     );
     this.#closing ??= (async () => {
       this.#accepted.clear();

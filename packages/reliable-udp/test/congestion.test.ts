@@ -23,6 +23,14 @@ test("a fast-retransmit loss cuts to 0.7 × cwnd; congestion avoidance then adds
   expect(cc.cwnd).toBe(15);
 });
 
+test("congestion avoidance adds a full datagram's worth of segments per round trip", () => {
+  const cc = new CongestionControl(10, 1_000);
+  cc.onAck(10); // 20
+  cc.onLoss(); // 14
+  cc.onAck(14, 8); // one window's worth of ACKs, 8 segments to a datagram
+  expect(cc.cwnd).toBe(20); // 14 + ~6.6 (the window grows within the round trip); 1 alone: 14
+});
+
 test("the cut scales the window, however few segments are in flight", () => {
   const cc = new CongestionControl(20, 1_000);
   // A flight of 3 (the rest SACKed or lost) used to cut a window of 20 to 2.

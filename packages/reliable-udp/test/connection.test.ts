@@ -46,6 +46,37 @@ describe("a connection on loopback", () => {
     expect(datagrams).toBeLessThanOrEqual(segments / 2);
   });
 
+  test("to a loopback peer data leaves in datagrams far larger than 1,472 bytes", async () => {
+    // A sink: counts messages, answers only with ACKs.
+    const sink = async (options: { maxDatagramBytes?: number }) => {
+      await using server = await listen("udp://127.0.0.1:0", FAST);
+      let got = 0;
+      void (async () => {
+        for await (const connection of server) {
+          for await (const _ of connection) got++;
+          await connection.close();
+        }
+      })();
+      await using connection = await connect(server.endpoint, { ...FAST, ...options });
+      const before = connection.stats.datagramsSent;
+      for (let i = 0; i < 200; i++) {
+        if (!connection.write(Buffer.alloc(1_000, i))) await connection.drain();
+      }
+      await until(() => got === 200, "200 messages");
+      return connection.stats.datagramsSent - before;
+    };
+    const safe = await sink({ maxDatagramBytes: 1_472 });
+    const loopback = await sink({});
+    expect(safe).toBeGreaterThanOrEqual(200); // one 1,000-byte message per datagram
+    expect(loopback).toBeLessThan(safe / 2);
+  });
+
+  test("maxDatagramBytes is checked", async () => {
+    await expect(connect("udp://127.0.0.1:9", { maxDatagramBytes: 10 })).rejects.toThrow(
+      /maxDatagramBytes/,
+    );
+  });
+
   test("close handshake: both sides FIN, the peer's loop ends, both reach CLOSED", async () => {
     const { server, connections } = await echoServer();
     await using _server = server;

@@ -117,6 +117,22 @@ describe("SendWindow", () => {
     expect(window.pipe).toBe(5);
   });
 
+  test("a copy sent again and SACKed a least RTT later reveals the holes before it", () => {
+    // The tail: 0–3 sent at 0, the probe sends 3 again at 10; only that copy arrives.
+    const probe = () => {
+      const window = new SendWindow();
+      for (let i = 0; i < 4; i++) window.transmitted(window.add(Buffer.from([i])), 0, 0);
+      window.transmitted(window.get(3) as never, 0, 10);
+      return window;
+    };
+    // SACKed 0.5 ms after the probe, sooner than the least RTT (1 ms): for the first copy.
+    expect(probe().acknowledge(0, [{ start: 3, end: 4 }], 10.5, 5, 1).lost).toBe(0);
+    // SACKed 2 ms after it: the probe's copy arrived, so 0–2, sent before it, are lost.
+    expect(probe().acknowledge(0, [{ start: 3, end: 4 }], 12, 5, 1).lost).toBe(3);
+    // Without a least RTT, a copy sent twice is never evidence.
+    expect(probe().acknowledge(0, [{ start: 3, end: 4 }], 12, 5).lost).toBe(0);
+  });
+
   test("a timeout marks every outstanding segment the peer does not hold", () => {
     const window = sent(5);
     window.acknowledge(1, [{ start: 3, end: 4 }]);

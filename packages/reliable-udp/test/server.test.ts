@@ -256,7 +256,8 @@ describe("maxConnections", () => {
     const a = await connect(server.endpoint, FAST);
     const b = await connect(server.endpoint, FAST);
     await expect(connect(server.endpoint, FAST)).rejects.toMatchObject({ code: "ECONNRESET" });
-    expect(server.stats.rejected).toBe(1);
+    // One SYN, or more when a busy machine let its RTO pass before the RST came back.
+    expect(server.stats.rejected).toBeGreaterThanOrEqual(1);
     expect(server.connectionCount).toBe(2);
     await a.send("a");
     for await (const reply of a) {
@@ -314,14 +315,26 @@ describe("connect()", () => {
     none.abort(null);
     await expect(unexplained).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
     // @ts-expect-error: not a signal
-    await expect(connect(to, { signal: "stop" })).rejects.toThrow(/signal must be an AbortSignal/);
+    await expect(connect(to, { signal: "stop" })).rejects.toMatchObject({
+      name: "TypeError",
+      code: "ERR_INVALID_ARG_TYPE",
+      message: `The "signal" option must be an instance of AbortSignal. Received type string ('stop')`,
+    });
     await peer.close();
   });
 
   test("bad options name themselves", async () => {
-    await expect(connect("udp://127.0.0.1:9", { receiveWindow: 0 })).rejects.toThrow(
-      /receiveWindow/,
-    );
+    await expect(connect("udp://127.0.0.1:9", { receiveWindow: 0 })).rejects.toMatchObject({
+      name: "RangeError",
+      code: "ERR_OUT_OF_RANGE",
+      message:
+        'The value of "receiveWindow" is out of range. It must be an integer >= 1 && <= 65535. Received 0',
+    });
+    await expect(connect("udp://127.0.0.1:9", { sendWindow: "8" as never })).rejects.toMatchObject({
+      name: "TypeError",
+      code: "ERR_INVALID_ARG_TYPE",
+      message: `The "sendWindow" option must be of type number. Received type string ('8')`,
+    });
     await expect(connect("udp://127.0.0.1:9", { minCwnd: 0 })).rejects.toThrow(/minCwnd/);
     await expect(connect("tcp://127.0.0.1:9")).rejects.toMatchObject({
       code: ErrorCode.ERR_INVALID_ENDPOINT,
@@ -330,6 +343,8 @@ describe("connect()", () => {
       /maxConnections/,
     );
     // @ts-expect-error: onError is a function
-    await expect(listen("udp://127.0.0.1:0", { onError: "log" })).rejects.toThrow(/^onError must/);
+    await expect(listen("udp://127.0.0.1:0", { onError: "log" })).rejects.toThrow(
+      /^The "onError" option must be of type function/,
+    );
   });
 });

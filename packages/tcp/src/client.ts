@@ -21,10 +21,16 @@ import {
 import {
   abortReason,
   backoffDelay,
+  checkFunction,
+  checkInteger,
+  checkNumber,
   checkSignal,
+  invalidArgValue,
+  MAX_TIMER_MS,
   onAbort,
   raceAbort,
   throwIfAborted,
+  withDefaults,
 } from "@socket-lab/core/internal";
 import {
   type Connection,
@@ -34,14 +40,7 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./internal/endpoints.js";
-import { withDefaults } from "./internal/framing-util.js";
-import {
-  checkFraming,
-  checkFunction,
-  checkInteger,
-  checkNumber,
-  MAX_TIMER_MS,
-} from "./internal/options.js";
+import { checkFraming } from "./internal/options.js";
 import { noop } from "./internal/promises.js";
 import { lines } from "./line-framing.js";
 import {
@@ -180,25 +179,27 @@ export async function connect<M = string>(
   options: ConnectOptions<M> = {},
 ): Promise<Connection<M>> {
   const target = streamEndpoint(endpoint);
-  const settings = withDefaults<ClientSettings>(DEFAULTS, options);
+  const settings = withDefaults(DEFAULTS, options);
   checkInteger("connectTimeoutMs", settings.connectTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("retries", settings.retries, 0);
   checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
   checkInteger("highWaterMark", settings.highWaterMark, 0);
-  const backoff = withDefaults<BackoffOptions>(DEFAULT_CONNECT_BACKOFF, options.backoff);
-  checkNumber("backoff.initialMs", backoff.initialMs, 0);
-  checkNumber("backoff.maxMs", backoff.maxMs, 0);
-  checkNumber("backoff.factor", backoff.factor, 1);
+  const backoff = withDefaults(DEFAULT_CONNECT_BACKOFF, options.backoff);
+  checkNumber("backoff.initialMs", backoff.initialMs, 0, Number.MAX_VALUE);
+  checkNumber("backoff.maxMs", backoff.maxMs, 0, Number.MAX_VALUE);
+  checkNumber("backoff.factor", backoff.factor, 1, Number.MAX_VALUE);
   const { signal, trace } = options;
   checkSignal(signal);
   const controls = socketSettings(options);
-  checkFunction("trace", trace);
+  if (trace !== undefined) checkFunction("trace", trace);
   const framing = options.framing ?? (lines() as unknown as Framing<M>);
   checkFraming(framing);
   if (target.transport === "tls") checkTlsConnectOptions(options.tls);
   else if (options.tls !== undefined) {
-    throw new TypeError(
-      `tls is for tls:// endpoints, got ${formatAddress(target)} (${target.transport})`,
+    throw invalidArgValue(
+      "endpoint argument",
+      formatAddress(target),
+      'must be a tls:// endpoint when the "tls" option is given',
     );
   }
 

@@ -11,7 +11,13 @@ import {
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
-import { checkSignal, raceAbort } from "@socket-lab/core/internal";
+import {
+  checkInteger,
+  checkSignal,
+  MAX_TIMER_MS,
+  raceAbort,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import type { Framing } from "./framing.js";
 import { dropForBudget } from "./internal/connection-budget.js";
 import {
@@ -23,8 +29,6 @@ import {
   traceClose,
 } from "./internal/connection-lifecycle.js";
 import { ConnectionState } from "./internal/connection-state.js";
-import { withDefaults } from "./internal/framing-util.js";
-import { checkInteger, MAX_TIMER_MS } from "./internal/options.js";
 import { noop } from "./internal/promises.js";
 import { each, Messages } from "./internal/receive-queue.js";
 import { bufferedBytes, drain, send, sendWith, write } from "./internal/send-buffer.js";

@@ -5,16 +5,11 @@
 
 import { constants } from "node:buffer";
 import { DEFAULT_MAX_FRAME_BYTES, type SocketError } from "@socket-lab/core";
+import { checkInteger, invalidArgType, withDefaults } from "@socket-lab/core/internal";
 import type { FrameDecoder, Framing } from "./framing.js";
 import { ChunkList } from "./internal/chunk-list.js";
 import { frameTooLarge, frameTruncated } from "./internal/framing-errors.js";
-import {
-  asBuffer,
-  bufferView,
-  checkByteLimit,
-  framingOf,
-  withDefaults,
-} from "./internal/framing-util.js";
+import { asBuffer, bufferView, framingOf } from "./internal/framing-util.js";
 
 /** Bytes in the length header: an unsigned 32-bit big-endian integer. */
 const HEADER_BYTES = 4;
@@ -67,7 +62,7 @@ export function lengthPrefixed(options?: LengthFramingOptions): Framing<Buffer> 
 
   const encodedLength = (frame: Buffer): number => {
     if (!(frame instanceof Uint8Array)) {
-      throw new TypeError(`a frame must be a Buffer or Uint8Array, got ${typeof frame}`);
+      throw invalidArgType("frame argument", "an instance of Buffer or Uint8Array", frame);
     }
     if (frame.length > maxFrameBytes) throw frameTooLarge(frame.length, maxFrameBytes, "send");
     return HEADER_BYTES + frame.length;
@@ -124,14 +119,12 @@ export function lengthPrefixedPieces(options?: LengthFramingOptions): Framing<Bu
 
   const payloadBytes = (pieces: readonly Uint8Array[]): number => {
     if (!Array.isArray(pieces)) {
-      throw new TypeError(
-        `a frame must be an array of Buffers or Uint8Arrays, got ${typeof pieces}`,
-      );
+      throw invalidArgType("frame argument", "an array of Buffers or Uint8Arrays", pieces);
     }
     let bytes = 0;
     for (const piece of pieces) {
       if (!(piece instanceof Uint8Array)) {
-        throw new TypeError(`a frame's pieces must be Buffers or Uint8Arrays, got ${typeof piece}`);
+        throw invalidArgType("frame.piece", "an instance of Buffer or Uint8Array", piece);
       }
       bytes += piece.length;
     }
@@ -172,9 +165,10 @@ export function lengthPrefixedPieces(options?: LengthFramingOptions): Framing<Bu
 
 function maxFrameBytesOf(options: LengthFramingOptions | undefined): number {
   const settings = withDefaults(DEFAULTS, options);
-  return checkByteLimit(
+  return checkInteger(
     "maxFrameBytes",
     settings.maxFrameBytes,
+    0,
     Math.min(MAX_U32, constants.MAX_LENGTH),
   );
 }

@@ -5,10 +5,17 @@
 
 import { constants, isUtf8 } from "node:buffer";
 import { DEFAULT_MAX_LINE_BYTES, type SocketError } from "@socket-lab/core";
+import {
+  checkInteger,
+  checkOneOf,
+  invalidArgType,
+  invalidArgValue,
+  withDefaults,
+} from "@socket-lab/core/internal";
 import type { FrameDecoder, Framing } from "./framing.js";
 import { ChunkList } from "./internal/chunk-list.js";
 import { invalidUtf8Line, lineTooLarge } from "./internal/framing-errors.js";
-import { asBuffer, checkByteLimit, framingOf, withDefaults } from "./internal/framing-util.js";
+import { asBuffer, framingOf } from "./internal/framing-util.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -63,22 +70,22 @@ const DEFAULTS: Required<LineFramingOptions> = {
  */
 export function lines(options?: LineFramingOptions): Framing<string> {
   const settings = withDefaults(DEFAULTS, options);
-  const maxLineBytes = checkByteLimit(
+  const maxLineBytes = checkInteger(
     "maxLineBytes",
     settings.maxLineBytes,
+    0,
     constants.MAX_STRING_LENGTH,
   );
-  const { invalidUtf8 } = settings;
-  if (invalidUtf8 !== "replace" && invalidUtf8 !== "reject") {
-    throw new TypeError(`invalidUtf8 must be "replace" or "reject", got ${String(invalidUtf8)}`);
-  }
+  const invalidUtf8 = checkOneOf("invalidUtf8", settings.invalidUtf8, ["replace", "reject"]);
 
   const encodedLength = (line: string): number => {
-    if (typeof line !== "string") {
-      throw new TypeError(`a line must be a string, got ${typeof line}`);
-    }
+    if (typeof line !== "string") throw invalidArgType("line argument", "of type string", line);
     if (line.includes("\n")) {
-      throw new TypeError("a line must not contain \\n: it would end the line early");
+      throw invalidArgValue(
+        "line argument",
+        line,
+        "must not contain \\n: it would end the line early",
+      );
     }
     const bytes = Buffer.byteLength(line, "utf8");
     if (bytes > maxLineBytes) throw lineTooLarge(bytes, maxLineBytes, "send");

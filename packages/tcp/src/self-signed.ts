@@ -6,6 +6,7 @@
  */
 
 import { createHash, X509Certificate } from "node:crypto";
+import { invalidArgValue } from "@socket-lab/core/internal";
 
 /** How {@link selfSignedCertificate} makes a certificate. */
 export interface SelfSignedOptions {
@@ -61,7 +62,7 @@ export async function selfSignedCertificate(
 ): Promise<SelfSignedCertificate> {
   const hosts = options.hosts ?? LOCALHOST_NAMES;
   const [first] = hosts;
-  if (first === undefined) throw new TypeError("hosts must name at least one host");
+  if (first === undefined) throw invalidArgValue("hosts", hosts, "must name at least one host");
   const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + DEFAULT_DAYS * DAY_MS);
   const altNames = hosts.map((host) =>

@@ -22,10 +22,20 @@ import {
 } from "@socket-lab/core";
 import {
   abortReason,
+  checkFunction,
+  checkInteger,
+  checkOnError,
   checkSignal,
+  type Deferred,
+  DONE,
+  deferred,
+  invalidArgValue,
+  MAX_TIMER_MS,
   onAbort,
+  RingQueue,
   reportError,
   throwIfAborted,
+  withDefaults,
 } from "@socket-lab/core/internal";
 import {
   type CloseOptions,
@@ -38,10 +48,8 @@ import {
 } from "./connection.js";
 import type { Framing } from "./framing.js";
 import { socketEndpoints, streamAttributes, streamEndpoint } from "./internal/endpoints.js";
-import { withDefaults } from "./internal/framing-util.js";
-import { checkFraming, checkFunction, checkInteger, MAX_TIMER_MS } from "./internal/options.js";
-import { type Deferred, DONE, deferred, noop } from "./internal/promises.js";
-import { RingQueue } from "./internal/queue.js";
+import { checkFraming } from "./internal/options.js";
+import { noop } from "./internal/promises.js";
 import { lines } from "./line-framing.js";
 import {
   applySocketSettings,
@@ -442,7 +450,7 @@ export async function listen<M = string>(
   options: ServerOptions<M> = {},
 ): Promise<Server<M>> {
   const target = streamEndpoint(endpoint);
-  const settings = withDefaults<ServerSettings>(DEFAULTS, options);
+  const settings = withDefaults(DEFAULTS, options);
   checkInteger("backlog", settings.backlog, 0);
   checkInteger("maxConnections", settings.maxConnections, 1);
   checkInteger("idleTimeoutMs", settings.idleTimeoutMs, 0, MAX_TIMER_MS);
@@ -454,9 +462,9 @@ export async function listen<M = string>(
   checkInteger("maxMessagesPerTurn", settings.maxMessagesPerTurn, 1);
   checkInteger("unixSocketMode", settings.unixSocketMode, 0, 0o777);
   checkInteger("highWaterMark", settings.highWaterMark, 0);
-  checkFunction("handler", options.handler);
-  checkFunction("trace", options.trace);
-  checkFunction("onError", options.onError);
+  if (options.handler !== undefined) checkFunction("handler", options.handler);
+  if (options.trace !== undefined) checkFunction("trace", options.trace);
+  checkOnError(options.onError);
   const { signal } = options;
   checkSignal(signal);
   const controls = socketSettings(options);
@@ -464,8 +472,10 @@ export async function listen<M = string>(
   checkFraming(framing);
   if (target.transport === "tls") checkTlsServerOptions(options.tls);
   else if (options.tls !== undefined) {
-    throw new TypeError(
-      `tls is for tls:// endpoints, got ${formatAddress(target)} (${target.transport})`,
+    throw invalidArgValue(
+      "endpoint argument",
+      formatAddress(target),
+      'must be a tls:// endpoint when the "tls" option is given',
     );
   }
   const server = new TcpServer<M>(target, {

@@ -4,7 +4,7 @@
  */
 
 import type { Socket } from "node:net";
-import { checkBoolean, checkInteger, MAX_TIMER_MS } from "./internal/options.js";
+import { checkBoolean, checkInteger, MAX_TIMER_MS } from "@socket-lab/core/internal";
 
 /**
  * The socket options a node:net user expects, on `listen()` (for every accepted socket) and on

@@ -15,6 +15,7 @@ import {
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { checkBoolean, checkString, invalidArgType } from "@socket-lab/core/internal";
 
 /** Node's own handshake timeout, in ms: used when the server has no frame timeout. */
 const NODE_HANDSHAKE_TIMEOUT_MS = 120_000;
@@ -206,12 +207,12 @@ export function traceHandshake(
 export function checkTlsServerOptions(value: unknown): asserts value is TlsServerOptions {
   const options = value as Partial<TlsServerOptions> | null;
   if (typeof options !== "object" || options === null) {
-    throw new TypeError(`tls must be an object { key, cert }, got ${String(value)}`);
+    throw invalidArgType("tls", "an object { key, cert }", value);
   }
   for (const name of ["key", "cert"] as const) {
     const pem = options[name];
     if (typeof pem !== "string" && !Buffer.isBuffer(pem)) {
-      throw new TypeError(`tls.${name} must be a PEM string or Buffer, got ${typeof pem}`);
+      throw invalidArgType(`tls.${name}`, "a PEM string or an instance of Buffer", pem);
     }
   }
 }
@@ -220,15 +221,11 @@ export function checkTlsServerOptions(value: unknown): asserts value is TlsServe
 export function checkTlsConnectOptions(value: unknown): asserts value is TlsConnectOptions {
   if (value === undefined) return;
   if (typeof value !== "object" || value === null) {
-    throw new TypeError(`tls must be an object { ca, servername, insecure }, got ${String(value)}`);
+    throw invalidArgType("tls", "an object { ca, servername, insecure }", value);
   }
   const { servername, insecure } = value as TlsConnectOptions;
-  if (servername !== undefined && typeof servername !== "string") {
-    throw new TypeError(`tls.servername must be a string, got ${typeof servername}`);
-  }
-  if (insecure !== undefined && typeof insecure !== "boolean") {
-    throw new TypeError(`tls.insecure must be a boolean, got ${typeof insecure}`);
-  }
+  if (servername !== undefined) checkString("tls.servername", servername);
+  if (insecure !== undefined) checkBoolean("tls.insecure", insecure);
 }
 
 /** The `tls.connect()` options for one attempt to `host` (an address) of `target`. */

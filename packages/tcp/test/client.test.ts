@@ -76,12 +76,32 @@ describe("connect", () => {
     await expect(connect("udp://127.0.0.1:7")).rejects.toMatchObject({
       code: "ERR_INVALID_ENDPOINT",
     });
-    await expect(connect(":7", { connectTimeoutMs: -1 })).rejects.toThrow(
-      /connectTimeoutMs must be/,
+    const timeout = await connect(":7", { connectTimeoutMs: -1 }).catch((err: unknown) => err);
+    expect(timeout).toBeInstanceOf(RangeError);
+    expect(timeout).toMatchObject({
+      code: "ERR_OUT_OF_RANGE",
+      message:
+        'The value of "connectTimeoutMs" is out of range. It must be an integer >= 0 && <= 2147483647. Received -1',
+    });
+    const typed = await connect(":7", { connectTimeoutMs: "5" as never }).catch(
+      (err: unknown) => err,
     );
-    await expect(connect(":7", { retries: 0.5 })).rejects.toThrow(TypeError);
-    await expect(connect(":7", { backoff: { factor: 0.5 } })).rejects.toThrow(/backoff.factor/);
+    expect(typed).toBeInstanceOf(TypeError);
+    expect(typed).toMatchObject({
+      code: "ERR_INVALID_ARG_TYPE",
+      message: `The "connectTimeoutMs" option must be of type number. Received type string ('5')`,
+    });
+    await expect(connect(":7", { retries: 0.5 })).rejects.toThrow(RangeError);
+    await expect(connect(":7", { backoff: { factor: 0.5 } })).rejects.toMatchObject({
+      code: "ERR_OUT_OF_RANGE",
+      message:
+        'The value of "backoff.factor" is out of range. It must be a finite number >= 1. Received 0.5',
+    });
     // @ts-expect-error: not a signal
-    await expect(connect(":7", { signal: {} })).rejects.toThrow(/signal must be an AbortSignal/);
+    await expect(connect(":7", { signal: {} })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARG_TYPE",
+      message:
+        'The "signal" option must be an instance of AbortSignal. Received an instance of Object',
+    });
   });
 });

@@ -387,15 +387,28 @@ describe("lines(): encoding", () => {
 describe("lines(): options", () => {
   it("rejects bad options with TypeError or RangeError naming the option and value", () => {
     expect(() => lines({ maxLineBytes: -1 })).toThrow(
-      new RangeError("maxLineBytes must be an integer from 0 to 536,870,888 bytes, got -1"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "maxLineBytes" is out of range. It must be an integer >= 0 && <= 536870888. Received -1',
+      }),
     );
-    expect(() => lines({ maxLineBytes: 1.5 })).toThrow(/maxLineBytes.*got 1\.5/);
+    expect(() => lines({ maxLineBytes: 1.5 })).toThrow(/"maxLineBytes".*Received 1\.5$/);
     expect(() => lines({ maxLineBytes: Number.NaN })).toThrow(RangeError);
     expect(() => lines({ maxLineBytes: "10" as unknown as number })).toThrow(
-      new TypeError("maxLineBytes must be a number of bytes, got string"),
+      expect.objectContaining({
+        name: "TypeError",
+        code: "ERR_INVALID_ARG_TYPE",
+        message: `The "maxLineBytes" option must be of type number. Received type string ('10')`,
+      }),
     );
     expect(() => lines({ invalidUtf8: "drop" as "reject" })).toThrow(
-      new TypeError('invalidUtf8 must be "replace" or "reject", got drop'),
+      expect.objectContaining({
+        name: "TypeError",
+        code: "ERR_INVALID_ARG_VALUE",
+        message: `The "invalidUtf8" option must be one of: 'replace', 'reject'. Received 'drop'`,
+      }),
     );
   });
 

@@ -105,13 +105,24 @@ describe("listen on tcp", () => {
     });
     await expect(listen(":0", { backlog: -1 })).rejects.toThrow(RangeError);
     await expect(listen(":0", { maxConnections: 0 })).rejects.toThrow(/maxConnections/);
-    await expect(listen(":0", { idleTimeoutMs: Number.NaN })).rejects.toThrow(TypeError);
+    await expect(listen(":0", { idleTimeoutMs: Number.NaN })).rejects.toMatchObject({
+      code: "ERR_OUT_OF_RANGE",
+      message:
+        'The value of "idleTimeoutMs" is out of range. It must be an integer >= 0 && <= 2147483647. Received NaN',
+    });
     await expect(listen(":0", { unixSocketMode: 0o1000 })).rejects.toThrow(/unixSocketMode/);
     await expect(listen(":0", { highWaterMark: 1.5 })).rejects.toThrow(/highWaterMark/);
     // @ts-expect-error: not a function
-    await expect(listen(":0", { handler: 5 })).rejects.toThrow(/handler must be a function/);
+    await expect(listen(":0", { handler: 5 })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARG_TYPE",
+      message: 'The "handler" option must be of type function. Received type number (5)',
+    });
     // @ts-expect-error: not a framing
-    await expect(listen(":0", { framing: {} })).rejects.toThrow(/framing must be a Framing/);
+    await expect(listen(":0", { framing: {} })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARG_TYPE",
+      message:
+        'The "framing" option must be a Framing such as lines() or lengthPrefixed(). Received an instance of Object',
+    });
   });
 });
 
@@ -401,7 +412,10 @@ describe("listen({ signal })", () => {
     ];
     expect(error.code).toBe("ECONNREFUSED");
     // @ts-expect-error: not a signal
-    await expect(listen(":0", { signal: "stop" })).rejects.toThrow(/signal must be an AbortSignal/);
+    await expect(listen(":0", { signal: "stop" })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARG_TYPE",
+      message: `The "signal" option must be an instance of AbortSignal. Received type string ('stop')`,
+    });
   });
 
   it("closes the server, like close(), when it fires later", async () => {

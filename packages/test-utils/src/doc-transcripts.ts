@@ -19,7 +19,7 @@
  * - A block fenced with a language (```console, ```sh) is shown, not run: for output no test can
  *   repeat (ss, tcpdump), or commands that need what the test machine may lack.
  *
- * @example
+ * @example Fragment: it declares vitest tests, so it runs only inside a test file
  * // packages/test-utils/test/tutorial.test.ts
  * itRunsDocTranscripts(new URL("../../../docs/tutorial.md", import.meta.url));
  */

@@ -12,6 +12,7 @@
  */
 
 import { afterEach, describe, expect, test } from "vitest";
+import { helpDefaults } from "./help-defaults.js";
 import { ESCAPED, HOSTILE, hasRawControls } from "./peer-text.js";
 import type { createPrograms } from "./programs.js";
 
@@ -29,6 +30,11 @@ export interface ProgramContract {
   readonly help: readonly string[];
   /** Texts --help must not show: the other protocol's flags. */
   readonly helpOmits: readonly string[];
+  /**
+   * Every default --help shows, by flag (the shared --host and --port too), made from the
+   * constants the program applies, so that a default copied into the help text can't drift.
+   */
+  readonly helpDefaults: Readonly<Record<string, string>>;
   /** Usage errors (exit 2) besides the shared ones. */
   readonly usageErrors: readonly UsageError[];
 }
@@ -88,6 +94,7 @@ async function expectHelp(
   expect(help.code).toBe(0);
   for (const text of [...shared, ...contract.help]) expect(help.stdout).toContain(text);
   for (const text of contract.helpOmits) expect(help.stdout).not.toContain(text);
+  expect(helpDefaults(help.stdout)).toEqual(contract.helpDefaults);
 }
 
 /**

@@ -90,8 +90,8 @@ export function normaliseOutput(text: string): string {
  *
  * @throws {Error} when no block, or more than one, starts with that line.
  * @example
- * fencedBlock(readFileSync("docs/tutorial.md", "utf8"), "$ ./server 7000")
- * //=> "$ ./server 7000\nHere is the message: Hello from client\n"
+ * const doc = "Run it:\n\n```console\n$ ./server 7000\nHere is the message: hi\n```\n";
+ * fencedBlock(doc, "$ ./server 7000") //=> "$ ./server 7000\nHere is the message: hi"
  */
 export function fencedBlock(markdown: string, firstLine: string): string {
   const blocks = [...markdown.matchAll(/^```[^\n]*\n([\s\S]*?)^```$/gm)]

@@ -12,7 +12,8 @@
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
-import { _checkInteger, _payloadBytes } from "./internal/options.js";
+import { checkInteger, checkOneOf } from "@socket-lab/core/internal";
+import { _payloadBytes } from "./internal/options.js";
 
 /** Bytes of the request/reply header in front of the payload. */
 export const REQUEST_HEADER_BYTES = 8;
@@ -52,10 +53,8 @@ export function encodeRequestFrame(
   payload: Uint8Array | string = "",
 ): Buffer {
   const { kind, id } = header;
-  if (kind !== "request" && kind !== "reply") {
-    throw new TypeError(`kind must be "request" or "reply", got ${String(kind)}`);
-  }
-  _checkInteger("id", id, 0, 0xffff_ffff);
+  checkOneOf("header.kind", kind, ["request", "reply"]);
+  checkInteger("id", id, 0, 0xffff_ffff);
   const size = _payloadBytes(payload);
   const frame = Buffer.allocUnsafe(REQUEST_HEADER_BYTES + size);
   frame[0] = MAGIC_0;

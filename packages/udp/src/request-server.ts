@@ -19,8 +19,15 @@
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
-import { checkOnError, reportError } from "@socket-lab/core/internal";
-import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOnError,
+  reportError,
+  withDefaults,
+} from "@socket-lab/core/internal";
+import { _payloadBytes } from "./internal/options.js";
 import { _TtlMap } from "./internal/ttl-map.js";
 import {
   _tryDecodeRequestFrame,
@@ -163,14 +170,12 @@ export function serveRequests(
   handler: RequestHandler,
   options: ServeRequestsOptions = {},
 ): RequestServer {
-  if (typeof handler !== "function") {
-    throw new TypeError(`handler must be a function, got ${typeof handler}`);
-  }
-  const settings = _applyDefaults(DEFAULTS, options);
-  _checkNumber("dedupWindowMs", settings.dedupWindowMs, 0, Number.POSITIVE_INFINITY);
-  _checkInteger("dedupMaxEntries", settings.dedupMaxEntries, 0, 2 ** 31 - 1);
-  _checkNumber("maxAmplification", settings.maxAmplification, 0, Number.POSITIVE_INFINITY);
-  _checkInteger("maxInFlight", settings.maxInFlight, 1, 2 ** 31 - 1);
+  checkFunction("handler argument", handler);
+  const settings = withDefaults(DEFAULTS, options);
+  checkNumber("dedupWindowMs", settings.dedupWindowMs, 0, Number.POSITIVE_INFINITY);
+  checkInteger("dedupMaxEntries", settings.dedupMaxEntries, 0, 2 ** 31 - 1);
+  checkNumber("maxAmplification", settings.maxAmplification, 0, Number.POSITIVE_INFINITY);
+  checkInteger("maxInFlight", settings.maxInFlight, 1, 2 ** 31 - 1);
   checkOnError(settings.onError);
   return new _RequestServer(socket, handler, settings);
 }

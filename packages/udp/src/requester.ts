@@ -18,13 +18,18 @@ import {
 import {
   abortReason,
   backoffDelay,
+  checkInteger,
+  checkNumber,
   checkOnError,
   checkSignal,
+  invalidArgType,
+  invalidArgValue,
+  MAX_TIMER_MS,
   reportError,
   throwIfAborted,
+  withDefaults,
 } from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./internal/endpoint.js";
-import { _applyDefaults, _checkInteger, _checkNumber } from "./internal/options.js";
 import { _TtlMap } from "./internal/ttl-map.js";
 import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
@@ -49,9 +54,6 @@ export const DEFAULT_REQUEST_RETRIES = 3;
 export const DEFAULT_REQUEST_TIMEOUT_MS = DEFAULT_REQUEST_BACKOFF.initialMs;
 /** @deprecated Now `DEFAULT_REQUEST_BACKOFF.maxMs`. */
 export const DEFAULT_MAX_REQUEST_TIMEOUT_MS = DEFAULT_REQUEST_BACKOFF.maxMs;
-
-/** setTimeout's longest delay, in ms; a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How many finished request ids are remembered to tell duplicate and late replies apart. */
 const REMEMBERED_IDS = 1_024;
@@ -145,17 +147,15 @@ type Settings = Omit<RequestOptions, "backoff"> & typeof DEFAULTS;
 
 /** `base` overridden by `options`; `backoff` field by field. */
 function _mergeSettings(base: Settings, options: RequestOptions): Settings {
-  const merged = _applyDefaults(base, options) as Settings;
-  merged.backoff = _applyDefaults(base.backoff, _backoffObject(options.backoff));
+  const merged = withDefaults(base, options) as Settings;
+  merged.backoff = withDefaults(base.backoff, _backoffObject(options.backoff));
   return merged;
 }
 
 function _backoffObject(backoff: unknown): BackoffOptions {
   if (backoff === undefined) return {};
   if (typeof backoff !== "object" || backoff === null) {
-    throw new TypeError(
-      `backoff must be an object { initialMs, factor, maxMs }, got ${typeof backoff} (${String(backoff)})`,
-    );
+    throw invalidArgType("backoff", "of type object ({ initialMs, factor, maxMs })", backoff);
   }
   return backoff;
 }
@@ -186,10 +186,10 @@ export function createRequester(socket: UdpSocket, options: RequesterOptions = {
 }
 
 function _checkSettings(settings: Settings): Settings {
-  _checkInteger("retries", settings.retries, 0, 1_000);
-  _checkNumber("backoff.initialMs", settings.backoff.initialMs, 1, MAX_TIMER_MS);
-  _checkNumber("backoff.factor", settings.backoff.factor, 1, Number.POSITIVE_INFINITY);
-  _checkNumber("backoff.maxMs", settings.backoff.maxMs, 1, MAX_TIMER_MS);
+  checkInteger("retries", settings.retries, 0, 1_000);
+  checkNumber("backoff.initialMs", settings.backoff.initialMs, 1, MAX_TIMER_MS);
+  checkNumber("backoff.factor", settings.backoff.factor, 1, Number.POSITIVE_INFINITY);
+  checkNumber("backoff.maxMs", settings.backoff.maxMs, 1, MAX_TIMER_MS);
   checkOnError(settings.onError);
   if (settings.to !== undefined) _udpEndpoint(settings.to);
   return settings;
@@ -272,12 +272,18 @@ class _Requester implements Requester {
       settings = _checkSettings(_mergeSettings(this.#settings, options));
       to = settings.to === undefined ? undefined : _udpEndpoint(settings.to);
       if (to !== undefined && this.#socket.remote !== undefined) {
-        throw new TypeError(
-          `the socket is connected to ${formatAddress(this.#socket.remote)}; a request takes no 'to'`,
+        throw invalidArgValue(
+          "to",
+          settings.to,
+          `must be left out: the socket is connected to ${formatAddress(this.#socket.remote)}`,
         );
       }
       if (to === undefined && this.#socket.remote === undefined) {
-        throw new TypeError("an unconnected socket needs 'to', in createRequester() or request()");
+        throw invalidArgType(
+          "to",
+          "an endpoint on an unconnected socket, in createRequester() or request()",
+          undefined,
+        );
       }
       if (this.#closed) throw _closedError();
       checkSignal(settings.signal);

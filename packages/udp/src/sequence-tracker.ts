@@ -3,7 +3,7 @@
  * counted separately, with the definitions below.
  */
 
-import { _checkInteger } from "./internal/options.js";
+import { checkInteger } from "@socket-lab/core/internal";
 
 /** What one receipt was, as {@link SequenceTracker.record} reports it. */
 export type SequenceReceipt = "in-order" | "out-of-order" | "duplicate";
@@ -48,7 +48,7 @@ export class SequenceTracker {
    * @throws {RangeError} for a `seq` that is not an integer from 0 to 2³²−1.
    */
   record(seq: number): SequenceReceipt {
-    _checkInteger("seq", seq, 0, 0xffff_ffff);
+    checkInteger("seq", seq, 0, 0xffff_ffff);
     this.#received++;
     if (this.#seen.has(seq)) {
       this.#duplicated++;
@@ -66,15 +66,12 @@ export class SequenceTracker {
   /**
    * The counts so far; `lost` is `sent − delivered`.
    * @param sent How many distinct numbers the sender sent (so far).
-   * @throws {RangeError} when `sent` is not an integer or is less than `delivered`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` when `sent` is not an integer or is less than
+   *   `delivered`; {TypeError} `ERR_INVALID_ARG_TYPE` when it is not a number.
    */
   counts(sent: number): SequenceCounts {
     const delivered = this.#seen.size;
-    if (!Number.isInteger(sent) || sent < delivered) {
-      throw new RangeError(
-        `sent must be an integer of at least ${delivered} (the distinct numbers delivered), got ${sent}`,
-      );
-    }
+    checkInteger("sent argument", sent, delivered);
     return {
       sent,
       received: this.#received,

@@ -14,7 +14,8 @@
  */
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
-import { _checkInteger, _payloadBytes } from "./internal/options.js";
+import { checkInteger } from "@socket-lab/core/internal";
+import { _payloadBytes } from "./internal/options.js";
 
 /** Bytes of the sequenced header in front of the payload. */
 export const SEQUENCED_HEADER_BYTES = 16;
@@ -67,8 +68,8 @@ export function encodeSequenced(
   header: { readonly seq: number; readonly sentAtUs?: number },
   payload: Uint8Array | string = "",
 ): Buffer {
-  const seq = _checkInteger("seq", header.seq, 0, 0xffff_ffff);
-  const sentAtUs = _checkInteger(
+  const seq = checkInteger("seq", header.seq, 0, 0xffff_ffff);
+  const sentAtUs = checkInteger(
     "sentAtUs",
     header.sentAtUs ?? nowMicros(),
     0,

@@ -25,16 +25,26 @@ import {
   UDP_SAFE_PAYLOAD_IPV6,
 } from "@socket-lab/core";
 import {
+  AsyncQueue,
   abortReason,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOnError,
   checkSignal,
+  type Deferred,
+  deferred,
+  invalidArgType,
+  invalidArgValue,
+  MAX_TIMER_MS,
   onAbort,
   raceAbort,
   throwIfAborted,
   warnUnhandled,
+  withDefaults,
 } from "@socket-lab/core/internal";
 import { _udpEndpoint } from "./internal/endpoint.js";
-import { _applyDefaults, _checkInteger, _checkNumber, _payloadBytes } from "./internal/options.js";
-import { _ReceiveQueue } from "./internal/receive-queue.js";
+import { _payloadBytes } from "./internal/options.js";
 
 /**
  * Default bound of the receive queue, in datagrams: what waits for a slow reader before newer
@@ -268,8 +278,6 @@ const DEFAULTS = {
 };
 
 const RESOLVED = Promise.resolve();
-/** The longest setTimeout() waits, in ms (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const noop = (): void => {};
 
 const REFUSED_HINT =
@@ -295,22 +303,23 @@ export async function bind(
   options: UdpSocketOptions = {},
 ): Promise<UdpSocket> {
   const local = _udpEndpoint(endpoint);
-  const settings = _applyDefaults(DEFAULTS, options);
-  _checkInteger("receiveQueueSize", settings.receiveQueueSize, 0, 2 ** 31 - 1);
+  const settings = withDefaults(DEFAULTS, options);
+  checkInteger("receiveQueueSize", settings.receiveQueueSize, 0, 2 ** 31 - 1);
   if (settings.recvBufferSize !== undefined) {
-    _checkInteger("recvBufferSize", settings.recvBufferSize, 1, 2 ** 31 - 1);
+    checkInteger("recvBufferSize", settings.recvBufferSize, 1, 2 ** 31 - 1);
   }
   if (settings.sendBufferSize !== undefined) {
-    _checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
+    checkInteger("sendBufferSize", settings.sendBufferSize, 1, 2 ** 31 - 1);
   }
-  _checkInteger("maxPendingSends", settings.maxPendingSends, 1, 2 ** 31 - 1);
+  checkInteger("maxPendingSends", settings.maxPendingSends, 1, 2 ** 31 - 1);
+  checkOnError(settings.onError);
   const { signal } = settings;
   checkSignal(signal);
   const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
   throwIfAborted(signal);
   const family = isIP(local.host) || (await raceAbort(_lookupFamily(local), signal));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
-  const maxPayload = _checkInteger(
+  const maxPayloadBytes = checkInteger(
     "maxPayloadBytes",
     settings.maxPayloadBytes ?? protocolMax,
     0,
@@ -323,7 +332,7 @@ export async function bind(
       { hint: "Bind to 127.0.0.1 to talk to IPv4 peers and to [::1] for IPv6 peers." },
     );
   }
-  const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayload, settings);
+  const socket = new _UdpSocket(family === 6 ? 6 : 4, maxPayloadBytes, settings);
   if (settings.onError !== undefined) socket.onError(settings.onError);
   await socket._open(local, remote, settings);
   // Fired while binding: bind() is quick and cannot be cancelled half-way, so undo it.
@@ -358,7 +367,7 @@ class _UdpSocket implements UdpSocket {
   readonly maxPayloadBytes: number;
   readonly #socket: Socket;
   readonly #family: 4 | 6;
-  readonly #queue: _ReceiveQueue<Datagram>;
+  readonly #queue: AsyncQueue<Datagram>;
   readonly #trace: TraceListener | undefined;
   /** The socket's file descriptor once bound, for the trace; `undefined` where Node hides it. */
   #fd: number | undefined;
@@ -372,7 +381,7 @@ class _UdpSocket implements UdpSocket {
   readonly #maxPending: number;
   #pending = 0;
   /** The promise `drain()` hands out while too many sends are pending. */
-  #drain: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
+  #drain: Deferred<void> | undefined;
   /** Rejects the step of `_open()` in progress; errors go to the reader once open. */
   #failStep: ((error: unknown) => void) | undefined;
   /** send() to the same string again and again parses it once. */
@@ -383,7 +392,7 @@ class _UdpSocket implements UdpSocket {
 
   constructor(
     family: 4 | 6,
-    maxPayload: number,
+    maxPayloadBytes: number,
     settings: {
       receiveQueueSize: number;
       maxPendingSends: number;
@@ -391,10 +400,10 @@ class _UdpSocket implements UdpSocket {
     },
   ) {
     this.#family = family;
-    this.maxPayloadBytes = maxPayload;
+    this.maxPayloadBytes = maxPayloadBytes;
     this.#maxPending = settings.maxPendingSends;
     this.#trace = settings.trace;
-    this.#queue = new _ReceiveQueue(settings.receiveQueueSize);
+    this.#queue = new AsyncQueue({ limit: settings.receiveQueueSize });
     // socket(): udp4 is AF_INET + SOCK_DGRAM, udp6 is AF_INET6 + SOCK_DGRAM.
     this.#socket = createSocket(family === 6 ? "udp6" : "udp4");
     // An 'error' without a listener would crash the process; this one is never removed.
@@ -520,15 +529,9 @@ class _UdpSocket implements UdpSocket {
     if (this.#drained) return RESOLVED;
     if (this.#closing !== undefined) return Promise.reject(this.#closedError("wait to send"));
     if (this.#drain === undefined) {
-      let resolve = noop;
-      let reject: (error: unknown) => void = noop;
-      const promise = new Promise<void>((yes, no) => {
-        resolve = yes;
-        reject = no;
-      });
+      this.#drain = deferred<void>();
       // Nobody has to wait for it: a close() that rejects it must not be an unhandled rejection.
-      promise.catch(noop);
-      this.#drain = { promise, resolve, reject };
+      this.#drain.promise.catch(noop);
     }
     return this.#drain.promise;
   }
@@ -549,13 +552,17 @@ class _UdpSocket implements UdpSocket {
     const remote = this.#remote;
     if (remote !== undefined) {
       if (to !== undefined) {
-        throw new TypeError(
-          `send() on a socket connected to ${formatAddress(remote)} takes no 'to'`,
+        throw invalidArgValue(
+          "to argument",
+          to,
+          `must be left out on a socket connected to ${formatAddress(remote)}`,
         );
       }
       this.#trace?.({ type: "send", bytes: size, fd: this.#fd });
     } else {
-      if (to === undefined) throw new TypeError("send() on an unconnected socket needs 'to'");
+      if (to === undefined) {
+        throw invalidArgType("to argument", "an endpoint on an unconnected socket", to);
+      }
       target = this.#target(to);
       if (target.port === 0) {
         throw new SocketError(
@@ -672,9 +679,7 @@ class _UdpSocket implements UdpSocket {
   }
 
   onError(listener: (error: SocketError) => void): () => void {
-    if (typeof listener !== "function") {
-      throw new TypeError(`onError() needs a function, got ${typeof listener}`);
-    }
+    checkFunction("listener argument", listener);
     // A Set: the same function added twice is called once, and removed by either handle.
     this.#errorListeners.add(listener);
     return () => {
@@ -685,12 +690,12 @@ class _UdpSocket implements UdpSocket {
   receive(options: ReceiveOptions = {}): Promise<Datagram> {
     const { timeoutMs, signal } = options;
     try {
-      if (timeoutMs !== undefined) _checkNumber("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
+      if (timeoutMs !== undefined) checkNumber("timeoutMs", timeoutMs, 0, MAX_TIMER_MS);
       checkSignal(signal, "options.signal");
       if (this.#closing !== undefined) throw this.#closedError("receive");
       throwIfAborted(signal);
       // 0: recvfrom() with MSG_DONTWAIT, which fails at once when nothing is queued.
-      if (timeoutMs === 0 && this.#queue.size === 0) throw this.#timedOut(0);
+      if (timeoutMs === 0 && this.#queue.length === 0) throw this.#timedOut(0);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -736,7 +741,7 @@ class _UdpSocket implements UdpSocket {
     this.#closing ??= new Promise((resolve) => {
       this.#stopAbortListener();
       this.#open = false;
-      this.#queue.close();
+      this.#queue.clear();
       const drain = this.#drain;
       this.#drain = undefined;
       drain?.reject(this.#closedError("wait to send"));

@@ -70,7 +70,12 @@ describe("request frame", () => {
 
   it("names a bad id or kind", () => {
     expect(() => encodeRequestFrame({ kind: "request", id: 2 ** 32 })).toThrow(
-      new RangeError("id must be an integer from 0 to 4294967295, got 4294967296"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "id" is out of range. It must be an integer >= 0 && <= 4294967295. Received 4294967296',
+      }),
     );
     expect(() => encodeRequestFrame({ kind: "request", id: 1.5 })).toThrow(RangeError);
     expect(() => encodeRequestFrame({ kind: "ask" as "request", id: 1 })).toThrow(TypeError);

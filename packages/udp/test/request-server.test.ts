@@ -318,7 +318,12 @@ describe("request server arguments", () => {
     const socket = await open("udp://127.0.0.1:0");
     expect(() => serveRequests(socket, "echo" as never)).toThrow(TypeError);
     expect(() => serveRequests(socket, () => "", { maxAmplification: -1 })).toThrow(
-      new RangeError("maxAmplification must be a number from 0 to Infinity, got -1"),
+      expect.objectContaining({
+        name: "RangeError",
+        code: "ERR_OUT_OF_RANGE",
+        message:
+          'The value of "maxAmplification" is out of range. It must be a number >= 0. Received -1',
+      }),
     );
     expect(() => serveRequests(socket, () => "", { maxInFlight: 0 })).toThrow(/maxInFlight/);
     expect(() => serveRequests(socket, () => "", { dedupMaxEntries: 1.5 })).toThrow(

@@ -62,7 +62,9 @@ describe("sequenced header", () => {
   });
 
   it("names a bad seq or send time", () => {
-    expect(() => encodeSequenced({ seq: -1 })).toThrow(/seq must be an integer .* got -1/);
+    expect(() => encodeSequenced({ seq: -1 })).toThrow(
+      /^The value of "seq" is out of range.* Received -1$/,
+    );
     expect(() => encodeSequenced({ seq: 1, sentAtUs: 2 ** 53 })).toThrow(/sentAtUs/);
   });
 });

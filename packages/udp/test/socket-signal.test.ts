@@ -35,7 +35,7 @@ describe.each(FAMILIES)("AbortSignal over $name", (family) => {
     }
     // @ts-expect-error: not a signal
     await expect(bind(family.anyPort, { signal: 1 })).rejects.toThrow(
-      /signal must be an AbortSignal/,
+      /"signal" option must be an instance of AbortSignal/,
     );
   });
 
@@ -65,6 +65,6 @@ describe.each(FAMILIES)("AbortSignal over $name", (family) => {
     await expect(
       // @ts-expect-error: not a signal
       sender.send("x", receiver.local, { signal: "no" }),
-    ).rejects.toThrow(/options.signal must be an AbortSignal/);
+    ).rejects.toThrow(/"options.signal" property must be an instance of AbortSignal/);
   });
 });

@@ -7,16 +7,6 @@
  * `code: "ABORT_ERR"` like the one Node's own callback APIs make.
  */
 
-/** Throws a TypeError unless `value` is an AbortSignal or `undefined`. */
-export function checkSignal(
-  value: unknown,
-  name = "signal",
-): asserts value is AbortSignal | undefined {
-  if (value !== undefined && !(value instanceof AbortSignal)) {
-    throw new TypeError(`${name} must be an AbortSignal, got ${String(value)}`);
-  }
-}
-
 /** What a call cancelled by `signal` rejects with: its reason, or an `AbortError`. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? abortError();

@@ -1,3 +1,5 @@
+import { checkFunction } from "./arguments.js";
+
 /** The default error channel: an error that belongs to no caller and that nobody listens for. */
 export function warnUnhandled(error: unknown, detail?: string): void {
   const { message, name, code, hint } = error as {
@@ -36,10 +38,8 @@ export function reportError(
 
 /**
  * Checks an `onError` option: a function, or `undefined`.
- * @throws {TypeError} naming the option and what it got.
+ * @throws {TypeError} `ERR_INVALID_ARG_TYPE`, naming the option and what it got.
  */
-export function checkOnError(value: unknown): void {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(`onError must be a function, got ${typeof value}`);
-  }
+export function checkOnError(value: unknown, name = "onError"): void {
+  if (value !== undefined) checkFunction(name, value);
 }

@@ -14,6 +14,7 @@ import {
   parseEndpoint,
   SocketError,
 } from "@socket-lab/core";
+import { invalidArgType } from "@socket-lab/core/internal";
 
 function wrongTransport(name: string, endpoint: Endpoint, allowed: string): never {
   const text = formatEndpoint(endpoint);
@@ -56,7 +57,7 @@ function toEndpoint(name: string, value: unknown, transport: "tcp" | "udp"): End
     // Round-trip through the parser so an object gets exactly the checks a string gets.
     return parseEndpoint(formatEndpoint(value as Endpoint), { transport });
   }
-  throw new TypeError(`${name} must be an endpoint string or object, got ${String(value)}`);
+  throw invalidArgType(name, "an endpoint string or object", value);
 }
 
 /** The IP address and dgram socket type for a host: an address as is, a name looked up once. */

@@ -5,10 +5,11 @@
 
 import type { Socket } from "node:net";
 import { ErrorCode, explain, formatAddress, SocketError } from "@socket-lab/core";
+import { deferred } from "@socket-lab/core/internal";
 import { release } from "./connection-budget.js";
 import type { AnyState, ConnectionState } from "./connection-state.js";
 import { stopFrameTimer } from "./frame-watch.js";
-import { deferred, noop, RESOLVED, rejectedHandled } from "./promises.js";
+import { noop, RESOLVED, rejectedHandled } from "./promises.js";
 import { onData, onEnd, settleReaders, stopReading } from "./receive-queue.js";
 import { flush } from "./send-buffer.js";
 

@@ -11,10 +11,9 @@ import {
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
+import { type Deferred, RingQueue } from "@socket-lab/core/internal";
 import type { ConnectionGuard, ConnectionSetup, TcpConnection } from "../connection.js";
 import type { FrameDecoder, Framing } from "../framing.js";
-import type { Deferred } from "./promises.js";
-import { RingQueue } from "./queue.js";
 import { next } from "./receive-queue.js";
 import { afterWrite, EMPTY, MIN_SLAB_BYTES } from "./send-buffer.js";
 

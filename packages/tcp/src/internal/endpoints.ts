@@ -15,6 +15,7 @@ import {
   SocketType,
   socketAttributes,
 } from "@socket-lab/core";
+import { invalidArgType } from "@socket-lab/core/internal";
 
 /**
  * Parses `tcp://host:port`, `tls://host:port`, `unix:///path` or a short form, and refuses `udp://`.
@@ -23,7 +24,7 @@ import {
 export function streamEndpoint(endpoint: string | Endpoint): Endpoint {
   const parsed = typeof endpoint === "string" ? parseEndpoint(endpoint) : endpoint;
   if (typeof parsed !== "object" || parsed === null) {
-    throw new TypeError(`endpoint must be a string or an Endpoint, got ${String(endpoint)}`);
+    throw invalidArgType("endpoint argument", "of type string or an Endpoint", endpoint);
   }
   if (parsed.transport !== "tcp" && parsed.transport !== "tls" && parsed.transport !== "unix") {
     throw new SocketError(

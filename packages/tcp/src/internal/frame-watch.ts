@@ -5,9 +5,9 @@
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
+import { MAX_TIMER_MS } from "@socket-lab/core/internal";
 import { fail } from "./connection-lifecycle.js";
 import type { ConnectionState } from "./connection-state.js";
-import { MAX_TIMER_MS } from "./options.js";
 import { bufferedBytes } from "./send-buffer.js";
 
 /**

@@ -1,7 +1,6 @@
 /** Small helpers shared by the framings and the connection: options and chunks. */
 
 import type { Framing } from "../framing.js";
-import { formatCount } from "./framing-errors.js";
 
 /** A framing from its parts, with `encode()` made of `encodedLength()` and `encodeInto()`. */
 export function framingOf<M>(parts: Omit<Framing<M>, "encode">): Framing<M> {
@@ -13,34 +12,6 @@ export function framingOf<M>(parts: Omit<Framing<M>, "encode">): Framing<M> {
       return buffer;
     },
   };
-}
-
-/**
- * `{ ...defaults, ...options }`, except that a field given as `undefined` keeps its default,
- * as its optional type promises.
- */
-export function withDefaults<T extends object>(
-  defaults: Required<T>,
-  options: T | undefined,
-): Required<T> {
-  const settings: Record<string, unknown> = { ...defaults };
-  for (const [key, value] of Object.entries(options ?? {})) {
-    if (value !== undefined) settings[key] = value;
-  }
-  return settings as Required<T>;
-}
-
-/** Checks a size limit option: an integer number of bytes from 0 to `max`. */
-export function checkByteLimit(option: string, value: unknown, max: number): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${option} must be a number of bytes, got ${typeof value}`);
-  }
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(
-      `${option} must be an integer from 0 to ${formatCount(max)} bytes, got ${value}`,
-    );
-  }
-  return value;
 }
 
 /**

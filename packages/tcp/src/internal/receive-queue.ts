@@ -5,11 +5,12 @@
  */
 
 import { explain } from "@socket-lab/core";
+import { DONE, deferred, invalidArgType } from "@socket-lab/core/internal";
 import { account } from "./connection-budget.js";
 import { end, fail } from "./connection-lifecycle.js";
 import type { ConnectionState } from "./connection-state.js";
 import { stopFrameTimer, watchFrame } from "./frame-watch.js";
-import { DONE, deferred, noop } from "./promises.js";
+import { noop } from "./promises.js";
 import { flush } from "./send-buffer.js";
 
 /**
@@ -47,7 +48,7 @@ export function each<M>(
   listener: (message: M) => void | PromiseLike<void>,
 ): Promise<void> {
   if (typeof listener !== "function") {
-    return Promise.reject(new TypeError(`each() takes a function, got ${typeof listener}`));
+    return Promise.reject(invalidArgType("listener argument", "of type function", listener));
   }
   if (s.listener !== undefined || s.readers.length > 0) return readTwice();
   s.listener = listener;

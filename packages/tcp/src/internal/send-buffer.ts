@@ -5,14 +5,14 @@
  */
 
 import { SocketError } from "@socket-lab/core";
-import { checkSignal, raceAbort } from "@socket-lab/core/internal";
+import { checkSignal, deferred, raceAbort } from "@socket-lab/core/internal";
 import type { SendOptions } from "../connection.js";
 import type { Framing } from "../framing.js";
 import { account } from "./connection-budget.js";
 import { closedError } from "./connection-lifecycle.js";
 import type { ConnectionState } from "./connection-state.js";
 import { asBuffer, bufferView } from "./framing-util.js";
-import { deferred, noop, RESOLVED, rejectedHandled } from "./promises.js";
+import { noop, RESOLVED, rejectedHandled } from "./promises.js";
 
 /**
  * Sizes of the output buffer ("slab") `send()` encodes messages into, in bytes. A connection

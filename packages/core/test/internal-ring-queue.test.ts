@@ -1,10 +1,10 @@
 /**
- * The ring buffer behind a connection's queues: first in, first out across growth, wrap-around
- * and clear(), starting from no slots at all.
+ * The ring buffer behind the toolkit's queues (a tcp connection's, AsyncQueue): first in, first
+ * out across growth, wrap-around and clear(), starting from no slots at all.
  */
 
 import { describe, expect, it } from "vitest";
-import { RingQueue } from "../src/internal/queue.js";
+import { RingQueue } from "../src/internal/index.js";
 
 describe("RingQueue", () => {
   it("is empty until the first push, and shift() then gives undefined", () => {

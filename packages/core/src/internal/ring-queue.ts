@@ -1,3 +1,5 @@
+/** A FIFO queue (`@socket-lab/core/internal`, not public API). */
+
 /** Slots a queue takes on its first push: most hold one or two items (a waiting reader). */
 const INITIAL_CAPACITY = 4;
 
