@@ -23,17 +23,17 @@ import {
   type ReliableConnectionStats,
 } from "@socket-lab/reliable-udp";
 import { nowMicros } from "@socket-lab/udp";
-import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./internal/pace.js";
+import { _nextTurn, SEND_LIMIT_MS, BURST, checkAborted, settle } from "./internal/pace.js";
 import {
-  _linkCounts,
-  _message,
-  _NO_LINK,
-  _Receiver,
-  _traceOf,
-  _twoWayLink,
+  NO_LINK,
   type LinkCounts,
+  linkCountsOf,
+  numberedMessage,
+  Receiver,
   type RowResult,
   type RowRun,
+  traceOf,
+  twoWayLink,
 } from "./internal/row.js";
 import { MAX_SIZE, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
@@ -100,15 +100,15 @@ export async function runReliableRow(
   run: RowRun = {},
 ): Promise<ReliableRowResult> {
   const { count, size } = settings;
-  const receiver = new _Receiver();
+  const receiver = new Receiver();
 
   // socket + bind: one UDP socket; the handshake plays the part of listen and accept.
   const server = await listen("udp://127.0.0.1:0", {
     ...CONNECTION,
-    trace: _traceOf(run, "window server"),
+    trace: traceOf(run, "window server"),
   });
   // With kernel loss there is no link: segments and ACKs go straight, through the kernel.
-  const link = await _twoWayLink(settings, server.endpoint, run, "window link");
+  const link = await twoWayLink(settings, server.endpoint, run, "window link");
   // accept: the one connection, read in order until the client closes.
   const received = (async () => {
     for await (const connection of server) {
@@ -131,10 +131,10 @@ export async function runReliableRow(
         },
         connectTimeoutMs: CONNECT_MS,
         signal: run.signal,
-        trace: _traceOf(run, "window client"),
+        trace: traceOf(run, "window client"),
       });
     } catch (error) {
-      _checkAborted(run.signal);
+      checkAborted(run.signal);
       if (!isSocketError(error, ErrorCode.ERR_TIMEOUT)) throw error;
       // Nothing gets through (--loss 1): no connection, no message sent.
       return {
@@ -145,19 +145,19 @@ export async function runReliableRow(
       };
     }
     const started = nowMicros();
-    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    const stopAt = performance.now() + SEND_LIMIT_MS;
     let sent = 0;
     try {
       while (sent < count && performance.now() < stopAt) {
-        _checkAborted(run.signal);
+        checkAborted(run.signal);
         // send: queued, numbered, sent as the windows allow; wait when the queue is full.
-        if (!client.write(_message(sent, size))) await client.drain();
+        if (!client.write(numberedMessage(sent, size))) await client.drain();
         sent++;
         run.onProgress?.("udpWindow", sent, count);
-        if (sent % _BURST === 0) await _nextTurn();
+        if (sent % BURST === 0) await _nextTurn();
       }
       // recv on the other side: every message arrives, in order, once; then the counters.
-      const all = await _settle(
+      const all = await settle(
         () => receiver.received >= sent,
         () => receiver.received,
         STALL_MS,
@@ -196,8 +196,8 @@ function linkCounts(
   link: { readonly stats: LossyLinkStats } | undefined,
 ): ReliableRowResult["link"] {
   const stats = link?.stats;
-  if (stats === undefined) return { toServer: _NO_LINK, toClient: _NO_LINK };
-  return { toServer: _linkCounts(stats.toServer), toClient: _linkCounts(stats.toClient) };
+  if (stats === undefined) return { toServer: NO_LINK, toClient: NO_LINK };
+  return { toServer: linkCountsOf(stats.toServer), toClient: linkCountsOf(stats.toClient) };
 }
 
 function senderCounts(stats: ReliableConnectionStats | undefined): SenderCounts {

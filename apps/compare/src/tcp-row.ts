@@ -14,14 +14,14 @@ import { ErrorCode, SocketError } from "@socket-lab/core";
 import { startChunkingRelay } from "@socket-lab/netsim";
 import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
 import { nowMicros } from "@socket-lab/udp";
-import { _BURST, _checkAborted, _nextTurn, _SEND_LIMIT_MS, _settle } from "./internal/pace.js";
+import { _nextTurn, SEND_LIMIT_MS, BURST, checkAborted, settle } from "./internal/pace.js";
 import {
-  _countCalls,
-  _message,
-  _Receiver,
-  _traceOf,
+  countCalls,
+  numberedMessage,
+  Receiver,
   type RowResult,
   type RowRun,
+  traceOf,
 } from "./internal/row.js";
 import { CHUNKINGS, type Settings } from "./settings.js";
 
@@ -59,11 +59,11 @@ export interface TcpRowResult extends RowResult {
  */
 export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<TcpRowResult> {
   const { count, size, chunking, delayMs, seed } = settings;
-  const receiver = new _Receiver();
+  const receiver = new Receiver();
   const framing = lengthPrefixed();
 
-  const reads = _countCalls(run, "tcp server", "recv");
-  const writes = _countCalls(run, "tcp client", "send");
+  const reads = countCalls(run, "tcp server", "recv");
+  const writes = countCalls(run, "tcp client", "send");
 
   // socket + bind + listen: port 0, so the system picks a free port.
   const server = await listen("tcp://127.0.0.1:0", { framing, trace: reads.trace });
@@ -76,7 +76,7 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
           chunking: CHUNKINGS[chunking](size),
           delayMs,
           seed,
-          trace: _traceOf(run, "tcp relay"),
+          trace: traceOf(run, "tcp relay"),
         })
       : undefined;
   let client: Connection<Buffer> | undefined;
@@ -95,15 +95,15 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
     // socket + connect: to the relay, which the client cannot tell from the server.
     client = await connect(relay?.endpoint ?? server.endpoint, { framing, trace: writes.trace });
     const started = nowMicros();
-    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    const stopAt = performance.now() + SEND_LIMIT_MS;
     let sent = 0;
     while (sent < count && performance.now() < stopAt) {
-      _checkAborted(run.signal);
+      checkAborted(run.signal);
       // send: one message is one frame; TCP may deliver it in any number of pieces.
-      await client.send(_message(sent, size));
+      await client.send(numberedMessage(sent, size));
       sent++;
       run.onProgress?.("tcp", sent, count);
-      if (sent % _BURST === 0) await _nextTurn();
+      if (sent % BURST === 0) await _nextTurn();
     }
     // shutdown(SHUT_WR): no more messages; the server's loop ends after the last one.
     await client.end();
@@ -131,7 +131,7 @@ export async function runTcpRow(settings: Settings, run: RowRun = {}): Promise<T
 /** Waits for the server's loop to end; fails when messages stop coming for `stallMs`. */
 async function receivedAll(
   received: Promise<void>,
-  receiver: _Receiver,
+  receiver: Receiver,
   sent: number,
   stallMs: number,
   signal: AbortSignal | undefined,
@@ -141,7 +141,7 @@ async function receivedAll(
     ended = true;
   };
   received.then(end, end);
-  const finished = await _settle(
+  const finished = await settle(
     () => ended,
     () => receiver.received,
     stallMs,

@@ -14,18 +14,18 @@
 
 import { ErrorCode, isSocketError } from "@socket-lab/core";
 import { bind, createRequester, nowMicros, serveRequests } from "@socket-lab/udp";
-import { _checkAborted, _SEND_LIMIT_MS } from "./internal/pace.js";
+import { SEND_LIMIT_MS, checkAborted } from "./internal/pace.js";
 import {
-  _countCalls,
-  _linkCounts,
-  _message,
-  _NO_LINK,
-  _Receiver,
-  _traceOf,
-  _twoWayLink,
+  NO_LINK,
+  countCalls,
   type LinkCounts,
+  linkCountsOf,
+  numberedMessage,
+  Receiver,
   type RowResult,
   type RowRun,
+  traceOf,
+  twoWayLink,
 } from "./internal/row.js";
 import { REQUEST_RETRIES, REQUEST_TIMEOUT_MS, type Settings } from "./settings.js";
 
@@ -60,21 +60,21 @@ export async function runUdpRetryRow(
   run: RowRun = {},
 ): Promise<UdpRetryRowResult> {
   const { count, size, delayMs, jitterMs } = settings;
-  const receiver = new _Receiver();
+  const receiver = new Receiver();
   // A reply crosses the link twice as late as the worst delay, and then some.
   const timeoutMs = REQUEST_TIMEOUT_MS + 2 * (delayMs + jitterMs);
 
   // The server: a bound socket whose datagrams go to a request handler.
-  const serverSocket = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "retry server") });
+  const serverSocket = await bind("udp://127.0.0.1:0", { trace: traceOf(run, "retry server") });
   // The reply is the request's id alone (an empty payload): it says "got it".
   const server = serveRequests(serverSocket, (request) => {
     receiver.record(request.data);
     return "";
   });
   // With kernel loss there is no link: requests and replies go straight, through the kernel.
-  const link = await _twoWayLink(settings, serverSocket.local, run, "retry link");
+  const link = await twoWayLink(settings, serverSocket.local, run, "retry link");
   // Every sendto of a request after its first is a retry: note when.
-  const sends = _countCalls(run, "retry client", "send");
+  const sends = countCalls(run, "retry client", "send");
   const resendsAtMs: number[] = [];
   let started = 0;
   let sendsBefore = 0;
@@ -93,17 +93,17 @@ export async function runUdpRetryRow(
   });
   try {
     started = nowMicros();
-    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    const stopAt = performance.now() + SEND_LIMIT_MS;
     let unanswered = 0;
     let sent = 0;
     while (sent < count && performance.now() < stopAt) {
-      _checkAborted(run.signal);
+      checkAborted(run.signal);
       sendsBefore = sends.calls;
       try {
         // sendto, then recvfrom with a deadline; sendto again on each timeout.
-        await requester.request(_message(sent, size), { signal: run.signal });
+        await requester.request(numberedMessage(sent, size), { signal: run.signal });
       } catch (error) {
-        _checkAborted(run.signal);
+        checkAborted(run.signal);
         if (!isSocketError(error, ErrorCode.ERR_TIMEOUT)) throw error;
         unanswered++;
       }
@@ -120,8 +120,8 @@ export async function runUdpRetryRow(
       repeatsAnswered: server.stats.duplicates,
       resendsAtMs,
       link: {
-        toServer: stats === undefined ? _NO_LINK : _linkCounts(stats.toServer),
-        toClient: stats === undefined ? _NO_LINK : _linkCounts(stats.toClient),
+        toServer: stats === undefined ? NO_LINK : linkCountsOf(stats.toServer),
+        toClient: stats === undefined ? NO_LINK : linkCountsOf(stats.toClient),
       },
     };
   } finally {

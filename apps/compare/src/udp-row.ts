@@ -13,23 +13,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startLossyLink } from "@socket-lab/netsim";
 import { bind, nowMicros, type UdpSocket } from "@socket-lab/udp";
 import {
-  _checkAborted,
   _nextTurn,
-  _QUIET_MS,
-  _SEND_LIMIT_MS,
-  _settle,
-  _turnUntil,
-  _WAIT_LIMIT_MS,
+  QUIET_MS,
+  SEND_LIMIT_MS,
+  WAIT_LIMIT_MS,
+  checkAborted,
+  settle,
+  turnUntil,
 } from "./internal/pace.js";
 import {
-  _linkCounts,
-  _message,
-  _NO_LINK,
-  _Receiver,
-  _traceOf,
+  NO_LINK,
   type LinkCounts,
+  linkCountsOf,
+  numberedMessage,
+  Receiver,
   type RowResult,
   type RowRun,
+  traceOf,
 } from "./internal/row.js";
 import { REORDER_HOLD_MS, type Settings } from "./settings.js";
 
@@ -53,15 +53,15 @@ export interface UdpRowResult extends RowResult {
  */
 export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<UdpRowResult> {
   const { count, size, delayMs, jitterMs } = settings;
-  const receiver = new _Receiver();
+  const receiver = new Receiver();
 
   // socket + bind: the receiver's address is all a datagram needs; there is no listen/accept.
-  const socket = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp receiver") });
+  const socket = await bind("udp://127.0.0.1:0", { trace: traceOf(run, "udp receiver") });
   // With kernel loss there is no link: the sender sends straight to the receiver.
   const link = settings.kernelLoss === null ? await startLink(settings, socket, run) : undefined;
   const target = link?.endpoint ?? socket.local;
   const toReceiver = () => link?.stats.toServer;
-  const sender = await bind("udp://127.0.0.1:0", { trace: _traceOf(run, "udp sender") });
+  const sender = await bind("udp://127.0.0.1:0", { trace: traceOf(run, "udp sender") });
   // recvfrom, in a loop: each datagram is one whole message, counted as it comes.
   const reading = (async () => {
     for await (const datagram of socket) receiver.record(datagram.data);
@@ -70,7 +70,7 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
   reading.catch(() => {});
   try {
     const started = nowMicros();
-    const stopAt = performance.now() + _SEND_LIMIT_MS;
+    const stopAt = performance.now() + SEND_LIMIT_MS;
     let paced = true;
     let sent = 0;
     // How far the link (reading from the sender) or the receiver (reading from the link) lags.
@@ -80,9 +80,9 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
       return Math.max(sent - hop.received, hop.forwarded - receiver.received);
     };
     while (sent < count && performance.now() < stopAt) {
-      _checkAborted(run.signal);
+      checkAborted(run.signal);
       // sendto: to the link, which the sender cannot tell from the receiver.
-      await sender.send(_message(sent, size), target);
+      await sender.send(numberedMessage(sent, size), target);
       sent++;
       run.onProgress?.("udp", sent, count);
       if (link === undefined) {
@@ -92,24 +92,24 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
       } else if (paced && behind() >= WINDOW) {
         // A lag that never shrinks means datagrams vanished outside netsim: stop waiting on
         // it (the cross-check will show the difference) rather than wait after every send.
-        paced = await _turnUntil(() => behind() <= WINDOW / 2, _WAIT_LIMIT_MS);
+        paced = await turnUntil(() => behind() <= WINDOW / 2, WAIT_LIMIT_MS);
       }
     }
     if (link === undefined) {
       // Lost datagrams never come: the wait ends after a quiet period, or when all came.
-      await _settle(
+      await settle(
         () => receiver.received >= sent,
         () => receiver.received,
-        _QUIET_MS,
+        QUIET_MS,
         run.signal,
       );
-      return { ...receiver.result(sent, started, null, sent < count), link: _NO_LINK };
+      return { ...receiver.result(sent, started, null, sent < count), link: NO_LINK };
     }
     // The link has read every datagram…
-    await _settle(
+    await settle(
       () => link.stats.toServer.received === sent,
       () => link.stats.toServer.received,
-      _QUIET_MS,
+      QUIET_MS,
       run.signal,
     );
     // …its delays have run out…
@@ -118,15 +118,15 @@ export async function runUdpRow(settings: Settings, run: RowRun = {}): Promise<U
     // those any more, so they arrive late but in order.
     await link.close();
     const forwarded = link.stats.toServer.forwarded;
-    await _settle(
+    await settle(
       () => receiver.received >= forwarded,
       () => receiver.received,
-      _QUIET_MS,
+      QUIET_MS,
       run.signal,
     );
     return {
       ...receiver.result(sent, started, null, sent < count),
-      link: _linkCounts(link.stats.toServer),
+      link: linkCountsOf(link.stats.toServer),
     };
   } finally {
     await sender.close();
@@ -150,6 +150,6 @@ function startLink(settings: Settings, socket: UdpSocket, run: RowRun) {
     seed: settings.seed,
     directions: "to-server",
     reorderHoldMs: REORDER_HOLD_MS,
-    trace: _traceOf(run, "udp link"),
+    trace: traceOf(run, "udp link"),
   });
 }

@@ -1,11 +1,11 @@
 import { encodeSequenced } from "@socket-lab/udp";
 import { describe, expect, test } from "vitest";
-import { _message, _percentile, _Receiver } from "../src/internal/row.js";
+import { numberedMessage, percentile, Receiver } from "../src/internal/row.js";
 
-describe("_Receiver", () => {
+describe("Receiver", () => {
   test("counts delivered, lost, duplicated and out-of-order messages from their numbers", () => {
-    const receiver = new _Receiver();
-    for (const seq of [0, 2, 1, 1, 4, 3]) receiver.record(_message(seq, 32));
+    const receiver = new Receiver();
+    for (const seq of [0, 2, 1, 1, 4, 3]) receiver.record(numberedMessage(seq, 32));
     expect(receiver.received).toBe(6);
     expect(receiver.result(6, 0, null, false)).toMatchObject({
       sent: 6,
@@ -19,7 +19,7 @@ describe("_Receiver", () => {
   });
 
   test("measures latency from the send time in the header, duplicates left out", () => {
-    const receiver = new _Receiver();
+    const receiver = new Receiver();
     receiver.record(encodeSequenced({ seq: 0, sentAtUs: 0 }));
     const { latencyMs } = receiver.result(1, 0, null, false);
     // The header says the message left when the clock started: its latency is the clock now.
@@ -28,7 +28,7 @@ describe("_Receiver", () => {
   });
 
   test("reports no latency and no time when nothing arrived", () => {
-    expect(new _Receiver().result(10, 0, 0, true)).toMatchObject({
+    expect(new Receiver().result(10, 0, 0, true)).toMatchObject({
       delivered: 0,
       lost: 10,
       elapsedMs: 0,
@@ -40,28 +40,28 @@ describe("_Receiver", () => {
   });
 
   test("refuses a message without the sequenced header", () => {
-    expect(() => new _Receiver().record(Buffer.from("hello, world, hi"))).toThrow(
+    expect(() => new Receiver().record(Buffer.from("hello, world, hi"))).toThrow(
       expect.objectContaining({ code: "ERR_INVALID_HEADER" }),
     );
   });
 });
 
-describe("_message", () => {
+describe("numberedMessage", () => {
   test("is exactly `size` bytes: the 16-byte header, then filler", () => {
-    expect(_message(7, 16)).toHaveLength(16);
-    expect(_message(7, 1_464)).toHaveLength(1_464);
-    expect(_message(7, 20).readUInt32BE(4)).toBe(7);
+    expect(numberedMessage(7, 16)).toHaveLength(16);
+    expect(numberedMessage(7, 1_464)).toHaveLength(1_464);
+    expect(numberedMessage(7, 20).readUInt32BE(4)).toBe(7);
   });
 });
 
-describe("_percentile", () => {
+describe("percentile", () => {
   test("is the nearest rank", () => {
     const values = Float64Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(_percentile(values, 50)).toBe(50);
-    expect(_percentile(values, 99)).toBe(99);
-    expect(_percentile(values, 100)).toBe(100);
-    expect(_percentile([7], 50)).toBe(7);
-    expect(_percentile([1, 2, 3, 4], 50)).toBe(2);
-    expect(_percentile([1, 2, 3, 4], 99)).toBe(4);
+    expect(percentile(values, 50)).toBe(50);
+    expect(percentile(values, 99)).toBe(99);
+    expect(percentile(values, 100)).toBe(100);
+    expect(percentile([7], 50)).toBe(7);
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 99)).toBe(4);
   });
 });

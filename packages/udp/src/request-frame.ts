@@ -13,7 +13,7 @@
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
 import { checkInteger, checkOneOf } from "@socket-lab/core/internal";
-import { _payloadBytes } from "./internal/options.js";
+import { payloadSize } from "./internal/options.js";
 
 /** Bytes of the request/reply header in front of the payload. */
 export const REQUEST_HEADER_BYTES = 8;
@@ -55,7 +55,7 @@ export function encodeRequestFrame(
   const { kind, id } = header;
   checkOneOf("header.kind", kind, ["request", "reply"]);
   checkInteger("id", id, 0, 0xffff_ffff);
-  const size = _payloadBytes(payload);
+  const size = payloadSize(payload);
   const frame = Buffer.allocUnsafe(REQUEST_HEADER_BYTES + size);
   frame[0] = MAGIC_0;
   frame[1] = MAGIC_1;
@@ -86,7 +86,7 @@ export function decodeRequestFrame(datagram: Uint8Array): RequestFrame {
 }
 
 /** The frame, or `undefined` when the datagram is not in the header format. */
-export function _tryDecodeRequestFrame(datagram: Uint8Array): RequestFrame | undefined {
+export function tryDecodeRequestFrame(datagram: Uint8Array): RequestFrame | undefined {
   return _requestFrameProblem(datagram) === undefined ? _readRequestFrame(datagram) : undefined;
 }
 

@@ -27,12 +27,12 @@ import {
   reportError,
   withDefaults,
 } from "@socket-lab/core/internal";
-import { _payloadBytes } from "./internal/options.js";
-import { _TtlMap } from "./internal/ttl-map.js";
+import { payloadSize } from "./internal/options.js";
+import { TtlMap } from "./internal/ttl-map.js";
 import {
-  _tryDecodeRequestFrame,
   encodeRequestFrame,
   REQUEST_HEADER_BYTES,
+  tryDecodeRequestFrame,
 } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
 
@@ -195,7 +195,7 @@ class _RequestServer implements RequestServer {
   readonly #socket: UdpSocket;
   readonly #handler: RequestHandler;
   readonly #settings: typeof DEFAULTS & ServeRequestsOptions;
-  readonly #seen: _TtlMap<string, Seen>;
+  readonly #seen: TtlMap<string, Seen>;
   readonly #iterator: AsyncIterator<Datagram>;
   readonly #stopErrors: () => void;
   #inFlight = 0;
@@ -210,7 +210,7 @@ class _RequestServer implements RequestServer {
     this.#socket = socket;
     this.#handler = handler;
     this.#settings = settings;
-    this.#seen = new _TtlMap(settings.dedupWindowMs, settings.dedupMaxEntries);
+    this.#seen = new TtlMap(settings.dedupWindowMs, settings.dedupMaxEntries);
     this.#iterator = socket[Symbol.asyncIterator]();
     // A socket error is not about any one request: counted, reported, and the server goes on.
     this.#stopErrors = socket.onError((error) => {
@@ -235,7 +235,7 @@ class _RequestServer implements RequestServer {
   }
 
   #onDatagram(datagram: Datagram): void {
-    const frame = _tryDecodeRequestFrame(datagram.data);
+    const frame = tryDecodeRequestFrame(datagram.data);
     if (frame === undefined || frame.kind !== "request") {
       this.#stats.invalid++;
       return;
@@ -266,7 +266,7 @@ class _RequestServer implements RequestServer {
     this.#stats.handled++;
     try {
       const payload = await this.#handler(request);
-      if (!this.#allowed(REQUEST_HEADER_BYTES + _payloadBytes(payload), datagram, request)) return;
+      if (!this.#allowed(REQUEST_HEADER_BYTES + payloadSize(payload), datagram, request)) return;
       entry.reply = encodeRequestFrame({ kind: "reply", id }, payload);
       this.#send(entry.reply, datagram);
     } catch (error) {

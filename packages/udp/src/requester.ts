@@ -29,9 +29,9 @@ import {
   throwIfAborted,
   withDefaults,
 } from "@socket-lab/core/internal";
-import { _udpEndpoint } from "./internal/endpoint.js";
-import { _TtlMap } from "./internal/ttl-map.js";
-import { _tryDecodeRequestFrame, encodeRequestFrame } from "./request-frame.js";
+import { parseUdpEndpoint } from "./internal/endpoint.js";
+import { TtlMap } from "./internal/ttl-map.js";
+import { encodeRequestFrame, tryDecodeRequestFrame } from "./request-frame.js";
 import type { Datagram, UdpSocket } from "./socket.js";
 
 /**
@@ -191,7 +191,7 @@ function _checkSettings(settings: Settings): Settings {
   checkNumber("backoff.factor", settings.backoff.factor, 1, Number.POSITIVE_INFINITY);
   checkNumber("backoff.maxMs", settings.backoff.maxMs, 1, MAX_TIMER_MS);
   checkOnError(settings.onError);
-  if (settings.to !== undefined) _udpEndpoint(settings.to);
+  if (settings.to !== undefined) parseUdpEndpoint(settings.to);
   return settings;
 }
 
@@ -210,7 +210,7 @@ class _Requester implements Requester {
   readonly #settings: Settings;
   readonly #pending = new Map<number, Pending>();
   /** Ids of recently finished requests: what a reply for them now means. */
-  readonly #finished = new _TtlMap<number, "answered" | "failed">(
+  readonly #finished = new TtlMap<number, "answered" | "failed">(
     Number.POSITIVE_INFINITY,
     REMEMBERED_IDS,
   );
@@ -248,7 +248,7 @@ class _Requester implements Requester {
   }
 
   #onDatagram(datagram: Datagram): void {
-    const frame = _tryDecodeRequestFrame(datagram.data);
+    const frame = tryDecodeRequestFrame(datagram.data);
     if (frame === undefined || frame.kind !== "reply") {
       this.#stats.invalid++;
       return;
@@ -270,7 +270,7 @@ class _Requester implements Requester {
     let frame: Buffer;
     try {
       settings = _checkSettings(_mergeSettings(this.#settings, options));
-      to = settings.to === undefined ? undefined : _udpEndpoint(settings.to);
+      to = settings.to === undefined ? undefined : parseUdpEndpoint(settings.to);
       if (to !== undefined && this.#socket.remote !== undefined) {
         throw invalidArgValue(
           "to",

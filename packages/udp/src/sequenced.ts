@@ -15,7 +15,7 @@
 
 import { ErrorCode, SocketError } from "@socket-lab/core";
 import { checkInteger } from "@socket-lab/core/internal";
-import { _payloadBytes } from "./internal/options.js";
+import { payloadSize } from "./internal/options.js";
 
 /** Bytes of the sequenced header in front of the payload. */
 export const SEQUENCED_HEADER_BYTES = 16;
@@ -75,7 +75,7 @@ export function encodeSequenced(
     0,
     Number.MAX_SAFE_INTEGER,
   );
-  const size = _payloadBytes(payload);
+  const size = payloadSize(payload);
   const datagram = Buffer.allocUnsafe(SEQUENCED_HEADER_BYTES + size);
   datagram[0] = MAGIC_0;
   datagram[1] = MAGIC_1;

@@ -43,8 +43,8 @@ import {
   warnUnhandled,
   withDefaults,
 } from "@socket-lab/core/internal";
-import { _udpEndpoint } from "./internal/endpoint.js";
-import { _payloadBytes } from "./internal/options.js";
+import { parseUdpEndpoint } from "./internal/endpoint.js";
+import { payloadSize } from "./internal/options.js";
 
 /**
  * Default bound of the receive queue, in datagrams: what waits for a slow reader before newer
@@ -302,7 +302,7 @@ export async function bind(
   endpoint: string | Endpoint,
   options: UdpSocketOptions = {},
 ): Promise<UdpSocket> {
-  const local = _udpEndpoint(endpoint);
+  const local = parseUdpEndpoint(endpoint);
   const settings = withDefaults(DEFAULTS, options);
   checkInteger("receiveQueueSize", settings.receiveQueueSize, 0, 2 ** 31 - 1);
   if (settings.recvBufferSize !== undefined) {
@@ -315,7 +315,7 @@ export async function bind(
   checkOnError(settings.onError);
   const { signal } = settings;
   checkSignal(signal);
-  const remote = settings.connect === undefined ? undefined : _udpEndpoint(settings.connect);
+  const remote = settings.connect === undefined ? undefined : parseUdpEndpoint(settings.connect);
   throwIfAborted(signal);
   const family = isIP(local.host) || (await raceAbort(_lookupFamily(local), signal));
   const protocolMax = family === 6 ? UDP_MAX_PAYLOAD_IPV6 : UDP_MAX_PAYLOAD_IPV4;
@@ -545,7 +545,7 @@ class _UdpSocket implements UdpSocket {
     data: Uint8Array | string,
     to: string | Endpoint | undefined,
   ): InetEndpoint | undefined {
-    const size = _payloadBytes(data);
+    const size = payloadSize(data);
     if (size > this.maxPayloadBytes) throw this.#tooLarge(size);
     if (this.#closing !== undefined) throw this.#closedError("send");
     let target: InetEndpoint | undefined;
@@ -577,9 +577,9 @@ class _UdpSocket implements UdpSocket {
   }
 
   #target(to: string | Endpoint): InetEndpoint {
-    if (typeof to !== "string") return _udpEndpoint(to);
+    if (typeof to !== "string") return parseUdpEndpoint(to);
     if (to !== this.#lastTo) {
-      this.#lastToEndpoint = _udpEndpoint(to);
+      this.#lastToEndpoint = parseUdpEndpoint(to);
       this.#lastTo = to;
     }
     return this.#lastToEndpoint as InetEndpoint;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { _TtlMap } from "../src/internal/ttl-map.js";
+import { TtlMap } from "../src/internal/ttl-map.js";
 
-describe("_TtlMap (de-duplication window)", () => {
+describe("TtlMap (de-duplication window)", () => {
   it("forgets an entry once its time is up", () => {
     let now = 0;
-    const map = new _TtlMap<string, number>(100, 10, () => now);
+    const map = new TtlMap<string, number>(100, 10, () => now);
     map.set("a", 1);
     now = 99;
     expect(map.get("a")).toBe(1);
@@ -14,7 +14,7 @@ describe("_TtlMap (de-duplication window)", () => {
   });
 
   it("holds at most maxEntries, dropping the oldest first", () => {
-    const map = new _TtlMap<number, number>(1_000, 3, () => 0);
+    const map = new TtlMap<number, number>(1_000, 3, () => 0);
     for (let i = 1; i <= 5; i++) map.set(i, i);
     expect(map.size).toBe(3);
     expect([1, 2, 3, 4, 5].map((key) => map.get(key))).toEqual([undefined, undefined, 3, 4, 5]);
@@ -22,7 +22,7 @@ describe("_TtlMap (de-duplication window)", () => {
 
   it("counts evictions of live entries, never of expired ones", () => {
     let now = 0;
-    const map = new _TtlMap<number, number>(10, 2, () => now);
+    const map = new TtlMap<number, number>(10, 2, () => now);
     for (let i = 1; i <= 4; i++) map.set(i, i);
     expect(map.evicted).toBe(2);
     now = 10;
@@ -36,7 +36,7 @@ describe("_TtlMap (de-duplication window)", () => {
 
   it("clears expired entries from the front when adding, and a re-set entry starts over", () => {
     let now = 0;
-    const map = new _TtlMap<string, number>(10, 100, () => now);
+    const map = new TtlMap<string, number>(10, 100, () => now);
     map.set("a", 1);
     map.set("b", 2);
     now = 5;

@@ -7,26 +7,26 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 export { nextTurn as _nextTurn };
 
 /** Messages a row sends before it lets the event loop run (relays, receivers, the progress bar). */
-export const _BURST = 32;
+export const BURST = 32;
 
 /**
  * Time a row keeps sending, in ms. A row still sending after this stops, reports what it did
  * send, and is marked `timeLimited` (the request/response row under very heavy loss).
  */
-export const _SEND_LIMIT_MS = 30_000;
+export const SEND_LIMIT_MS = 30_000;
 
 /**
  * How long a receiver may stay silent before the row stops waiting for more, in ms: the quiet
  * period after the last message. It ends the wait only when something other than netsim lost
  * datagrams; normally every datagram is accounted for long before.
  */
-export const _QUIET_MS = 250;
+export const QUIET_MS = 250;
 
 /**
  * Longest a sender waits for the link and the receiver to catch up before it sends on, in ms.
  * On loopback they catch up within a few turns of the event loop.
  */
-export const _WAIT_LIMIT_MS = 1_000;
+export const WAIT_LIMIT_MS = 1_000;
 
 /** How often the settle loop looks at the counters, in ms. */
 const CHECK_MS = 1;
@@ -35,7 +35,7 @@ const CHECK_MS = 1;
  * Lets the event loop turn until `ready()` is true or `limitMs` has passed; false on timeout.
  * Used for back-pressure between bursts, where waits are short.
  */
-export async function _turnUntil(ready: () => boolean, limitMs: number): Promise<boolean> {
+export async function turnUntil(ready: () => boolean, limitMs: number): Promise<boolean> {
   const deadline = performance.now() + limitMs;
   while (!ready()) {
     if (performance.now() > deadline) return false;
@@ -49,7 +49,7 @@ export async function _turnUntil(ready: () => boolean, limitMs: number): Promise
  * receiver has settled either way. Resolves true when `done()` became true.
  * @throws (rejects) `signal`'s reason when it fires first.
  */
-export function _settle(
+export function settle(
   done: () => boolean,
   activity: () => number,
   quietMs: number,
@@ -76,6 +76,6 @@ export function _settle(
 }
 
 /** Throws the abort reason when `signal` has fired. */
-export function _checkAborted(signal: AbortSignal | undefined): void {
+export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw signal.reason;
 }

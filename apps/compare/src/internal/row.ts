@@ -1,6 +1,6 @@
 /**
  * Private: what every row shares. The sender numbers its messages with udp's sequenced header
- * (sequence number + send time); the receiver feeds each message it gets to a {@link _Receiver},
+ * (sequence number + send time); the receiver feeds each message it gets to a {@link Receiver},
  * which counts it with udp's SequenceTracker and notes its latency; the row reports a
  * {@link RowResult}.
  */
@@ -94,7 +94,7 @@ export interface LinkCounts {
 }
 
 /** What a row without a link (under kernel loss) reports as the link's counts: nothing done. */
-export const _NO_LINK: LinkCounts = {
+export const NO_LINK: LinkCounts = {
   received: 0,
   forwarded: 0,
   dropped: 0,
@@ -107,7 +107,7 @@ export const _NO_LINK: LinkCounts = {
  * The lossy link a request or window row talks through, both ways, with the run's impairments;
  * none under kernel loss, where packets go straight and the kernel drops them.
  */
-export async function _twoWayLink(
+export async function twoWayLink(
   settings: Settings,
   target: Endpoint,
   run: RowRun,
@@ -124,30 +124,30 @@ export async function _twoWayLink(
     seed: settings.seed,
     directions: "both",
     reorderHoldMs: REORDER_HOLD_MS,
-    trace: _traceOf(run, name),
+    trace: traceOf(run, name),
   });
 }
 
-export function _linkCounts(stats: LinkDirectionStats): LinkCounts {
+export function linkCountsOf(stats: LinkDirectionStats): LinkCounts {
   const { received, forwarded, dropped, duplicated, reordered } = stats;
   return { received, forwarded, dropped, duplicated, reordered };
 }
 
 /** The trace listener of one of the row's sockets, if tracing. */
-export function _traceOf(run: RowRun, socket: string): TraceListener | undefined {
+export function traceOf(run: RowRun, socket: string): TraceListener | undefined {
   return run.trace?.(socket);
 }
 
 /** A socket's trace listener that also counts one kind of call, for rows that report it. */
-export interface _CallCounter {
+export interface CallCounter {
   readonly trace: TraceListener;
   /** Calls of the kind counted so far. */
   readonly calls: number;
 }
 
 /** Counts `call` events (`send` or `recv`, say) of the socket named `socket`, traced or not. */
-export function _countCalls(run: RowRun, socket: string, call: TraceEventType): _CallCounter {
-  const trace = _traceOf(run, socket);
+export function countCalls(run: RowRun, socket: string, call: TraceEventType): CallCounter {
+  const trace = traceOf(run, socket);
   const counter = {
     calls: 0,
     trace: (event: TraceEvent) => {
@@ -162,12 +162,12 @@ export function _countCalls(run: RowRun, socket: string, call: TraceEventType): 
  * Message `seq` of a run: the 16-byte sequenced header stamped with the time now, then filler
  * up to `size` bytes.
  */
-export function _message(seq: number, size: number): Buffer {
+export function numberedMessage(seq: number, size: number): Buffer {
   return encodeSequenced({ seq }, Buffer.alloc(size - SEQUENCED_HEADER_BYTES, 0x2e));
 }
 
 /** The receiving end's bookkeeping: counts from the tracker, one latency per message delivered. */
-export class _Receiver {
+export class Receiver {
   readonly #tracker = new SequenceTracker();
   readonly #latenciesUs: number[] = [];
   readonly #seqs: number[] = [];
@@ -232,7 +232,7 @@ export class _Receiver {
     if (this.#latenciesUs.length === 0) return [];
     const sorted = Float64Array.from(this.#latenciesUs).sort();
     // Microseconds to milliseconds, keeping the microseconds.
-    return Array.from({ length: 101 }, (_, p) => _percentile(sorted, p) / 1000);
+    return Array.from({ length: 101 }, (_, p) => percentile(sorted, p) / 1000);
   }
 }
 
@@ -240,9 +240,9 @@ export class _Receiver {
  * The nearest-rank percentile of ascending `sorted` values: the smallest value with at least
  * `p` % of the values at or below it.
  * @example
- * _percentile(Float64Array.of(1, 2, 3, 4), 50) //=> 2
+ * percentile(Float64Array.of(1, 2, 3, 4), 50) //=> 2
  */
-export function _percentile(sorted: ArrayLike<number>, p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[rank - 1] as number;
 }

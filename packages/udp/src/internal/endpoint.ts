@@ -14,7 +14,7 @@ import {
  * are read as `udp://`.
  * @throws {SocketError} `ERR_INVALID_ENDPOINT` for a malformed endpoint or a `tcp://`/`unix://` one.
  */
-export function _udpEndpoint(input: string | Endpoint): InetEndpoint {
+export function parseUdpEndpoint(input: string | Endpoint): InetEndpoint {
   const endpoint = typeof input === "string" ? parseEndpoint(input, { transport: "udp" }) : input;
   if (endpoint?.transport !== "udp") {
     const shown = typeof input === "string" ? input : formatEndpoint(endpoint);

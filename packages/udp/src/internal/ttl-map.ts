@@ -3,7 +3,7 @@
  * size is capped, oldest entry out first. Every entry lives the same `ttlMs`, so insertion
  * order is expiry order and clearing expired entries only ever looks at the front.
  */
-export class _TtlMap<K, V> {
+export class TtlMap<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
