@@ -23,11 +23,11 @@ import {
   type ReliableConnectionStats,
 } from "@socket-lab/reliable-udp";
 import { nowMicros } from "@socket-lab/udp";
-import { _nextTurn, SEND_LIMIT_MS, BURST, checkAborted, settle } from "./internal/pace.js";
+import { _nextTurn, BURST, checkAborted, SEND_LIMIT_MS, settle } from "./internal/pace.js";
 import {
-  NO_LINK,
   type LinkCounts,
   linkCountsOf,
+  NO_LINK,
   numberedMessage,
   Receiver,
   type RowResult,

@@ -14,7 +14,7 @@ import { ErrorCode, SocketError } from "@socket-lab/core";
 import { startChunkingRelay } from "@socket-lab/netsim";
 import { type Connection, connect, lengthPrefixed, listen } from "@socket-lab/tcp";
 import { nowMicros } from "@socket-lab/udp";
-import { _nextTurn, SEND_LIMIT_MS, BURST, checkAborted, settle } from "./internal/pace.js";
+import { _nextTurn, BURST, checkAborted, SEND_LIMIT_MS, settle } from "./internal/pace.js";
 import {
   countCalls,
   numberedMessage,

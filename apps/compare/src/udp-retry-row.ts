@@ -14,12 +14,12 @@
 
 import { ErrorCode, isSocketError } from "@socket-lab/core";
 import { bind, createRequester, nowMicros, serveRequests } from "@socket-lab/udp";
-import { SEND_LIMIT_MS, checkAborted } from "./internal/pace.js";
+import { checkAborted, SEND_LIMIT_MS } from "./internal/pace.js";
 import {
-  NO_LINK,
   countCalls,
   type LinkCounts,
   linkCountsOf,
+  NO_LINK,
   numberedMessage,
   Receiver,
   type RowResult,

@@ -14,17 +14,17 @@ import { startLossyLink } from "@socket-lab/netsim";
 import { bind, nowMicros, type UdpSocket } from "@socket-lab/udp";
 import {
   _nextTurn,
+  checkAborted,
   QUIET_MS,
   SEND_LIMIT_MS,
-  WAIT_LIMIT_MS,
-  checkAborted,
   settle,
   turnUntil,
+  WAIT_LIMIT_MS,
 } from "./internal/pace.js";
 import {
-  NO_LINK,
   type LinkCounts,
   linkCountsOf,
+  NO_LINK,
   numberedMessage,
   Receiver,
   type RowResult,
