@@ -232,9 +232,10 @@ class Writer implements Sender {
   async run(rep: BlastRep): Promise<BlastResult> {
     const socket = this.#socket;
     const payload = this.#payload;
-    const { stats } = socket;
-    const sentBefore = stats.datagramsSent;
-    const failedBefore = stats.sendsFailed;
+    // `stats` is a snapshot: read it again at the end.
+    const before = socket.stats;
+    const sentBefore = before.datagramsSent;
+    const failedBefore = before.sendsFailed;
     const start = performance.now();
     let issued = 0;
     for (;;) {
@@ -249,9 +250,10 @@ class Writer implements Sender {
     }
     const settleBy = performance.now() + SETTLE_MS;
     while (socket.pendingSends > 0 && performance.now() < settleBy) await nextTurn();
+    const after = socket.stats;
     return {
-      sent: stats.datagramsSent - sentBefore,
-      failed: stats.sendsFailed - failedBefore,
+      sent: after.datagramsSent - sentBefore,
+      failed: after.sendsFailed - failedBefore,
       elapsedMs: performance.now() - start,
     };
   }

@@ -68,6 +68,8 @@ describe("socket-lab-bench --quick --json", () => {
           for (const value of [figure.median, figure.min, figure.max, ...figure.samples]) {
             expect(Number.isFinite(value), `${where}: ${value}`).toBe(true);
           }
+          // A rate of 0 is a counter read wrong (a stale stats snapshot once read 0 sent/s).
+          if (RATES.has(figure.metric)) expect(figure.median, where).toBeGreaterThan(0);
         }
         for (const check of workload.checks) {
           expect(Number.isFinite(check.value), `${workload.name} ${check.name}`).toBe(true);
@@ -78,6 +80,9 @@ describe("socket-lab-bench --quick --json", () => {
     SMOKE_MS + 5_000,
   );
 });
+
+/** Metrics that count work done: never 0 in a run that did the work. */
+const RATES = new Set(["sent", "received", "throughput", "messages", "goodput", "req/s"]);
 
 describe("socket-lab-bench flags", () => {
   it.each([
