@@ -39,6 +39,7 @@ import {
   MAX_TIMER_MS,
   onAbort,
   raceAbort,
+  reportError,
   throwIfAborted,
   warnUnhandled,
   withDefaults,
@@ -675,7 +676,8 @@ class _UdpSocket implements UdpSocket {
   #report(error: SocketError): void {
     this.#stats.errors++;
     if (this.#errorListeners.size === 0) warnUnhandled(error);
-    for (const listener of this.#errorListeners) listener(error);
+    // Through the one error channel: a listener that throws is warned about, never crashes.
+    for (const listener of this.#errorListeners) reportError(listener, error);
   }
 
   onError(listener: (error: SocketError) => void): () => void {
