@@ -28,7 +28,9 @@ for (const group of ["packages", "apps"]) {
     for (const file of report.testResults ?? []) {
       for (const test of file.assertionResults ?? []) {
         if (test.status !== "failed") continue;
-        const reason = String(test.failureMessages?.[0] ?? "").split("\n")[0];
+        // A timeout's stack starts with vitest's placeholder message instead of its own.
+        const first = String(test.failureMessages?.[0] ?? "").split("\n")[0];
+        const reason = first === "Error: STACK_TRACE_ERROR" ? "timed out (testTimeout)" : first;
         problems.push(`FAILED ${relative(process.cwd(), file.name)} > ${test.fullName}: ${reason}`);
       }
     }

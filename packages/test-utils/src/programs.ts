@@ -17,6 +17,22 @@ import { fileURLToPath } from "node:url";
 /** Longest any single wait may take before the test fails, in ms. */
 export const WAIT_MS = 30_000;
 
+/**
+ * Settles as `promise` does, or rejects with an Error whose message is `failure` (called then,
+ * so it may describe what was seen so far) once WAIT_MS have passed.
+ */
+export function within<T>(promise: Promise<T>, failure: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(typeof failure === "string" ? `${failure} within ${WAIT_MS} ms` : failure()),
+      );
+    }, WAIT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** How a program ended, with everything it printed. */
 export interface Exit {
   readonly code: number | null;
@@ -78,15 +94,8 @@ export function createPrograms(distUrl: URL) {
       child.stdin.end(stdin);
     }
 
-    const bounded = <T>(promise: Promise<T>, what: string): Promise<T> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`${entry} ${args.join(" ")}: ${what} within ${WAIT_MS} ms\n${err}`));
-        }, WAIT_MS);
-      });
-      return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-    };
+    const bounded = <T>(promise: Promise<T>, what: string): Promise<T> =>
+      within(promise, () => `${entry} ${args.join(" ")}: ${what} within ${WAIT_MS} ms\n${err}`);
 
     return {
       child,
