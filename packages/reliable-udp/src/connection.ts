@@ -734,6 +734,9 @@ export class Connection implements ReliableConnection {
     const timestamp = nowTs();
     const window = this.#room();
     const peerIsn = this.#peerIsn;
+    const pages = type === SegmentType.SYN || type === SegmentType.RST ? [] : this.#rw.sackPages();
+    const wrapped = (page: readonly { start: number; end: number }[]) =>
+      page.map((r) => ({ start: wrapSeq(r.start, peerIsn), end: wrapSeq(r.end, peerIsn) }));
     const header: SegmentHeader = {
       type,
       connId: this.id,
@@ -742,14 +745,14 @@ export class Connection implements ReliableConnection {
       window,
       timestamp,
       echo: this.#echo,
-      sack:
-        type === SegmentType.SYN || type === SegmentType.RST
-          ? []
-          : this.#rw.sack().map((r) => ({
-              start: wrapSeq(r.start, peerIsn),
-              end: wrapSeq(r.end, peerIsn),
-            })),
+      sack: wrapped(pages[0] ?? []),
     };
+    // Ranges changed since the last segment and beyond what one header holds: ACKs of their own.
+    for (const page of pages.slice(1)) {
+      const ack = { ...header, type: SegmentType.ACK, seq: wrapSeq(this.#sw.next, this.#isn) };
+      this.#counters.segmentsSent++;
+      this.#send(encodeSegments([{ header: { ...ack, sack: wrapped(page) }, payload: EMPTY }]));
+    }
     this.#lastAdvertised = window;
     this.#ackScheduled = false;
     this.#ackPending = false;
@@ -921,6 +924,7 @@ export class Connection implements ReliableConnection {
         // The ACK echoes a timestamp older than the retransmission: the first copy arrived.
         c.spuriousRetransmissions++;
         this.#cc.undo();
+        sw.markReordered();
       }
     }
     if (newly === 0 && segment.type === SegmentType.ACK && sw.size > 0 && segment.sack.length > 0) {
@@ -958,33 +962,36 @@ export class Connection implements ReliableConnection {
 
   /**
    * How long a segment may stay unacknowledged after a later one was acknowledged before it
-   * counts as lost: SRTT plus a quarter of it (at least MIN_REORDER_MS) for reordering, as
-   * RACK does.
+   * counts as lost: none while the path has never reordered (RACK's reordering window starts
+   * at 0, RFC 8985 6.2), so a loss is repaired on the first ACK that shows it; once it has,
+   * SRTT plus a quarter of it (at least MIN_REORDER_MS).
    */
   #reorderMs(): number {
     const srtt = this.#rto.srttMs;
-    return srtt === undefined
-      ? Number.POSITIVE_INFINITY
-      : srtt + Math.max(srtt / 4, MIN_REORDER_MS);
+    if (srtt === undefined) return Number.POSITIVE_INFINITY;
+    return this.#sw.reordered ? srtt + Math.max(srtt / 4, MIN_REORDER_MS) : 0;
   }
 
   #armLossTimer(at: number): void {
     if (!Number.isFinite(at) || at >= this.#lossTimerAt) return;
     clearTimeout(this.#lossTimer);
     this.#lossTimerAt = at;
-    this.#lossTimer = setTimeout(
-      () => {
-        this.#lossTimer = undefined;
-        this.#lossTimerAt = Number.POSITIVE_INFINITY;
-        if (!this.#isOpen()) return;
-        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
-        this.#onLost(lost);
-        this.#armLossTimer(recheckAt);
-        this.#pump();
-      },
+    const timer = setTimeout(
+      () =>
+        afterPendingInput(() => {
+          if (this.#lossTimer !== timer) return;
+          this.#lossTimer = undefined;
+          this.#lossTimerAt = Number.POSITIVE_INFINITY;
+          if (!this.#isOpen()) return;
+          const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
+          this.#onLost(lost);
+          this.#armLossTimer(recheckAt);
+          this.#pump();
+        }),
       Math.max(1, Math.ceil(at - performance.now())),
     );
-    this.#lossTimer.unref();
+    timer.unref();
+    this.#lossTimer = timer;
   }
 
   #onData(segment: Segment): void {
@@ -1158,8 +1165,13 @@ export class Connection implements ReliableConnection {
       const left = this.#lastProgress + this.#s.peerTimeoutMs - performance.now();
       delay = Math.min(delay, Math.max(1, Math.ceil(left)));
     }
-    this.#timer = setTimeout(() => this.#onTimer(), delay);
-    this.#timer.unref();
+    const timer = setTimeout(() => {
+      afterPendingInput(() => {
+        if (this.#timer === timer) this.#onTimer();
+      });
+    }, delay);
+    timer.unref();
+    this.#timer = timer;
   }
 
   #stopTimer(): void {
@@ -1283,4 +1295,14 @@ function rejected(error: unknown): Promise<never> {
   const promise = Promise.reject(error);
   promise.catch(noop);
   return promise;
+}
+
+/**
+ * Runs `fn` once the event loop has read the datagrams already waiting: a timer that fires
+ * after a stall (GC, a long task, a busy CPU) runs before the poll phase, so an ACK sitting in
+ * the socket would otherwise come too late to stop a needless retransmission. setImmediate
+ * runs after that poll phase, in the same turn.
+ */
+function afterPendingInput(fn: () => void): void {
+  setImmediate(fn);
 }

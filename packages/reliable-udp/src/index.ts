@@ -42,7 +42,7 @@ export {
   wrapSeq,
 } from "./header.js";
 export type { AcceptResult, Arrival, Delivered } from "./receive-window.js";
-export { ReceiveWindow } from "./receive-window.js";
+export { MAX_SACK_PAGES, ReceiveWindow } from "./receive-window.js";
 export type { RtoOptions } from "./rto.js";
 export {
   DEFAULT_INITIAL_RTO_MS,

@@ -11,6 +11,14 @@
 import { checkInteger } from "@socket-lab/core/internal";
 import { MAX_SACK_RANGES } from "./header.js";
 
+/**
+ * Most ACKs one acknowledgement may take to report every SACK range changed since the last:
+ * up to 4 × 4 = 16 ranges.
+ * @example
+ * MAX_SACK_PAGES //=> 4
+ */
+export const MAX_SACK_PAGES = 4;
+
 /** What became of one arriving segment. */
 export type Arrival =
   /** It was the next expected: delivered, with any held segments it made consecutive. */
@@ -29,6 +37,11 @@ export interface Delivered {
 }
 
 /** The result of {@link ReceiveWindow.accept}. */
+/** A segment held out of order; `arrival` orders the SACK ranges. */
+interface Held extends Delivered {
+  readonly arrival: number;
+}
+
 export interface AcceptResult {
   readonly arrival: Arrival;
   /** In order, what this segment made deliverable (empty unless `arrival` is "in-order"). */
@@ -39,9 +52,11 @@ export interface AcceptResult {
 export class ReceiveWindow {
   readonly capacity: number;
   #next = 0;
-  readonly #held = new Map<number, Delivered>();
-  /** The latest number held out of order: its range goes first in the SACK (RFC 2018). */
-  #latest = -1;
+  /** Segments held out of order, each with the count of arrivals when it arrived. */
+  readonly #held = new Map<number, Held>();
+  #arrivals = 0;
+  /** `#arrivals` when {@link sackPages} last ran: later arrivals are not reported yet. */
+  #reported = 0;
   #finalSeq: number | undefined;
 
   /** @param capacity segments held plus messages waiting for the reader, at most. */
@@ -80,8 +95,7 @@ export class ReceiveWindow {
     }
     if (fin) this.#finalSeq = seq;
     if (seq !== this.#next) {
-      this.#held.set(seq, { payload, fin });
-      this.#latest = seq;
+      this.#held.set(seq, { payload, fin, arrival: ++this.#arrivals });
       return { arrival: "out-of-order", delivered: [] };
     }
     const delivered: Delivered[] = [{ payload, fin }];
@@ -96,27 +110,52 @@ export class ReceiveWindow {
   }
 
   /**
-   * Up to `max` SACK ranges of the held segments: the one holding the latest arrival first,
-   * then the others from the lowest up.
+   * Up to `max` SACK ranges of the held segments, the most recently changed first, as RFC 2018
+   * asks: the range holding the latest arrival, then the others by their latest arrival.
+   * Reporting the lowest ranges instead would leave those between them and the latest
+   * unreported, and their segments sent again for nothing.
    */
   sack(max = MAX_SACK_RANGES): { start: number; end: number }[] {
+    return this.#ranges()
+      .slice(0, max)
+      .map(({ start, end }) => ({ start, end }));
+  }
+
+  /**
+   * The SACK ranges to send now, in pages of up to `max`. The first page, for the segment
+   * about to leave, is {@link sack}. Each further page, for an ACK of its own, holds more of the
+   * ranges changed since the last call: one turn's datagrams can make more than `max` new
+   * ranges (5 % loss among packed datagrams does), and a range never reported is a range its
+   * sender takes for lost. At most `maxPages` pages.
+   */
+  sackPages(max = MAX_SACK_RANGES, maxPages = MAX_SACK_PAGES): { start: number; end: number }[][] {
+    const ranges = this.#ranges();
+    const reported = this.#reported;
+    this.#reported = this.#arrivals;
+    const page = ({ start, end }: { start: number; end: number }) => ({ start, end });
+    const pages = [ranges.slice(0, max).map(page)];
+    // Sorted by latest arrival: the changed ranges come first.
+    let changed = ranges.findIndex((range) => range.latest <= reported);
+    if (changed === -1) changed = ranges.length;
+    for (let from = max; from < changed && pages.length < maxPages; from += max) {
+      pages.push(ranges.slice(from, Math.min(from + max, changed)).map(page));
+    }
+    return pages;
+  }
+
+  /** Ranges of held numbers, each with its latest arrival, the most recent first. */
+  #ranges(): { start: number; end: number; latest: number }[] {
     if (this.#held.size === 0) return [];
     const numbers = [...this.#held.keys()].sort((a, b) => a - b);
-    const ranges: { start: number; end: number }[] = [];
-    let start = numbers[0] as number;
-    let end = start + 1;
-    for (let i = 1; i < numbers.length; i++) {
-      const seq = numbers[i] as number;
-      if (seq === end) end++;
-      else {
-        ranges.push({ start, end });
-        start = seq;
-        end = seq + 1;
-      }
+    const ranges: { start: number; end: number; latest: number }[] = [];
+    for (const seq of numbers) {
+      const { arrival } = this.#held.get(seq) as Held;
+      const last = ranges.at(-1);
+      if (last !== undefined && seq === last.end) {
+        last.end++;
+        last.latest = Math.max(last.latest, arrival);
+      } else ranges.push({ start: seq, end: seq + 1, latest: arrival });
     }
-    ranges.push({ start, end });
-    const latest = ranges.findIndex((r) => r.start <= this.#latest && this.#latest < r.end);
-    if (latest > 0) ranges.unshift(...ranges.splice(latest, 1));
-    return ranges.slice(0, max);
+    return ranges.sort((a, b) => b.latest - a.latest);
   }
 }

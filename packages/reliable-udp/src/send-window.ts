@@ -15,7 +15,8 @@
  * With fewer than three segments after a gap (a small window, the end of a burst) that rule
  * never fires. So, as RACK (RFC 8985) does, a segment also counts as lost when any segment
  * sent after it was acknowledged and it has itself gone unacknowledged for `reorderMs` since
- * it was sent (the caller passes about one RTT and a quarter).
+ * it was sent: the caller passes 0 until {@link SendWindow.reordered} (a loss is then found
+ * on the first ACK that shows it), then about one RTT and a quarter.
  */
 
 /**
@@ -82,6 +83,8 @@ export class SendWindow {
   #deliveredSerial = 0;
   /** Segments sent, not acknowledged, not SACKed, not marked lost: RFC 6675's "pipe". */
   #pipe = 0;
+  /** Whether a segment ever arrived after one sent later than it: the path reorders. */
+  #reordered = false;
 
   /** Oldest number not yet acknowledged. */
   get una(): number {
@@ -96,6 +99,20 @@ export class SendWindow {
   /** Segments sent and not cumulatively acknowledged (SACKed ones included). */
   get size(): number {
     return this.#next - this.#una;
+  }
+
+  /**
+   * Whether the path was seen to reorder: a segment sent once was acknowledged after one sent
+   * later than it. Until then a gap behind an acknowledged segment is a loss at once (RFC 8985
+   * 6.2: RACK's reordering window starts at 0); after, the caller passes a `reorderMs`.
+   */
+  get reordered(): boolean {
+    return this.#reordered;
+  }
+
+  /** A retransmission turned out needless (its ACK echoes the first copy): the path reorders. */
+  markReordered(): void {
+    this.#reordered = true;
   }
 
   /** Segments believed to be in the network. */
@@ -196,7 +213,9 @@ export class SendWindow {
     if (ack > this.#una) this.#una = ack;
     let sacked = 0;
     let invalidRanges = 0;
-    for (const range of ranges) {
+    // Lowest first, the order they were sent in: taken in the order a SACK lists them (most
+    // recent first), an earlier range would look like reordering.
+    for (const range of [...ranges].sort((a, b) => a.start - b.start)) {
       if (range.end <= range.start || range.end > this.#next) {
         invalidRanges++;
         continue;
@@ -241,6 +260,15 @@ export class SendWindow {
     // such needless retransmission would then do the same, a storm. A latest copy sent at
     // least one minimum RTT ago may have been the one that arrived: the tail-loss probe's
     // copy of the last segment then reveals the holes before it without waiting for the RTO.
+    // Reordering: sent once and acknowledged after one sent later; or sent again, and
+    // acknowledged sooner than the least RTT after the copy (so the first copy arrived late).
+    if (
+      segment.transmissions === 1
+        ? segment.serial < this.#deliveredSerial
+        : Number.isFinite(sentBy) && segment.sentAt > sentBy
+    ) {
+      this.#reordered = true;
+    }
     const unambiguous = segment.transmissions === 1 || segment.sentAt <= sentBy;
     if (unambiguous && segment.serial > this.#deliveredSerial) {
       this.#deliveredSerial = segment.serial;

@@ -15,6 +15,12 @@ const SERVER: InetEndpoint = { transport: "udp", host: "127.0.0.1", port: 40_002
 const HOP_MS = 1;
 const OPTIONS = { initialRtoMs: 50, minRtoMs: 20 } as const;
 
+/**
+ * A timer's work runs in a setImmediate once it fired, after the datagrams already waiting are
+ * read; the fake clock runs an immediate set during a tick 1 ms later.
+ */
+const afterInput = () => vi.advanceTimersByTime(1);
+
 /** Lets the microtask that packs and sends a turn's writes run. */
 const turn = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
@@ -138,13 +144,31 @@ describe("loss recovery without waiting for a timer", () => {
     expect(dataSeqs(toServer.take())).toEqual(lost);
   });
 
-  test("a gap within the reordering window is not a loss yet", async () => {
+  test("before the path has reordered, a gap behind an acknowledged datagram is a loss at once", async () => {
     const { client, server, toServer, toClient } = await pair();
+    client.write("lost");
+    await turn();
+    const lost = dataSeqs(toServer.take());
+    // The next datagram leaves at the same instant and is SACKed 2 ms later, before the first
+    // has waited SRTT: no reordering window yet (RACK's starts at 0), so it is sent again now.
+    client.write("arrives");
+    await turn();
+    vi.advanceTimersByTime(HOP_MS);
+    server.receiveAll(toServer.take());
+    vi.advanceTimersToNextTimer(); // the server's ACK at the end of its turn
+    vi.advanceTimersByTime(HOP_MS);
+    client.receiveAll(toClient.take());
+    expect(client.stats.fastRetransmits).toBe(1);
+    expect(dataSeqs(toServer.take())).toEqual(lost);
+  });
+
+  test("once the path has reordered, a gap within the reordering window is not a loss yet", async () => {
+    const { client, server, toServer, toClient } = await pair();
+    // The path swaps two datagrams: the first is taken for lost and sent again, then its
+    // first copy arrives, sooner after the copy than any RTT: the path reorders.
     client.write("held back");
     await turn();
-    toServer.take();
-    // The next datagram leaves at the same instant and is SACKed 2 ms later, before the
-    // first has waited SRTT and a quarter: the path may just have swapped them.
+    const held = toServer.take();
     client.write("overtakes");
     await turn();
     vi.advanceTimersByTime(HOP_MS);
@@ -152,7 +176,24 @@ describe("loss recovery without waiting for a timer", () => {
     vi.advanceTimersToNextTimer(); // the server's ACK at the end of its turn
     vi.advanceTimersByTime(HOP_MS);
     client.receiveAll(toClient.take());
-    expect(client.stats.retransmissions).toBe(0);
+    expect(client.stats.fastRetransmits).toBe(1);
+    toServer.take(); // the copy, not needed
+    server.receiveAll(held);
+    vi.advanceTimersToNextTimer();
+    client.receiveAll(toClient.take());
+    const retransmissions = client.stats.retransmissions;
+    // Now the same swap is waited out: SRTT and a quarter, no retransmission.
+    client.write("held back again");
+    await turn();
+    toServer.take();
+    client.write("overtakes again");
+    await turn();
+    vi.advanceTimersByTime(HOP_MS);
+    server.receiveAll(toServer.take());
+    vi.advanceTimersToNextTimer();
+    vi.advanceTimersByTime(HOP_MS);
+    client.receiveAll(toClient.take());
+    expect(client.stats.retransmissions).toBe(retransmissions);
     expect(toServer.queue.length).toBe(0);
   });
 });
@@ -167,6 +208,7 @@ describe("timeouts and probes", () => {
     }
     expect(toClient.dropAll()).toBe(5);
     vi.advanceTimersByTime(OPTIONS.initialRtoMs);
+    afterInput();
     expect(server.stats.timeouts).toBe(1);
     expect(server.stats.cwnd).toBe(1);
     // Two datagrams, one segment each: not the single segment a window of 1 allows.
@@ -184,6 +226,24 @@ describe("timeouts and probes", () => {
     expect(next.map((s) => s.payload.toString())).toEqual(["reply 2", "reply 3", "reply 4"]);
   });
 
+  test("an ACK already waiting when the timer fires stops it: nothing is sent again", async () => {
+    const { client, server, toServer, toClient } = await pair();
+    // No RTT sample on the server yet: its timer is the RTO, 50 ms.
+    server.write("reply");
+    await turn();
+    client.receiveAll(toClient.take());
+    vi.advanceTimersToNextTimer(); // the client's ACK at the end of its turn
+    expect(toServer.queue.length).toBe(1);
+    // The server's event loop stalled past the RTO: its timer fires first, and the ACK is read
+    // in the same turn, before the timer's work runs.
+    vi.advanceTimersByTime(OPTIONS.initialRtoMs);
+    server.receiveAll(toServer.take());
+    afterInput();
+    expect(server.stats.timeouts).toBe(0);
+    expect(server.stats.retransmissions).toBe(0);
+    expect(toClient.queue.length).toBe(0);
+  });
+
   test("new data restarts a pending tail-loss probe's timer", async () => {
     const { client, toServer } = await pair();
     const pto = 2 * (client.stats.srttMs as number);
@@ -194,8 +254,10 @@ describe("timeouts and probes", () => {
     await turn();
     // The probe for "first" was due now; "second" moved it a whole PTO on.
     vi.advanceTimersByTime(1);
+    afterInput();
     expect(client.stats.tailLossProbes).toBe(0);
-    vi.advanceTimersByTime(pto - 1);
+    vi.advanceTimersByTime(pto - 2);
+    afterInput();
     expect(client.stats.tailLossProbes).toBe(1);
     expect(toServer.sent).toBeGreaterThanOrEqual(2 + 2); // the handshake's ACK, 2 data, 2 probes
   });
@@ -213,8 +275,10 @@ describe("timeouts and probes", () => {
     client.receiveAll(toClient.take()); // 1 ms before the probe was due
     const restarted = 2 * (client.stats.srttMs as number); // with the ACK's RTT sample
     vi.advanceTimersByTime(1);
+    afterInput();
     expect(client.stats.tailLossProbes).toBe(0);
-    vi.advanceTimersByTime(restarted - 1);
+    vi.advanceTimersByTime(restarted - 2);
+    afterInput();
     expect(client.stats.tailLossProbes).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ReceiveWindow } from "../src/receive-window.js";
+import { MAX_SACK_PAGES, ReceiveWindow } from "../src/receive-window.js";
 
 const b = (n: number) => Buffer.from([n]);
 
@@ -44,16 +44,61 @@ describe("ReceiveWindow", () => {
     expect(window.accept(1, b(1), false, 8).arrival).toBe("out-of-order");
   });
 
-  test("SACK ranges: the latest arrival's range first, then the lowest; at most 4", () => {
+  test("SACK ranges: the most recently changed first (RFC 2018); at most 4", () => {
     const window = new ReceiveWindow(64);
     for (const seq of [2, 3, 5, 9, 10, 20, 30, 7]) window.accept(seq, b(seq), false, 64);
     expect(window.sack()).toEqual([
       { start: 7, end: 8 },
-      { start: 2, end: 4 },
-      { start: 5, end: 6 },
+      { start: 30, end: 31 },
+      { start: 20, end: 21 },
       { start: 9, end: 11 },
     ]);
+    // An arrival that extends an old range moves it to the front.
+    window.accept(4, b(4), false, 64);
+    expect(window.sack()[0]).toEqual({ start: 2, end: 6 });
     expect(new ReceiveWindow(4).sack()).toEqual([]);
+  });
+
+  test("more ranges than a SACK holds: each is reported in the ACK after its arrival", () => {
+    // Every other segment arrives, two to a datagram (one ACK per datagram): each arrival makes
+    // a range of its own. A sender that keeps every range it was told (a scoreboard) learns
+    // them all; the latest range and the lowest ones would never tell it of 9, 13, 17, …
+    const window = new ReceiveWindow(64);
+    const told = new Set<number>();
+    for (let seq = 1; seq < 40; seq += 4) {
+      window.accept(seq, b(seq), false, 64);
+      window.accept(seq + 2, b(seq + 2), false, 64);
+      for (const { start, end } of window.sack()) for (let n = start; n < end; n++) told.add(n);
+    }
+    expect([...told].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 2 * i + 1),
+    );
+  });
+
+  test("SACK pages: ranges changed since the last ACK beyond the first 4 get ACKs of their own", () => {
+    const window = new ReceiveWindow(64);
+    // One turn's datagrams make 6 new ranges: 10, 8, 6, 4, 2 and 12 (the latest).
+    for (const seq of [2, 4, 6, 8, 10, 12]) window.accept(seq, b(seq), false, 64);
+    expect(window.sackPages()).toEqual([
+      [
+        { start: 12, end: 13 },
+        { start: 10, end: 11 },
+        { start: 8, end: 9 },
+        { start: 6, end: 7 },
+      ],
+      [
+        { start: 4, end: 5 },
+        { start: 2, end: 3 },
+      ],
+    ]);
+    // Nothing changed since: the next segment repeats the first 4, and that is all.
+    expect(window.sackPages()).toHaveLength(1);
+    // One new range: it goes first, and still no page of its own is needed.
+    window.accept(20, b(20), false, 64);
+    expect(window.sackPages().map((page) => page.length)).toEqual([4]);
+    // At most MAX_SACK_PAGES pages, however many ranges changed.
+    for (let seq = 22; seq < 62; seq += 2) window.accept(seq, b(seq), false, 64);
+    expect(window.sackPages()).toHaveLength(MAX_SACK_PAGES);
   });
 
   test("property: any arrival order, with duplicates, delivers each message once, in order, within capacity", () => {

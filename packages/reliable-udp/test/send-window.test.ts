@@ -133,6 +133,19 @@ describe("SendWindow", () => {
     expect(probe().acknowledge(0, [{ start: 3, end: 4 }], 12, 5).lost).toBe(0);
   });
 
+  test("reordering is seen when a segment arrives after one sent later, not before", () => {
+    const window = sent(6);
+    // In order, and SACK ranges listed most recent first: no reordering.
+    window.acknowledge(1, [
+      { start: 4, end: 5 },
+      { start: 2, end: 3 },
+    ]);
+    expect(window.reordered).toBe(false);
+    // 1 arrives after 2 and 4, sent later than it: the path reorders.
+    window.acknowledge(3, [{ start: 4, end: 5 }]);
+    expect(window.reordered).toBe(true);
+  });
+
   test("a timeout marks every outstanding segment the peer does not hold", () => {
     const window = sent(5);
     window.acknowledge(1, [{ start: 3, end: 4 }]);
