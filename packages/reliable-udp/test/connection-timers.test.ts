@@ -77,6 +77,8 @@ async function pair() {
   return { client, server, toServer, toClient };
 }
 
+type Pair = Awaited<ReturnType<typeof pair>>;
+
 /** The data segments of a datagram: numbers relative to the first one seen. */
 function dataSeqs(segments: Segment[]): number[] {
   return segments.filter((s) => s.type === SegmentType.DATA).map((s) => s.seq);
@@ -144,31 +146,15 @@ describe("loss recovery without waiting for a timer", () => {
     expect(dataSeqs(toServer.take())).toEqual(lost);
   });
 
-  test("before the path has reordered, a gap behind an acknowledged datagram is a loss at once", async () => {
-    const { client, server, toServer, toClient } = await pair();
-    client.write("lost");
-    await turn();
-    const lost = dataSeqs(toServer.take());
-    // The next datagram leaves at the same instant and is SACKed 2 ms later, before the first
-    // has waited SRTT: no reordering window yet (RACK's starts at 0), so it is sent again now.
-    client.write("arrives");
-    await turn();
-    vi.advanceTimersByTime(HOP_MS);
-    server.receiveAll(toServer.take());
-    vi.advanceTimersToNextTimer(); // the server's ACK at the end of its turn
-    vi.advanceTimersByTime(HOP_MS);
-    client.receiveAll(toClient.take());
-    expect(client.stats.fastRetransmits).toBe(1);
-    expect(dataSeqs(toServer.take())).toEqual(lost);
-  });
-
-  test("once the path has reordered, a gap within the reordering window is not a loss yet", async () => {
-    const { client, server, toServer, toClient } = await pair();
-    // The path swaps two datagrams: the first is taken for lost and sent again, then its
-    // first copy arrives, sooner after the copy than any RTT: the path reorders.
+  /**
+   * Two datagrams leave at the same instant; the path holds the first back and delivers the
+   * second, whose ACK comes back 2 ms later, before the first has waited SRTT. Returns the
+   * held datagram.
+   */
+  async function overtaken({ client, server, toServer, toClient }: Pair): Promise<Buffer> {
     client.write("held back");
     await turn();
-    const held = toServer.take();
+    const held = toServer.queue.shift() as Buffer;
     client.write("overtakes");
     await turn();
     vi.advanceTimersByTime(HOP_MS);
@@ -176,23 +162,31 @@ describe("loss recovery without waiting for a timer", () => {
     vi.advanceTimersToNextTimer(); // the server's ACK at the end of its turn
     vi.advanceTimersByTime(HOP_MS);
     client.receiveAll(toClient.take());
+    return held;
+  }
+
+  test("before the path has reordered, a gap behind an acknowledged datagram is a loss at once", async () => {
+    const link = await pair();
+    const held = await overtaken(link);
+    // No reordering window yet (RACK's starts at 0): the first is sent again now.
+    expect(link.client.stats.fastRetransmits).toBe(1);
+    expect(dataSeqs(link.toServer.take())).toEqual(dataSeqs(decodeSegments(held)));
+  });
+
+  test("once the path has reordered, a gap within the reordering window is not a loss yet", async () => {
+    const link = await pair();
+    const { client, server, toServer, toClient } = link;
+    // The first swap: the held datagram is taken for lost and sent again, then its first copy
+    // arrives, sooner after the copy than any RTT: the path reorders.
+    const held = await overtaken(link);
     expect(client.stats.fastRetransmits).toBe(1);
     toServer.take(); // the copy, not needed
-    server.receiveAll(held);
+    server.receiveAll(decodeSegments(held));
     vi.advanceTimersToNextTimer();
     client.receiveAll(toClient.take());
     const retransmissions = client.stats.retransmissions;
-    // Now the same swap is waited out: SRTT and a quarter, no retransmission.
-    client.write("held back again");
-    await turn();
-    toServer.take();
-    client.write("overtakes again");
-    await turn();
-    vi.advanceTimersByTime(HOP_MS);
-    server.receiveAll(toServer.take());
-    vi.advanceTimersToNextTimer();
-    vi.advanceTimersByTime(HOP_MS);
-    client.receiveAll(toClient.take());
+    // The same swap again is waited out: SRTT and a quarter, no retransmission.
+    await overtaken(link);
     expect(client.stats.retransmissions).toBe(retransmissions);
     expect(toServer.queue.length).toBe(0);
   });
