@@ -749,9 +749,19 @@ export class Connection implements ReliableConnection {
     };
     // Ranges changed since the last segment and beyond what one header holds: ACKs of their own.
     for (const page of pages.slice(1)) {
-      const ack = { ...header, type: SegmentType.ACK, seq: wrapSeq(this.#sw.next, this.#isn) };
+      const ack: SegmentHeader = {
+        ...header,
+        type: SegmentType.ACK,
+        seq: wrapSeq(this.#sw.next, this.#isn),
+        sack: wrapped(page),
+      };
       this.#counters.segmentsSent++;
-      this.#send(encodeSegments([{ header: { ...ack, sack: wrapped(page) }, payload: EMPTY }]));
+      this.#s.onSegment?.({
+        direction: "send",
+        segment: { ...ack, payload: EMPTY },
+        retransmit: false,
+      });
+      this.#send(encodeSegments([{ header: ack, payload: EMPTY }]));
     }
     this.#lastAdvertised = window;
     this.#ackScheduled = false;

@@ -36,12 +36,12 @@ export interface Delivered {
   readonly fin: boolean;
 }
 
-/** The result of {@link ReceiveWindow.accept}. */
 /** A segment held out of order; `arrival` orders the SACK ranges. */
 interface Held extends Delivered {
   readonly arrival: number;
 }
 
+/** The result of {@link ReceiveWindow.accept}. */
 export interface AcceptResult {
   readonly arrival: Arrival;
   /** In order, what this segment made deliverable (empty unless `arrival` is "in-order"). */

@@ -255,11 +255,6 @@ export class SendWindow {
 
   /** `segment` reached the peer; `sentBy`: a later copy sent after this time may not count. */
   #delivered(segment: OutstandingSegment, sentBy: number): void {
-    // Karn's rule again: for a segment sent more than once the ACK may be for an early copy,
-    // and taking the latest copy's serial would call everything sent before it lost: each
-    // such needless retransmission would then do the same, a storm. A latest copy sent at
-    // least one minimum RTT ago may have been the one that arrived: the tail-loss probe's
-    // copy of the last segment then reveals the holes before it without waiting for the RTO.
     // Reordering: sent once and acknowledged after one sent later; or sent again, and
     // acknowledged sooner than the least RTT after the copy (so the first copy arrived late).
     if (
@@ -269,6 +264,11 @@ export class SendWindow {
     ) {
       this.#reordered = true;
     }
+    // Karn's rule again: for a segment sent more than once the ACK may be for an early copy,
+    // and taking the latest copy's serial would call everything sent before it lost: each
+    // such needless retransmission would then do the same, a storm. A latest copy sent at
+    // least one minimum RTT ago may have been the one that arrived: the tail-loss probe's
+    // copy of the last segment then reveals the holes before it without waiting for the RTO.
     const unambiguous = segment.transmissions === 1 || segment.sentAt <= sentBy;
     if (unambiguous && segment.serial > this.#deliveredSerial) {
       this.#deliveredSerial = segment.serial;
