@@ -166,7 +166,7 @@ process.exitCode = await runCommand({
     await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
     await chat.close();
     log.flush();
-    log.print("closed", {});
+    log.last("closed", {});
     return 0;
   },
 });

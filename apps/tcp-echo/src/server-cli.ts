@@ -221,7 +221,7 @@ process.exitCode = await runCommand({
     const { connections, rejected, messages } = await server.close();
     const refused = rejected > 0 ? ` (${rejected} rejected)` : "";
     log.flush();
-    log.print(
+    log.last(
       `stopped: ${counted(connections, "connection")}${refused}, ${counted(messages, "message")}`,
       { event: "stopped", connections, rejected, messages },
     );

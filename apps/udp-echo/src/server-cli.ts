@@ -108,7 +108,7 @@ process.exitCode = await runCommand({
       const { accepted } = server.stats;
       await server.close({ timeoutMs: 1_000 });
       log.flush();
-      log.print(`stopped: ${counted(accepted, "connection")}`, { event: "stopped", accepted });
+      log.last(`stopped: ${counted(accepted, "connection")}`, { event: "stopped", accepted });
       return;
     }
     const server = await startServer({
@@ -132,7 +132,7 @@ process.exitCode = await runCommand({
     const heldBack = Object.values(held).reduce((sum, n) => sum + n, 0);
     const withheld = heldBack > 0 ? `, ${counted(heldBack, "reply", "replies")} held back` : "";
     log.flush(); // what was not shown, per sender
-    log.print(
+    log.last(
       `stopped: ${counted(peers, "peer")}, ${counted(messages, "message")}${notSent}${withheld}`,
       { event: "stopped", peers, messages, refused, held },
     );

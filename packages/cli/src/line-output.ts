@@ -37,8 +37,12 @@ export interface LineOutputStats {
 
 /** Where log lines go; see {@link createLineOutput}. */
 export interface LineOutput {
-  /** Writes `text` (whole lines, with their `\n`), or drops it; true when written. */
-  write(text: string): boolean;
+  /**
+   * Writes `text` (whole lines, with their `\n`), or drops it; true when written. With
+   * `always`, past `maxQueuedBytes` too (a program's last line: it then waits for it to be
+   * taken before it exits); a closed stream still drops it.
+   */
+  write(text: string, options?: { always?: boolean }): boolean;
   readonly stats: LineOutputStats;
 }
 
@@ -71,12 +75,12 @@ export function createLineOutput(stream: Writable, options: LineOutputOptions = 
 
   return {
     stats,
-    write(text) {
+    write(text, { always = false } = {}) {
       if (stats.closed || stream.destroyed || stream.writableEnded) {
         stats.dropped += 1;
         return false;
       }
-      if (stream.writableLength + Buffer.byteLength(text) > maxQueuedBytes) {
+      if (!always && stream.writableLength + Buffer.byteLength(text) > maxQueuedBytes) {
         stats.dropped += 1;
         droppedSinceDrain += 1;
         return false;

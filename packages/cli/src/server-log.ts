@@ -35,8 +35,14 @@ export type LogRecord = readonly [text: string, data: Readonly<Record<string, un
 
 /** A server's log; see {@link createServerLog}. */
 export interface ServerLog {
-  /** Prints an event that is not a peer's message (listening, connect, stopped, …). */
+  /** Prints an event that is not a peer's message (listening, connect, …). */
   print(text: string, data: Readonly<Record<string, unknown>>): void;
+  /**
+   * Prints the program's last line (its count at exit, "stopped: …"), past the queue's cap if
+   * need be: a terminal that stopped reading (Ctrl-S) gets it once it reads again, and the
+   * program exits after it. (A second Ctrl-C exits at once.)
+   */
+  last(text: string, data: Readonly<Record<string, unknown>>): void;
   /**
    * Prints a line about a message from `source` (e.g. `127.0.0.1:5512`), when the rate limit
    * allows; `describe` is called only then, so a flood costs no formatting.
@@ -76,12 +82,17 @@ export function createServerLog(options: ServerLogOptions): ServerLog {
         lines,
       }),
   });
+  const line = (text: string, data: Readonly<Record<string, unknown>>) =>
+    `${json ? JSON.stringify(data) : text}\n`;
   const print = (text: string, data: Readonly<Record<string, unknown>>) => {
-    output.write(`${json ? JSON.stringify(data) : text}\n`);
+    output.write(line(text, data));
   };
   const limiter = createMessageLimiter(options, (notShown) => print(...describeNotShown(notShown)));
   return {
     print,
+    last: (text, data) => {
+      output.write(line(text, data), { always: true });
+    },
     message(source, describe) {
       if (limiter.allow(source)) print(...describe());
     },

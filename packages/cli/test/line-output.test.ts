@@ -33,6 +33,27 @@ describe("createLineOutput", () => {
     expect(out.stats.dropped).toBeGreaterThan(90_000);
   });
 
+  test("a program's last line is queued past the cap; a closed stream still drops it", () => {
+    const stream = neverDrains();
+    const out = createLineOutput(stream, { maxQueuedBytes: 1024 });
+    const last = `${"stopped: 1 connection".padEnd(99, " ")}\n`;
+    while (out.write(`${"x".repeat(99)}\n`)) {}
+    expect(out.write(last)).toBe(false);
+    expect(out.write(last, { always: true })).toBe(true);
+    expect(stream.writableLength).toBeGreaterThan(1024);
+    stream.destroy();
+    expect(out.write("after the end\n", { always: true })).toBe(false);
+  });
+
+  test("createServerLog's last(): the count at exit is not dropped by a full stdout", () => {
+    const stdout = neverDrains();
+    const log = createServerLog({ name: "t", stdout, stderr: neverDrains(), maxQueuedBytes: 1024 });
+    for (let i = 0; i < 100; i += 1) log.print(`127.0.0.1:${i} connected`, {});
+    const queued = stdout.writableLength;
+    log.last("stopped: 100 connections", {});
+    expect(stdout.writableLength).toBe(queued + "stopped: 100 connections\n".length);
+  });
+
   test("says how many lines it dropped once the reader catches up ('drain')", async () => {
     let release: (() => void) | undefined;
     const stream = new Writable({
