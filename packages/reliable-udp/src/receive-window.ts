@@ -57,6 +57,8 @@ export class ReceiveWindow {
   #arrivals = 0;
   /** `#arrivals` when {@link sackPages} last ran: later arrivals are not reported yet. */
   #reported = 0;
+  /** {@link #ranges} until the held segments change: a pump asks for it for every segment. */
+  #rangesCache: readonly { start: number; end: number; latest: number }[] | undefined;
   #finalSeq: number | undefined;
 
   /** @param capacity segments held plus messages waiting for the reader, at most. */
@@ -96,12 +98,14 @@ export class ReceiveWindow {
     if (fin) this.#finalSeq = seq;
     if (seq !== this.#next) {
       this.#held.set(seq, { payload, fin, arrival: ++this.#arrivals });
+      this.#rangesCache = undefined;
       return { arrival: "out-of-order", delivered: [] };
     }
     const delivered: Delivered[] = [{ payload, fin }];
     this.#next++;
     for (let item = this.#held.get(this.#next); item !== undefined; ) {
       this.#held.delete(this.#next);
+      this.#rangesCache = undefined;
       delivered.push(item);
       this.#next++;
       item = this.#held.get(this.#next);
@@ -144,8 +148,8 @@ export class ReceiveWindow {
   }
 
   /** Ranges of held numbers, each with its latest arrival, the most recent first. */
-  #ranges(): { start: number; end: number; latest: number }[] {
-    if (this.#held.size === 0) return [];
+  #ranges(): readonly { start: number; end: number; latest: number }[] {
+    if (this.#rangesCache !== undefined) return this.#rangesCache;
     const numbers = [...this.#held.keys()].sort((a, b) => a - b);
     const ranges: { start: number; end: number; latest: number }[] = [];
     for (const seq of numbers) {
@@ -156,6 +160,7 @@ export class ReceiveWindow {
         last.latest = Math.max(last.latest, arrival);
       } else ranges.push({ start: seq, end: seq + 1, latest: arrival });
     }
-    return ranges.sort((a, b) => b.latest - a.latest);
+    this.#rangesCache = ranges.sort((a, b) => b.latest - a.latest);
+    return this.#rangesCache;
   }
 }
