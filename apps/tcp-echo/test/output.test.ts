@@ -88,8 +88,12 @@ describe("tcp-echo output", () => {
     // Once we stop reading, script stops reading the terminal, and the terminal stops taking
     // the server's output: Node writes a terminal synchronously, so a write(2) would block.
     const server = fileURLToPath(new URL("../dist/server-cli.js", import.meta.url));
-    const command = `'${process.execPath}' '${server}' --port 0 --max-connections 1 --backlog 511`;
-    const terminal = spawn("script", ["-qfec", command, "/dev/null"]);
+    // script runs the command with $SHELL -c; exec makes the server script's own child, whatever
+    // the shell (dash, /bin/sh on Debian, would otherwise stay in between and take the SIGINT).
+    const command = `exec '${process.execPath}' '${server}' --port 0 --max-connections 1 --backlog 511`;
+    const terminal = spawn("script", ["-qfec", command, "/dev/null"], {
+      env: { ...process.env, SHELL: "/bin/sh" },
+    });
     try {
       let printed = "";
       terminal.stdout.setEncoding("utf8");
@@ -106,6 +110,7 @@ describe("tcp-echo output", () => {
       );
       terminal.stdout.pause();
       const held = await rawSocket(String(port));
+      held.on("error", () => {}); // a failing run kills the server under it: a reset, not news
       // Each connection past --max-connections costs one line of ~80 bytes and no waiting:
       // 6,000 of them are far more than the pipe, script, the pty and the log's queue hold
       // (about 270 KB). They go 50 at a time, so a busy machine's scheduling delays overlap.
@@ -128,7 +133,12 @@ describe("tcp-echo output", () => {
       // on): the server stops and closes its clients.
       const closed = once(held, "close");
       const children = `/proc/${terminal.pid}/task/${terminal.pid}/children`;
-      process.kill(Number(readFileSync(children, "utf8").trim()), "SIGINT");
+      const pid = Number(readFileSync(children, "utf8").trim());
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, 2)).toEqual([
+        process.execPath,
+        server,
+      ]);
+      process.kill(pid, "SIGINT");
       await within(closed, "the held client was not closed after SIGINT");
       // Reading again lets the terminal take what is still queued; the server exits 0.
       terminal.stdout.resume();
