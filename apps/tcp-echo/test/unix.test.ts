@@ -69,4 +69,14 @@ describe("--unix PATH (AF_UNIX, on one machine)", () => {
     expect(server.stderr).toMatch(new RegExp(`^tcp-echo-server: ${path} is not a socket\\. `));
     expect(readFileSync(path, "utf8")).toBe("not a socket\n");
   });
+
+  test("a path in a directory that does not exist says so, not 'permission denied'", async () => {
+    const path = join(socketPath(), "..", "missing", "echo.sock");
+    const server = await run("server-cli", ["--unix", path]);
+    expect(server.code).toBe(1);
+    expect(server.stderr).toMatch(
+      new RegExp(`^tcp-echo-server: no directory exists for the socket file ${path}. `),
+    );
+    expect(server.stderr).toMatch(/create the directory first/);
+  });
 });

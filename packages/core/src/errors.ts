@@ -286,6 +286,14 @@ const UNIX_WORDING: Partial<Record<SystemErrorCode, Wording>> = {
     message: `permission denied for${at(where)}`,
     hint: "A unix socket is a file: check its permissions and its directory's (socket-lab servers make it owner-only, mode 0600; see unixSocketMode).",
   }),
+  // A server's bind (Node reports it as listen) creates the file: what is missing is its directory.
+  ENOENT: (where, error) =>
+    error.syscall === "bind" || error.syscall === "listen"
+      ? {
+          message: `no directory exists for the socket file${at(where)}`,
+          hint: "A unix socket is a file, and bind() creates it but not its directory: create the directory first, or choose a path in one that exists.",
+        }
+      : WORDING.ENOENT(where, error),
 };
 
 /** True when a Node error is about a unix socket path (Node gives such errors port -1). */

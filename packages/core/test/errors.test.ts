@@ -182,6 +182,19 @@ describe("explain() on real errors from loopback sockets", () => {
     expect(explained.message).toBe(`no socket exists at ${path}`);
   });
 
+  test("ENOENT: a unix bind where the socket file's directory is missing", () => {
+    // libuv reports this one as EACCES; the tcp package gives explain() the kernel's ENOENT.
+    const explained = explain(
+      Object.assign(new Error("listen ENOENT /no/such/dir/app.sock"), {
+        code: "ENOENT",
+        syscall: "listen",
+        address: "/no/such/dir/app.sock",
+      }),
+    );
+    expect(explained.message).toBe("no directory exists for the socket file /no/such/dir/app.sock");
+    expect(explained.hint).toMatch(/create the directory first/);
+  });
+
   test("EADDRINUSE on a unix path: names the path (no port) and says a file may be stale", async () => {
     const path = join(tempDir(), "taken.sock");
     const first = net.createServer().listen(path);

@@ -36,11 +36,13 @@ describe("README error tables", () => {
     },
   );
 
-  test.each(["EADDRINUSE", "ECONNREFUSED", "EACCES"])(
+  test.each(["EADDRINUSE", "ECONNREFUSED", "EACCES", "ENOENT"])(
     "shows %s on a unix path exactly as explain() words it",
     (code) => {
+      // ENOENT is worded apart only where a server binds (Node names the syscall listen).
+      const syscall = code === "ENOENT" ? "listen" : "connect";
       const explained = explain(
-        Object.assign(new Error(code), { code, address: "/tmp/x.sock", port: -1 }),
+        Object.assign(new Error(code), { code, syscall, address: "/tmp/x.sock", port: -1 }),
       );
       expect(row(code, 1)).toEqual([explained.message, explained.hint]);
     },

@@ -8,6 +8,7 @@ import { closeSync, openSync } from "node:fs";
 import { chmod, lstat, unlink } from "node:fs/promises";
 import net from "node:net";
 import { devNull } from "node:os";
+import { dirname } from "node:path";
 import {
   DEFAULT_BACKLOG,
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -580,6 +581,7 @@ class TcpServer<M> extends EventEmitter implements Server<M> {
     try {
       await this.#listenOnce(target, backlog);
     } catch (err) {
+      if (target.transport === "unix") await missingDirectory(err, target.path);
       if (
         target.transport !== "unix" ||
         (err as NodeJS.ErrnoException).code !== "EADDRINUSE" ||
@@ -943,6 +945,24 @@ function handlerError(thrown: unknown, remote: Endpoint): SocketError {
     error.stack = `${error.name}: ${error.message}\n${frames.join("\n")}`;
   }
   return error;
+}
+
+/**
+ * libuv reports a unix bind whose directory does not exist as EACCES (as Windows would): the
+ * kernel said ENOENT. Put back what the kernel said, so the error names the real fault.
+ * @throws {SocketError} `ENOENT` when `err` is EACCES and the directory of `path` is missing.
+ */
+async function missingDirectory(err: unknown, path: string): Promise<void> {
+  if ((err as NodeJS.ErrnoException).code !== "EACCES") return;
+  if ((await lstat(dirname(path)).catch(() => undefined)) !== undefined) return;
+  const { syscall } = err as NodeJS.ErrnoException;
+  throw explain(
+    Object.assign(new Error(`${syscall} ENOENT ${path}`, { cause: err }), {
+      code: "ENOENT",
+      syscall,
+      address: path,
+    }),
+  );
 }
 
 /**

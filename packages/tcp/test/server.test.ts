@@ -75,6 +75,18 @@ describe("listen on a unix path", () => {
     expect((await within(client[Symbol.asyncIterator]().next(), "echo")).value).toBe("still here");
   });
 
+  it("a path whose directory is missing: ENOENT, as the kernel said (libuv says EACCES)", async () => {
+    const path = join(tempDir(), "missing", "a.sock");
+    const error = await listen(`unix://${path}`).catch((err: unknown) => err);
+    expect(error).toMatchObject({
+      name: "SocketError",
+      code: "ENOENT",
+      address: path,
+      message: `no directory exists for the socket file ${path}`,
+    });
+    expect((error as Error).cause).toMatchObject({ cause: { code: "EACCES" } });
+  });
+
   it("never removes a path that is not a socket: ENOTSOCK", async () => {
     const path = join(tempDir(), "file.sock");
     writeFileSync(path, "precious");
