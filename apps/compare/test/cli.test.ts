@@ -60,6 +60,16 @@ function counts(json: Json) {
   };
 }
 
+/** The root README's `pnpm demo` transcript: sent, delivered, lost, duplicated, out of order per row. */
+function transcriptCounts(): number[][] {
+  const root = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const transcript = /```\n\$ pnpm demo\n([\s\S]*?)```/.exec(root)?.[1] ?? "";
+  return ["TCP stream", "UDP datagrams", "UDP \\+ retries", "UDP \\+ sliding window"].map((row) => {
+    const cells = new RegExp(`^${row} +(.*)$`, "m").exec(transcript)?.[1]?.split(/ +/) ?? [];
+    return cells.slice(0, 5).map((cell) => Number(cell.replaceAll(",", "")));
+  });
+}
+
 /**
  * The links of the rows that resend on a timer: how many datagrams entered each direction
  * depends on timing, but the seeded plan decides the fate of every one of them, in order.
@@ -106,6 +116,13 @@ describe("socket-lab-compare (the built program)", () => {
     });
     // The README shows the numbers of this very run: same seed, same counts.
     expect(counts(json)).toEqual(counts(documentedExample()));
+    // So does the root README's transcript of `pnpm demo`, in its table.
+    expect(transcriptCounts()).toEqual(
+      ["tcp", "udp", "udpRetries", "udpWindow"].map((name) => {
+        const row = (json.rows as Record<string, Json>)[name] as Json;
+        return [row.sent, row.delivered, row.lost, row.duplicated, row.outOfOrder];
+      }),
+    );
     expectLinksFollowTheSeed(json);
     expectLinksFollowTheSeed(documentedExample());
 
