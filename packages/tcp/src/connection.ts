@@ -212,7 +212,7 @@ export interface Connection<M> extends AsyncIterable<M>, AsyncDisposable {
    *     if (!connection.write(frame)) return connection.drain();
    *   }),
    */
-  each(listener: (message: M) => void | PromiseLike<void>): Promise<void>;
+  each(listener: (message: M) => unknown): Promise<void>;
   /**
    * Resolves once `bufferedBytes` is within the high-water mark: at once when it already is.
    * @throws {SocketError} (as a rejection, marked handled) the connection's failure, or
@@ -363,7 +363,7 @@ export class TcpConnection<M> implements Connection<M> {
     return write(this.#state, message);
   }
 
-  each(listener: (message: M) => void | PromiseLike<void>): Promise<void> {
+  each(listener: (message: M) => unknown): Promise<void> {
     return each(this.#state, listener);
   }
 

@@ -43,10 +43,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** `connection.each()`. */
-export function each<M>(
-  s: ConnectionState<M>,
-  listener: (message: M) => void | PromiseLike<void>,
-): Promise<void> {
+export function each<M>(s: ConnectionState<M>, listener: (message: M) => unknown): Promise<void> {
   if (typeof listener !== "function") {
     return Promise.reject(invalidArgType("listener argument", "of type function", listener));
   }
