@@ -29,10 +29,12 @@ export const TCP_ECHO_MESSAGE = "Hello from client";
  * Default most messages sent and not yet answered: enough to keep loopback busy, few enough
  * that the messages kept for matching replies take little memory.
  * @example
+ * import type { InetEndpoint } from "@socket-lab/core";
  * import { runClient } from "./client.js";
  * import { startServer } from "./server.js";
  * const server = await startServer({ port: 0 });
- * await runClient({ port: server.endpoint.port, window: 4 * TCP_ECHO_WINDOW });
+ * const { port } = server.endpoint as InetEndpoint; // tcp://, not a unix path
+ * await runClient({ port, window: 4 * TCP_ECHO_WINDOW });
  * await server.close();
  */
 export const TCP_ECHO_WINDOW = 1_000;
@@ -78,12 +80,14 @@ export interface EchoReply {
 /**
  * What `runClient` did.
  * @example
+ * import type { InetEndpoint } from "@socket-lab/core";
  * import { runClient } from "./client.js";
  * import { startServer } from "./server.js";
- * const server = await startServer({ port: 0 }); // say port 7000
- * await runClient({ port: server.endpoint.port, onReply: ({ reply }) => console.log(reply) });
+ * const server = await startServer({ port: 0 });
+ * const { port } = server.endpoint as InetEndpoint; // tcp://, not a unix path; say 7000
+ * await runClient({ port, onReply: ({ reply }) => console.log(reply) });
  * //=> Hello from client
- * await runClient({ port: server.endpoint.port })
+ * await runClient({ port })
  * //=> { server: { transport: "tcp", host: "127.0.0.1", port: 7000 }, messages: 1, elapsedMs: 0.9 }
  * await server.close();
  */

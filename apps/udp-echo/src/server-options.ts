@@ -6,6 +6,7 @@
 import {
   DEFAULT_HOST,
   type Endpoint,
+  type InetEndpoint,
   type SocketError,
   type TraceListener,
 } from "@socket-lab/core";
@@ -114,7 +115,7 @@ export interface EchoServerSummary {
 /** A running echo server. */
 export interface EchoServer {
   /** The bound endpoint, with the real port when 0 was asked for. */
-  readonly endpoint: Endpoint;
+  readonly endpoint: InetEndpoint;
   /** Closes the socket (datagrams that arrive later are refused by the kernel) and counts. */
   close(): Promise<EchoServerSummary>;
 }

@@ -32,9 +32,9 @@ export interface Answer {
  * The answer to one request: the page (made by `page()` only when it is served) for GET or
  * HEAD of `/`, 404 for another path, 405 for another method.
  * @example
- * import { http } from "./http-framing.js";
- * const [request] = http().createDecoder().push(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
- * answer(request, () => "<p>hi</p>").status //=> 200
+ * import { http, type HttpRequest } from "./http-framing.js";
+ * const [message] = http().createDecoder().push(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+ * answer(message as HttpRequest, () => "<p>hi</p>").status //=> 200
  */
 export function answer(request: HttpRequest, page: () => string): Answer {
   const { method, keepAlive } = request;

@@ -60,7 +60,8 @@ export interface ClientMessagesOptions {
  * N numbered messages (`Hello from client 1`, …); with `--message TEXT`, that one message;
  * otherwise one per line of piped stdin, or `fallback` alone (see {@link pipedLinesOr}).
  * @example
- * [...clientMessages({ count: 2, stdin: process.stdin, fallback: "hi" })] //=> ["hi 1", "hi 2"]
+ * // A plain iterable when no stdin is read: with --count or --message
+ * [...(clientMessages({ count: 2, stdin: process.stdin, fallback: "hi" }) as Iterable<string>)] //=> ["hi 1", "hi 2"]
  */
 export function clientMessages(
   options: ClientMessagesOptions,

@@ -56,7 +56,7 @@ export interface ServerLog {
  * Creates a server's log.
  * @example
  * import { Writable } from "node:stream";
- * const stdout = new Writable({ write: (line, _, done) => done(console.log(`${line}`.trim())) });
+ * const stdout = new Writable({ write: (line, _, done) => { console.log(`${line}`.trim()); done(); } });
  * const log = createServerLog({ name: "tcp-echo-server", stdout, stderr: process.stderr, perSource: 2 });
  * for (const text of ["one", "two", "three", "four"]) {
  *   log.message("127.0.0.1:5512", () => [`127.0.0.1:5512: ${preview(text)}`, { event: "message" }]);

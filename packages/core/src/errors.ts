@@ -120,7 +120,8 @@ const BRAND = Symbol.for("@socket-lab/core.SocketError");
  * The error every socket-lab API throws or rejects with. `code` is either one of
  * {@link ErrorCode} or the system code Node reported (`ECONNREFUSED`, …); `hint` says what to do.
  *
- * @example
+ * @example Fragment: connect is @socket-lab/tcp's, a package core does not depend on
+ * import { connect } from "@socket-lab/tcp";
  * try { await connect("tcp://127.0.0.1:9") } catch (err) {
  *   if (err instanceof SocketError && err.code === "ECONNREFUSED") console.error(err.hint);
  * }

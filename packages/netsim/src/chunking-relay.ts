@@ -348,13 +348,14 @@ function listenOn(server: Server, endpoint: Endpoint): Promise<void> {
  *   (EADDRINUSE, …) from listen.
  * @example
  * import { once } from "node:events";
- * import { connect, createServer } from "node:net";
+ * import { type AddressInfo, connect, createServer } from "node:net";
  * const server = createServer((socket) => socket.resume()).listen(0, "127.0.0.1"); // say tcp://127.0.0.1:7000
  * await once(server, "listening");
+ * const { port } = server.address() as AddressInfo;
  * const relay = await startChunkingRelay({
- *   target: `tcp://127.0.0.1:${server.address().port}`, chunking: { mode: "bytes", size: 1 }, paceMs: 1,
+ *   target: `tcp://127.0.0.1:${port}`, chunking: { mode: "bytes", size: 1 }, paceMs: 1,
  * });
- * const client = connect(relay.endpoint.port, "127.0.0.1");
+ * const client = connect(relay.endpoint); // { host, port }: what net.connect takes
  * client.end("Hello from client"); // once; the server reads "H", "e", …
  * await once(client, "close");
  * const { chunks, bytes } = relay.stats.toServer; // reads and peakBuffered depend on timing

@@ -52,7 +52,7 @@ const CLOCK_SKEW_MS = 60_000;
  * @example
  * const { key, cert, fingerprint256 } = await selfSignedCertificate();
  * const server = await listen("tls://127.0.0.1:0", { tls: { key, cert } });
- * const connection = await connect(`tls://localhost:${server.endpoint.port}`, { tls: { ca: cert } });
+ * const connection = await connect(server.endpoint, { tls: { ca: cert } }); // it names 127.0.0.1 too
  * fingerprint256.length //=> 95
  * await connection.close();
  * await server.close();

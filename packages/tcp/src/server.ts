@@ -254,9 +254,8 @@ export interface ServerOptions<M = string> extends SocketControls {
 /**
  * Counters of a {@link Server}.
  * @example
- * import { once } from "node:events";
  * await using server = await listen(":0", { maxConnections: 1 });
- * const rejected = once(server, "reject");
+ * const rejected = new Promise((resolve) => server.once("reject", resolve));
  * await using first = await connect(server.endpoint);
  * await using second = await connect(server.endpoint);
  * await rejected;
@@ -277,13 +276,12 @@ export interface ServerStats {
  * What a 'reject' event tells about a connection closed at once: `"max-connections"` were
  * open, or `"max-connections-per-address"` from its address.
  * @example
- * import { once } from "node:events";
  * import { formatAddress } from "@socket-lab/core";
  * await using server = await listen(":0", { maxConnections: 1 });
- * const rejected = once(server, "reject"); // or server.on("reject", listener)
+ * const rejected = new Promise<RejectInfo>((resolve) => server.once("reject", resolve)); // or server.on
  * await using first = await connect(server.endpoint);
  * await using second = await connect(server.endpoint);
- * const [{ remote, reason }] = await rejected;
+ * const { remote, reason } = await rejected;
  * console.log(`${formatAddress(remote)}: ${reason}`);
  * //=> 127.0.0.1:51844: max-connections
  */
@@ -297,13 +295,12 @@ export interface RejectInfo {
  * limits: the budget was full and it held the most (`"max-buffered-bytes"`), or it sent a
  * message too slowly (`"min-data-rate"`). Its loop fails with `error` too.
  * @example
- * import { once } from "node:events";
  * import { formatAddress } from "@socket-lab/core";
  * await using server = await listen(":0", { maxBufferedBytes: 1_024 }); // and nobody reads
- * const dropped = once(server, "drop"); // or server.on("drop", listener)
+ * const dropped = new Promise<DropInfo>((resolve) => server.once("drop", resolve)); // or server.on
  * await using client = await connect(server.endpoint);
  * await client.send("x".repeat(2_000));
- * const [{ remote, reason }] = await dropped;
+ * const { remote, reason } = await dropped;
  * console.log(`${formatAddress(remote)}: ${reason}`);
  * //=> 127.0.0.1:51846: max-buffered-bytes
  */
@@ -316,9 +313,8 @@ export interface DropInfo {
 /**
  * How a server's connections, and the work it started for them, ended in `close()`.
  * @example
- * import { once } from "node:events";
  * const server = await listen(":0");
- * const accepted = once(server, "connection");
+ * const accepted = new Promise((resolve) => server.once("connection", resolve));
  * await using client = await connect(server.endpoint); // it never closes its side
  * await accepted;
  * await server.close({ timeoutMs: 1_000 }) //=> { ended: 0, destroyed: 1, unsettled: 0 }

@@ -400,6 +400,11 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
   const all = files.flatMap((file) => file.examples.map((example) => ({ file, example })));
   const tally: Tally = { run: 0, asserted: 0, checks: 0, fragments: 0 };
   const scratch = mkdtempSync(join(root, ".jsdoc-examples-"));
+  const compiler = typeScriptOf(
+    root,
+    files.map(({ path }) => path),
+  );
+  const written: Written[] = [];
   afterAll(() => {
     rmSync(scratch, { recursive: true, force: true });
     console.log(
@@ -426,11 +431,15 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
       }
       const rewritten = rewriteExample(example.code);
       const modules = [...entries.filter((entry) => entry !== file.path), file.path];
-      let scope: Record<string, unknown> = {};
-      for (const entry of modules) scope = { ...scope, ...(await import(entry)) };
-      const names = Object.keys(scope).filter(
-        (name) => /^[A-Za-z_$][\w$]*$/.test(name) && !rewritten.imported.includes(name),
-      );
+      // Each name from the module that exports it last (the main entry, then its own file).
+      const owners = new Map<string, { entry: string; value: boolean }>();
+      for (const entry of modules) {
+        const values = Object.keys(await import(entry));
+        for (const name of values) owners.set(name, { entry, value: true });
+        for (const name of compiler.typesOf(entry)) {
+          if (!values.includes(name)) owners.set(name, { entry, value: false });
+        }
+      }
       const module = join(scratch, `${file.name.replace(/[/\\.]/g, "-")}-${example.line}.mts`);
       const path = (to: string) => {
         const relativePath = relative(scratch, to).split("\\").join("/");
@@ -443,14 +452,18 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
           (_, keyword: string, quote: string, specifier: string) =>
             `${keyword}${quote}${path(join(dirname(file.path), specifier))}${quote}`,
         ),
-        ...modules.map((entry, n) => `import * as __scope${n} from "${path(entry)}";`),
+        // The package's exports and its own file's, typed as they are (types too).
+        ...modules.map((entry) => {
+          const names = [...owners]
+            .filter(([name, owner]) => owner.entry === entry && !rewritten.imported.includes(name))
+            .map(([name, owner]) => (owner.value ? name : `type ${name}`));
+          return names.length === 0 ? "" : `import { ${names.join(", ")} } from "${path(entry)}";`;
+        }),
         `const ${CHECKER} = (globalThis as any)[Symbol.for("socket-lab.jsdoc-example")];`,
-        `const { ${names.join(", ")} } = {`,
-        ...modules.map((_, n) => `  ...__scope${n},`),
-        "} as any;",
         "{",
       ].join("\n");
       writeFileSync(module, `${prelude}\n${rewritten.body}\n}\nexport {};\n`);
+      written.push({ module, where: file.name, codeLine: example.codeLine, prelude });
       // The body keeps the example's lines, so line N of the module is line N - prelude of it.
       const sourceLine = (err: unknown) => {
         const at = new RegExp(`${basename(module).replace(/[.-]/g, "\\$&")}:(\\d+):`).exec(
@@ -507,5 +520,102 @@ export function itRunsJsdocExamples(srcUrl: URL): void {
       ];
       expect(failures, `the //=> lines of the example at ${where}`).toEqual([]);
     });
+
+    // After the examples ran: their modules are still in the scratch folder.
+    it(
+      "every example that ran type-checks, strict, as the package's own code does",
+      () => {
+        const errors = compiler.check(written.map(({ module }) => module));
+        const at = (module: string, line: number) => {
+          const example = written.find((w) => w.module === module);
+          if (example === undefined) return `${module}:${line + 1}`;
+          const offset = line - example.prelude.split("\n").length;
+          return `${example.where}:${example.codeLine + Math.max(offset, 0)}`;
+        };
+        expect(errors.map(({ module, line, text }) => `${at(module, line)}: ${text}`)).toEqual([]);
+      },
+      TYPECHECK_MS,
+    );
   });
+}
+
+/** Longest the type-check of one package's examples may take: seconds, more on a busy machine. */
+const TYPECHECK_MS = 120_000;
+
+/** One example module as written, to name the source line of a type error in it. */
+interface Written {
+  readonly module: string;
+  /** The source file, relative to the package. */
+  readonly where: string;
+  readonly codeLine: number;
+  readonly prelude: string;
+}
+
+/** A type error in an example module: its 0-based line, and the message. */
+interface TypeProblem {
+  readonly module: string;
+  readonly line: number;
+  readonly text: string;
+}
+
+/**
+ * The package's sources seen by the TypeScript compiler with the package's own tsconfig: the
+ * type-only exports of each module (values come from importing it), and a strict check of
+ * example modules. One program, made when first asked for, reused by the check.
+ */
+function typeScriptOf(root: string, sources: readonly string[]) {
+  let program: ts.Program | undefined;
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(root, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n"));
+      },
+    },
+  );
+  const options: ts.CompilerOptions = {
+    ...parsed?.options,
+    noEmit: true,
+    // The examples import the package's sources, as its tests do.
+    allowImportingTsExtensions: true,
+  };
+  const sourceProgram = () => {
+    program ??= ts.createProgram({ rootNames: sources, options });
+    return program;
+  };
+  return {
+    typesOf(path: string): string[] {
+      const checker = sourceProgram().getTypeChecker();
+      const file = sourceProgram().getSourceFile(path);
+      const symbol = file === undefined ? undefined : checker.getSymbolAtLocation(file);
+      if (symbol === undefined) return [];
+      return checker.getExportsOfModule(symbol).flatMap((exported) => {
+        const target =
+          exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        return target.flags & ts.SymbolFlags.Value ? [] : [exported.name];
+      });
+    },
+    check(modules: readonly string[]): TypeProblem[] {
+      if (modules.length === 0) return [];
+      const checked = ts.createProgram({
+        rootNames: modules,
+        options,
+        oldProgram: sourceProgram(),
+      });
+      return modules.flatMap((module) => {
+        const file = checked.getSourceFile(module);
+        if (file === undefined) return [{ module, line: 0, text: "not found by the compiler" }];
+        return [
+          ...checked.getSyntacticDiagnostics(file),
+          ...checked.getSemanticDiagnostics(file),
+        ].map((diagnostic) => ({
+          module,
+          line: file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line,
+          text: `TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, " ")}`,
+        }));
+      });
+    },
+  };
 }
