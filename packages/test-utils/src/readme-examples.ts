@@ -9,7 +9,8 @@
  * A `js` block runs as a user runs it: `node example.mjs` in a process of its own, next to the
  * README, so it imports the package's build (build first; turbo does). A `ts` block is imported
  * into the test process through Vite (the package's TypeScript sources), with `console.log`
- * captured.
+ * captured; then all of them are type-checked with the package's tsconfig (strict), as Vite
+ * does not check types.
  *
  * @example Fragment: a test file (it adds tests when imported)
  * // packages/tcp/test/readme.test.ts
@@ -23,6 +24,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { formatWithOptions } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { TYPECHECK_MS, typeScriptOf } from "./type-check.js";
 
 /** One fenced example and the output the README shows for it, if any. */
 export interface ReadmeExample {
@@ -194,6 +196,8 @@ export function itRunsReadmeExamples(readmeUrl: URL): void {
   const examples = readmeExamples(readFileSync(readmePath, "utf8"));
   const scratch = mkdtempSync(join(dirname(readmePath), ".readme-examples-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  /** The `ts` examples written, by module: their README line. */
+  const written = new Map<string, number>();
 
   describe(`${basename(readmePath)} examples`, () => {
     it("has examples", () => {
@@ -205,6 +209,7 @@ export function itRunsReadmeExamples(readmeUrl: URL): void {
       async (line, example) => {
         const file = join(scratch, `line-${line}.${example.language === "ts" ? "mts" : "mjs"}`);
         writeFileSync(file, `${example.code}\nexport {};\n`);
+        if (example.language === "ts") written.set(file, line);
         const printed =
           example.language === "ts"
             ? await importExample(file)
@@ -216,5 +221,23 @@ export function itRunsReadmeExamples(readmeUrl: URL): void {
         }
       },
     );
+
+    // After the examples ran: their modules are still in the scratch folder. (`js` examples
+    // are for JavaScript users, and are run, not checked.)
+    if (examples.some((example) => example.language === "ts")) {
+      it(
+        "every ts example type-checks, strict, as the package's own code does",
+        () => {
+          const errors = typeScriptOf(dirname(readmePath), []).check([...written.keys()]);
+          expect(
+            errors.map(({ module, line, text }) => {
+              // Line 1 of the module is the line after the opening fence.
+              return `${basename(readmePath)}:${(written.get(module) ?? 0) + 1 + line}: ${text}`;
+            }),
+          ).toEqual([]);
+        },
+        TYPECHECK_MS,
+      );
+    }
   });
 }
