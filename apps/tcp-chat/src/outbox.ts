@@ -190,9 +190,16 @@ export class Outbox {
 
   readonly #onStallTimer = (): void => {
     this.#stallTimer = undefined;
-    // Nobody is held back by this queue any more: a full queue alone is no reason to drop.
-    if (this.#closed || this.#progress === undefined) return;
-    this.#options.onStall();
+    // A process that did not run for a while (a busy machine, a debugger) runs its due timers
+    // before it reads its sockets: the kernel may have taken the chunk meanwhile, and the
+    // drain that says so is still unread. Decide after this turn's I/O (setImmediate).
+    const waiting = this.#progress;
+    setImmediate(() => {
+      // Nobody is held back by this queue any more, or the kernel took a chunk since: a full
+      // queue alone is no reason to drop.
+      if (this.#closed || waiting === undefined || this.#progress !== waiting) return;
+      this.#options.onStall();
+    });
   };
 
   #close(): void {
