@@ -325,6 +325,8 @@ export async function fakeClockFailure(
     await new Promise((resolve) => setImmediate(resolve));
     const openBefore = !settled;
     vi.advanceTimersByTime(1);
+    // The timer decides after the turn's I/O (setImmediate), on the same clock.
+    await new Promise((resolve) => setImmediate(resolve));
     vi.useRealTimers();
     const { error } = await within(outcome, `the failure at ${ms} ms`);
     return { openBefore, error };

@@ -37,7 +37,15 @@ function onSocketError(this: OwnedSocket, err: Error): void {
 }
 
 function onSocketTimeout(this: OwnedSocket): void {
-  const s = this[STATE];
+  // A process that did not run for a while runs its due timers before it reads its sockets:
+  // what the peer sent may be waiting there. Decide after this turn's I/O; a read there has
+  // restarted the socket's timer.
+  setImmediate(checkIdle, this, this.bytesRead);
+}
+
+function checkIdle(socket: OwnedSocket, bytesRead: number): void {
+  const s = socket[STATE];
+  if (s.isClosed || socket.bytesRead !== bytesRead) return;
   fail(
     s,
     new SocketError(

@@ -47,12 +47,21 @@ function nextFrameCheck<M>(s: ConnectionState<M>, elapsed: number, bytes: number
 }
 
 /**
- * The frame timer fired: fails the connection when the message in progress is past its
- * deadline or under the minimum rate, otherwise sets the timer again. While the socket is
- * paused the time counts against the peer only when it is not reading our replies (more
- * than the high-water mark unsent); when our own loop is behind, the deadline starts over.
+ * The frame timer fired; after the turn's I/O, {@link checkFrame} fails the connection when
+ * the message in progress is past its deadline or under the minimum rate, otherwise sets the
+ * timer again. While the socket is paused the time counts against the peer only when it is
+ * not reading our replies (more than the high-water mark unsent); when our own loop is
+ * behind, the deadline starts over.
  */
 function onFrameTimer<M>(s: ConnectionState<M>): void {
+  // A process that did not run for a while runs its due timers before it reads its sockets:
+  // the rest of the message may be waiting there. Check after this turn's I/O, the timer
+  // still set meanwhile (so a read there is progress on this message, not a new one).
+  setImmediate(checkFrame, s, s.frameTimer);
+}
+
+function checkFrame<M>(s: ConnectionState<M>, timer: NodeJS.Timeout | undefined): void {
+  if (s.frameTimer !== timer) return; // stopped, or set again, meanwhile
   s.frameTimer = undefined;
   const decoder = s.decoder;
   if (s.discard || s.isClosed || !(decoder.incomplete ?? decoder.bufferedBytes > 0)) {
