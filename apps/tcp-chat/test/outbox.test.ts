@@ -6,6 +6,7 @@
 import { once } from "node:events";
 import { createServer, connect as netConnect, type Socket } from "node:net";
 import type { Connection } from "@socket-lab/tcp";
+import { notRunning } from "@socket-lab/test-utils/frozen";
 import { afterEach, expect, test } from "vitest";
 import { Outbox } from "../src/outbox.js";
 import { WAIT_MS, within } from "./_helpers.js";
@@ -52,12 +53,9 @@ test("a member whose chunk the kernel took while the process did not run is not 
 
   // The kernel takes the chunk, and the process does not run for longer than the stall
   // timeout: both the stall timer and the I/O are due when the event loop goes on.
+  // (Nothing waits between progress() and here: the stall timer cannot have fired before.)
   far.write("taken");
-  const frozenSince = Date.now();
-  // (Long past the stall timeout, so that loopback has surely delivered `taken` by the end.)
-  while (Date.now() - frozenSince <= 10 * STALL_MS) {
-    // not running: what a busy machine does to a process
-  }
+  notRunning(10 * STALL_MS);
 
   await within(progressed, WAIT_MS, "the progress the kernel made");
   // One more turn: a stall decided in the timers phase would have run by now.

@@ -6,11 +6,10 @@
 
 import { once } from "node:events";
 import net from "node:net";
+import { notRunning, withDeadlineNotYetDue } from "@socket-lab/test-utils/frozen";
 import { expect, it } from "vitest";
 import type { Connection } from "../src/index.js";
 import { startServer, until, within } from "./_sockets.js";
-
-const TIMEOUT_MS = 50;
 
 /** A raw client, and the server's side of its connection, once accepted. */
 async function connected(options: { idleTimeoutMs?: number; frameTimeoutMs?: number }) {
@@ -21,37 +20,44 @@ async function connected(options: { idleTimeoutMs?: number; frameTimeoutMs?: num
   client.on("error", () => {}); // a failing run resets it
   await within(once(client, "connect"), "the connection");
   const { value } = await within(accepted, "the accept");
-  return { client, connection: value as Connection<string> };
-}
-
-/** Blocks this process well past TIMEOUT_MS, as a descheduled process would be. */
-function notRunning(): void {
-  const since = Date.now();
-  while (Date.now() - since <= 10 * TIMEOUT_MS) {
-    // loopback has surely delivered what was written just before
-  }
+  const connection = value as Connection<string>;
+  return { client, connection, messages: connection[Symbol.asyncIterator]() };
 }
 
 it("idle timeout: a line sent before the process stopped running is read, not timed out", async () => {
-  const { client, connection } = await connected({ idleTimeoutMs: TIMEOUT_MS });
-  const messages = connection[Symbol.asyncIterator]();
-  client.write("hello\n");
-  notRunning();
-  expect((await within(messages.next(), "the line")).value).toBe("hello");
-  // And the connection goes on.
-  client.write("again\n");
-  expect((await within(messages.next(), "the next line")).value).toBe("again");
-  client.destroy();
+  const lines = await withDeadlineNotYetDue(async (timeoutMs) => {
+    const since = performance.now(); // before the idle clock starts, at the accept
+    const { client, messages } = await connected({ idleTimeoutMs: timeoutMs });
+    client.write("hello\n");
+    if (performance.now() - since >= timeoutMs) return undefined;
+    notRunning(3 * timeoutMs);
+    const first = (await within(messages.next(), "the line")).value;
+    // And the connection goes on.
+    client.write("again\n");
+    const second = (await within(messages.next(), "the next line")).value;
+    client.destroy();
+    return [first, second];
+  });
+  expect(lines).toEqual(["hello", "again"]);
 });
 
 it("frame timeout: the end of a line sent before the process stopped running completes it", async () => {
-  const { client, connection } = await connected({ frameTimeoutMs: TIMEOUT_MS });
-  const messages = connection[Symbol.asyncIterator]();
-  const next = messages.next();
-  client.write("hel");
-  await until(() => connection.stats.bytesReceived === 3, "the first piece read");
-  client.write("lo\n");
-  notRunning();
-  expect((await within(next, "the line")).value).toBe("hello");
-  client.destroy();
+  const line = await withDeadlineNotYetDue(async (timeoutMs) => {
+    const { client, connection, messages } = await connected({ frameTimeoutMs: timeoutMs });
+    const next = messages.next();
+    next.catch(() => {}); // a run too slow to set up may see it time out
+    const since = performance.now(); // before the frame clock starts, at the read
+    client.write("hel");
+    await until(() => connection.stats.bytesReceived === 3, "the first piece read");
+    client.write("lo\n");
+    if (performance.now() - since >= timeoutMs) {
+      client.destroy();
+      return undefined;
+    }
+    notRunning(3 * timeoutMs);
+    const { value } = await within(next, "the line");
+    client.destroy();
+    return value;
+  });
+  expect(line).toBe("hello");
 });
