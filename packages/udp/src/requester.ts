@@ -319,13 +319,17 @@ class _Requester implements Requester {
       };
       const pending: Pending = { to, finish };
       const attempt = () => {
+        if (this.#pending.get(id) !== pending) return; // answered meanwhile
         tries++;
         this.#stats.tries++;
         this.#socket.send(frame, to).catch(finish);
         const wait = backoffDelay(backoff, tries - 1);
-        timer = setTimeout(tries <= retries ? attempt : giveUp, wait);
+        // A process that did not run for a while runs its due timers before it reads its
+        // socket, where the reply may be waiting: retry, or give up, after this turn's I/O.
+        timer = setTimeout(setImmediate, wait, tries <= retries ? attempt : giveUp);
       };
       const giveUp = () => {
+        if (this.#pending.get(id) !== pending) return; // answered meanwhile
         this.#stats.timeouts++;
         finish(_timeoutError(peer, tries, performance.now() - started));
       };

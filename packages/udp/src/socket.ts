@@ -704,18 +704,24 @@ class _UdpSocket implements UdpSocket {
     // One read of the queue, given up (and its place in line with it) on timeout or abort.
     const reader = this.#queue.iterate();
     return new Promise<Datagram>((resolve, reject) => {
+      let settled = false;
       const stop = (error: unknown) => {
         settle();
         void reader.return?.();
         reject(error);
       };
+      // After the timeout, and after that turn's I/O: a process that did not run for a while
+      // runs its due timers before it reads its socket, where the datagram may be waiting.
       const timer =
         timeoutMs === undefined
           ? undefined
-          : setTimeout(() => stop(this.#timedOut(timeoutMs)), timeoutMs);
+          : setTimeout(setImmediate, timeoutMs, () => {
+              if (!settled) stop(this.#timedOut(timeoutMs));
+            });
       // Not fired yet (checked above), so the listener cannot run before `settle` exists.
       const stopAbort = onAbort(signal, () => stop(abortReason(signal as AbortSignal)));
       const settle = () => {
+        settled = true;
         clearTimeout(timer);
         stopAbort();
       };
