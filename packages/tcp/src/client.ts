@@ -317,7 +317,10 @@ function connectOnce(
   }
   return new Promise((resolve, reject) => {
     let stopAbort = noop;
+    let settled = false;
     const settle = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       stopAbort();
       socket.off(ready, onConnect);
@@ -335,9 +338,11 @@ function connectOnce(
     };
     const onConnect = () => settle();
     const onError = (err: Error) => settle(explain(err, { endpoint: formatAddress(remote) }));
+    // Given up after the timeout and that turn's I/O: a process that did not run for a while
+    // runs its due timers before it reads its sockets, where the connect may have completed.
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
+        ? setTimeout(setImmediate, timeoutMs, () => settle(timeoutError(remote, timeoutMs)))
         : undefined;
     socket.once(ready, onConnect);
     socket.on("error", onError);

@@ -6,9 +6,10 @@
 
 import { once } from "node:events";
 import net from "node:net";
+import type { SocketError, TraceEvent } from "@socket-lab/core";
 import { notRunning, withDeadlineNotYetDue } from "@socket-lab/test-utils/frozen";
 import { expect, it } from "vitest";
-import type { Connection } from "../src/index.js";
+import { type Connection, connect } from "../src/index.js";
 import { startServer, until, within } from "./_sockets.js";
 
 /** A raw client, and the server's side of its connection, once accepted. */
@@ -60,4 +61,27 @@ it("frame timeout: the end of a line sent before the process stopped running com
     return value;
   });
   expect(line).toBe("hello");
+});
+
+it("connect timeout: a connect the kernel completed while the process did not run succeeds", async () => {
+  const server = await startServer<string>("tcp://127.0.0.1:0", {});
+  const outcome = await withDeadlineNotYetDue(async (timeoutMs) => {
+    const since = performance.now(); // before the connect clock starts
+    let frozen = false;
+    // The trace's connect event comes right after connect(2) was called.
+    const trace = (event: TraceEvent) => {
+      if (event.type !== "connect" || performance.now() - since >= timeoutMs) return;
+      frozen = true;
+      notRunning(3 * timeoutMs);
+    };
+    const result = await connect(server.endpoint, { connectTimeoutMs: timeoutMs, trace }).then(
+      async (connection) => {
+        await connection.close({ timeoutMs: 0 });
+        return "connected";
+      },
+      (error: SocketError) => error.code,
+    );
+    return frozen ? result : undefined;
+  });
+  expect(outcome).toBe("connected");
 });
