@@ -13,7 +13,7 @@
  * a sender waiting while the kernel takes nothing for `stallTimeoutMs` calls `onStall`.
  */
 
-import { type Deferred, deferred } from "@socket-lab/core/internal";
+import { afterPendingInput, type Deferred, deferred } from "@socket-lab/core/internal";
 import type { Connection } from "@socket-lab/tcp";
 
 /**
@@ -190,11 +190,10 @@ export class Outbox {
 
   readonly #onStallTimer = (): void => {
     this.#stallTimer = undefined;
-    // A process that did not run for a while (a busy machine, a debugger) runs its due timers
-    // before it reads its sockets: the kernel may have taken the chunk meanwhile, and the
-    // drain that says so is still unread. Decide after this turn's I/O (setImmediate).
+    // The kernel may have taken the chunk while the process did not run, and the drain that
+    // says so may still be unread: decide after it.
     const waiting = this.#progress;
-    setImmediate(() => {
+    afterPendingInput(() => {
       // Nobody is held back by this queue any more, or the kernel took a chunk since: a full
       // queue alone is no reason to drop.
       if (this.#closed || waiting === undefined || this.#progress !== waiting) return;

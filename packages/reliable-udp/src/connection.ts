@@ -21,6 +21,7 @@ import {
   deferred,
   invalidArgType,
   MAX_TIMER_MS,
+  setTimeoutAfterInput,
   withDefaults,
 } from "@socket-lab/core/internal";
 import { CongestionControl, DEFAULT_INITIAL_CWND, DEFAULT_MIN_CWND } from "./congestion.js";
@@ -986,18 +987,18 @@ export class Connection implements ReliableConnection {
     if (!Number.isFinite(at) || at >= this.#lossTimerAt) return;
     clearTimeout(this.#lossTimer);
     this.#lossTimerAt = at;
-    const timer = setTimeout(
-      () =>
-        afterPendingInput(() => {
-          if (this.#lossTimer !== timer) return;
-          this.#lossTimer = undefined;
-          this.#lossTimerAt = Number.POSITIVE_INFINITY;
-          if (!this.#isOpen()) return;
-          const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
-          this.#onLost(lost);
-          this.#armLossTimer(recheckAt);
-          this.#pump();
-        }),
+    // After the waiting input: an ACK there may show the segments arrived after all.
+    const timer = setTimeoutAfterInput(
+      () => {
+        if (this.#lossTimer !== timer) return;
+        this.#lossTimer = undefined;
+        this.#lossTimerAt = Number.POSITIVE_INFINITY;
+        if (!this.#isOpen()) return;
+        const { lost, recheckAt } = this.#sw.detectLost(performance.now(), this.#reorderMs());
+        this.#onLost(lost);
+        this.#armLossTimer(recheckAt);
+        this.#pump();
+      },
       Math.max(1, Math.ceil(at - performance.now())),
     );
     timer.unref();
@@ -1175,10 +1176,9 @@ export class Connection implements ReliableConnection {
       const left = this.#lastProgress + this.#s.peerTimeoutMs - performance.now();
       delay = Math.min(delay, Math.max(1, Math.ceil(left)));
     }
-    const timer = setTimeout(() => {
-      afterPendingInput(() => {
-        if (this.#timer === timer) this.#onTimer();
-      });
+    // After the waiting input: an ACK there stops a needless retransmission.
+    const timer = setTimeoutAfterInput(() => {
+      if (this.#timer === timer) this.#onTimer();
     }, delay);
     timer.unref();
     this.#timer = timer;
@@ -1305,14 +1305,4 @@ function rejected(error: unknown): Promise<never> {
   const promise = Promise.reject(error);
   promise.catch(noop);
   return promise;
-}
-
-/**
- * Runs `fn` once the event loop has read the datagrams already waiting: a timer that fires
- * after a stall (GC, a long task, a busy CPU) runs before the poll phase, so an ACK sitting in
- * the socket would otherwise come too late to stop a needless retransmission. setImmediate
- * runs after that poll phase, in the same turn.
- */
-function afterPendingInput(fn: () => void): void {
-  setImmediate(fn);
 }

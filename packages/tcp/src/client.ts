@@ -29,6 +29,7 @@ import {
   MAX_TIMER_MS,
   onAbort,
   raceAbort,
+  setTimeoutAfterInput,
   throwIfAborted,
   withDefaults,
 } from "@socket-lab/core/internal";
@@ -338,11 +339,10 @@ function connectOnce(
     };
     const onConnect = () => settle();
     const onError = (err: Error) => settle(explain(err, { endpoint: formatAddress(remote) }));
-    // Given up after the timeout and that turn's I/O: a process that did not run for a while
-    // runs its due timers before it reads its sockets, where the connect may have completed.
+    // After the waiting input: the connect may have completed while the process did not run.
     const timer =
       timeoutMs > 0
-        ? setTimeout(setImmediate, timeoutMs, () => settle(timeoutError(remote, timeoutMs)))
+        ? setTimeoutAfterInput(() => settle(timeoutError(remote, timeoutMs)), timeoutMs)
         : undefined;
     socket.once(ready, onConnect);
     socket.on("error", onError);

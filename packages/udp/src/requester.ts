@@ -26,6 +26,7 @@ import {
   invalidArgValue,
   MAX_TIMER_MS,
   reportError,
+  setTimeoutAfterInput,
   throwIfAborted,
   withDefaults,
 } from "@socket-lab/core/internal";
@@ -324,9 +325,8 @@ class _Requester implements Requester {
         this.#stats.tries++;
         this.#socket.send(frame, to).catch(finish);
         const wait = backoffDelay(backoff, tries - 1);
-        // A process that did not run for a while runs its due timers before it reads its
-        // socket, where the reply may be waiting: retry, or give up, after this turn's I/O.
-        timer = setTimeout(setImmediate, wait, tries <= retries ? attempt : giveUp);
+        // After the waiting input: the reply may have come while the process did not run.
+        timer = setTimeoutAfterInput(tries <= retries ? attempt : giveUp, wait);
       };
       const giveUp = () => {
         if (this.#pending.get(id) !== pending) return; // answered meanwhile

@@ -40,6 +40,7 @@ import {
   onAbort,
   raceAbort,
   reportError,
+  setTimeoutAfterInput,
   throwIfAborted,
   warnUnhandled,
   withDefaults,
@@ -710,14 +711,13 @@ class _UdpSocket implements UdpSocket {
         void reader.return?.();
         reject(error);
       };
-      // After the timeout, and after that turn's I/O: a process that did not run for a while
-      // runs its due timers before it reads its socket, where the datagram may be waiting.
+      // After the waiting input: the datagram may have come while the process did not run.
       const timer =
         timeoutMs === undefined
           ? undefined
-          : setTimeout(setImmediate, timeoutMs, () => {
+          : setTimeoutAfterInput(() => {
               if (!settled) stop(this.#timedOut(timeoutMs));
-            });
+            }, timeoutMs);
       // Not fired yet (checked above), so the listener cannot run before `settle` exists.
       const stopAbort = onAbort(signal, () => stop(abortReason(signal as AbortSignal)));
       const settle = () => {

@@ -1,7 +1,7 @@
 /**
  * `@socket-lab/core/internal`: the toolkit the workspace's packages share — argument checks
  * with Node's codes, defaults applied once, a deferred promise, an O(1) queue and an async queue
- * with waiting readers, AbortSignal helpers.
+ * with waiting readers, AbortSignal helpers, timers that decide after the waiting input.
  *
  * NOT PUBLIC API. It is exported only so that @socket-lab/tcp, udp, netsim, reliable-udp and the
  * workspace's apps share one copy; names and behaviour here may change in any release, without
@@ -15,6 +15,7 @@ export {
   raceAbort,
   throwIfAborted,
 } from "./abort.js";
+export { afterPendingInput, setTimeoutAfterInput } from "./after-input.js";
 export {
   type ArgumentError,
   type ArgumentErrorCode,

@@ -5,7 +5,7 @@
 
 import type { Socket } from "node:net";
 import { ErrorCode, explain, formatAddress, SocketError } from "@socket-lab/core";
-import { deferred } from "@socket-lab/core/internal";
+import { afterPendingInput, deferred } from "@socket-lab/core/internal";
 import { release } from "./connection-budget.js";
 import type { AnyState, ConnectionState } from "./connection-state.js";
 import { stopFrameTimer } from "./frame-watch.js";
@@ -37,10 +37,8 @@ function onSocketError(this: OwnedSocket, err: Error): void {
 }
 
 function onSocketTimeout(this: OwnedSocket): void {
-  // A process that did not run for a while runs its due timers before it reads its sockets:
-  // what the peer sent may be waiting there. Decide after this turn's I/O; a read there has
-  // restarted the socket's timer.
-  setImmediate(checkIdle, this, this.bytesRead);
+  // What the peer sent may be waiting unread: decide after it (a read restarts the timer).
+  afterPendingInput(checkIdle, this, this.bytesRead);
 }
 
 function checkIdle(socket: OwnedSocket, bytesRead: number): void {

@@ -5,7 +5,7 @@
  */
 
 import { ErrorCode, formatAddress, SocketError } from "@socket-lab/core";
-import { MAX_TIMER_MS } from "@socket-lab/core/internal";
+import { afterPendingInput, MAX_TIMER_MS } from "@socket-lab/core/internal";
 import { fail } from "./connection-lifecycle.js";
 import type { ConnectionState } from "./connection-state.js";
 import { bufferedBytes } from "./send-buffer.js";
@@ -54,10 +54,9 @@ function nextFrameCheck<M>(s: ConnectionState<M>, elapsed: number, bytes: number
  * behind, the deadline starts over.
  */
 function onFrameTimer<M>(s: ConnectionState<M>): void {
-  // A process that did not run for a while runs its due timers before it reads its sockets:
-  // the rest of the message may be waiting there. Check after this turn's I/O, the timer
-  // still set meanwhile (so a read there is progress on this message, not a new one).
-  setImmediate(checkFrame, s, s.frameTimer);
+  // The rest of the message may be waiting unread: check after it, the timer still set
+  // meanwhile (so a read there is progress on this message, not a new one).
+  afterPendingInput(checkFrame, s, s.frameTimer);
 }
 
 function checkFrame<M>(s: ConnectionState<M>, timer: NodeJS.Timeout | undefined): void {
